@@ -1,0 +1,308 @@
+package bench
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gpuplan/gpuplan/dtype"
+)
+
+// Prediction is what a plan predicts for one load level. The plan package
+// will produce these; until then a plan file in the shape of PlanPrediction
+// is read directly (docs/bench.md).
+type Prediction struct {
+	Concurrency int      `json:"concurrency,omitempty"`
+	RPS         float64  `json:"rps,omitempty"`
+	TTFT        *Latency `json:"ttft_ms,omitempty"`
+	TPOT        *Latency `json:"tpot_ms,omitempty"`
+	ITL         *Latency `json:"itl_ms,omitempty"`
+	E2E         *Latency `json:"e2e_ms,omitempty"`
+	// Rates are pointers so that "not predicted" differs from zero.
+	OutputTokensPerS *float64 `json:"output_tokens_per_s,omitempty"`
+	RequestsPerS     *float64 `json:"requests_per_s,omitempty"`
+}
+
+func (p Prediction) matches(l LevelResult) bool {
+	if l.RPS > 0 {
+		return p.RPS > 0 && math.Abs(p.RPS-l.RPS) <= 1e-9*math.Max(1, l.RPS)
+	}
+	return p.Concurrency > 0 && p.Concurrency == l.Concurrency
+}
+
+// CalibrationKey identifies the deployment a measurement belongs to: the
+// perf package keys its calibration tables by these fields.
+type CalibrationKey struct {
+	Model         string `json:"model"`
+	GPU           string `json:"gpu"`
+	GPUCount      int    `json:"gpu_count"`
+	TP            int    `json:"tp"`
+	PP            int    `json:"pp"`
+	Engine        string `json:"engine"`
+	EngineVersion string `json:"engine_version"`
+	Precision     string `json:"precision"`
+	KVDType       string `json:"kv_dtype"`
+}
+
+// Normalize fills defaults (pp 1, gpu_count tp×pp, kv_dtype auto),
+// canonicalises precision and KV dtype names, and returns an error naming
+// every missing or invalid field so the user can fix them all at once.
+func (k *CalibrationKey) Normalize() error {
+	var missing, bad []string
+	if k.PP == 0 {
+		k.PP = 1
+	}
+	if k.GPUCount == 0 && k.TP > 0 {
+		k.GPUCount = k.TP * k.PP
+	}
+	if k.KVDType == "" {
+		k.KVDType = string(dtype.KVAuto)
+	}
+	for _, f := range []struct {
+		name string
+		v    string
+	}{{"model", k.Model}, {"gpu", k.GPU}, {"engine", k.Engine}, {"engine_version", k.EngineVersion}, {"precision", k.Precision}} {
+		if strings.TrimSpace(f.v) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if k.TP <= 0 {
+		missing = append(missing, "tp")
+	}
+	if k.PP < 0 {
+		bad = append(bad, "pp must be positive")
+	}
+	if k.GPUCount > 0 && k.TP > 0 && k.GPUCount < k.TP*k.PP {
+		bad = append(bad, fmt.Sprintf("gpu_count %d is less than tp×pp = %d", k.GPUCount, k.TP*k.PP))
+	}
+	if k.Precision != "" {
+		if p, err := dtype.LookupPrecision(k.Precision); err != nil {
+			bad = append(bad, err.Error())
+		} else {
+			k.Precision = p.Name
+		}
+	}
+	if kv, err := dtype.ParseKVDType(k.KVDType); err != nil {
+		bad = append(bad, err.Error())
+	} else {
+		k.KVDType = string(kv)
+	}
+	var parts []string
+	if len(missing) > 0 {
+		parts = append(parts, "missing "+strings.Join(missing, ", "))
+	}
+	parts = append(parts, bad...)
+	if len(parts) > 0 {
+		return fmt.Errorf("calibration key: %s", strings.Join(parts, "; "))
+	}
+	return nil
+}
+
+// PlanPrediction is the part of a plan that bench reads: the deployment
+// key, the workload the prediction assumed, and predictions per level.
+type PlanPrediction struct {
+	SchemaVersion int `json:"schema_version"`
+	CalibrationKey
+	InputTokens  int          `json:"input_tokens"`
+	OutputTokens int          `json:"output_tokens"`
+	Predictions  []Prediction `json:"predictions"`
+}
+
+// maxPlanBytes bounds a plan file.
+const maxPlanBytes = 16 << 20
+
+// LoadPlanPrediction reads a plan file in the PlanPrediction shape.
+func LoadPlanPrediction(r io.Reader) (*PlanPrediction, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxPlanBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	if len(b) > maxPlanBytes {
+		return nil, fmt.Errorf("plan file is larger than %d bytes", maxPlanBytes)
+	}
+	var p PlanPrediction
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("parse plan: %w", err)
+	}
+	if p.SchemaVersion != 1 {
+		return nil, fmt.Errorf("plan schema_version %d is not supported (this gpuplan reads version 1)", p.SchemaVersion)
+	}
+	if len(p.Predictions) == 0 {
+		return nil, errors.New("plan has no predictions")
+	}
+	for i, pr := range p.Predictions {
+		if (pr.Concurrency > 0) == (pr.RPS > 0) {
+			return nil, fmt.Errorf("plan prediction %d must set exactly one of concurrency and rps", i)
+		}
+	}
+	return &p, nil
+}
+
+// Comparison is one measured figure next to its prediction.
+type Comparison struct {
+	Mode        string  `json:"mode"`
+	Concurrency int     `json:"concurrency,omitempty"`
+	RPS         float64 `json:"rps,omitempty"`
+	// Metric is "ttft_ms.p50", "output_tokens_per_s" and so on.
+	Metric    string  `json:"metric"`
+	Measured  float64 `json:"measured"`
+	Predicted float64 `json:"predicted"`
+	// ErrorPct is (measured − predicted) / predicted × 100: positive means
+	// the real endpoint was slower (latency) or faster (rates) than
+	// predicted.
+	ErrorPct float64 `json:"error_pct"`
+	// WithinBand tells whether the measured mean fell inside the
+	// prediction's [low, high] band; absent when the prediction has none.
+	WithinBand *bool `json:"within_band,omitempty"`
+}
+
+// Compare sets every measured level next to the prediction for the same
+// concurrency (or rate). Levels without a prediction are skipped.
+func Compare(levels []LevelResult, preds []Prediction) []Comparison {
+	var out []Comparison
+	for _, l := range levels {
+		for _, p := range preds {
+			if !p.matches(l) {
+				continue
+			}
+			add := func(metric string, measured, predicted float64, band *bool) {
+				if predicted <= 0 {
+					return
+				}
+				out = append(out, Comparison{Mode: l.Mode, Concurrency: l.Concurrency, RPS: l.RPS, Metric: metric,
+					Measured: measured, Predicted: predicted, ErrorPct: (measured - predicted) / predicted * 100, WithinBand: band})
+			}
+			for _, lat := range []struct {
+				name      string
+				meas, pre *Latency
+			}{{"ttft_ms", l.TTFT, p.TTFT}, {"tpot_ms", l.TPOT, p.TPOT}, {"itl_ms", l.ITL, p.ITL}, {"e2e_ms", l.E2E, p.E2E}} {
+				if lat.meas == nil || lat.pre == nil {
+					continue
+				}
+				var band *bool
+				if lat.pre.Low > 0 || lat.pre.High > 0 {
+					in := lat.meas.Mean >= lat.pre.Low && (lat.pre.High == 0 || lat.meas.Mean <= lat.pre.High)
+					band = &in
+				}
+				add(lat.name+".mean", lat.meas.Mean, lat.pre.Mean, band)
+				add(lat.name+".p50", lat.meas.P50, lat.pre.P50, nil)
+				add(lat.name+".p90", lat.meas.P90, lat.pre.P90, nil)
+				add(lat.name+".p95", lat.meas.P95, lat.pre.P95, nil)
+				add(lat.name+".p99", lat.meas.P99, lat.pre.P99, nil)
+			}
+			if p.OutputTokensPerS != nil {
+				add("output_tokens_per_s", l.OutputTokensPerS, *p.OutputTokensPerS, nil)
+			}
+			if p.RequestsPerS != nil {
+				add("requests_per_s", l.RequestsPerS, *p.RequestsPerS, nil)
+			}
+			break
+		}
+	}
+	return out
+}
+
+// CalibrationSchemaVersion is the version of CalibrationFile.
+const CalibrationSchemaVersion = 1
+
+// CalibrationPoint is one measured level of one deployment, the unit the
+// perf package fits its efficiency factors to.
+type CalibrationPoint struct {
+	CalibrationKey
+	// InputTokens and OutputTokens are the mean lengths actually served
+	// (server-counted when the server reports usage), rounded.
+	InputTokens  int     `json:"input_tokens"`
+	OutputTokens int     `json:"output_tokens"`
+	Concurrency  int     `json:"concurrency,omitempty"`
+	RPS          float64 `json:"rps,omitempty"`
+	Completed    int     `json:"completed"`
+
+	TTFT             *Latency `json:"ttft_ms,omitempty"`
+	TPOT             *Latency `json:"tpot_ms,omitempty"`
+	ITL              *Latency `json:"itl_ms,omitempty"`
+	E2E              *Latency `json:"e2e_ms,omitempty"`
+	OutputTokensPerS float64  `json:"output_tokens_per_s"`
+	RequestsPerS     float64  `json:"requests_per_s"`
+	// Predicted is the plan's prediction for this level, when one was given.
+	Predicted  *Prediction `json:"predicted,omitempty"`
+	MeasuredAt time.Time   `json:"measured_at"`
+	Source     string      `json:"source"`
+}
+
+// CalibrationFile is the file `gpuplan bench --write-calibration` writes and
+// the perf package loads.
+type CalibrationFile struct {
+	SchemaVersion int                `json:"schema_version"`
+	Points        []CalibrationPoint `json:"points"`
+}
+
+// CalibrationPoints turns measured levels into calibration points. Levels
+// with no completed request are left out: there is nothing to fit.
+func CalibrationPoints(key CalibrationKey, levels []LevelResult, preds []Prediction, at time.Time, source string) []CalibrationPoint {
+	var out []CalibrationPoint
+	for _, l := range levels {
+		if l.Completed == 0 {
+			continue
+		}
+		pt := CalibrationPoint{CalibrationKey: key, InputTokens: int(math.Round(l.InputTokensMean)), OutputTokens: int(math.Round(l.OutputTokensMean)),
+			Concurrency: l.Concurrency, RPS: l.RPS, Completed: l.Completed, TTFT: l.TTFT, TPOT: l.TPOT, ITL: l.ITL, E2E: l.E2E,
+			OutputTokensPerS: l.OutputTokensPerS, RequestsPerS: l.RequestsPerS, MeasuredAt: at.UTC(), Source: source}
+		for i := range preds {
+			if preds[i].matches(l) {
+				p := preds[i]
+				pt.Predicted = &p
+				break
+			}
+		}
+		out = append(out, pt)
+	}
+	return out
+}
+
+// WriteCalibrationFile writes f as indented JSON to path atomically (a
+// temporary file in the same directory, renamed into place), so a failure
+// never leaves a partial file.
+func WriteCalibrationFile(path string, f CalibrationFile) error {
+	if f.SchemaVersion == 0 {
+		f.SchemaVersion = CalibrationSchemaVersion
+	}
+	if f.Points == nil {
+		f.Points = []CalibrationPoint{}
+	}
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode calibration: %w", err)
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path through a temporary file and a rename.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	name := tmp.Name()
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil {
+		_ = os.Remove(name)
+		return fmt.Errorf("write %s: %w", path, errors.Join(werr, cerr))
+	}
+	if err := os.Chmod(name, 0o644); err != nil {
+		_ = os.Remove(name)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(name, path); err != nil {
+		_ = os.Remove(name)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package bench
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// Latency is the shared latency object used in every gpuplan output:
+// milliseconds, as mean and percentiles. Predictions also carry Low and
+// High, the edges of their error band; measurements never set them.
+type Latency struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	// Low and High bound a prediction's error band (same unit). Zero means
+	// absent: a latency band never legitimately reaches 0 ms.
+	Low  float64 `json:"low,omitempty"`
+	High float64 `json:"high,omitempty"`
+}
+
+// Percentile returns the q-th percentile (0 ≤ q ≤ 100) of sorted values with
+// linear interpolation between closest ranks, the rule numpy.percentile uses
+// by default and therefore the one `vllm bench serve` reports. sorted must be
+// in ascending order; an empty slice gives 0.
+func Percentile(sorted []float64, q float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	if q <= 0 {
+		return sorted[0]
+	}
+	if q >= 100 {
+		return sorted[n-1]
+	}
+	pos := q / 100 * float64(n-1)
+	lo := int(math.Floor(pos))
+	hi := lo + 1
+	if hi >= n {
+		return sorted[n-1]
+	}
+	frac := pos - float64(lo)
+	return sorted[lo] + (sorted[hi]-sorted[lo])*frac
+}
+
+// Summarize returns the mean and percentiles of values (any order; the slice
+// is not modified), or nil when there are none: an absent metric is reported
+// as absent, not as zero.
+func Summarize(values []float64) *Latency {
+	if len(values) == 0 {
+		return nil
+	}
+	s := slices.Clone(values)
+	slices.Sort(s)
+	var sum float64
+	for _, v := range s {
+		sum += v
+	}
+	return &Latency{
+		Mean: sum / float64(len(s)),
+		P50:  Percentile(s, 50),
+		P90:  Percentile(s, 90),
+		P95:  Percentile(s, 95),
+		P99:  Percentile(s, 99),
+	}
+}
+
+// ms converts a duration to float milliseconds, the unit of every _ms key.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// safeDiv returns a/b, or 0 when b is not positive, so that no NaN or Inf
+// ever reaches JSON (encoding/json rejects them).
+func safeDiv(a, b float64) float64 {
+	if b <= 0 || math.IsNaN(a) || math.IsInf(a, 0) {
+		return 0
+	}
+	return a / b
+}

@@ -1,0 +1,138 @@
+package memory
+
+import (
+	"math"
+	"sort"
+
+	"github.com/gpuplan/gpuplan/units"
+)
+
+// Startup is what a vLLM start-up log says about memory (rank 0).
+type Startup struct {
+	Weights    units.Bytes `json:"weights_bytes"`
+	Activation units.Bytes `json:"activation_bytes"`
+	NonTorch   units.Bytes `json:"non_torch_bytes"`
+	CUDAGraphs units.Bytes `json:"cuda_graphs_bytes"`
+	KVPool     units.Bytes `json:"kv_pool_bytes"`
+	KVTokens   int64       `json:"kv_cache_tokens"`
+	Blocks     int64       `json:"num_gpu_blocks"`
+}
+
+// Observation pairs a sizing request with the start-up it produced.
+type Observation struct {
+	Name     string
+	Request  Request
+	Measured Startup
+}
+
+// FitVLLM fits the vLLM profile's constants on observations, starting from
+// base (whose values seed the split between sampler- and forward-dominated
+// runs). Each constant is a median over the observations it governs, so one
+// odd log cannot drag it:
+//   - non-torch memory and CUDA-graph memory: medians per TP degree (PP = 1);
+//   - SamplerBytesPerLogit: over runs whose sampler warm-up is the peak,
+//     (activation − final hidden states) ÷ (sequences × vocabulary) minus the
+//     logits' own element size;
+//   - ForwardActivationFactor: over runs whose forward pass is the peak,
+//     activation ÷ the forward live set.
+//
+// Results are rounded to the precision they are quoted with (0.01 GiB, 0.1
+// byte, 0.01).
+func FitVLLM(obs []Observation, base Constants) Constants {
+	c := base
+	nonTorch, graphs := map[int][]float64{}, map[int][]float64{}
+	for _, o := range obs {
+		if o.Request.PP > 1 {
+			continue
+		}
+		tp := max(o.Request.TP, 1)
+		if o.Measured.NonTorch > 0 {
+			nonTorch[tp] = append(nonTorch[tp], o.Measured.NonTorch.GiB())
+		}
+		if o.Measured.CUDAGraphs > 0 {
+			graphs[tp] = append(graphs[tp], o.Measured.CUDAGraphs.GiB())
+		}
+	}
+	c.NonTorchByTP = medianByTP(nonTorch)
+	c.CUDAGraphByTP = medianByTP(graphs)
+
+	for iter := 0; iter < 4; iter++ {
+		var samplerFits, forwardFits []float64
+		for _, o := range obs {
+			r := o.Request
+			if r.PP > 1 || o.Measured.Activation <= 0 || r.Model == nil {
+				continue
+			}
+			prec, err := resolvePrecision(r.Model, r.Precision)
+			if err != nil {
+				continue
+			}
+			sched := vllmDefaults(r.GPU.CUDAMemory, r.GPU.ID)
+			if r.Scheduler.MaxNumBatchedTokens > 0 {
+				sched.MaxNumBatchedTokens = r.Scheduler.MaxNumBatchedTokens
+			}
+			if r.Scheduler.MaxNumSeqs > 0 {
+				sched.MaxNumSeqs = r.Scheduler.MaxNumSeqs
+			}
+			act := unquantizedDType(r.Model, prec).Bits() / 8
+			tokens := float64(sched.MaxNumBatchedTokens)
+			seqs := math.Min(float64(sched.MaxNumSeqs), tokens)
+			h := float64(r.Model.Hidden)
+			hidden := tokens * h * act
+			logits := seqs * float64(r.Model.Vocab)
+			forwardLive := tokens * (2*h + 3*mlpWidth(r.Model)/float64(max(r.TP, 1))) * act
+			sampler := hidden + logits*(act+c.SamplerBytesPerLogit)
+			forward := forwardLive * c.ForwardActivationFactor
+			m := float64(o.Measured.Activation)
+			if sampler >= forward {
+				samplerFits = append(samplerFits, (m-hidden)/logits-act)
+			} else {
+				forwardFits = append(forwardFits, m/forwardLive)
+			}
+		}
+		if len(samplerFits) > 0 {
+			c.SamplerBytesPerLogit = math.Round(median(samplerFits)*10) / 10
+		}
+		if len(forwardFits) > 0 {
+			c.ForwardActivationFactor = math.Round(median(forwardFits)*100) / 100
+		}
+	}
+	return c
+}
+
+func medianByTP(m map[int][]float64) map[int]units.Bytes {
+	out := map[int]units.Bytes{}
+	for tp, xs := range m {
+		out[tp] = units.FromGiB(math.Round(median(xs)*100) / 100)
+	}
+	return out
+}
+
+// median of xs (xs is reordered).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	sort.Float64s(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// Percentile returns the p-th percentile (0–100) of xs by linear
+// interpolation between closest ranks; xs is reordered.
+func Percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	sort.Float64s(xs)
+	if len(xs) == 1 {
+		return xs[0]
+	}
+	rank := p / 100 * float64(len(xs)-1)
+	lo := int(math.Floor(rank))
+	hi := int(math.Ceil(rank))
+	return xs[lo] + (xs[hi]-xs[lo])*(rank-float64(lo))
+}

@@ -1,0 +1,33 @@
+package gguf
+
+import "fmt"
+
+// fileTypeNames maps general.file_type (enum llama_ftype in
+// include/llama.h, mirrored by LlamaFileType in gguf-py constants.py) to the
+// names used in GGUF file names. "Mostly" types keep 1-D tensors (norms) in
+// F32 and may keep some matrices wider; the tensor table is the exact truth.
+var fileTypeNames = map[uint64]string{
+	0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1",
+	10: "Q2_K", 11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M",
+	16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S",
+	22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M",
+	28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16",
+	36: "TQ1_0", 37: "TQ2_0", 38: "MXFP4_MOE", 39: "NVFP4", 40: "Q1_0", 41: "Q2_0",
+}
+
+// llamaFtypeGuessed is LLAMA_FTYPE_GUESSED: the flag llama.cpp ORs in when
+// the file did not say.
+const llamaFtypeGuessed = 1024
+
+// FileTypeName names a general.file_type value.
+func FileTypeName(ft uint64) string {
+	if n, ok := fileTypeNames[ft]; ok {
+		return n
+	}
+	if ft&llamaFtypeGuessed != 0 {
+		if n, ok := fileTypeNames[ft&^llamaFtypeGuessed]; ok {
+			return n + " (guessed)"
+		}
+	}
+	return fmt.Sprintf("file_type(%d)", ft)
+}
