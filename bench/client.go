@@ -23,13 +23,13 @@ type ErrorClass string
 // Error classes. HTTP failures use "http_" plus the status code, e.g.
 // "http_500" or "http_429" (HTTPClass).
 const (
-	ErrTimeout        ErrorClass = "timeout"           // no complete answer within the request timeout
-	ErrConnect        ErrorClass = "connect"           // could not open a connection or send the request
-	ErrDisconnect     ErrorClass = "disconnect"        // the stream was cut before it finished
-	ErrMalformedEvent ErrorClass = "malformed_event"   // an SSE event or a JSON body that does not parse
-	ErrStreamError    ErrorClass = "stream_error"      // the server sent an error object inside a 200 stream
-	ErrNoContent      ErrorClass = "no_content"        // 200 OK but not one generated token
-	ErrCancelled      ErrorClass = "cancelled"         // the run was interrupted while the request was in flight
+	ErrTimeout        ErrorClass = "timeout"            // no complete answer within the request timeout
+	ErrConnect        ErrorClass = "connect"            // could not open a connection or send the request
+	ErrDisconnect     ErrorClass = "disconnect"         // the stream was cut before it finished
+	ErrMalformedEvent ErrorClass = "malformed_event"    // an SSE event or a JSON body that does not parse
+	ErrStreamError    ErrorClass = "stream_error"       // the server sent an error object inside a 200 stream
+	ErrNoContent      ErrorClass = "no_content"         // 200 OK but not one generated token
+	ErrCancelled      ErrorClass = "cancelled"          // the run was interrupted while the request was in flight
 	ErrTooLarge       ErrorClass = "response_too_large" // the body exceeded the size limit
 )
 

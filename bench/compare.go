@@ -223,10 +223,10 @@ type CalibrationPoint struct {
 	RPS          float64 `json:"rps,omitempty"`
 	Completed    int     `json:"completed"`
 
-	TTFT             *Latency `json:"ttft_ms,omitempty"`
-	TPOT             *Latency `json:"tpot_ms,omitempty"`
-	ITL              *Latency `json:"itl_ms,omitempty"`
-	E2E              *Latency `json:"e2e_ms,omitempty"`
+	TTFT             *Latency `json:"ttft_ms"`
+	TPOT             *Latency `json:"tpot_ms"`
+	ITL              *Latency `json:"itl_ms"`
+	E2E              *Latency `json:"e2e_ms"`
 	OutputTokensPerS float64  `json:"output_tokens_per_s"`
 	RequestsPerS     float64  `json:"requests_per_s"`
 	// Predicted is the plan's prediction for this level, when one was given.

@@ -39,4 +39,3 @@ func BenchmarkHarnessStreamed(b *testing.B) {
 		})
 	}
 }
-

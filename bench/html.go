@@ -15,6 +15,8 @@ import (
 var reportTemplate string
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"add": func(a, b float64) float64 { return a + b },
+	"sub": func(a, b float64) float64 { return a - b },
 	"f1":  func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	"f2":  func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) },
 	"pct": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "%" },
@@ -82,7 +84,7 @@ func WriteHTML(w io.Writer, rep *Report) error {
 
 // Chart geometry (pixels).
 const (
-	chartW, chartH               = 560, 320
+	chartW, chartH                = 560, 320
 	padL, padR, padTop, padBottom = 64.0, 150.0, 34.0, 46.0
 )
 
@@ -160,7 +162,7 @@ func fmtTick(v float64) string {
 }
 
 // buildChart lays out series on linear axes (log2 x when logX).
-func buildChart(title, xl, yl string, ss []series, logX bool, xTickVals []float64) svgChart {
+func buildChart(title, xl, yl string, ss []series, logX bool, xTickVals []float64, yTickVals ...float64) svgChart {
 	c := svgChart{Title: title, XLabel: xl, YLabel: yl, W: chartW, H: chartH,
 		X0: padL, Y0: padTop, X1: chartW - padR, Y1: chartH - padBottom}
 	c.LegendX = c.X1 + 12
@@ -184,7 +186,10 @@ func buildChart(title, xl, yl string, ss []series, logX bool, xTickVals []float6
 	if xmax == xmin {
 		xmin, xmax = xmin-1, xmax+1
 	}
-	yt := niceTicks(0, math.Max(ymax, 1e-9)*1.05, 5)
+	yt := yTickVals
+	if len(yt) == 0 {
+		yt = niceTicks(0, math.Max(ymax, 1e-9)*1.05, 5)
+	}
 	ytop := yt[len(yt)-1]
 	sx := func(v float64) float64 { return c.X0 + (tx(v)-xmin)/(xmax-xmin)*(c.X1-c.X0) }
 	sy := func(v float64) float64 { return c.Y1 - v/ytop*(c.Y1-c.Y0) }
@@ -407,7 +412,7 @@ func distCharts(levels []LevelResult) []svgChart {
 		if len(ss) == 0 {
 			continue
 		}
-		c := buildChart(m.title, "ms", "share of requests ≤ x", ss, false, nil)
+		c := buildChart(m.title, "ms", "share of requests ≤ x", ss, false, nil, 0, 0.25, 0.5, 0.75, 1)
 		charts = append(charts, c)
 	}
 	return charts

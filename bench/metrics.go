@@ -28,18 +28,20 @@ type LevelMetrics struct {
 	// the last one, the "benchmark duration" rates are divided by.
 	DurationS float64 `json:"duration_s"`
 
-	TTFT *Latency `json:"ttft_ms,omitempty"`
-	TPOT *Latency `json:"tpot_ms,omitempty"`
-	ITL  *Latency `json:"itl_ms,omitempty"`
-	E2E  *Latency `json:"e2e_ms,omitempty"`
+	// Latencies are null when unknown: TTFT, TPOT and ITL need a streamed
+	// run, and nothing is known about a level with no completed request.
+	TTFT *Latency `json:"ttft_ms"`
+	TPOT *Latency `json:"tpot_ms"`
+	ITL  *Latency `json:"itl_ms"`
+	E2E  *Latency `json:"e2e_ms"`
 
 	OutputTokensPerS float64 `json:"output_tokens_per_s"`
 	InputTokensPerS  float64 `json:"input_tokens_per_s"`
 	RequestsPerS     float64 `json:"requests_per_s"`
 	// GoodputPerS is the number of completed requests meeting every SLO
-	// per second; absent when no SLO is set.
-	GoodputPerS  *float64 `json:"goodput_per_s,omitempty"`
-	GoodRequests *int     `json:"good_requests,omitempty"`
+	// per second; null when no SLO is set.
+	GoodputPerS  *float64 `json:"goodput_per_s"`
+	GoodRequests *int     `json:"good_requests"`
 
 	InputTokensMean  float64 `json:"input_tokens_mean"`
 	OutputTokensMean float64 `json:"output_tokens_mean"`
@@ -67,11 +69,11 @@ type LevelMetrics struct {
 func ComputeMetrics(records []RequestRecord, slo SLO) LevelMetrics {
 	m := LevelMetrics{Requests: len(records), Errors: map[ErrorClass]int{}}
 	var (
-		first, last      time.Time
-		ttfts, tpots     []float64
-		itls, e2es       []float64
-		inTok, outTok    int
-		good             int
+		first, last   time.Time
+		ttfts, tpots  []float64
+		itls, e2es    []float64
+		inTok, outTok int
+		good          int
 	)
 	for i := range records {
 		r := &records[i]

@@ -18,9 +18,9 @@ type Report struct {
 	Levels        []LevelResult  `json:"levels"`
 	// Comparison sets measurements next to the plan's predictions
 	// (--plan); Plan identifies the deployment the plan was for.
-	Comparison []Comparison     `json:"comparison,omitempty"`
-	Plan       *CalibrationKey  `json:"plan,omitempty"`
-	Notes      []string         `json:"notes,omitempty"`
+	Comparison []Comparison    `json:"comparison,omitempty"`
+	Plan       *CalibrationKey `json:"plan,omitempty"`
+	Notes      []string        `json:"notes,omitempty"`
 	// Interrupted is true when the run was stopped early; the levels hold
 	// everything that completed.
 	Interrupted bool `json:"interrupted,omitempty"`

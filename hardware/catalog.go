@@ -62,11 +62,9 @@ func loadEmbedded() (*Catalog, error) {
 	if err := readData("data/containerapps.yaml", &c.profiles); err != nil {
 		return nil, err
 	}
-	var pf priceFile
-	if err := readData("data/prices.yaml", &pf); err != nil {
+	if err := readData("data/prices.yaml", &c.prices); err != nil {
 		return nil, err
 	}
-	c.prices = pf.expand()
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("embedded hardware catalog: %w", err)
 	}

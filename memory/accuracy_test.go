@@ -21,18 +21,18 @@ var update = flag.Bool("update", false, "rewrite docs/accuracy.md's memory secti
 // vllmRecord is one record of testdata/vllm-memory-records.json (facts
 // copied from the project's reference measurements, with their sources).
 type vllmRecord struct {
-	Model         string             `json:"model"`
-	GPU           string             `json:"gpu"`
-	DType         *string            `json:"dtype"`
-	Quant         *string            `json:"quant"`
-	KVCacheDType  *string            `json:"kv_cache_dtype"`
-	TP            int                `json:"tp"`
-	PP            int                `json:"pp"`
-	Utilization   *float64           `json:"gpu_memory_utilization"`
-	MaxModelLen   *int64             `json:"max_model_len"`
-	EngineVersion *string            `json:"engine_version"`
-	Source        string             `json:"source"`
-	Measured      map[string]any     `json:"measured"`
+	Model         string         `json:"model"`
+	GPU           string         `json:"gpu"`
+	DType         *string        `json:"dtype"`
+	Quant         *string        `json:"quant"`
+	KVCacheDType  *string        `json:"kv_cache_dtype"`
+	TP            int            `json:"tp"`
+	PP            int            `json:"pp"`
+	Utilization   *float64       `json:"gpu_memory_utilization"`
+	MaxModelLen   *int64         `json:"max_model_len"`
+	EngineVersion *string        `json:"engine_version"`
+	Source        string         `json:"source"`
+	Measured      map[string]any `json:"measured"`
 }
 
 func loadRecords(t testing.TB) []vllmRecord {

@@ -45,19 +45,21 @@ type Request struct {
 // Budget is the per-GPU memory budget of one request under an engine
 // profile, with every figure vLLM logs at start-up.
 type Budget struct {
-	Model           string              `json:"model"`
-	ParamsTotal     int64               `json:"params_total"`
-	ParamsActive    int64               `json:"params_active"`
-	Precision       dtype.Precision     `json:"precision"`
-	KVDType         dtype.DType         `json:"kv_dtype"`
-	Context         int64               `json:"context_tokens"`
-	Concurrency     int64               `json:"concurrency"`
-	TP              int                 `json:"tp"`
-	PP              int                 `json:"pp"`
-	GPUs            int                 `json:"gpus"`
-	GPU             GPU                 `json:"gpu"`
-	Utilization     float64             `json:"gpu_memory_utilization"`
-	Scheduler       Scheduler           `json:"scheduler"`
+	Model        string          `json:"model"`
+	ParamsTotal  int64           `json:"params_total"`
+	ParamsActive int64           `json:"params_active"`
+	Precision    dtype.Precision `json:"precision"`
+	KVDType      dtype.DType     `json:"kv_dtype"`
+	Context      int64           `json:"context_tokens"`
+	Concurrency  int64           `json:"concurrency"`
+	TP           int             `json:"tp"`
+	PP           int             `json:"pp"`
+	GPUs         int             `json:"gpus"`
+	GPU          GPU             `json:"gpu"`
+	Utilization  float64         `json:"gpu_memory_utilization"`
+	Scheduler    Scheduler       `json:"scheduler"`
+	// WeightsPerGPU is Weights.PerGPU, at the top level for scripts.
+	WeightsPerGPU   units.Bytes         `json:"weights_bytes_per_gpu"`
 	Weights         Weights             `json:"weights"`
 	KVBytesPerToken units.BytesPerToken `json:"kv_bytes_per_token"`
 	// KVBytesPerTokenPerGPU is one token's cache on one GPU after the TP
@@ -206,7 +208,7 @@ func estimate(r Request) (Budget, error) {
 		Model: s.ID, ParamsTotal: params.Total, ParamsActive: params.Active,
 		Precision: prec, KVDType: kvType, Context: ctx, Concurrency: conc,
 		TP: r.TP, PP: r.PP, GPUs: r.TP * r.PP, GPU: r.GPU, Utilization: util, Scheduler: sched,
-		Weights: w, KVBytesPerToken: kvBytesPerToken(s, kvType),
+		Weights: w, WeightsPerGPU: w.PerGPU, KVBytesPerToken: kvBytesPerToken(s, kvType),
 		KVBytesPerTokenPerGPU: units.BytesPerToken(perTokenPerGPU),
 		Layout:                layout,
 		QuickRule:             NewQuickRule(params.Total, prec),

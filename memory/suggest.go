@@ -35,7 +35,7 @@ func suggest(r Request, b Budget) []Suggestion {
 			return false
 		}
 		out = append(out, Suggestion{Kind: kind, Change: change, MaxConcurrentSequences: b2.MaxConcurrentSequences,
-			Result: fmt.Sprintf("fits: %d sequences of %d tokens, %d KV tokens per GPU", b2.MaxConcurrentSequences, b2.Context, b2.KVCacheTokens)})
+			Result: fmt.Sprintf("fits: %s of %d tokens, %d KV tokens per GPU", plural(b2.MaxConcurrentSequences, "sequence"), b2.Context, b2.KVCacheTokens)})
 		return true
 	}
 	if b.KVDType != dtype.FP8 {
@@ -44,7 +44,7 @@ func suggest(r Request, b Budget) []Suggestion {
 	if b.MaxContext > 0 && b.MaxContext < b.Context {
 		out = append(out, Suggestion{Kind: "shorter_context", Change: fmt.Sprintf("--context %d", b.MaxContext),
 			MaxConcurrentSequences: b.Concurrency,
-			Result:                 fmt.Sprintf("the longest context at which %d sequences fit", b.Concurrency)})
+			Result:                 fmt.Sprintf("the longest context at which %s fit", plural(b.Concurrency, "sequence"))})
 	}
 	for _, name := range []string{"fp8", "int8", "int4"} {
 		p, err := dtype.LookupPrecision(name)
@@ -93,4 +93,11 @@ func minCUDAMemory(r Request) units.Bytes {
 		}
 	}
 	return units.Bytes(math.Ceil(float64(hi)/float64(units.MiB))) * units.MiB
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -95,6 +95,10 @@ type CatalogEntry struct {
 	// CardParams and the count computed from the config ("0.3B"), for cards
 	// whose figure is known to be off; ParamsNote explains why.
 	ParamsTolerance string `json:"params_tolerance,omitempty"`
+	// CardActiveExcludesEmbedding is true when the card's active count
+	// leaves out the input embedding (gpt-oss, DeepSeek-V2-Lite, Llama 4
+	// Scout); it then corresponds to Params.ActiveNonEmbedding.
+	CardActiveExcludesEmbedding bool `json:"card_active_excludes_embedding,omitempty"`
 
 	// License is the model's license identifier as Hugging Face tags it,
 	// when known.

@@ -60,7 +60,12 @@ func ParseConfig(data []byte) (*Spec, error) {
 			return nil, fmt.Errorf("parse config.json: %w", err)
 		}
 		if text == nil {
-			text = object{} // every key takes the text config class's default
+			// The wrapper class builds its default text config; most use
+			// the text config class's defaults (an empty object here).
+			text = wrapper.defaultText
+			if text == nil {
+				text = object{}
+			}
 		}
 		if textType, err = text.str("model_type", wrapper.text); err != nil {
 			return nil, fmt.Errorf("parse config.json text_config: %w", err)
@@ -179,14 +184,35 @@ var builders = map[string]textBuilder{
 type wrapper struct {
 	text   string
 	vision func(top object, s *Spec) (*Vision, error)
+	// defaultText and defaultVision replace an absent text_config or
+	// vision_config when the wrapper class builds non-default sub-configs.
+	defaultText, defaultVision object
 }
 
 var wrappers = map[string]wrapper{
 	"gemma3":   {text: "gemma3_text", vision: gemma3Vision},
 	"llama4":   {text: "llama4_text", vision: llama4Vision},
-	"mistral3": {text: "mistral", vision: mistral3Vision},
+	"mistral3": {text: "mistral", vision: mistral3Vision, defaultText: mistral3Text, defaultVision: mistral3Pixtral},
 	"kimi_vl":  {text: "deepseek_v3", vision: kimiVLVision},
 }
+
+// Mistral3Config builds these sub-configs (Mistral Small 3.1's shape) when
+// text_config or vision_config is absent.
+var (
+	mistral3Text = object{
+		"model_type": raw(`"mistral"`), "head_dim": raw(`128`), "hidden_size": raw(`5120`),
+		"intermediate_size": raw(`32768`), "max_position_embeddings": raw(`131072`),
+		"num_attention_heads": raw(`32`), "num_hidden_layers": raw(`40`),
+		"num_key_value_heads": raw(`8`), "sliding_window": raw(`null`), "vocab_size": raw(`131072`),
+	}
+	mistral3Pixtral = object{
+		"model_type": raw(`"pixtral"`), "intermediate_size": raw(`4096`), "hidden_size": raw(`1024`),
+		"patch_size": raw(`14`), "image_size": raw(`1540`), "num_hidden_layers": raw(`24`),
+		"num_attention_heads": raw(`16`), "head_dim": raw(`64`),
+	}
+)
+
+func raw(s string) json.RawMessage { return json.RawMessage(s) }
 
 // shape holds a config class's defaults for the common keys. kvHeads 0
 // means "as many as heads"; headDim 0 means hidden / heads.
@@ -989,11 +1015,16 @@ func visionShape(o object, model string, d Vision) (*Vision, error) {
 	return v, nil
 }
 
-// visionConfig returns the vision_config object and checks its model_type.
-func visionConfig(top object, want string) (object, error) {
+// visionConfig returns the vision_config object (def, or an empty object
+// meaning the vision config class's defaults, when absent) and checks its
+// model_type.
+func visionConfig(top object, want string, def object) (object, error) {
 	o, err := top.object("vision_config")
 	if err != nil {
 		return nil, err
+	}
+	if o == nil {
+		o = def
 	}
 	if o == nil {
 		o = object{}
@@ -1013,7 +1044,7 @@ func visionConfig(top object, want string) (object, error) {
 // pixel patches) and Gemma3MultiModalProjector (mm_input_projection_weight
 // vision × text hidden, mm_soft_emb_norm of vision hidden).
 func gemma3Vision(top object, s *Spec) (*Vision, error) {
-	o, err := visionConfig(top, "siglip_vision_model")
+	o, err := visionConfig(top, "siglip_vision_model", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -1060,7 +1091,7 @@ func gemma3Vision(top object, s *Spec) (*Vision, error) {
 // patches, projector 4096 → 4096, output 7680) and Llama4MultiModalProjector
 // (vision_output_dim → text hidden, no bias).
 func llama4Vision(top object, s *Spec) (*Vision, error) {
-	o, err := visionConfig(top, "llama4_vision_model")
+	o, err := visionConfig(top, "llama4_vision_model", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -1111,7 +1142,7 @@ func llama4Vision(top object, s *Spec) (*Vision, error) {
 // patch merger of spatial_merge_size² patches, two linears with
 // multimodal_projector_bias).
 func mistral3Vision(top object, s *Spec) (*Vision, error) {
-	o, err := visionConfig(top, "pixtral")
+	o, err := visionConfig(top, "pixtral", mistral3Pixtral)
 	if err != nil {
 		return nil, err
 	}
@@ -1166,7 +1197,7 @@ func mistral3Vision(top object, s *Spec) (*Vision, error) {
 // and KimiVLMultiModalProjector (LayerNorm, linear 4·hidden → 4·hidden,
 // linear → text hidden, with biases).
 func kimiVLVision(top object, s *Spec) (*Vision, error) {
-	o, err := visionConfig(top, "moonvit")
+	o, err := visionConfig(top, "moonvit", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -55,3 +55,12 @@ func TestScratch(t *testing.T) {
 		}
 	}
 }
+
+func TestScratch2(t *testing.T) {
+	for _, c := range []string{`{"model_type":"mistral3"}`, `{"model_type":"gemma"}`, `{"model_type":"qwen2_moe"}`, `{"model_type":"falcon"}`, `{"model_type":"falcon","tie_word_embeddings":false}`} {
+		s, err := ParseConfig([]byte(c))
+		if err != nil { fmt.Println(err); continue }
+		p := s.Params()
+		fmt.Println(c, p.Total, p.Active, p.Groups)
+	}
+}

@@ -1,12 +1,97 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gpuplan/gpuplan/dtype"
 )
 
-// PLACEHOLDER: replaced by the real command.
+// modelRow is one catalog model as `models` prints it: the entry's sourced
+// facts plus the figures computed from its config.
+type modelRow struct {
+	ID               string   `json:"id"`
+	Aliases          []string `json:"aliases,omitempty"`
+	Family           string   `json:"family,omitempty"`
+	Architecture     string   `json:"architecture,omitempty"`
+	Base             string   `json:"base,omitempty"`
+	Quantization     string   `json:"quantization,omitempty"`
+	ParamsTotal      int64    `json:"params_total"`
+	ParamsActive     int64    `json:"params_active"`
+	CardParams       string   `json:"card_params,omitempty"`
+	MaxContextTokens int      `json:"max_context_tokens"`
+	KVBytesPerToken  int64    `json:"kv_bytes_per_token"`
+	Source           string   `json:"source"`
+	AsOf             string   `json:"as_of"`
+}
+
 func newModelsCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "models", Short: "not built yet", RunE: func(*cobra.Command, []string) error { return errors.New("models: not built yet") }}
+	var output outputFormat
+	cmd := &cobra.Command{
+		Use:   "models [QUERY]",
+		Short: "List and search the embedded model catalog",
+		Long: `List the models gpuplan knows without network access, with parameter counts
+computed from each model's verbatim config.json and the source of that config.
+QUERY filters by id, alias or family (case-insensitive substring).`,
+		Example: `  gpuplan models
+  gpuplan models qwen3
+  gpuplan models llama -o json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			mc, _, err := a.loadCatalogs()
+			if err != nil {
+				return err
+			}
+			query := ""
+			if len(args) == 1 {
+				query = args[0]
+			}
+			entries := mc.Search(query)
+			rows := make([]modelRow, 0, len(entries))
+			for _, e := range entries {
+				spec, _, err := mc.Lookup(e.ID)
+				if err != nil {
+					return fmt.Errorf("catalog entry %s: %w", e.ID, err)
+				}
+				p := spec.Params()
+				r := modelRow{
+					ID: e.ID, Aliases: e.Aliases, Family: e.Family, Architecture: spec.Architecture, Base: e.Base,
+					ParamsTotal: p.Total, ParamsActive: p.Active, CardParams: e.CardParams,
+					MaxContextTokens: spec.MaxPositionEmbeddings,
+					KVBytesPerToken:  int64(spec.KVBytesPerToken(dtype.KVAuto)),
+					Source:           e.Source, AsOf: e.AsOf,
+				}
+				if e.Quantization != nil {
+					r.Quantization = e.Quantization.Precision + " (" + e.Quantization.Method + ")"
+				}
+				rows = append(rows, r)
+			}
+			if len(rows) == 0 && output == formatTable {
+				fmt.Fprintf(a.Stdout, "No catalog model matches %q. A Hugging Face id or a local config.json also works as MODEL.\n", query)
+				return nil
+			}
+			return render(a.Stdout, output, map[string]any{"models": rows}, func(w *tabwriter.Writer) error {
+				fmt.Fprintln(w, "ID\tALIAS\tPARAMS\tACTIVE\tCONTEXT\tKV/TOKEN\tQUANTIZATION\tCONFIG AS OF")
+				for _, r := range rows {
+					alias := ""
+					if len(r.Aliases) > 0 {
+						alias = r.Aliases[0]
+					}
+					quant := r.Quantization
+					if quant == "" {
+						quant = "-"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, alias, billions(r.ParamsTotal), billions(r.ParamsActive),
+						r.MaxContextTokens, strings.TrimSpace(perToken(unitsPerToken(r.KVBytesPerToken))), quant, r.AsOf)
+				}
+				fmt.Fprintf(w, "\n%d models. KV/TOKEN is the whole model's cache per token in its release dtype, before any TP split.\n", len(rows))
+				return nil
+			})
+		},
+	}
+	addOutputFlag(cmd, &output)
+	return cmd
 }

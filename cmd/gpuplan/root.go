@@ -38,6 +38,7 @@ type app struct {
 	Options
 	catalogFile string
 	offline     bool
+	cats        catalogs
 }
 
 // Run executes the CLI with args and returns the process exit code

@@ -2,11 +2,258 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/units"
 )
 
-// PLACEHOLDER: replaced by the real command.
-func newSizeCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "size", Short: "not built yet", RunE: func(*cobra.Command, []string) error { return errors.New("size: not built yet") }}
+// defaultGPU is what `size` sizes for when neither --gpu nor --gpu-memory
+// is given; the output says so.
+const defaultGPU = "h100-sxm"
+
+type sizeFlags struct {
+	precision, kvDType, gpu, gpuMemory, engine, table string
+	context, concurrency                              int64
+	utilization                                       float64
+	tp, pp, maxBatched, maxSeqs                       int
+	output                                            outputFormat
 }
+
+func newSizeCmd(a *app) *cobra.Command {
+	var f sizeFlags
+	cmd := &cobra.Command{
+		Use:   "size MODEL",
+		Short: "Memory per GPU: weights, KV cache, activations, overhead; fits or not",
+		Long: `Size a model's GPU memory the way the engine reserves it: exact weights per GPU,
+KV-cache bytes per token, vLLM's activation peak and runtime overhead, the KV pool
+that remains, how many tokens and sequences it holds, and whether the requested
+context × concurrency fits. The seed's rule of thumb (params × bytes + 20%) is
+shown beside the exact figure.
+
+MODEL is a catalog id or alias (see 'gpuplan models'), a Hugging Face id, a
+config.json, a model directory or a GGUF file.`,
+		Example: `  gpuplan size llama-3.1-70b --precision int8 --gpu a100-80gb-sxm
+  gpuplan size meta-llama/Llama-3.1-8B-Instruct --gpu h100-sxm --context 32768 --concurrency 16 --kv-dtype fp8
+  gpuplan size qwen3-30b-a3b --gpu-memory 79.19GiB --tp 2 -o json
+  gpuplan size --table 7B,13B,70B`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if f.table != "" {
+				if len(args) > 0 {
+					return usageErrf("--table takes bare sizes, not a MODEL")
+				}
+				return nil
+			}
+			if len(args) != 1 {
+				return usageErrf("size needs exactly one MODEL (or --table 7B,13B,70B); see 'gpuplan models'")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.table != "" {
+				return runSeedTable(a, f)
+			}
+			return runSize(cmd, a, args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own); see docs/cli.md")
+	fl.StringVar(&f.kvDType, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
+	fl.Int64Var(&f.context, "context", 0, "maximum model length in tokens (default: the model's max_position_embeddings)")
+	fl.Int64Var(&f.concurrency, "concurrency", 1, "sequences of --context tokens that must fit at once")
+	fl.StringVar(&f.gpu, "gpu", "", "GPU id (see 'gpuplan gpus'; default "+defaultGPU+")")
+	fl.StringVar(&f.gpuMemory, "gpu-memory", "", "CUDA-visible memory per GPU, e.g. 79.19GiB (overrides --gpu's figure)")
+	fl.Float64Var(&f.utilization, "gpu-memory-utilization", 0, "fraction of CUDA memory the engine may use (default: the engine profile's)")
+	fl.IntVar(&f.tp, "tp", 1, "tensor-parallel size")
+	fl.IntVar(&f.pp, "pp", 1, "pipeline-parallel size")
+	fl.IntVar(&f.maxBatched, "max-num-batched-tokens", 0, "vLLM max_num_batched_tokens (default: vLLM's rule for the GPU)")
+	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "vLLM max_num_seqs (default: vLLM's rule for the GPU)")
+	fl.StringVar(&f.engine, "engine", "vllm", "engine memory profile: vllm, vllm@0.22, sglang, trtllm, llamacpp")
+	fl.StringVar(&f.table, "table", "", "reproduce the seed's VRAM table for bare sizes, e.g. 7B,13B,70B")
+	addOutputFlag(cmd, &f.output)
+	return cmd
+}
+
+func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
+	spec, err := a.resolveModel(cmd.Context(), ref)
+	if err != nil {
+		return err
+	}
+	req := memory.Request{
+		Model: spec, Context: f.context, Concurrency: f.concurrency, TP: f.tp, PP: f.pp,
+		Utilization: f.utilization,
+		Scheduler:   memory.Scheduler{MaxNumBatchedTokens: f.maxBatched, MaxNumSeqs: f.maxSeqs},
+	}
+	if f.precision != "" {
+		p, err := dtype.LookupPrecision(f.precision)
+		if err != nil {
+			return usageErr(err)
+		}
+		req.Precision = &p
+	}
+	if req.KVDType, err = dtype.ParseKVDType(f.kvDType); err != nil {
+		return usageErr(err)
+	}
+	if req.Profile, err = memory.LookupProfile(f.engine); err != nil {
+		return usageErr(err)
+	}
+	var notes []string
+	if req.GPU, notes, err = a.gpuForSizing(f.gpu, f.gpuMemory); err != nil {
+		return err
+	}
+	b, err := memory.Estimate(req)
+	if errors.Is(err, memory.ErrInvalid) {
+		return usageErr(err)
+	}
+	if err != nil {
+		return err
+	}
+	b.Assumptions.Notes = append(notes, b.Assumptions.Notes...)
+	if err := render(a.Stdout, f.output, b, func(w *tabwriter.Writer) error { return printBudget(w, b) }); err != nil {
+		return err
+	}
+	if !b.Fits {
+		return infeasibleErr(fmt.Errorf("%s does not fit: %s", b.Model, strings.Join(b.Reasons, "; ")))
+	}
+	return nil
+}
+
+// gpuForSizing resolves --gpu / --gpu-memory to the figures the budget
+// needs, with notes on where they came from.
+func (a *app) gpuForSizing(id, mem string) (memory.GPU, []string, error) {
+	_, hc, err := a.loadCatalogs()
+	if err != nil {
+		return memory.GPU{}, nil, err
+	}
+	var notes []string
+	g := memory.GPU{}
+	if id == "" && mem == "" {
+		id = defaultGPU
+		notes = append(notes, "no --gpu given: sized for "+defaultGPU)
+	}
+	if id != "" {
+		chip, err := hc.LookupGPU(id)
+		if err != nil {
+			return g, nil, usageErr(err)
+		}
+		g.ID, g.CUDAMemory = chip.ID, chip.CUDAMemory
+		if chip.CUDAMemoryEstimated {
+			notes = append(notes, fmt.Sprintf("%s CUDA memory %s is an estimate (%s); pass --gpu-memory with a measured figure", chip.ID, chip.CUDAMemory, chip.CUDAMemoryNote))
+		}
+	}
+	if mem != "" {
+		m, err := units.ParseBytes(mem)
+		if err != nil {
+			return g, nil, usageErr(fmt.Errorf("--gpu-memory: %w", err))
+		}
+		if m <= 0 {
+			return g, nil, usageErrf("--gpu-memory must be positive")
+		}
+		g.CUDAMemory = m
+	}
+	if g.CUDAMemory <= 0 {
+		return g, nil, usageErrf("the CUDA memory of %s is unknown: pass --gpu-memory (e.g. 79.19GiB) or add it with --catalog", id)
+	}
+	return g, notes, nil
+}
+
+func printBudget(w *tabwriter.Writer, b memory.Budget) error {
+	gib := func(x units.Bytes) string { return fmt.Sprintf("%.2f", x.GiB()) }
+	fmt.Fprintf(w, "Model\t%s\n", b.Model)
+	fmt.Fprintf(w, "Parameters\t%s total, %s active\n", billions(b.ParamsTotal), billions(b.ParamsActive))
+	fmt.Fprintf(w, "Precision\t%s (weights %s, compute %s); KV cache %s\n", b.Precision.Name, b.Precision.Weight, b.Precision.Compute, b.KVDType)
+	gpuName := b.GPU.ID
+	if gpuName == "" {
+		gpuName = "GPU"
+	}
+	fmt.Fprintf(w, "GPUs\t%d × %s (TP %d, PP %d), %s CUDA memory each\n", b.GPUs, gpuName, b.TP, b.PP, b.GPU.CUDAMemory)
+	fmt.Fprintf(w, "Engine\t%s@%s, utilization %.2f → %s usable\n", b.Assumptions.Engine, b.Assumptions.EngineVersion, b.Utilization, b.Requested)
+	fmt.Fprintf(w, "Load\t%d × %d tokens\n", b.Concurrency, b.Context)
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Per GPU\tGiB\n")
+	fmt.Fprintf(w, "  weights\t%s\n", gib(b.Weights.PerGPU))
+	fmt.Fprintf(w, "  activation peak\t%s\n", gib(b.Activation))
+	fmt.Fprintf(w, "  runtime overhead (non-torch)\t%s\n", gib(b.NonTorch))
+	if b.CUDAGraphs > 0 {
+		where := "outside the utilization budget"
+		if b.CUDAGraphsInBudget {
+			where = "inside the budget"
+		}
+		fmt.Fprintf(w, "  CUDA graphs (%s)\t%s\n", where, gib(b.CUDAGraphs))
+	}
+	fmt.Fprintf(w, "  KV pool\t%s\t%d blocks of %d tokens = %d tokens\n", gib(b.KVPool), b.Blocks, b.Layout.BlockSize, b.KVCacheTokens)
+	fmt.Fprintf(w, "  KV for the load\t%s\n", gib(b.KVForRequest))
+	fmt.Fprintf(w, "  total for the load\t%s\n", gib(b.TotalPerGPU))
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "KV per token\t%s whole model, %s per GPU\n", perToken(b.KVBytesPerToken), perToken(b.KVBytesPerTokenPerGPU))
+	fmt.Fprintf(w, "Max concurrency\t%.2f sequences of %d tokens (%d whole)\n", b.MaxConcurrency, b.Context, b.MaxConcurrentSequences)
+	fmt.Fprintf(w, "Longest context\t%d tokens at concurrency %d\n", b.MaxContext, b.Concurrency)
+	verdict := "yes"
+	if !b.Fits {
+		verdict = "NO — " + strings.Join(b.Reasons, "; ")
+	}
+	fmt.Fprintf(w, "Fits\t%s\n", verdict)
+	q := b.QuickRule
+	fmt.Fprintf(w, "Seed rule\t%s params × %.3g B + 20%% = %.1f GB (%.2f GiB) for the whole model; exact weights %.2f GiB + KV and overhead\n",
+		billions(q.Params), q.BytesPerParam, q.WithOverhead.GB(), q.WithOverhead.GiB(), b.Weights.Total.GiB())
+	if len(b.Suggestions) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "To make it fit:")
+		for i, s := range b.Suggestions {
+			fmt.Fprintf(w, "  %d. %s\t%s\n", i+1, s.Change, s.Result)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Assumptions:")
+	for _, n := range b.Assumptions.Notes {
+		fmt.Fprintf(w, "  - %s\n", n)
+	}
+	return nil
+}
+
+func billions(n int64) string {
+	return fmt.Sprintf("%.2fB", float64(n)/1e9)
+}
+
+func perToken(b units.BytesPerToken) string {
+	if b >= 1<<20 {
+		return fmt.Sprintf("%.2f MiB", float64(b)/float64(1<<20))
+	}
+	return fmt.Sprintf("%.1f KiB", float64(b)/1024)
+}
+
+func runSeedTable(a *app, f sizeFlags) error {
+	rows, err := memory.SeedTable(strings.Split(f.table, ","))
+	if err != nil {
+		return usageErr(err)
+	}
+	return render(a.Stdout, f.output, map[string]any{"rule": "params × bytes per param, +20% for KV cache, activations and framework (GB = 1e9 bytes)", "rows": rows}, func(w *tabwriter.Writer) error {
+		fmt.Fprintln(w, "Seed rule: VRAM (GB) ≈ params (billions) × bytes per param, plus ~20% (GB = 10^9 bytes)")
+		fmt.Fprint(w, "Model")
+		for _, p := range memory.SeedTablePrecisions {
+			fmt.Fprintf(w, "\t%s\t%s +20%%", strings.ToUpper(p), strings.ToUpper(p))
+		}
+		fmt.Fprintln(w)
+		for _, r := range rows {
+			fmt.Fprint(w, r.Label)
+			for _, c := range r.Cells {
+				fmt.Fprintf(w, "\t%s GB\t%s GB", trimFloat(c.Weights.GB()), trimFloat(c.WithOverhead.GB()))
+			}
+			fmt.Fprintln(w)
+		}
+		return nil
+	})
+}
+
+func trimFloat(x float64) string {
+	s := fmt.Sprintf("%.2f", x)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s
+}
+
+func unitsPerToken(n int64) units.BytesPerToken { return units.BytesPerToken(n) }

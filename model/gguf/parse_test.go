@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gpuplan/gpuplan/dtype"
 )
 
 type llamaFixture struct {
@@ -537,6 +538,24 @@ func TestSplitNames(t *testing.T) {
 	for _, bad := range []string{"model.gguf", "m-00004-of-00003.gguf", "m-00000-of-00003.gguf", "m-1-of-3.gguf"} {
 		if _, ok := SplitNames(bad); ok {
 			t.Errorf("%s taken as a split name", bad)
+		}
+	}
+}
+
+// TestDTypeConsistency: the dtype package's GGUF precisions must agree
+// with the block layouts here.
+func TestDTypeConsistency(t *testing.T) {
+	for _, p := range dtype.Precisions() {
+		if !p.GGUF {
+			continue
+		}
+		typ, ok := TypeByName(strings.ToUpper(p.Name))
+		if !ok {
+			t.Errorf("precision %s has no ggml type", p.Name)
+			continue
+		}
+		if got := typ.BitsPerWeight(); got != p.BitsPerWeight {
+			t.Errorf("precision %s: dtype says %g bits per weight, ggml layout gives %g", p.Name, p.BitsPerWeight, got)
 		}
 	}
 }
