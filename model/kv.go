@@ -117,16 +117,25 @@ func (s *Spec) KVBytesReference(tokens int64, kv dtype.KVDType) units.Bytes {
 	per := kv.Bytes(s.ComputeDType())
 	var total int64
 	for _, l := range s.KVLayers() {
-		n := tokens
-		switch l.Kind {
-		case KVNone:
-			n = 0
-		case KVSliding, KVChunked:
-			if keep := int64(l.Window) - 1; keep < n {
-				n = max(keep, 0)
-			}
-		}
-		total = a.add(total, a.mul(n, l.ElementsPerToken(), per))
+		total = a.add(total, a.mul(l.CachedTokensReference(tokens), l.ElementsPerToken(), per))
 	}
 	return units.Bytes(total)
+}
+
+// CachedTokensReference is how many of tokens processed tokens this layer
+// holds in transformers' DynamicCache: all of them for full and MLA layers,
+// at most Window − 1 for sliding and chunked layers, none for KVNone.
+func (l KVLayer) CachedTokensReference(tokens int64) int64 {
+	if tokens <= 0 {
+		return 0
+	}
+	switch l.Kind {
+	case KVNone:
+		return 0
+	case KVSliding, KVChunked:
+		if keep := int64(l.Window) - 1; keep < tokens {
+			return max(keep, 0)
+		}
+	}
+	return tokens
 }

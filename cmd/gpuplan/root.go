@@ -81,6 +81,7 @@ Every figure states its source and date; the built-in catalog works offline.`,
 		newSizeCmd(a),
 		newGPUsCmd(a),
 		newPricesCmd(a),
+		newBenchCmd(a),
 	)
 	return root
 }

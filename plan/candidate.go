@@ -1,0 +1,255 @@
+// Package plan searches VM sizes × GPUs × precision × parallelism for the
+// cheapest way to serve a model at a load and latency target, explains
+// every rejection, and saves the chosen candidate as plan.json for deploy
+// and bench.
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// SchemaVersion is the version of the plan.json format written by Save.
+// Readers accept this version only; a newer file is refused with a message
+// to upgrade gpuplan.
+const SchemaVersion = 1
+
+// Candidate is one deployable configuration: where it runs, how the engine
+// is configured, what it is predicted to do and cost. It is the plan.json
+// schema (docs/plan-json.md); deploy and bench read it.
+type Candidate struct {
+	SchemaVersion  int    `json:"schema_version"`
+	GPUPlanVersion string `json:"gpuplan_version"`
+	// Rank is the row's rank in the plan table it came from (1 = best).
+	Rank int `json:"rank,omitempty"`
+
+	Model  ModelRef `json:"model"`
+	Region string   `json:"region,omitempty"`
+
+	// VM is the Azure VM size, e.g. "Standard_ND96isr_H100_v5".
+	VM string `json:"vm"`
+	// VMCount is the number of VMs (all replicas together).
+	VMCount int `json:"vm_count"`
+	// GPU is the canonical chip id; GPUsPerVM how many the VM carries
+	// (fractional for NVads A10 v5 partitions, e.g. 0.5).
+	GPU       string  `json:"gpu"`
+	GPUsPerVM float64 `json:"gpus_per_vm"`
+	// GPUsPerReplica is TP × PP.
+	GPUsPerReplica int `json:"gpus_per_replica"`
+	// Replicas is how many independent engine instances serve the load.
+	Replicas int `json:"replicas"`
+	// NodesPerReplica is > 1 only for multi-node serving (one VM cannot
+	// hold the model).
+	NodesPerReplica int `json:"nodes_per_replica"`
+	// DevicePluginResource is the Kubernetes resource name of the GPU
+	// ("nvidia.com/gpu", "amd.com/gpu").
+	DevicePluginResource string `json:"device_plugin_resource"`
+	// HostCPU is the VM's CPU architecture ("x86-64", "arm64").
+	HostCPU string `json:"host_cpu_arch"`
+
+	Engine Engine `json:"engine"`
+
+	Workload    Workload    `json:"workload"`
+	Predictions Predictions `json:"predictions"`
+	Prices      Prices      `json:"prices"`
+
+	// WeightsBytes is the whole model's weight size (sizes the model-cache
+	// volume); WeightsBytesPerGPU the per-GPU share.
+	WeightsBytes       int64 `json:"weights_bytes"`
+	WeightsBytesPerGPU int64 `json:"weights_bytes_per_gpu"`
+
+	// Compatibility is "native" or "weight_only" (e.g. FP8 weights via
+	// W8A16 kernels on Ampere), from the shared compatibility check.
+	Compatibility string `json:"compatibility"`
+	// Reason is the one-line explanation of the row.
+	Reason string `json:"reason,omitempty"`
+	// Notes carry assumptions and caveats.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// ModelRef says which model, from where.
+type ModelRef struct {
+	// ID is the Hugging Face id (or local path) the engine loads.
+	ID string `json:"id"`
+	// Source is the URL or path of the config the plan was sized from.
+	Source   string `json:"source,omitempty"`
+	Revision string `json:"revision,omitempty"`
+	// ParamsTotal and ParamsActive are exact counts.
+	ParamsTotal  int64 `json:"params_total"`
+	ParamsActive int64 `json:"params_active"`
+}
+
+// Engine is the serving engine's configuration.
+type Engine struct {
+	// Name is "vllm", "sglang", "trtllm" or "llamacpp".
+	Name string `json:"name"`
+	// Version is the engine version profile (e.g. "0.19").
+	Version string `json:"version"`
+	// Image is the container image the version profile implies
+	// (e.g. "vllm/vllm-openai:v0.19.0"); deploy may override it.
+	Image string `json:"image,omitempty"`
+	// Precision is the --precision name (docs/cli.md); Checkpoint is how it
+	// is deployed ("runtime" quantization, "awq", "gptq",
+	// "compressed-tensors", "fp8", "mxfp4", or "" for unquantized).
+	Precision  string `json:"precision"`
+	Checkpoint string `json:"checkpoint,omitempty"`
+	// Quantization is the value for vLLM's --quantization flag, if any.
+	Quantization string `json:"quantization,omitempty"`
+	// DType is vLLM's --dtype ("bfloat16", "float16" on GPUs without BF16).
+	DType                string  `json:"dtype"`
+	KVCacheDType         string  `json:"kv_cache_dtype"`
+	TP                   int     `json:"tensor_parallel_size"`
+	PP                   int     `json:"pipeline_parallel_size"`
+	MaxModelLen          int64   `json:"max_model_len"`
+	MaxNumBatchedTokens  int     `json:"max_num_batched_tokens"`
+	MaxNumSeqs           int     `json:"max_num_seqs"`
+	BlockSize            int     `json:"block_size"`
+	GPUMemoryUtilization float64 `json:"gpu_memory_utilization"`
+}
+
+// Workload is the load the plan was sized for.
+type Workload struct {
+	InputTokens  int64   `json:"input_tokens"`
+	OutputTokens int64   `json:"output_tokens"`
+	Concurrency  int64   `json:"concurrency,omitempty"`
+	RPS          float64 `json:"rps,omitempty"`
+	HoursPerDay  float64 `json:"hours_per_day,omitempty"`
+	TTFTSLOMs    float64 `json:"ttft_slo_ms,omitempty"`
+	TPOTSLOMs    float64 `json:"tpot_slo_ms,omitempty"`
+}
+
+// Latency is the shared latency object (docs/cli.md) as predicted: mean
+// and percentiles in ms, with low/high bounding the mean by the error band.
+type Latency struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
+}
+
+// Predictions are the performance model's figures for the workload.
+type Predictions struct {
+	TTFTMs            Latency `json:"ttft_ms"`
+	TPOTMs            Latency `json:"tpot_ms"`
+	ITLMs             Latency `json:"itl_ms"`
+	E2EMs             Latency `json:"e2e_ms"`
+	OutputTokensPerS  float64 `json:"output_tokens_per_s"`
+	RequestsPerS      float64 `json:"requests_per_s"`
+	MaxConcurrency    int64   `json:"max_concurrency"`
+	KVCacheTokens     int64   `json:"kv_cache_tokens"`
+	Bottleneck        string  `json:"bottleneck"`
+	ColdStartS        float64 `json:"cold_start_s,omitempty"`
+	Calibrated        bool    `json:"calibrated"`
+	ErrorBandFraction float64 `json:"error_band_fraction"`
+}
+
+// Prices are the candidate's costs, dated.
+type Prices struct {
+	Currency string `json:"currency"`
+	// Pricing is payg, spot, 1y or 3y.
+	Pricing             string   `json:"pricing"`
+	USDPerHour          *float64 `json:"usd_per_hour"`
+	USDPerMonth         *float64 `json:"usd_per_month"`
+	USDPerMillionTokens *float64 `json:"usd_per_million_tokens"`
+	USDPerMillionInput  *float64 `json:"usd_per_million_input_tokens,omitempty"`
+	USDPerMillionOutput *float64 `json:"usd_per_million_output_tokens,omitempty"`
+	PriceAsOf           string   `json:"price_as_of,omitempty"`
+	PriceSource         string   `json:"price_source,omitempty"`
+}
+
+// Save writes c as plan.json atomically (a temporary file renamed into
+// place), so a failure never leaves a partial file.
+func Save(path string, c Candidate) error {
+	c.SchemaVersion = SchemaVersion
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode plan: %w", err)
+	}
+	b = append(b, '\n')
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".plan-*.json")
+	if err != nil {
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	return nil
+}
+
+// maxPlanBytes bounds what Load reads: a plan is a few KiB.
+const maxPlanBytes = 1 << 20
+
+// Load reads and validates a plan.json.
+func Load(path string) (Candidate, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Candidate{}, fmt.Errorf("read plan: %w", err)
+	}
+	defer f.Close()
+	return Decode(f, path)
+}
+
+// Decode reads and validates a plan from r; name is used in errors.
+func Decode(r io.Reader, name string) (Candidate, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxPlanBytes+1))
+	if err != nil {
+		return Candidate{}, fmt.Errorf("read plan %s: %w", name, err)
+	}
+	if len(b) > maxPlanBytes {
+		return Candidate{}, fmt.Errorf("plan %s is larger than %d bytes: not a gpuplan plan.json", name, maxPlanBytes)
+	}
+	var c Candidate
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Candidate{}, fmt.Errorf("parse plan %s: %w (write it with 'gpuplan plan --save')", name, err)
+	}
+	if err := c.Validate(); err != nil {
+		return Candidate{}, fmt.Errorf("plan %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// Validate checks the fields deploy and bench rely on.
+func (c Candidate) Validate() error {
+	var errs []error
+	if c.SchemaVersion != SchemaVersion {
+		errs = append(errs, fmt.Errorf("schema_version %d is not %d (written by another gpuplan version; re-run 'gpuplan plan --save')", c.SchemaVersion, SchemaVersion))
+	}
+	if c.Model.ID == "" {
+		errs = append(errs, errors.New("model.id is empty"))
+	}
+	if c.VM == "" || c.VMCount < 1 {
+		errs = append(errs, errors.New("vm and vm_count ≥ 1 are required"))
+	}
+	if c.Engine.Name == "" || c.Engine.TP < 1 || c.Engine.PP < 1 {
+		errs = append(errs, errors.New("engine.name, tensor_parallel_size ≥ 1 and pipeline_parallel_size ≥ 1 are required"))
+	}
+	if c.Engine.MaxModelLen < 1 {
+		errs = append(errs, errors.New("engine.max_model_len must be positive"))
+	}
+	if c.Engine.GPUMemoryUtilization <= 0 || c.Engine.GPUMemoryUtilization > 1 {
+		errs = append(errs, errors.New("engine.gpu_memory_utilization must be in (0, 1]"))
+	}
+	if c.Replicas < 1 || c.NodesPerReplica < 1 {
+		errs = append(errs, errors.New("replicas and nodes_per_replica must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
