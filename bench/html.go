@@ -139,10 +139,12 @@ func niceTicks(lo, hi float64, n int) []float64 {
 			break
 		}
 	}
+	// The last tick is the first one at or above hi, so data never leaves
+	// the plot area.
 	var out []float64
-	for v := math.Floor(lo/step) * step; v <= hi+step*1e-9; v += step {
+	for v := math.Floor(lo/step) * step; len(out) < 50; v += step {
 		out = append(out, v)
-		if len(out) > 50 {
+		if v >= hi-step*1e-9 {
 			break
 		}
 	}

@@ -461,13 +461,14 @@ func (r *runner) closed(ctx context.Context, li int, lv Level, c, n int, warm bo
 }
 
 // PoissonSchedule returns n arrival offsets of a Poisson process at rate
-// rps: exponential inter-arrival gaps with mean 1/rps (vLLM's default
-// request-rate model, burstiness 1), reproducible for a seed.
+// rps: the first request at 0, then exponential inter-arrival gaps with mean
+// 1/rps (vLLM's default request-rate model, burstiness 1, which also sends
+// its first request at once), reproducible for a seed.
 func PoissonSchedule(n int, rps float64, seed uint64) []time.Duration {
 	rng := rand.New(rand.NewPCG(seed, 0x706f6973736f6e)) // "poisson"
 	out := make([]time.Duration, n)
 	var t float64
-	for i := range out {
+	for i := 1; i < n; i++ {
 		t += rng.ExpFloat64() / rps
 		out[i] = time.Duration(t * float64(time.Second))
 	}

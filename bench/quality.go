@@ -189,23 +189,39 @@ var stringWords = strings.Fields(`planet garden window yellow silver bridge cast
 island pocket monkey dragon winter summer basket mirror ladder jungle pencil orange purple turtle
 rabbit kitten wizard anchor cactus helmet`)
 
-// BuiltinDataset generates n items with answers known by construction, in
-// equal shares of arithmetic, string and lookup tasks, reproducibly for a
-// seed. The tasks are easy for any instruction-tuned model, so a drop in
-// accuracy points at the candidate's numerics, not at the test's difficulty.
+// MaxBuiltinItems is the largest built-in dataset with distinct prompts
+// (the string tasks have about 960 distinct forms, a third of the items).
+const MaxBuiltinItems = 1500
+
+// BuiltinDataset generates n items (at most MaxBuiltinItems) with answers
+// known by construction, in equal shares of arithmetic, string and lookup
+// tasks, all prompts distinct, reproducibly for a seed. The tasks are easy
+// for any instruction-tuned model, so a drop in accuracy points at the
+// candidate's numerics, not at the test's difficulty.
 func BuiltinDataset(n int, seed uint64) []QualityItem {
+	n = min(n, MaxBuiltinItems)
 	rng := rand.New(rand.NewPCG(seed, 0x7175616c697479)) // "quality"
 	out := make([]QualityItem, 0, n)
+	seen := make(map[string]bool, n)
 	for i := 0; i < n; i++ {
 		var it QualityItem
-		switch i % 3 {
-		case 0:
-			it = arithmeticItem(rng)
-		case 1:
-			it = stringItem(rng)
-		default:
-			it = lookupItem(rng)
+		// Draw again on a repeated prompt: a duplicate would count one
+		// question twice in the paired test. 1,000 draws always find a new
+		// one below MaxBuiltinItems.
+		for try := 0; try < 1000; try++ {
+			switch i % 3 {
+			case 0:
+				it = arithmeticItem(rng)
+			case 1:
+				it = stringItem(rng)
+			default:
+				it = lookupItem(rng)
+			}
+			if !seen[it.Prompt] {
+				break
+			}
 		}
+		seen[it.Prompt] = true
 		it.ID = fmt.Sprintf("builtin-%d-%04d", seed, i)
 		it.System = builtinSystem
 		it.MaxTokens = DefaultQualityMaxTokens

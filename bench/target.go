@@ -72,7 +72,7 @@ func (t Target) Endpoint() (string, error) {
 			return "", fmt.Errorf("azure deployment name %q must not contain '/', '?' or '#'", t.AzureDeployment)
 		}
 		if !strings.Contains(path, "/openai/deployments/") {
-			path += "/openai/deployments/" + url.PathEscape(t.AzureDeployment)
+			path += "/openai/deployments/" + t.AzureDeployment // String() escapes it
 		}
 		v := t.AzureAPIVersion
 		if v == "" {

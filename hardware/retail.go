@@ -444,6 +444,10 @@ func SelectPrices(items []RetailItem, vms map[string]string, currency string, as
 	best := map[string]cand{}
 	var warnings []string
 	put := func(p Price, start Date) {
+		if err := checkPrice(p); err != nil {
+			warnings = append(warnings, "skipped a row: "+err.Error())
+			return
+		}
 		k := p.key()
 		if old, ok := best[k]; ok {
 			if start.Before(old.start) {

@@ -139,12 +139,16 @@ func EstimateWeights(s *model.Spec, p dtype.Precision, tp, pp int) (Weights, err
 	w := Weights{ByGroup: map[string]units.Bytes{}}
 	bytesOf := func(n int64, group string) float64 { return float64(n) * groupBits(s, p, group) / 8 }
 
+	pad := mxfp4ExpertPadding(s, p, tp)
 	var total float64
 	for g, n := range params.Groups {
 		if g == model.GroupMTP {
 			continue // not loaded without speculative decoding
 		}
 		b := bytesOf(n, g)
+		if g == model.GroupRoutedExperts {
+			b *= pad
+		}
 		w.ByGroup[g] = units.Bytes(math.Round(b))
 		total += b
 	}
@@ -166,7 +170,7 @@ func EstimateWeights(s *model.Spec, p dtype.Precision, tp, pp int) (Weights, err
 	replicatedAttn := bytesOf(replicatedAttentionParams(s, tp), model.GroupAttn)
 	layerShare := (attn-replicatedAttn)/ftp + replicatedAttn +
 		bytesOf(params.Groups[model.GroupMLP], model.GroupMLP)/ftp +
-		bytesOf(params.Groups[model.GroupRoutedExperts], model.GroupRoutedExperts)/ftp +
+		bytesOf(params.Groups[model.GroupRoutedExperts], model.GroupRoutedExperts)*pad/ftp +
 		bytesOf(params.Groups[model.GroupRouter], model.GroupRouter) +
 		bytesOf(params.Groups[model.GroupNorm], model.GroupNorm)
 	vision := bytesOf(params.Groups[model.GroupVision], model.GroupVision) / ftp
@@ -244,4 +248,25 @@ func rotaryCache(s *model.Spec, p dtype.Precision) units.Bytes {
 	}
 	bytes := unquantizedDType(s, p).Bits() / 8
 	return units.Bytes(float64(s.MaxPositionEmbeddings) * float64(dim) * bytes)
+}
+
+// mxfp4ExpertPadding is the growth of MXFP4 expert weights when vLLM pads
+// them for its MoE kernels: on Hopper and Ampere (Marlin and Triton
+// backends) the hidden size is rounded up to a multiple of 256 and each
+// TP partition's intermediate size to a multiple of 128
+// (vllm/model_executor/layers/quantization/mxfp4.py,
+// mxfp4_round_up_hidden_size_and_intermediate_size). For gpt-oss (hidden
+// and intermediate 2880) that is 3072 × 2944 / 2880² = 1.0904, which is
+// why vLLM loads gpt-oss-120b as 65.97 GiB on an H100 (vllm#23278) rather
+// than the 60.9 GiB its tensors take on disk.
+func mxfp4ExpertPadding(s *model.Spec, p dtype.Precision, tp int) float64 {
+	if p.Weight != dtype.MXFP4 || s.MoE == nil || s.Hidden <= 0 || s.MoE.ExpertIntermediate <= 0 || tp < 1 {
+		return 1
+	}
+	roundUp := func(x, m int) int { return (x + m - 1) / m * m }
+	inter := s.MoE.ExpertIntermediate / tp
+	if inter <= 0 {
+		return 1
+	}
+	return float64(roundUp(s.Hidden, 256)*roundUp(inter, 128)) / float64(s.Hidden*inter)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gpuplan/gpuplan/dtype"
@@ -223,7 +224,7 @@ func parseCompressedTensors(o object, q *Quantization) error {
 		if q.GroupSize, err = w.int("group_size", 0, -1, maxWidth); err != nil {
 			return fmt.Errorf("config_groups.%s.weights: %w", k, err)
 		}
-		if q.BlockSize, err = w.intList("block_structure", maxWidth); err != nil {
+		if q.BlockSize, err = blockStructure(w); err != nil {
 			return fmt.Errorf("config_groups.%s.weights: %w", k, err)
 		}
 		// NVFP4 in compressed-tensors: 4-bit floats in groups of 16.
@@ -238,7 +239,11 @@ func parseCompressedTensors(o object, q *Quantization) error {
 			if q.Activation, _, err = ctScheme(in); err != nil {
 				return fmt.Errorf("config_groups.%s.input_activations: %w", k, err)
 			}
-			if q.ActivationDynamic, err = in.boolean("dynamic", false); err != nil {
+			// dynamic is a boolean, or "local" for NVFP4's per-group
+			// activation scales, which are computed at run time too.
+			if r := in.raw("dynamic"); r != nil && r[0] == '"' {
+				q.ActivationDynamic = true
+			} else if q.ActivationDynamic, err = in.boolean("dynamic", false); err != nil {
 				return fmt.Errorf("config_groups.%s.input_activations: %w", k, err)
 			}
 		}
@@ -316,4 +321,27 @@ func parseModelOpt(o object, q *Quantization) error {
 		q.KVCache = dtype.FP8
 	}
 	return nil
+}
+
+// blockStructure reads compressed-tensors' block_structure: a list such as
+// [128, 128], or the older "128x128" string.
+func blockStructure(w object) ([]int, error) {
+	r := w.raw("block_structure")
+	if r == nil || r[0] != '"' {
+		return w.intList("block_structure", maxWidth)
+	}
+	v, err := w.str("block_structure", "")
+	if err != nil {
+		return nil, err
+	}
+	parts := strings.Split(strings.ToLower(v), "x")
+	out := make([]int, 0, len(parts))
+	for _, p := range parts {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 1 || n > maxWidth {
+			return nil, fmt.Errorf("block_structure %q: want sizes such as \"128x128\"", v)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -270,13 +270,13 @@ func (s *Spec) MoELayers() int {
 	if s.MoE == nil || s.MoE.Experts == 0 {
 		return 0
 	}
-	n := 0
-	for i := 0; i < s.Layers; i++ {
-		if s.IsMoELayer(i) {
-			n++
+	dense := map[int]bool{}
+	for _, d := range s.MoE.DenseLayers {
+		if d >= 0 && d < s.Layers {
+			dense[d] = true
 		}
 	}
-	return n
+	return max(s.Layers-len(dense), 0)
 }
 
 // Validate checks that the Spec describes a plausible model: positive

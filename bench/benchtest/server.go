@@ -53,8 +53,9 @@ type Options struct {
 	Tokens int
 	// NoUsage leaves the usage chunk out even when asked for.
 	NoUsage bool
-	// Fault picks a fault for the n-th request (1-based); nil means none.
-	Fault func(n int64) Fault
+	// Fault picks a fault for the n-th request received (1-based) and its
+	// X-Request-Id; nil means none.
+	Fault func(n int64, id string) Fault
 	// RecordSends keeps every chunk's send time, keyed by X-Request-Id.
 	RecordSends bool
 	// RejectExtras answers 400 to bodies with ignore_eos or min_tokens, as
@@ -186,7 +187,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	var f Fault
 	if s.opts.Fault != nil {
-		f = s.opts.Fault(n)
+		f = s.opts.Fault(n, r.Header.Get("X-Request-Id"))
 	}
 	switch f.Kind {
 	case Status:

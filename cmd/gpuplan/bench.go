@@ -573,8 +573,8 @@ func runQuality(cmd *cobra.Command, a *app, f *qualityFlags) error {
 		return usageErrf("--retries must be between 0 and 10")
 	case f.timeout <= 0:
 		return usageErrf("--timeout must be positive")
-	case f.builtinN < 1 || f.builtinN > 100_000:
-		return usageErrf("--builtin-n must be between 1 and 100000")
+	case f.builtinN < 1 || f.builtinN > bench.MaxBuiltinItems:
+		return usageErrf("--builtin-n must be between 1 and %d", bench.MaxBuiltinItems)
 	}
 	var items []bench.QualityItem
 	name := fmt.Sprintf("built-in (n=%d, seed=%d)", f.builtinN, f.seed)

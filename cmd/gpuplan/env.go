@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/gpuplan/gpuplan/catalog"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/model"
 )
@@ -29,9 +30,13 @@ func (a *app) loadCatalogs() (*model.Catalog, *hardware.Catalog, error) {
 		}
 		hc := hardware.Default()
 		if a.catalogFile != "" {
-			mc, hc, err = applyOverlay(a.catalogFile, mc, hc)
+			f, err := catalog.Load(a.catalogFile)
 			if err != nil {
-				a.cats.err = err
+				a.cats.err = usageErr(err)
+				return
+			}
+			if mc, hc, err = f.Apply(mc, hc, a.Now()); err != nil {
+				a.cats.err = usageErr(err)
 				return
 			}
 		}

@@ -1,12 +1,382 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gpuplan/gpuplan/hardware"
 )
 
-// PLACEHOLDER: replaced by the real command.
+// priceBook is the embedded snapshot (with --catalog prices already merged
+// into hc) overlaid by the refresh cache for currency; --catalog prices win
+// over the cache because the user stated them explicitly. Problems reading
+// the cache are returned as warnings: the embedded snapshot still works.
+func (a *app) priceBook(hc *hardware.Catalog, currency string) (hardware.PriceBook, []string) {
+	book := hc.Prices()
+	var warnings []string
+	dir, err := a.cacheDir()
+	if err != nil {
+		return book, []string{err.Error()}
+	}
+	pc, found, err := hardware.LoadPriceCache(dir, currency)
+	if err != nil {
+		return book, []string{err.Error()}
+	}
+	if !found {
+		return book, nil
+	}
+	// Cache rows override the embedded snapshot, then --catalog rows (which
+	// hc.Prices already holds on top of the snapshot) are laid back on top.
+	embedded := hardware.Default().Prices()
+	overlaid := hardware.PriceBook{Prices: embedded.Prices}.Overlay(pc.Prices)
+	overlaid = overlaid.Overlay(catalogOnly(book.Prices, embedded.Prices))
+	return overlaid, warnings
+}
+
+// catalogOnly returns the rows of book that --catalog added or changed,
+// i.e. those not identical to an embedded row.
+func catalogOnly(book, embedded []hardware.Price) []hardware.Price {
+	same := map[hardware.Price]bool{}
+	for _, p := range embedded {
+		same[p] = true
+	}
+	var out []hardware.Price
+	for _, p := range book {
+		if !same[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// priceRow is a price as `prices` prints it.
+type priceRow struct {
+	VM            string   `json:"vm"`
+	Region        string   `json:"region"`
+	Kind          string   `json:"kind"`
+	USDPerHour    *float64 `json:"usd_per_hour,omitempty"`
+	PerHour       *float64 `json:"per_hour,omitempty"` // non-USD caches: amount in the top-level currency
+	PerGPUHour    *float64 `json:"per_gpu_hour,omitempty"`
+	USDPerGPUHour *float64 `json:"usd_per_gpu_hour,omitempty"`
+	USDPerMonth   *float64 `json:"usd_per_month,omitempty"`
+	TermTotal     *float64 `json:"term_total,omitempty"`
+	TermHours     int      `json:"term_hours,omitempty"`
+	EffectiveFrom *string  `json:"effective_from,omitempty"`
+	PriceAsOf     string   `json:"price_as_of"`
+	Source        string   `json:"source"`
+	Note          string   `json:"note,omitempty"`
+	Stale         bool     `json:"stale"`
+}
+
+type pricesOutput struct {
+	Currency string `json:"currency"`
+	// PricesAsOf is the oldest as_of among the rows shown.
+	PricesAsOf *string `json:"prices_as_of"`
+	// StaleAfterDays is the age past which a row is flagged stale.
+	StaleAfterDays int        `json:"stale_after_days"`
+	Cache          *cacheInfo `json:"cache"`
+	Prices         []priceRow `json:"prices"`
+	// Unpriced lists sizes with no known PAYG price in the region asked
+	// for (or anywhere, without --region).
+	Unpriced []string `json:"unpriced_vm_sizes"`
+	Warnings []string `json:"warnings"`
+}
+
+type cacheInfo struct {
+	Path        string `json:"path"`
+	RefreshedAt string `json:"refreshed_at"`
+	APIURL      string `json:"api_url"`
+	Rows        int    `json:"rows"`
+}
+
 func newPricesCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "prices", Short: "not built yet", RunE: func(*cobra.Command, []string) error { return errors.New("prices: not built yet") }}
+	var (
+		output   outputFormat
+		region   string
+		vm       string
+		currency string
+	)
+	cmd := &cobra.Command{
+		Use:   "prices",
+		Short: "Show the dated price book; `prices refresh` updates it from the Azure Retail Prices API",
+		Long: `Show every known price of the catalog's Azure GPU VM sizes: Linux pay-as-you-go,
+spot, 1- and 3-year reservations (hourly over the whole term) and savings plans,
+each with its source and the day it was observed. Prices come from the embedded
+snapshot, the cache written by 'gpuplan prices refresh', and --catalog (last wins).
+Rows older than 30 days are flagged and a warning is printed: run
+'gpuplan prices refresh'. Sizes with no known price are listed as unpriced;
+unknown prices are never guessed.`,
+		Example: `  gpuplan prices
+  gpuplan prices --region eastus --vm Standard_ND96isr_H100_v5
+  gpuplan prices refresh --region eastus`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, hc, err := a.loadCatalogs()
+			if err != nil {
+				return err
+			}
+			reg := ""
+			if region != "" {
+				if reg, err = hardware.NormalizeRegion(region); err != nil {
+					return usageErr(err)
+				}
+			}
+			var vmName string
+			if vm != "" {
+				v, err := hc.LookupVM(vm)
+				if err != nil {
+					return usageErr(err)
+				}
+				vmName = v.Name
+			}
+			cur := strings.ToUpper(strings.TrimSpace(currency))
+			if cur == "" {
+				cur = "USD"
+			}
+			book, warnings := a.priceBook(hc, cur)
+			now := a.Now()
+			out := pricesOutput{Currency: cur, StaleAfterDays: int(hardware.StaleAfter / (24 * time.Hour)), Prices: []priceRow{}, Unpriced: []string{}, Warnings: []string{}}
+			if dir, err := a.cacheDir(); err == nil {
+				if pc, found, err := hardware.LoadPriceCache(dir, cur); err == nil && found {
+					out.Cache = &cacheInfo{Path: hardware.PriceCachePath(dir, cur), RefreshedAt: pc.RefreshedAt.UTC().Format(time.RFC3339), APIURL: pc.APIURL, Rows: len(pc.Prices)}
+				}
+			}
+			var shown []hardware.Price
+			stale := 0
+			for _, p := range book.Filter(vmName, reg) {
+				if !strings.EqualFold(p.Currency, cur) {
+					continue
+				}
+				shown = append(shown, p)
+				row := newPriceRow(p, hc, now)
+				if row.Stale {
+					stale++
+				}
+				out.Prices = append(out.Prices, row)
+			}
+			out.PricesAsOf = hwDate(hardware.OldestAsOf(shown))
+			for _, v := range hc.VMSizes() {
+				if vmName != "" && v.Name != vmName {
+					continue
+				}
+				found := false
+				for _, p := range book.Filter(v.Name, reg) {
+					if p.Kind == hardware.PAYG && strings.EqualFold(p.Currency, cur) {
+						found = true
+					}
+				}
+				if !found {
+					out.Unpriced = append(out.Unpriced, v.Name)
+				}
+			}
+			out.Warnings = append(out.Warnings, warnings...)
+			if stale > 0 {
+				out.Warnings = append(out.Warnings, fmt.Sprintf("%d of %d prices were observed more than %d days before %s (oldest %s); run `gpuplan prices refresh` for current prices",
+					stale, len(out.Prices), out.StaleAfterDays, hardware.DateOf(now), hwOrUnknown(out.PricesAsOf)))
+			}
+			for _, w := range out.Warnings {
+				fmt.Fprintln(a.Stderr, "warning:", w)
+			}
+			return render(a.Stdout, output, out, func(w *tabwriter.Writer) error {
+				if len(out.Prices) == 0 {
+					fmt.Fprintf(w, "No known %s price matches. Run `gpuplan prices refresh` or supply prices with --catalog.\n", cur)
+				} else {
+					fmt.Fprintf(w, "VM SIZE\tREGION\tKIND\t%s/HOUR\t%s/GPU-HOUR\t%s/MONTH\tTERM TOTAL\tAS OF\tSOURCE\n", cur, cur, cur)
+					for _, r := range out.Prices {
+						hour := r.USDPerHour
+						gpu := r.USDPerGPUHour
+						if hour == nil {
+							hour, gpu = r.PerHour, r.PerGPUHour
+						}
+						term := "-"
+						if r.TermTotal != nil {
+							term = fmt.Sprintf("%s / %d h", hwMoney(r.TermTotal), r.TermHours)
+						}
+						month := "-"
+						if r.USDPerMonth != nil {
+							month = fmt.Sprintf("%.2f", *r.USDPerMonth)
+						}
+						asOf := r.PriceAsOf
+						if r.Stale {
+							asOf += " (stale)"
+						}
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.VM, r.Region, r.Kind, hwMoney(hour), hwMoney(gpu), month, term, asOf, r.Source)
+					}
+				}
+				fmt.Fprintln(w)
+				if out.PricesAsOf != nil {
+					fmt.Fprintf(w, "Oldest price as of %s. Linux prices; a month is %d hours; reservations are the term total spread over its hours.\n", *out.PricesAsOf, hardware.HoursPerMonth)
+				}
+				if out.Cache != nil {
+					fmt.Fprintf(w, "Cache: %s (refreshed %s from %s, %d rows).\n", out.Cache.Path, out.Cache.RefreshedAt, out.Cache.APIURL, out.Cache.Rows)
+				} else {
+					fmt.Fprintln(w, "No refreshed prices cached; showing the embedded snapshot. Run `gpuplan prices refresh` to fetch current prices.")
+				}
+				if len(out.Unpriced) > 0 {
+					where := "any region"
+					if reg != "" {
+						where = reg
+					}
+					fmt.Fprintf(w, "No pay-as-you-go price known in %s for %d sizes: %s.\n", where, len(out.Unpriced), strings.Join(out.Unpriced, ", "))
+				}
+				writePriceSourceKeys(w, hc, out.Prices)
+				return nil
+			})
+		},
+	}
+	addOutputFlag(cmd, &output)
+	cmd.Flags().StringVar(&region, "region", "", "only prices in this Azure region (ARM name such as eastus, or \"East US\")")
+	cmd.Flags().StringVar(&vm, "vm", "", "only prices of this VM size (Standard_ND96isr_H100_v5; case-insensitive, Standard_ optional)")
+	cmd.Flags().StringVar(&currency, "currency", "USD", "currency of the cached prices to show (refresh with the same --currency first)")
+	cmd.AddCommand(newPricesRefreshCmd(a))
+	return cmd
+}
+
+func newPriceRow(p hardware.Price, hc *hardware.Catalog, now time.Time) priceRow {
+	r := priceRow{VM: p.VM, Region: p.Region, Kind: string(p.Kind), PriceAsOf: p.AsOf.String(), Source: p.Source, Note: p.Note, TermHours: p.TermHours,
+		Stale: hardware.Stale(p.AsOf, now)}
+	hour := p.USDPerHour
+	var perGPU *float64
+	if v, err := hc.LookupVM(p.VM); err == nil && v.GPUs() > 0 {
+		x := hwRound6(hour / v.GPUs())
+		perGPU = &x
+	}
+	if strings.EqualFold(p.Currency, "USD") {
+		r.USDPerHour, r.USDPerGPUHour = &hour, perGPU
+		m := hwRound4(hour * hardware.HoursPerMonth)
+		r.USDPerMonth = &m
+	} else {
+		r.PerHour, r.PerGPUHour = &hour, perGPU
+	}
+	if p.TermTotal > 0 {
+		t := p.TermTotal
+		r.TermTotal = &t
+	}
+	r.EffectiveFrom = hwDate(p.EffectiveFrom)
+	return r
+}
+
+// writePriceSourceKeys explains the source keys the rows cite.
+func writePriceSourceKeys(w *tabwriter.Writer, hc *hardware.Catalog, rows []priceRow) {
+	seen := map[string]bool{}
+	var keys []string
+	for _, r := range rows {
+		for _, part := range strings.Split(r.Source, ";") {
+			k := strings.TrimSpace(part)
+			if _, ok := hc.Source(k); ok && !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	if len(keys) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nSOURCE KEY\tTIER\tWHAT")
+	for _, k := range keys {
+		s, _ := hc.Source(k)
+		fmt.Fprintf(w, "%s\t%s\t%s\n", k, s.Tier, s.Title)
+	}
+}
+
+func newPricesRefreshCmd(a *app) *cobra.Command {
+	var (
+		region   string
+		currency string
+		apiURL   string
+		vms      []string
+		timeout  time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "refresh",
+		Short: "Fetch current prices from the Azure Retail Prices API into the cache",
+		Long: `Query the Azure Retail Prices API (api-version ` + hardware.RetailAPIVersion + `) for every VM size in
+the catalog (or --vm), following NextPageLink, and keep the Linux prices:
+pay-as-you-go, spot, 1- and 3-year reservations and savings plans. Pages that
+fail (HTTP 429 with Retry-After, 5xx, malformed or truncated JSON) are retried
+with backoff; if any page still fails, nothing is written. The cache file is
+replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
+/gpuplan). Other regions' cached rows are kept when --region is given.`,
+		Example: `  gpuplan prices refresh --region eastus
+  gpuplan prices refresh --vm Standard_NC40ads_H100_v5 --vm Standard_ND96isr_H100_v5
+  gpuplan prices refresh --api-url http://mirror.example/api/retail/prices`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if a.offline {
+				return usageErrf("prices refresh needs the network; drop --offline (the embedded snapshot and cache work offline)")
+			}
+			_, hc, err := a.loadCatalogs()
+			if err != nil {
+				return err
+			}
+			q := hardware.RetailQuery{VMs: vms, Currency: strings.ToUpper(strings.TrimSpace(currency))}
+			if region != "" {
+				if q.Region, err = hardware.NormalizeRegion(region); err != nil {
+					return usageErr(err)
+				}
+			}
+			for _, v := range vms {
+				if _, err := hc.LookupVM(v); err != nil {
+					return usageErr(err)
+				}
+			}
+			if len(q.Currency) != 3 {
+				return usageErrf("--currency %q: give an ISO 4217 code the API supports, such as USD or EUR", currency)
+			}
+			dir, err := a.cacheDir()
+			if err != nil {
+				return err
+			}
+			client := &hardware.RetailClient{
+				BaseURL:    apiURL,
+				HTTPClient: &http.Client{Timeout: timeout},
+				UserAgent:  "gpuplan/" + version,
+				Now:        a.Now,
+				Progress: func(p hardware.RetailProgress) {
+					if p.Retry != "" {
+						fmt.Fprintf(a.Stderr, "prices: %s page %d: %s; retrying in %s\n", p.VM, p.Page, p.Retry, p.Wait)
+						return
+					}
+					fmt.Fprintf(a.Stderr, "prices: [%d/%d] %s page %d: %d rows\n", p.VMIndex, p.VMCount, p.VM, p.Page, p.Items)
+				},
+			}
+			res, err := hardware.RefreshPrices(cmd.Context(), client, hc, dir, q, a.Now())
+			if err != nil {
+				return err
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintln(a.Stderr, "warning:", w)
+			}
+			kinds := map[hardware.PriceKind]int{}
+			for _, p := range res.Fetched {
+				kinds[p.Kind]++
+			}
+			var parts []string
+			for _, k := range hardware.PriceKinds {
+				if kinds[k] > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", kinds[k], k))
+				}
+			}
+			summary := "none"
+			if len(parts) > 0 {
+				summary = strings.Join(parts, ", ")
+			}
+			fmt.Fprintf(a.Stdout, "Fetched %d Linux prices (%s) as of %s.\nCache: %s (%d rows).\n",
+				len(res.Fetched), summary, hardware.DateOf(a.Now()), res.Path, res.Total)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&region, "region", "", "only this Azure region (ARM name such as eastus); default: every region")
+	cmd.Flags().StringVar(&currency, "currency", "USD", "currency code the API converts to (USD is the pricing currency; others are for reference)")
+	cmd.Flags().StringVar(&apiURL, "api-url", hardware.DefaultRetailAPI, "Retail Prices endpoint (a mirror or a test server)")
+	cmd.Flags().StringSliceVar(&vms, "vm", nil, "only these VM sizes (repeatable); default: every catalog size")
+	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "timeout per HTTP request")
+	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -147,12 +148,15 @@ func (a *app) gpuForSizing(id, mem string) (memory.GPU, []string, error) {
 		}
 	}
 	if mem != "" {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(mem), 64); err == nil {
+			return g, nil, usageErrf("--gpu-memory %s needs a unit: 79.19GiB (what CUDA reports on an 80 GB H100) or 80GB", mem)
+		}
 		m, err := units.ParseBytes(mem)
 		if err != nil {
 			return g, nil, usageErr(fmt.Errorf("--gpu-memory: %w", err))
 		}
-		if m <= 0 {
-			return g, nil, usageErrf("--gpu-memory must be positive")
+		if m < 256*units.MiB {
+			return g, nil, usageErrf("--gpu-memory %s is implausibly small for a GPU; give the CUDA-visible memory such as 79.19GiB", mem)
 		}
 		g.CUDAMemory = m
 	}

@@ -268,3 +268,24 @@ func (c *Client) sameHost(u string) bool {
 }
 
 var errNoCache = errors.New("no cache directory configured")
+
+// Clone returns a copy of the client's settings (not its internal state),
+// for a variant such as an offline one.
+func (c *Client) Clone() *Client {
+	return &Client{
+		Endpoint: c.Endpoint, Token: c.Token, CacheDir: c.CacheDir, HTTP: c.HTTP, Offline: c.Offline,
+		MaxRetries: c.MaxRetries, RetryBaseDelay: c.RetryBaseDelay, MaxRetryDelay: c.MaxRetryDelay,
+		RequestTimeout: c.RequestTimeout, MaxFileBytes: c.MaxFileBytes, FirstRangeBytes: c.FirstRangeBytes,
+		UserAgent: c.UserAgent,
+	}
+}
+
+// EndpointHost is the endpoint's host (with port), for recognising Hub
+// URLs.
+func (c *Client) EndpointHost() string {
+	u, err := url.Parse(c.endpoint())
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}

@@ -32,10 +32,9 @@ type File struct {
 	cache   string // head cache path, "" without a cache
 	offline bool
 
-	mu        sync.Mutex
-	size      int64 // -1 until known
-	head      []byte
-	cachedLen int // head bytes already in the cache
+	mu   sync.Mutex
+	size int64 // -1 until known
+	head []byte
 }
 
 // headMeta is the sidecar of a cached head.
@@ -297,7 +296,7 @@ func (f *File) loadCache() error {
 	if err != nil || len(head) != m.HeadBytes {
 		return f.c.notCached(f.t, f.cache)
 	}
-	f.head, f.size, f.cachedLen = head, m.Size, len(head)
+	f.head, f.size = head, m.Size
 	return nil
 }
 
@@ -323,6 +322,5 @@ func (f *File) Close() error {
 		return fmt.Errorf("cache %s: %w", f.t, err)
 	}
 	os.Remove(strings.TrimSuffix(f.cache, ".head") + missingSuffix)
-	f.cachedLen = len(f.head)
 	return nil
 }

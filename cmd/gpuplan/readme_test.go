@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestREADMETour runs every "$ gpuplan …" example in the README's console
+// blocks and checks the output shown there is what the binary prints now
+// (go test ./cmd/gpuplan -run TestREADMETour -update rewrites it).
+func TestREADMETour(t *testing.T) {
+	const path = "../../README.md"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)```console\n\\$ gpuplan ([^\n]*)\n(.*?)```")
+	doc := string(b)
+	changed := false
+	out := block.ReplaceAllStringFunc(doc, func(m string) string {
+		sub := block.FindStringSubmatch(m)
+		args := strings.Fields(sub[1])
+		var stdout, stderr bytes.Buffer
+		opts := testOptions(&stdout, &stderr)
+		Run(context.Background(), args, opts)
+		got := stdout.String()
+		if got != sub[2] {
+			changed = true
+			if !*update {
+				t.Errorf("README example %q prints something else now:\n%s", sub[1], got)
+			}
+		}
+		return "```console\n$ gpuplan " + sub[1] + "\n" + got + "```"
+	})
+	if changed && *update {
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// testOptions pins the clock and environment so outputs are reproducible.
+func testOptions(stdout, stderr *bytes.Buffer) Options {
+	return Options{
+		Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr,
+		Now:    func() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) },
+		Getenv: func(string) string { return "" },
+	}
+}
