@@ -64,9 +64,11 @@ func suggest(r Request, b Budget) []Suggestion {
 		}
 	}
 	if need := minCUDAMemory(r); need > 0 {
-		out = append(out, Suggestion{Kind: "larger_gpu", Change: fmt.Sprintf("--gpu-memory %.2fGiB or more", need.GiB()),
+		// Round up to the 0.01 GiB printed, so the printed figure fits.
+		g := math.Ceil(need.GiB()*100) / 100
+		out = append(out, Suggestion{Kind: "larger_gpu", Change: fmt.Sprintf("--gpu-memory %.2fGiB or more", g),
 			MaxConcurrentSequences: b.Concurrency,
-			Result:                 fmt.Sprintf("a GPU reporting at least %s of CUDA memory at TP=%d holds the request", need, r.TP)})
+			Result:                 fmt.Sprintf("a GPU reporting at least %.2f GiB of CUDA memory at TP=%d holds the request", g, r.TP)})
 	}
 	return out
 }

@@ -1004,8 +1004,12 @@ func visionShape(o object, model string, d Vision) (*Vision, error) {
 	get(&v.Hidden, "hidden_size", d.Hidden)
 	get(&v.Intermediate, "intermediate_size", d.Intermediate)
 	get(&v.Heads, "num_attention_heads", d.Heads)
-	get(&v.ImageSize, "image_size", d.ImageSize)
-	get(&v.PatchSize, "patch_size", d.PatchSize)
+	if err == nil {
+		v.ImageSize, err = squareSize(o, "image_size", d.ImageSize)
+	}
+	if err == nil {
+		v.PatchSize, err = squareSize(o, "patch_size", d.PatchSize)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("vision_config: %w", err)
 	}
@@ -1013,6 +1017,23 @@ func visionShape(o object, model string, d Vision) (*Vision, error) {
 		return nil, fmt.Errorf("vision_config: layers %d, hidden %d, heads %d, intermediate %d, patch %d are not a valid vision tower", v.Layers, v.Hidden, v.Heads, v.Intermediate, v.PatchSize)
 	}
 	return v, nil
+}
+
+// squareSize reads an image or patch size given as one integer or as a
+// [height, width] pair; gpuplan counts square inputs only, which is what
+// the supported towers are released with.
+func squareSize(o object, key string, def int) (int, error) {
+	if r := o.raw(key); r != nil && r[0] == '[' {
+		l, err := o.intList(key, maxWidth)
+		if err != nil {
+			return 0, err
+		}
+		if len(l) != 2 || l[0] != l[1] {
+			return 0, fmt.Errorf("%s %v: only square sizes are supported", key, l)
+		}
+		return l[0], nil
+	}
+	return o.int(key, def, 0, maxWidth)
 }
 
 // visionConfig returns the vision_config object (def, or an empty object

@@ -412,6 +412,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"quantization without method", `{"model_type":"llama","quantization_config":{"bits":4}}`, []string{"no quant_method"}},
 		{"deepseek without top-k", `{"model_type":"deepseek_v2"}`, []string{"num_experts_per_tok is missing"}},
 		{"wrong vision tower", `{"model_type":"gemma3","vision_config":{"model_type":"clip_vision_model"}}`, []string{`"clip_vision_model"`}},
+		{"non-square image", `{"model_type":"llama4","vision_config":{"image_size":[336,448]}}`, []string{"only square sizes"}},
 		{"vision without layers", `{"model_type":"gemma3","vision_config":{"num_hidden_layers":0}}`, []string{"not a valid vision tower"}},
 	}
 	for _, c := range cases {
@@ -492,6 +493,12 @@ func TestParseConfigDefaults(t *testing.T) {
 		}},
 		{"integral float", `{"model_type":"llama","hidden_size":4096.0}`, func(s *Spec) string {
 			return cmpInt("hidden", s.Hidden, 4096)
+		}},
+		{"image size as a pair", `{"model_type":"llama4","vision_config":{"image_size":[336,336],"patch_size":14}}`, func(s *Spec) string {
+			return cmpInt("image size", s.Vision.ImageSize, 336)
+		}},
+		{"gemma3 explicit layer_types", `{"model_type":"gemma3_text","num_hidden_layers":3,"sliding_window":512,"layer_types":["sliding_attention","full_attention","full_attention"]}`, func(s *Spec) string {
+			return cmpStr("kinds", fmt.Sprint(s.LayerAttention, s.SlidingWindow), "[sliding full full] 512")
 		}},
 	}
 	for _, c := range cases {
