@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -34,6 +35,8 @@ type Catalog struct {
 	profiles []ContainerAppsProfile
 	prices   []Price
 	sources  map[string]SourceRef
+	// mergeNow bounds overlay dates while Merge runs.
+	mergeNow time.Time
 }
 
 var (

@@ -41,6 +41,7 @@ type overlayMeta struct {
 // the future).
 func (c *Catalog) Merge(o Overlay, now time.Time) error {
 	next := c.Clone()
+	next.mergeNow = now
 	for i, raw := range o.GPUs {
 		if err := next.mergeGPU(raw); err != nil {
 			return fmt.Errorf("catalog overlay gpus[%d]: %w", i, err)
@@ -71,6 +72,7 @@ func (c *Catalog) Merge(o Overlay, now time.Time) error {
 	if err := next.CheckDates(now); err != nil {
 		return fmt.Errorf("catalog overlay: %w", err)
 	}
+	next.mergeNow = time.Time{}
 	*c = *next
 	return nil
 }
@@ -125,6 +127,9 @@ func (c *Catalog) readMeta(m map[string]any) (overlayMeta, error) {
 	}
 	if meta.AsOf.IsZero() {
 		return meta, fmt.Errorf("every overlay entry needs \"as_of\" (YYYY-MM-DD, the day the figures were observed)")
+	}
+	if !c.mergeNow.IsZero() && meta.AsOf.After(DateOf(c.mergeNow)) {
+		return meta, fmt.Errorf("as_of %s is after today (%s): date an entry by when its figures were observed", meta.AsOf, DateOf(c.mergeNow))
 	}
 	return meta, nil
 }

@@ -20,9 +20,12 @@ import (
 )
 
 // The embedded catalog: an index (data/catalog.json, schema in
-// docs/catalog-models.md) and the verbatim Hugging Face config.json copies
-// it points at (data/configs/). Where each copy was found is recorded per
-// entry; the bytes are never edited.
+// docs/catalog-models.md) and the config.json files it points at
+// (data/configs/). Each entry says what kind of file it is (ConfigKind):
+// a verbatim copy of the vendor's bytes, a transcription of the vendor's
+// file from a Hugging Face page, or a reconstruction from cited values.
+// Where each came from is recorded per entry; verbatim bytes are never
+// edited.
 //
 //go:embed data/catalog.json data/configs/*.json
 var catalogFS embed.FS
@@ -42,6 +45,36 @@ const (
 	catalogMaxSuggestions = 5
 )
 
+// Values of CatalogEntry.ConfigKind: how the entry's config.json bytes were
+// obtained. The kind decides what the package tests check (see
+// docs/catalog-models.md).
+const (
+	// ConfigVerbatim: the vendor's config.json bytes, copied unchanged from a
+	// public repository (git blob id recorded in ConfigSHA1).
+	ConfigVerbatim = "verbatim"
+	// ConfigTranscribed: every key and value read from a Hugging Face page
+	// that shows the vendor's config.json (the vendor repository or an exact
+	// duplicate of it); whitespace restored in transformers' own format
+	// (2-space indent) and the length checked against the size the page
+	// states.
+	ConfigTranscribed = "transcribed"
+	// ConfigReconstructed: assembled from values that cited public sources
+	// state, with the rest left to the transformers config class's
+	// defaults; ConfigFieldsSource says where every key came from and
+	// PublishedCount ties the result to a published parameter count.
+	ConfigReconstructed = "reconstructed"
+)
+
+// Values of CatalogEntry.CardStatus.
+const (
+	// CardVerified: CardParams was read at CardSource while building the
+	// catalog.
+	CardVerified = "verified"
+	// CardUnverified: CardParams was not re-read from a page; the parameter
+	// test (computed count vs. card figure) is its only check.
+	CardUnverified = "unverified"
+)
+
 // CatalogEntry is one model of the catalog: either an architecture with its
 // own config.json copy (Config set), or a quantized variant that resolves to
 // a base entry's architecture plus its real quantization (Base and
@@ -57,9 +90,20 @@ type CatalogEntry struct {
 	// it and sorts by it.
 	Family string `json:"family,omitempty"`
 
-	// Config is the file name of the config.json copy in data/configs (or
-	// the name an overlay gave its config).
+	// Config is the file name of the config.json in data/configs (or the
+	// name an overlay gave its config).
 	Config string `json:"config,omitempty"`
+	// ConfigKind says how the config bytes were obtained: ConfigVerbatim,
+	// ConfigTranscribed or ConfigReconstructed. Empty for quantized
+	// variants and for overlays that do not say.
+	ConfigKind string `json:"config_kind,omitempty"`
+	// ConfigFieldsSource lists, for a reconstructed config, which keys came
+	// from which source; every key of the file is covered.
+	ConfigFieldsSource []FieldSource `json:"config_fields_source,omitempty"`
+	// PublishedCount is a parameter count a source publishes for the model,
+	// which the count computed from the config must match (required for
+	// reconstructed configs, optional otherwise).
+	PublishedCount *PublishedCount `json:"published_count,omitempty"`
 	// ConfigSHA1 is the git blob SHA-1 of the config bytes (git
 	// hash-object), which equals the blob id in the repository the copy was
 	// taken from; tests check the embedded bytes against it.
@@ -88,6 +132,9 @@ type CatalogEntry struct {
 	CardParams string `json:"card_params,omitempty"`
 	// CardSource is the URL of the page that states CardParams.
 	CardSource string `json:"card_source,omitempty"`
+	// CardStatus is CardVerified when CardParams was read at CardSource
+	// for this catalog, CardUnverified when it was not.
+	CardStatus string `json:"card_status,omitempty"`
 	// ParamsNote says what the card counts (vision tower included, MTP
 	// module excluded, rounded down, ...).
 	ParamsNote string `json:"params_note,omitempty"`
@@ -112,13 +159,55 @@ type CatalogEntry struct {
 	Quantization *CatalogQuant `json:"quantization,omitempty"`
 }
 
-// ConfigCopy locates the bytes of a config copy in a public repository.
+// ConfigCopy locates the bytes of a config copy: a file in a public git
+// repository (verbatim), or a Hugging Face file page (transcribed; Repo is
+// then "huggingface.co/<owner>/<name>" and PageURL the page read).
 type ConfigCopy struct {
-	Repo   string `json:"repo"`
+	Repo   string `json:"repo,omitempty"`
 	Path   string `json:"path"`
 	Commit string `json:"commit,omitempty"`
 	// Date is the commit date (YYYY-MM-DD), when known.
 	Date string `json:"date,omitempty"`
+	// IndexID is the stored-file id under which the search index returned
+	// the copy when it did not disclose the repository.
+	IndexID string `json:"index_id,omitempty"`
+	// PageURL is the Hugging Face page a transcription was read from.
+	PageURL string `json:"page_url,omitempty"`
+	// PageSize is the file size as that page states it ("589 Bytes",
+	// "1.05 kB"); tests compare it with the transcribed bytes.
+	PageSize string `json:"page_size,omitempty"`
+}
+
+// FieldSource says where some keys of a reconstructed config come from.
+type FieldSource struct {
+	// Keys are the config keys, dotted for nested ones
+	// ("text_config.hidden_size"); a key also covers everything nested
+	// under it ("vision_config").
+	Keys []string `json:"keys"`
+	// Kind is "stated" (the source gives the value explicitly) or
+	// "class_default" (the key is written with the transformers config
+	// class's default, which the source file defines).
+	Kind string `json:"kind"`
+	// Source is the URL (or repository · path · commit) of the source.
+	Source string `json:"source"`
+	// Note explains the choice when it is not obvious.
+	Note string `json:"note,omitempty"`
+}
+
+// PublishedCount is a parameter count published for a model.
+type PublishedCount struct {
+	// What the figure counts: "total", "non_embedding" (total minus input
+	// embedding, untied output head and vision tower), "language_model"
+	// (total minus vision tower) or "total_and_active".
+	What string `json:"what"`
+	// Value is an exact integer ("2024517888", compared exactly) or a
+	// rounded figure in card_params form ("14.3B total / 2.7B active",
+	// compared with rounding tolerance).
+	Value string `json:"value"`
+	// Source is the URL or reference that states it.
+	Source string `json:"source"`
+	// Note says how the figure was obtained when it is not a plain quote.
+	Note string `json:"note,omitempty"`
 }
 
 // CatalogQuant is a quantized variant's quantization as the catalog records
@@ -297,6 +386,18 @@ func (e CatalogEntry) clone() CatalogEntry {
 		cc := *e.ConfigCopy
 		e.ConfigCopy = &cc
 	}
+	if e.ConfigFieldsSource != nil {
+		fs := make([]FieldSource, len(e.ConfigFieldsSource))
+		for i, f := range e.ConfigFieldsSource {
+			f.Keys = append([]string(nil), f.Keys...)
+			fs[i] = f
+		}
+		e.ConfigFieldsSource = fs
+	}
+	if e.PublishedCount != nil {
+		pc := *e.PublishedCount
+		e.PublishedCount = &pc
+	}
 	if e.Quantization != nil {
 		q := *e.Quantization
 		q.BlockSize = append([]int(nil), q.BlockSize...)
@@ -328,6 +429,24 @@ func validateEntry(e *CatalogEntry) error {
 	for _, a := range e.Aliases {
 		if a == "" || a != strings.ToLower(strings.TrimSpace(a)) {
 			return fmt.Errorf("entry %s: alias %q must be non-empty lowercase without surrounding spaces", e.ID, a)
+		}
+	}
+	switch e.ConfigKind {
+	case "", ConfigVerbatim, ConfigTranscribed, ConfigReconstructed:
+	default:
+		return fmt.Errorf("entry %s: config_kind %q must be %q, %q or %q", e.ID, e.ConfigKind, ConfigVerbatim, ConfigTranscribed, ConfigReconstructed)
+	}
+	switch e.CardStatus {
+	case "", CardVerified, CardUnverified:
+	default:
+		return fmt.Errorf("entry %s: card_status %q must be %q or %q", e.ID, e.CardStatus, CardVerified, CardUnverified)
+	}
+	if e.ConfigKind == ConfigReconstructed && (len(e.ConfigFieldsSource) == 0 || e.PublishedCount == nil) {
+		return fmt.Errorf("entry %s: a reconstructed config needs config_fields_source and published_count", e.ID)
+	}
+	if pc := e.PublishedCount; pc != nil {
+		if _, _, _, err := pc.figures(); err != nil {
+			return fmt.Errorf("entry %s: %w", e.ID, err)
 		}
 	}
 	switch {
@@ -751,6 +870,8 @@ func mergeEntry(e, o CatalogEntry) CatalogEntry {
 	}
 	set(&e.Family, o.Family)
 	set(&e.Config, o.Config)
+	set(&e.ConfigKind, o.ConfigKind)
+	set(&e.CardStatus, o.CardStatus)
 	set(&e.ConfigSHA1, o.ConfigSHA1)
 	set(&e.ConfigSharedWith, o.ConfigSharedWith)
 	set(&e.Source, o.Source)
@@ -769,6 +890,12 @@ func mergeEntry(e, o CatalogEntry) CatalogEntry {
 	}
 	if o.ConfigCopy != nil {
 		e.ConfigCopy = o.ConfigCopy
+	}
+	if o.ConfigFieldsSource != nil {
+		e.ConfigFieldsSource = o.ConfigFieldsSource
+	}
+	if o.PublishedCount != nil {
+		e.PublishedCount = o.PublishedCount
 	}
 	if o.Quantization != nil {
 		e.Quantization = o.Quantization
@@ -903,4 +1030,35 @@ func scaledCount(num, unit string) (float64, error) {
 		return v * 1e6, nil
 	}
 	return 0, fmt.Errorf("unknown unit %q", unit)
+}
+
+// publishedWhat lists the values PublishedCount.What may take.
+var publishedWhat = map[string]bool{"total": true, "non_embedding": true, "language_model": true, "total_and_active": true}
+
+// figures parses Value: exact is true for an integer count (total holds it
+// exactly); otherwise total and active come from the card_params form.
+func (pc *PublishedCount) figures() (total, active float64, exact bool, err error) {
+	if !publishedWhat[pc.What] {
+		return 0, 0, false, fmt.Errorf("published_count.what %q is not total, non_embedding, language_model or total_and_active", pc.What)
+	}
+	if strings.TrimSpace(pc.Source) == "" {
+		return 0, 0, false, errors.New("published_count.source is required")
+	}
+	if n, err := strconv.ParseInt(pc.Value, 10, 64); err == nil {
+		if n <= 0 {
+			return 0, 0, false, fmt.Errorf("published_count.value %q must be positive", pc.Value)
+		}
+		if pc.What == "total_and_active" {
+			return 0, 0, false, errors.New("published_count: an exact value cannot state both total and active")
+		}
+		return float64(n), 0, true, nil
+	}
+	total, active, err = parseCardParams(pc.Value)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("published_count.value: %w", err)
+	}
+	if (pc.What == "total_and_active") != (active > 0) {
+		return 0, 0, false, fmt.Errorf("published_count.value %q does not match what %q", pc.Value, pc.What)
+	}
+	return total, active, false, nil
 }

@@ -29,7 +29,7 @@ func ParseConfig(data []byte) (*Spec, error) {
 	if len(data) > maxConfigBytes {
 		return nil, fmt.Errorf("config.json is %d bytes, more than the %d a model config can plausibly be; check that the file is a config.json", len(data), maxConfigBytes)
 	}
-	top, err := asObject(data)
+	top, err := parseObject(data)
 	if err != nil {
 		return nil, fmt.Errorf("parse config.json: %w", err)
 	}
@@ -54,24 +54,24 @@ func ParseConfig(data []byte) (*Spec, error) {
 	}
 
 	text, textType := top, mt
-	wrapper, isWrapper := wrappers[mt]
+	multimodalWrapper, isWrapper := multimodalWrappers[mt]
 	if isWrapper {
-		if text, err = top.object("text_config"); err != nil {
+		if text, err = top.child("text_config"); err != nil {
 			return nil, fmt.Errorf("parse config.json: %w", err)
 		}
 		if text == nil {
 			// The wrapper class builds its default text config; most use
 			// the text config class's defaults (an empty object here).
-			text = wrapper.defaultText
+			text = multimodalWrapper.defaultText
 			if text == nil {
-				text = object{}
+				text = jsonObject{}
 			}
 		}
-		if textType, err = text.str("model_type", wrapper.text); err != nil {
+		if textType, err = text.str("model_type", multimodalWrapper.text); err != nil {
 			return nil, fmt.Errorf("parse config.json text_config: %w", err)
 		}
 	}
-	build, ok := builders[textType]
+	build, ok := textBuilders[textType]
 	if !ok {
 		return nil, unsupported(mt, textType, archs)
 	}
@@ -83,9 +83,9 @@ func ParseConfig(data []byte) (*Spec, error) {
 	if s.DType, err = configDType(top, text); err != nil {
 		return nil, fmt.Errorf("parse %s config: %w", mt, err)
 	}
-	qraw := top.raw("quantization_config")
+	qraw := top.value("quantization_config")
 	if qraw == nil && isWrapper {
-		qraw = text.raw("quantization_config")
+		qraw = text.value("quantization_config")
 	}
 	if qraw != nil {
 		if s.Quant, err = parseQuantization(qraw); err != nil {
@@ -93,7 +93,7 @@ func ParseConfig(data []byte) (*Spec, error) {
 		}
 	}
 	if isWrapper {
-		if s.Vision, err = wrapper.vision(top, s); err != nil {
+		if s.Vision, err = multimodalWrapper.vision(top, s); err != nil {
 			return nil, fmt.Errorf("parse %s config: %w", mt, err)
 		}
 	}
@@ -103,14 +103,14 @@ func ParseConfig(data []byte) (*Spec, error) {
 	return s, nil
 }
 
-// supportedTypes lists the model_type values ParseConfig reads, for error
-// messages and documentation.
-func supportedTypes() []string {
+// SupportedModelTypes lists the config.json model_type values ParseConfig
+// reads (language models and multimodal wrappers), sorted.
+func SupportedModelTypes() []string {
 	var out []string
-	for k := range builders {
+	for k := range textBuilders {
 		out = append(out, k)
 	}
-	for k := range wrappers {
+	for k := range multimodalWrappers {
 		out = append(out, k)
 	}
 	sort.Strings(out)
@@ -126,13 +126,13 @@ func unsupported(mt, textType string, archs []string) error {
 		what += fmt.Sprintf(" (%s)", strings.Join(archs, ", "))
 	}
 	return fmt.Errorf("unsupported architecture: %s; gpuplan counts parameters exactly only for %s. Supply the config.json of a supported architecture, or pick a catalog model with --catalog",
-		what, strings.Join(supportedTypes(), ", "))
+		what, strings.Join(SupportedModelTypes(), ", "))
 }
 
 // configDType reads torch_dtype (transformers 4) or dtype (transformers 5),
 // top level first, then the text config.
-func configDType(top, text object) (dtype.DType, error) {
-	for _, o := range []object{top, text} {
+func configDType(top, text jsonObject) (dtype.DType, error) {
+	for _, o := range []jsonObject{top, text} {
 		for _, k := range []string{"torch_dtype", "dtype"} {
 			v, err := o.str(k, "")
 			if err != nil {
@@ -153,9 +153,10 @@ func configDType(top, text object) (dtype.DType, error) {
 
 // textBuilder fills a Spec's language-model fields from a (text) config,
 // applying the transformers config class's defaults for absent keys.
-type textBuilder func(o object, s *Spec) error
+type textBuilder func(o jsonObject, s *Spec) error
 
-var builders = map[string]textBuilder{
+// textBuilders maps a language model's model_type to its builder.
+var textBuilders = map[string]textBuilder{
 	"llama":           buildLlama,
 	"granite":         buildGranite,
 	"mistral":         buildMistral,
@@ -178,18 +179,18 @@ var builders = map[string]textBuilder{
 	"llama4_text":     buildLlama4Text,
 }
 
-// wrapper is a multimodal config: the language model lives in text_config
+// multimodalWrapper is a multimodal config: the language model lives in text_config
 // (of model type text when text_config omits model_type) and vision reads
 // the vision tower and projector.
-type wrapper struct {
+type multimodalWrapper struct {
 	text   string
-	vision func(top object, s *Spec) (*Vision, error)
+	vision func(top jsonObject, s *Spec) (*Vision, error)
 	// defaultText and defaultVision replace an absent text_config or
 	// vision_config when the wrapper class builds non-default sub-configs.
-	defaultText, defaultVision object
+	defaultText, defaultVision jsonObject
 }
 
-var wrappers = map[string]wrapper{
+var multimodalWrappers = map[string]multimodalWrapper{
 	"gemma3":   {text: "gemma3_text", vision: gemma3Vision},
 	"llama4":   {text: "llama4_text", vision: llama4Vision},
 	"mistral3": {text: "mistral", vision: mistral3Vision, defaultText: mistral3Text, defaultVision: mistral3Pixtral},
@@ -199,30 +200,31 @@ var wrappers = map[string]wrapper{
 // Mistral3Config builds these sub-configs (Mistral Small 3.1's shape) when
 // text_config or vision_config is absent.
 var (
-	mistral3Text = object{
-		"model_type": raw(`"mistral"`), "head_dim": raw(`128`), "hidden_size": raw(`5120`),
-		"intermediate_size": raw(`32768`), "max_position_embeddings": raw(`131072`),
-		"num_attention_heads": raw(`32`), "num_hidden_layers": raw(`40`),
-		"num_key_value_heads": raw(`8`), "sliding_window": raw(`null`), "vocab_size": raw(`131072`),
+	mistral3Text = jsonObject{
+		"model_type": rawJSON(`"mistral"`), "head_dim": rawJSON(`128`), "hidden_size": rawJSON(`5120`),
+		"intermediate_size": rawJSON(`32768`), "max_position_embeddings": rawJSON(`131072`),
+		"num_attention_heads": rawJSON(`32`), "num_hidden_layers": rawJSON(`40`),
+		"num_key_value_heads": rawJSON(`8`), "sliding_window": rawJSON(`null`), "vocab_size": rawJSON(`131072`),
 	}
-	mistral3Pixtral = object{
-		"model_type": raw(`"pixtral"`), "intermediate_size": raw(`4096`), "hidden_size": raw(`1024`),
-		"patch_size": raw(`14`), "image_size": raw(`1540`), "num_hidden_layers": raw(`24`),
-		"num_attention_heads": raw(`16`), "head_dim": raw(`64`),
+	mistral3Pixtral = jsonObject{
+		"model_type": rawJSON(`"pixtral"`), "intermediate_size": rawJSON(`4096`), "hidden_size": rawJSON(`1024`),
+		"patch_size": rawJSON(`14`), "image_size": rawJSON(`1540`), "num_hidden_layers": rawJSON(`24`),
+		"num_attention_heads": rawJSON(`16`), "head_dim": rawJSON(`64`),
 	}
 )
 
-func raw(s string) json.RawMessage { return json.RawMessage(s) }
+// rawJSON wraps a literal JSON value.
+func rawJSON(s string) json.RawMessage { return json.RawMessage(s) }
 
-// shape holds a config class's defaults for the common keys. kvHeads 0
+// textShape holds a config class's defaults for the common keys. kvHeads 0
 // means "as many as heads"; headDim 0 means hidden / heads.
-type shape struct {
+type textShape struct {
 	vocab, hidden, inter, layers, heads, kvHeads, headDim, maxPos int
 	tie                                                           bool
 }
 
-// readShape reads the common keys into s.
-func readShape(o object, s *Spec, d shape) error {
+// readTextShape reads the common keys into s.
+func readTextShape(o jsonObject, s *Spec, d textShape) error {
 	var err error
 	get := func(dst *int, key string, def, hi int) {
 		if err == nil {
@@ -267,7 +269,7 @@ func llamaLike(s *Spec) {
 }
 
 // readBias reads attention_bias (q, k, v and o biases) and mlp_bias.
-func readBias(o object, s *Spec, attnDef bool) error {
+func readBias(o jsonObject, s *Spec, attnDef bool) error {
 	b, err := o.boolean("attention_bias", attnDef)
 	if err != nil {
 		return err
@@ -279,9 +281,9 @@ func readBias(o object, s *Spec, attnDef bool) error {
 
 // buildLlama: LlamaConfig defaults (vocab 32000, hidden 4096, intermediate
 // 11008, 32 layers, 32 heads, 2048 positions, untied, no biases).
-func buildLlama(o object, s *Spec) error {
+func buildLlama(o jsonObject, s *Spec) error {
 	llamaLike(s)
-	if err := readShape(o, s, shape{vocab: 32000, hidden: 4096, inter: 11008, layers: 32, heads: 32, maxPos: 2048}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 32000, hidden: 4096, inter: 11008, layers: 32, heads: 32, maxPos: 2048}); err != nil {
 		return err
 	}
 	return readBias(o, s, false)
@@ -290,14 +292,14 @@ func buildLlama(o object, s *Spec) error {
 // buildGranite: GraniteConfig has LlamaConfig's defaults; its embedding,
 // residual, attention and logits multipliers scale activations and add no
 // parameters.
-func buildGranite(o object, s *Spec) error { return buildLlama(o, s) }
+func buildGranite(o jsonObject, s *Spec) error { return buildLlama(o, s) }
 
 // buildMistral: MistralConfig defaults (intermediate 14336, 8 KV heads,
 // 131072 positions, sliding_window 4096). Mistral applies its sliding window
 // in every layer when one is set.
-func buildMistral(o object, s *Spec) error {
+func buildMistral(o jsonObject, s *Spec) error {
 	llamaLike(s)
-	if err := readShape(o, s, shape{vocab: 32000, hidden: 4096, inter: 14336, layers: 32, heads: 32, kvHeads: 8, maxPos: 4096 * 32}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 32000, hidden: 4096, inter: 14336, layers: 32, heads: 32, kvHeads: 8, maxPos: 4096 * 32}); err != nil {
 		return err
 	}
 	if err := readBias(o, s, false); err != nil {
@@ -309,14 +311,14 @@ func buildMistral(o object, s *Spec) error {
 // allLayersWindow reads sliding_window (absent: def; null or 0: none) and,
 // when set, marks every layer sliding, as transformers' DynamicCache does
 // for configs without layer_types.
-func allLayersWindow(o object, s *Spec, def int) error {
+func allLayersWindow(o jsonObject, s *Spec, def int) error {
 	w, err := o.int("sliding_window", def, 0, maxWindow)
 	if err != nil {
 		return err
 	}
 	if w > 0 {
 		s.SlidingWindow = w
-		s.LayerAttention = uniform(s.Layers, AttentionSliding)
+		s.LayerAttention = uniformAttention(s.Layers, AttentionSliding)
 	}
 	return nil
 }
@@ -324,9 +326,9 @@ func allLayersWindow(o object, s *Spec, def int) error {
 // buildMixtral: MixtralConfig defaults (8 experts, top-2, no sliding
 // window); each expert is a SwiGLU MLP of intermediate_size and the router
 // has no bias.
-func buildMixtral(o object, s *Spec) error {
+func buildMixtral(o jsonObject, s *Spec) error {
 	llamaLike(s)
-	if err := readShape(o, s, shape{vocab: 32000, hidden: 4096, inter: 14336, layers: 32, heads: 32, kvHeads: 8, maxPos: 4096 * 32}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 32000, hidden: 4096, inter: 14336, layers: 32, heads: 32, kvHeads: 8, maxPos: 4096 * 32}); err != nil {
 		return err
 	}
 	if err := readBias(o, s, false); err != nil {
@@ -347,7 +349,7 @@ func buildMixtral(o object, s *Spec) error {
 // qwenWindows applies Qwen2/Qwen3's layer_types rule: with
 // use_sliding_window, layers from max_window_layers on slide; otherwise the
 // sliding_window key is ignored (the config class sets it to None).
-func qwenWindows(o object, s *Spec, defWindow, defMaxWindow int) error {
+func qwenWindows(o jsonObject, s *Spec, defWindow, defMaxWindow int) error {
 	if ok, err := explicitLayerTypes(o, s); ok || err != nil {
 		if err == nil && hasSliding(s.LayerAttention) {
 			s.SlidingWindow, err = o.int("sliding_window", defWindow, 0, maxWindow)
@@ -380,9 +382,9 @@ func qwenWindows(o object, s *Spec, defWindow, defMaxWindow int) error {
 // buildQwen2: Qwen2Config defaults (vocab 151936, hidden 4096, intermediate
 // 22016, 32 layers, 32 heads, 32 KV heads, 32768 positions). Qwen2Attention
 // always has q, k and v biases and no output bias.
-func buildQwen2(o object, s *Spec) error {
+func buildQwen2(o jsonObject, s *Spec) error {
 	llamaLike(s)
-	if err := readShape(o, s, shape{vocab: 151936, hidden: 4096, inter: 22016, layers: 32, heads: 32, kvHeads: 32, maxPos: 32768}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 151936, hidden: 4096, inter: 22016, layers: 32, heads: 32, kvHeads: 32, maxPos: 32768}); err != nil {
 		return err
 	}
 	s.QKVBias = true
@@ -391,9 +393,9 @@ func buildQwen2(o object, s *Spec) error {
 
 // buildQwen3: Qwen3Config defaults (as Qwen2, head_dim 128); per-head
 // q_norm/k_norm, attention_bias default false.
-func buildQwen3(o object, s *Spec) error {
+func buildQwen3(o jsonObject, s *Spec) error {
 	llamaLike(s)
-	if err := readShape(o, s, shape{vocab: 151936, hidden: 4096, inter: 22016, layers: 32, heads: 32, kvHeads: 32, headDim: 128, maxPos: 32768}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 151936, hidden: 4096, inter: 22016, layers: 32, heads: 32, kvHeads: 32, headDim: 128, maxPos: 32768}); err != nil {
 		return err
 	}
 	if err := readBias(o, s, false); err != nil {
@@ -405,7 +407,7 @@ func buildQwen3(o object, s *Spec) error {
 
 // qwenMoELayers sets DenseLayers from Qwen-MoE's rule: a layer has experts
 // when it is not in mlp_only_layers and (i + 1) % decoder_sparse_step == 0.
-func qwenMoELayers(o object, s *Spec) error {
+func qwenMoELayers(o jsonObject, s *Spec) error {
 	step, err := o.int("decoder_sparse_step", 1, 0, math.MaxInt32)
 	if err != nil {
 		return err
@@ -429,9 +431,9 @@ func qwenMoELayers(o object, s *Spec) error {
 // buildQwen2MoE: Qwen2MoeConfig defaults (hidden 2048, intermediate 5632,
 // 24 layers, 16 heads, 60 experts, top-4, expert width 1408, one shared
 // expert of width 5632 with a sigmoid gate, qkv_bias true).
-func buildQwen2MoE(o object, s *Spec) error {
+func buildQwen2MoE(o jsonObject, s *Spec) error {
 	llamaLike(s)
-	if err := readShape(o, s, shape{vocab: 151936, hidden: 2048, inter: 5632, layers: 24, heads: 16, kvHeads: 16, maxPos: 32768}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 151936, hidden: 2048, inter: 5632, layers: 24, heads: 16, kvHeads: 16, maxPos: 32768}); err != nil {
 		return err
 	}
 	var err error
@@ -493,9 +495,9 @@ func buildQwen2MoE(o object, s *Spec) error {
 // 24 layers, 32 heads, 4 KV heads, 128 experts, top-8, expert width 768).
 // The class has no head_dim field; the attention uses head_dim when the
 // file gives one, else hidden // heads.
-func buildQwen3MoE(o object, s *Spec) error {
+func buildQwen3MoE(o jsonObject, s *Spec) error {
 	llamaLike(s)
-	if err := readShape(o, s, shape{vocab: 151936, hidden: 2048, inter: 6144, layers: 24, heads: 32, kvHeads: 4, maxPos: 32768}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 151936, hidden: 2048, inter: 6144, layers: 24, heads: 32, kvHeads: 4, maxPos: 32768}); err != nil {
 		return err
 	}
 	if err := readBias(o, s, false); err != nil {
@@ -533,9 +535,9 @@ func gemmaLike(s *Spec, normsPerLayer int) {
 // buildGemma: GemmaConfig defaults (vocab 256000, hidden 3072, intermediate
 // 24576, 28 layers, 16 heads, 16 KV heads, head_dim 256, 8192 positions,
 // tied embeddings).
-func buildGemma(o object, s *Spec) error {
+func buildGemma(o jsonObject, s *Spec) error {
 	gemmaLike(s, 2)
-	if err := readShape(o, s, shape{vocab: 256000, hidden: 3072, inter: 24576, layers: 28, heads: 16, kvHeads: 16, headDim: 256, maxPos: 8192, tie: true}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 256000, hidden: 3072, inter: 24576, layers: 28, heads: 16, kvHeads: 16, headDim: 256, maxPos: 8192, tie: true}); err != nil {
 		return err
 	}
 	return readBias(o, s, false)
@@ -544,7 +546,7 @@ func buildGemma(o object, s *Spec) error {
 // alternating reads explicit layer_types or marks layers sliding when
 // (i + 1) % pattern != 0 (Gemma 2: pattern 2; Gemma 3: 6; gpt-oss: 2), then
 // reads sliding_window (absent: defWindow).
-func alternating(o object, s *Spec, pattern, defWindow int) error {
+func alternating(o jsonObject, s *Spec, pattern, defWindow int) error {
 	w, err := o.int("sliding_window", defWindow, 0, maxWindow)
 	if err != nil {
 		return err
@@ -574,9 +576,9 @@ func alternating(o object, s *Spec, pattern, defWindow int) error {
 // buildGemma2: Gemma2Config defaults (hidden 2304, intermediate 9216, 26
 // layers, 8 heads, 4 KV heads, head_dim 256, sliding_window 4096 on every
 // other layer starting with the first, tied); four norms per layer.
-func buildGemma2(o object, s *Spec) error {
+func buildGemma2(o jsonObject, s *Spec) error {
 	gemmaLike(s, 4)
-	if err := readShape(o, s, shape{vocab: 256000, hidden: 2304, inter: 9216, layers: 26, heads: 8, kvHeads: 4, headDim: 256, maxPos: 8192, tie: true}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 256000, hidden: 2304, inter: 9216, layers: 26, heads: 8, kvHeads: 4, headDim: 256, maxPos: 8192, tie: true}); err != nil {
 		return err
 	}
 	if err := readBias(o, s, false); err != nil {
@@ -589,9 +591,9 @@ func buildGemma2(o object, s *Spec) error {
 // intermediate 9216, 26 layers, 8 heads, 4 KV heads, head_dim 256, 131072
 // positions, sliding_window 4096 with a full layer every 6th, tied); four
 // norms per layer plus per-head q/k norms.
-func buildGemma3Text(o object, s *Spec) error {
+func buildGemma3Text(o jsonObject, s *Spec) error {
 	gemmaLike(s, 4)
-	if err := readShape(o, s, shape{vocab: 262208, hidden: 2304, inter: 9216, layers: 26, heads: 8, kvHeads: 4, headDim: 256, maxPos: 131072, tie: true}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 262208, hidden: 2304, inter: 9216, layers: 26, heads: 8, kvHeads: 4, headDim: 256, maxPos: 131072, tie: true}); err != nil {
 		return err
 	}
 	if err := readBias(o, s, false); err != nil {
@@ -610,8 +612,8 @@ func buildGemma3Text(o object, s *Spec) error {
 // v and dense projections with biases, fc1/fc2 MLP with biases, parallel
 // attention and MLP; the output head has a bias; qk_layernorm adds a
 // LayerNorm of head_dim on queries and keys.
-func buildPhi(o object, s *Spec) error {
-	if err := readShape(o, s, shape{vocab: 51200, hidden: 2048, inter: 8192, layers: 24, heads: 32, maxPos: 2048}); err != nil {
+func buildPhi(o jsonObject, s *Spec) error {
+	if err := readTextShape(o, s, textShape{vocab: 51200, hidden: 2048, inter: 8192, layers: 24, heads: 32, maxPos: 2048}); err != nil {
 		return err
 	}
 	s.Norm, s.NormsPerLayer = NormLayer, 1
@@ -626,9 +628,9 @@ func buildPhi(o object, s *Spec) error {
 // Phi3 fuses q/k/v into qkv_proj and gate/up into gate_up_proj, without
 // biases: the same counts as separate matrices. A sliding_window applies to
 // every layer.
-func buildPhi3(o object, s *Spec) error {
+func buildPhi3(o jsonObject, s *Spec) error {
 	llamaLike(s)
-	if err := readShape(o, s, shape{vocab: 32064, hidden: 3072, inter: 8192, layers: 32, heads: 32, maxPos: 4096}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 32064, hidden: 3072, inter: 8192, layers: 32, heads: 32, maxPos: 4096}); err != nil {
 		return err
 	}
 	return allLayersWindow(o, s, 0)
@@ -639,7 +641,7 @@ func buildPhi3(o object, s *Spec) error {
 // hidden, 2048 positions, tied). Old configs name layers n_layer, heads
 // n_head, KV heads n_head_kv and the width n_embed; model_type RefinedWeb
 // meant the new decoder architecture (vLLM's RWConfig).
-func buildFalcon(o object, s *Spec) error {
+func buildFalcon(o jsonObject, s *Spec) error {
 	var err error
 	geti := func(keys []string, def, hi int) int {
 		if err != nil {
@@ -716,7 +718,7 @@ func buildFalcon(o object, s *Spec) error {
 // deepseekDefaults are a DeepSeek config class's defaults for the MLA and
 // MoE keys.
 type deepseekDefaults struct {
-	shape
+	textShape
 	qLoRA, kvLoRA, nope, rope, v         int
 	experts, shared, expertInter, firstK int
 	topK                                 int  // 0: the config must give it
@@ -725,9 +727,9 @@ type deepseekDefaults struct {
 
 // buildDeepseek reads a DeepSeek V2/V3 (MLA + MoE) config.
 
-func buildDeepseek(o object, s *Spec, d deepseekDefaults) error {
+func buildDeepseek(o jsonObject, s *Spec, d deepseekDefaults) error {
 	llamaLike(s)
-	if err := readShape(o, s, d.shape); err != nil {
+	if err := readTextShape(o, s, d.textShape); err != nil {
 		return err
 	}
 	if err := readBias(o, s, false); err != nil {
@@ -783,10 +785,10 @@ func buildDeepseek(o object, s *Spec, d deepseekDefaults) error {
 // buildDeepseekV2: DeepseekV2Config defaults (LlamaConfig's shape, q_lora
 // 1536, kv_lora 512, 64 routed experts of width 1407, 2 shared, no dense
 // layers; num_experts_per_tok has no default).
-func buildDeepseekV2(o object, s *Spec) error {
+func buildDeepseekV2(o jsonObject, s *Spec) error {
 	return buildDeepseek(o, s, deepseekDefaults{
-		shape: shape{vocab: 32000, hidden: 4096, inter: 11008, layers: 32, heads: 32, maxPos: 2048},
-		qLoRA: 1536, kvLoRA: 512, nope: 128, rope: 64, v: 128,
+		textShape: textShape{vocab: 32000, hidden: 4096, inter: 11008, layers: 32, heads: 32, maxPos: 2048},
+		qLoRA:     1536, kvLoRA: 512, nope: 128, rope: 64, v: 128,
 		experts: 64, shared: 2, expertInter: 1407, firstK: 0,
 	})
 }
@@ -795,10 +797,10 @@ func buildDeepseekV2(o object, s *Spec) error {
 // The router's e_score_correction_bias is a buffer in transformers, not a
 // parameter, and is not counted (it is n_routed_experts fp32 values per MoE
 // layer in the checkpoint).
-func buildDeepseekV3(o object, s *Spec) error {
+func buildDeepseekV3(o jsonObject, s *Spec) error {
 	return buildDeepseek(o, s, deepseekDefaults{
-		shape: shape{vocab: 129280, hidden: 7168, inter: 18432, layers: 61, heads: 128, kvHeads: 128, maxPos: 4096},
-		qLoRA: 1536, kvLoRA: 512, nope: 128, rope: 64, v: 128,
+		textShape: textShape{vocab: 129280, hidden: 7168, inter: 18432, layers: 61, heads: 128, kvHeads: 128, maxPos: 4096},
+		qLoRA:     1536, kvLoRA: 512, nope: 128, rope: 64, v: 128,
 		experts: 256, shared: 1, expertInter: 2048, firstK: 3, topK: 8,
 		mtp: true,
 	})
@@ -809,9 +811,9 @@ func buildDeepseekV3(o object, s *Spec) error {
 // window 128 on every other layer starting with the first, untied,
 // attention biases). Each layer also has one sink logit per head; the
 // router and the experts have biases.
-func buildGptOss(o object, s *Spec) error {
+func buildGptOss(o jsonObject, s *Spec) error {
 	llamaLike(s)
-	if err := readShape(o, s, shape{vocab: 201088, hidden: 2880, inter: 2880, layers: 36, heads: 64, kvHeads: 8, headDim: 64, maxPos: 131072}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 201088, hidden: 2880, inter: 2880, layers: 36, heads: 64, kvHeads: 8, headDim: 64, maxPos: 131072}); err != nil {
 		return err
 	}
 	if err := readBias(o, s, true); err != nil {
@@ -835,9 +837,9 @@ func buildGptOss(o object, s *Spec) error {
 // 16384, 48 layers, 40 heads of 128, 8 KV heads, 16 experts, top-1, every
 // layer MoE, a NoPE full-attention layer every 4th, chunked attention of
 // 8192 elsewhere). Its q/k norm is an L2 norm without weights.
-func buildLlama4Text(o object, s *Spec) error {
+func buildLlama4Text(o jsonObject, s *Spec) error {
 	llamaLike(s)
-	if err := readShape(o, s, shape{vocab: 202048, hidden: 5120, inter: 8192, layers: 48, heads: 40, kvHeads: 8, headDim: 128, maxPos: 4096 * 32}); err != nil {
+	if err := readTextShape(o, s, textShape{vocab: 202048, hidden: 5120, inter: 8192, layers: 48, heads: 40, kvHeads: 8, headDim: 128, maxPos: 4096 * 32}); err != nil {
 		return err
 	}
 	if err := readBias(o, s, false); err != nil {
@@ -929,7 +931,7 @@ func buildLlama4Text(o object, s *Spec) error {
 				s.LayerAttention[i] = AttentionFull
 			}
 		}
-	} else if hasKind(s.LayerAttention, AttentionChunked) {
+	} else if hasAttention(s.LayerAttention, AttentionChunked) {
 		s.AttentionChunk = chunk
 	}
 	if hasSliding(s.LayerAttention) {
@@ -939,7 +941,7 @@ func buildLlama4Text(o object, s *Spec) error {
 }
 
 // explicitLayerTypes reads a "layer_types" list when the config has one.
-func explicitLayerTypes(o object, s *Spec) (bool, error) {
+func explicitLayerTypes(o jsonObject, s *Spec) (bool, error) {
 	if !o.has("layer_types") {
 		return false, nil
 	}
@@ -967,7 +969,7 @@ func explicitLayerTypes(o object, s *Spec) (bool, error) {
 	return true, nil
 }
 
-func uniform(n int, k AttentionKind) []AttentionKind {
+func uniformAttention(n int, k AttentionKind) []AttentionKind {
 	if n < 0 || n > maxLayers {
 		return nil // Validate rejects the layer count
 	}
@@ -978,7 +980,7 @@ func uniform(n int, k AttentionKind) []AttentionKind {
 	return out
 }
 
-func hasKind(ks []AttentionKind, k AttentionKind) bool {
+func hasAttention(ks []AttentionKind, k AttentionKind) bool {
 	for _, x := range ks {
 		if x == k {
 			return true
@@ -987,12 +989,12 @@ func hasKind(ks []AttentionKind, k AttentionKind) bool {
 	return false
 }
 
-func hasSliding(ks []AttentionKind) bool { return hasKind(ks, AttentionSliding) }
+func hasSliding(ks []AttentionKind) bool { return hasAttention(ks, AttentionSliding) }
 
 // ---- vision towers and projectors ----
 
 // visionShape reads a vision config's common keys.
-func visionShape(o object, model string, d Vision) (*Vision, error) {
+func visionShape(o jsonObject, model string, d Vision) (*Vision, error) {
 	v := &Vision{ModelType: model}
 	var err error
 	get := func(dst *int, key string, def int) {
@@ -1022,8 +1024,8 @@ func visionShape(o object, model string, d Vision) (*Vision, error) {
 // squareSize reads an image or patch size given as one integer or as a
 // [height, width] pair; gpuplan counts square inputs only, which is what
 // the supported towers are released with.
-func squareSize(o object, key string, def int) (int, error) {
-	if r := o.raw(key); r != nil && r[0] == '[' {
+func squareSize(o jsonObject, key string, def int) (int, error) {
+	if r := o.value(key); r != nil && r[0] == '[' {
 		l, err := o.intList(key, maxWidth)
 		if err != nil {
 			return 0, err
@@ -1039,8 +1041,8 @@ func squareSize(o object, key string, def int) (int, error) {
 // visionConfig returns the vision_config object (def, or an empty object
 // meaning the vision config class's defaults, when absent) and checks its
 // model_type.
-func visionConfig(top object, want string, def object) (object, error) {
-	o, err := top.object("vision_config")
+func visionConfig(top jsonObject, want string, def jsonObject) (jsonObject, error) {
+	o, err := top.child("vision_config")
 	if err != nil {
 		return nil, err
 	}
@@ -1048,7 +1050,7 @@ func visionConfig(top object, want string, def object) (object, error) {
 		o = def
 	}
 	if o == nil {
-		o = object{}
+		o = jsonObject{}
 	}
 	mt, err := o.str("model_type", want)
 	if err != nil {
@@ -1064,7 +1066,7 @@ func visionConfig(top object, want string, def object) (object, error) {
 // intermediate 3072, 12 layers, 12 heads, 3 channels, 224-pixel images, 16-
 // pixel patches) and Gemma3MultiModalProjector (mm_input_projection_weight
 // vision × text hidden, mm_soft_emb_norm of vision hidden).
-func gemma3Vision(top object, s *Spec) (*Vision, error) {
+func gemma3Vision(top jsonObject, s *Spec) (*Vision, error) {
 	o, err := visionConfig(top, "siglip_vision_model", nil)
 	if err != nil {
 		return nil, err
@@ -1083,7 +1085,7 @@ func gemma3Vision(top object, s *Spec) (*Vision, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vision_config: %w", err)
 	}
-	var a acc
+	var a countAcc
 	H, I, L := int64(v.Hidden), int64(v.Intermediate), int64(v.Layers)
 	side := int64(v.ImageSize / v.PatchSize)
 	patch := a.add(a.mul(int64(channels), int64(v.PatchSize), int64(v.PatchSize), H), H) // Conv2d with bias
@@ -1111,7 +1113,7 @@ func gemma3Vision(top object, s *Spec) (*Vision, error) {
 // 768, 34 layers, 16 heads, intermediate 5632, 448-pixel images, 14-pixel
 // patches, projector 4096 → 4096, output 7680) and Llama4MultiModalProjector
 // (vision_output_dim → text hidden, no bias).
-func llama4Vision(top object, s *Spec) (*Vision, error) {
+func llama4Vision(top jsonObject, s *Spec) (*Vision, error) {
 	o, err := visionConfig(top, "llama4_vision_model", nil)
 	if err != nil {
 		return nil, err
@@ -1133,7 +1135,7 @@ func llama4Vision(top object, s *Spec) (*Vision, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vision_config: %w", err)
 	}
-	var a acc
+	var a countAcc
 	H, I, L, P := int64(v.Hidden), int64(v.Intermediate), int64(v.Layers), int64(v.PatchSize)
 	side := int64(v.ImageSize / v.PatchSize)
 	tower := a.add(
@@ -1162,7 +1164,7 @@ func llama4Vision(top object, s *Spec) (*Vision, error) {
 // patch convolution without bias) and Mistral3MultiModalProjector (RMSNorm,
 // patch merger of spatial_merge_size² patches, two linears with
 // multimodal_projector_bias).
-func mistral3Vision(top object, s *Spec) (*Vision, error) {
+func mistral3Vision(top jsonObject, s *Spec) (*Vision, error) {
 	o, err := visionConfig(top, "pixtral", mistral3Pixtral)
 	if err != nil {
 		return nil, err
@@ -1186,14 +1188,14 @@ func mistral3Vision(top object, s *Spec) (*Vision, error) {
 	// vision_feature_layer: an int, or a list whose features are
 	// concatenated before linear_1.
 	featureLayers := int64(1)
-	if r := top.raw("vision_feature_layer"); r != nil && r[0] == '[' {
-		var raw []json.RawMessage
-		if err := json.Unmarshal(r, &raw); err != nil || len(raw) == 0 {
+	if r := top.value("vision_feature_layer"); r != nil && r[0] == '[' {
+		var items []json.RawMessage
+		if err := json.Unmarshal(r, &items); err != nil || len(items) == 0 {
 			return nil, fmt.Errorf("vision_feature_layer: want an integer or a non-empty list of integers")
 		}
-		featureLayers = int64(len(raw))
+		featureLayers = int64(len(items))
 	}
-	var a acc
+	var a countAcc
 	H, I, L, P, T := int64(v.Hidden), int64(v.Intermediate), int64(v.Layers), int64(v.PatchSize), int64(s.Hidden)
 	v.TowerParams = a.add(
 		a.mul(int64(channels), P, P, H), // patch_conv
@@ -1201,11 +1203,11 @@ func mistral3Vision(top object, s *Spec) (*Vision, error) {
 		a.mul(L, a.add(a.mul(4, H, H), a.mul(3, H, I), a.mul(2, H))))
 	m := int64(merge)
 	v.ProjectorParams = a.add(
-		H,                          // norm
-		a.mul(H, m, m, H),          // patch_merger.merging_layer
-		a.mul(H, featureLayers, T), // linear_1
-		a.mul(T, T),                // linear_2
-		b2i(bias)*a.mul(2, T))      // their biases
+		H,                           // norm
+		a.mul(H, m, m, H),           // patch_merger.merging_layer
+		a.mul(H, featureLayers, T),  // linear_1
+		a.mul(T, T),                 // linear_2
+		boolCount(bias)*a.mul(2, T)) // their biases
 	if a.overflow {
 		return nil, fmt.Errorf("vision_config: parameter count overflows")
 	}
@@ -1217,7 +1219,7 @@ func mistral3Vision(top object, s *Spec) (*Vision, error) {
 // heads, 14-pixel patches, a 64 × 64 learned position grid, 2 × 2 merge)
 // and KimiVLMultiModalProjector (LayerNorm, linear 4·hidden → 4·hidden,
 // linear → text hidden, with biases).
-func kimiVLVision(top object, s *Spec) (*Vision, error) {
+func kimiVLVision(top jsonObject, s *Spec) (*Vision, error) {
 	o, err := visionConfig(top, "moonvit", nil)
 	if err != nil {
 		return nil, err
@@ -1244,7 +1246,7 @@ func kimiVLVision(top object, s *Spec) (*Vision, error) {
 	if len(mk) != 2 || mk[0] < 1 || mk[1] < 1 {
 		return nil, fmt.Errorf("vision_config: merge_kernel_size %v: want two positive integers", mk)
 	}
-	var a acc
+	var a countAcc
 	H, I, L, P, T := int64(v.Hidden), int64(v.Intermediate), int64(v.Layers), int64(v.PatchSize), int64(s.Hidden)
 	v.TowerParams = a.add(
 		a.add(a.mul(3, P, P, H), H),    // patch_embed.proj Conv2d(3, H) with bias
@@ -1265,12 +1267,12 @@ func kimiVLVision(top object, s *Spec) (*Vision, error) {
 
 // ---- JSON access ----
 
-// object is one JSON object with lazily decoded values.
-type object map[string]json.RawMessage
+// jsonObject is one JSON object with lazily decoded values.
+type jsonObject map[string]json.RawMessage
 
-// asObject decodes raw as a JSON object; JSON null gives a nil object.
-func asObject(raw []byte) (object, error) {
-	t := bytes.TrimSpace(raw)
+// parseObject decodes data as a JSON object; JSON null gives a nil object.
+func parseObject(data []byte) (jsonObject, error) {
+	t := bytes.TrimSpace(data)
 	if len(t) == 0 {
 		return nil, fmt.Errorf("empty input, not a JSON object")
 	}
@@ -1280,12 +1282,12 @@ func asObject(raw []byte) (object, error) {
 	if t[0] != '{' {
 		return nil, fmt.Errorf("want a JSON object, got %s", describeJSON(t))
 	}
-	var o object
+	var o jsonObject
 	if err := json.Unmarshal(t, &o); err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	if o == nil {
-		o = object{}
+		o = jsonObject{}
 	}
 	return o, nil
 }
@@ -1302,8 +1304,8 @@ func describeJSON(t []byte) string {
 	return "a number or invalid JSON"
 }
 
-// raw returns the value of key, or nil when absent or null.
-func (o object) raw(key string) json.RawMessage {
+// value returns the value of key, or nil when absent or null.
+func (o jsonObject) value(key string) json.RawMessage {
 	r, ok := o[key]
 	if !ok {
 		return nil
@@ -1316,22 +1318,25 @@ func (o object) raw(key string) json.RawMessage {
 }
 
 // has reports whether key is present with a non-null value.
-func (o object) has(key string) bool { return o.raw(key) != nil }
+func (o jsonObject) has(key string) bool { return o.value(key) != nil }
 
 // present reports whether key is present at all (null included).
-func (o object) present(key string) bool { _, ok := o[key]; return ok }
+func (o jsonObject) present(key string) bool {
+	_, ok := o[key]
+	return ok
+}
 
 // int reads an integer key: absent gives def, null gives 0 (transformers'
 // None), anything else must be an integral number within [lo, hi].
-func (o object) int(key string, def, lo, hi int) (int, error) {
+func (o jsonObject) int(key string, def, lo, hi int) (int, error) {
 	if !o.present(key) {
 		return def, nil
 	}
-	r := o.raw(key)
+	r := o.value(key)
 	if r == nil {
 		return 0, nil
 	}
-	v, err := parseInt(r)
+	v, err := parseJSONInt(r)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", key, err)
 	}
@@ -1342,7 +1347,7 @@ func (o object) int(key string, def, lo, hi int) (int, error) {
 }
 
 // intAlt reads the first present key of keys (aliases), else def.
-func (o object) intAlt(keys []string, def, lo, hi int) (int, error) {
+func (o jsonObject) intAlt(keys []string, def, lo, hi int) (int, error) {
 	for _, k := range keys {
 		if o.present(k) {
 			return o.int(k, def, lo, hi)
@@ -1353,7 +1358,7 @@ func (o object) intAlt(keys []string, def, lo, hi int) (int, error) {
 
 // parseInt reads a JSON number that must be a whole number (configs
 // sometimes write 10000.0 for an integer).
-func parseInt(r json.RawMessage) (int64, error) {
+func parseJSONInt(r json.RawMessage) (int64, error) {
 	s := string(r)
 	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
 		return 0, fmt.Errorf("want an integer, got %s", describeJSON(r))
@@ -1372,8 +1377,8 @@ func parseInt(r json.RawMessage) (int64, error) {
 }
 
 // str reads a string key; absent or null gives def.
-func (o object) str(key, def string) (string, error) {
-	r := o.raw(key)
+func (o jsonObject) str(key, def string) (string, error) {
+	r := o.value(key)
 	if r == nil {
 		return def, nil
 	}
@@ -1385,8 +1390,8 @@ func (o object) str(key, def string) (string, error) {
 }
 
 // boolean reads a boolean key; absent or null gives def.
-func (o object) boolean(key string, def bool) (bool, error) {
-	r := o.raw(key)
+func (o jsonObject) boolean(key string, def bool) (bool, error) {
+	r := o.value(key)
 	if r == nil {
 		return def, nil
 	}
@@ -1398,8 +1403,8 @@ func (o object) boolean(key string, def bool) (bool, error) {
 }
 
 // strList reads a list of strings; a single string is a one-element list.
-func (o object) strList(key string) ([]string, error) {
-	r := o.raw(key)
+func (o jsonObject) strList(key string) ([]string, error) {
+	r := o.value(key)
 	if r == nil {
 		return nil, nil
 	}
@@ -1415,18 +1420,18 @@ func (o object) strList(key string) ([]string, error) {
 }
 
 // intList reads a list of integers in [0, hi].
-func (o object) intList(key string, hi int) ([]int, error) {
-	r := o.raw(key)
+func (o jsonObject) intList(key string, hi int) ([]int, error) {
+	r := o.value(key)
 	if r == nil {
 		return nil, nil
 	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(r, &raw); err != nil {
+	var items []json.RawMessage
+	if err := json.Unmarshal(r, &items); err != nil {
 		return nil, fmt.Errorf("%s: want a list of integers, got %s", key, describeJSON(r))
 	}
-	out := make([]int, 0, len(raw))
-	for _, e := range raw {
-		v, err := parseInt(bytes.TrimSpace(e))
+	out := make([]int, 0, len(items))
+	for _, e := range items {
+		v, err := parseJSONInt(bytes.TrimSpace(e))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", key, err)
 		}
@@ -1438,13 +1443,13 @@ func (o object) intList(key string, hi int) ([]int, error) {
 	return out, nil
 }
 
-// object reads a nested object; absent or null gives nil.
-func (o object) object(key string) (object, error) {
-	r := o.raw(key)
+// child reads a nested object; absent or null gives nil.
+func (o jsonObject) child(key string) (jsonObject, error) {
+	r := o.value(key)
 	if r == nil {
 		return nil, nil
 	}
-	v, err := asObject(r)
+	v, err := parseObject(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}

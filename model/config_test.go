@@ -13,9 +13,9 @@ import (
 	"github.com/gpuplan/gpuplan/dtype"
 )
 
-// groundTruth is testdata/groundtruth/h200-models.json: the reference
+// h200Truth is testdata/groundtruth/h200-models.json: the reference
 // implementation's exact counts for 13 partial configs.
-type groundTruth struct {
+type h200Truth struct {
 	Models map[string]struct {
 		Config       map[string]any   `json:"config"`
 		Total        int64            `json:"params_total"`
@@ -26,9 +26,9 @@ type groundTruth struct {
 	} `json:"models"`
 }
 
-func loadGroundTruth(t *testing.T) groundTruth {
+func loadH200Truth(t *testing.T) h200Truth {
 	t.Helper()
-	var gt groundTruth
+	var gt h200Truth
 	b, err := os.ReadFile(filepath.Join("testdata", "groundtruth", "h200-models.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func loadGroundTruth(t *testing.T) groundTruth {
 	return gt
 }
 
-func sortedKeys[V any](m map[string]V) []string {
+func sortedNames[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -51,7 +51,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-func mustParse(t *testing.T, data []byte) *Spec {
+func parseSpec(t *testing.T, data []byte) *Spec {
 	t.Helper()
 	s, err := ParseConfig(data)
 	if err != nil {
@@ -60,7 +60,7 @@ func mustParse(t *testing.T, data []byte) *Spec {
 	return s
 }
 
-func readConfig(t *testing.T, name string) []byte {
+func readRefConfig(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "groundtruth", "configs", name))
 	if err != nil {
@@ -73,15 +73,15 @@ func readConfig(t *testing.T, name string) []byte {
 // reference implementation for the 13 partial configs, whose missing keys
 // transformers filled from its config-class defaults.
 func TestParamsGroundTruth(t *testing.T) {
-	gt := loadGroundTruth(t)
-	for _, name := range sortedKeys(gt.Models) {
+	gt := loadH200Truth(t)
+	for _, name := range sortedNames(gt.Models) {
 		m := gt.Models[name]
 		t.Run(name, func(t *testing.T) {
 			cfg, err := json.Marshal(m.Config)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := mustParse(t, cfg).Params()
+			p := parseSpec(t, cfg).Params()
 			if p.Total != m.Total {
 				t.Errorf("total = %d, want %d (diff %d)", p.Total, m.Total, p.Total-m.Total)
 			}
@@ -93,12 +93,12 @@ func TestParamsGroundTruth(t *testing.T) {
 			}
 			got[GroupMLP] += got[GroupRouter]
 			delete(got, GroupRouter)
-			for _, k := range sortedKeys(m.Groups) {
+			for _, k := range sortedNames(m.Groups) {
 				if got[k] != m.Groups[k] {
 					t.Errorf("group %s = %d, want %d", k, got[k], m.Groups[k])
 				}
 			}
-			for _, k := range sortedKeys(got) {
+			for _, k := range sortedNames(got) {
 				if _, ok := m.Groups[k]; !ok {
 					t.Errorf("group %s = %d, absent from the reference", k, got[k])
 				}
@@ -107,8 +107,8 @@ func TestParamsGroundTruth(t *testing.T) {
 	}
 }
 
-// published is testdata/groundtruth/published.json.
-type published struct {
+// publishedCounts is testdata/groundtruth/published.json.
+type publishedCounts struct {
 	Models []struct {
 		Config     string          `json:"config"`
 		ConfigJSON json.RawMessage `json:"config_json"`
@@ -146,7 +146,7 @@ func TestParamsPublished(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pub published
+	var pub publishedCounts
 	if err := json.Unmarshal(b, &pub); err != nil {
 		t.Fatal(err)
 	}
@@ -159,12 +159,12 @@ func TestParamsPublished(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var data []byte
 			if m.Config != "" {
-				data = readConfig(t, m.Config)
+				data = readRefConfig(t, m.Config)
 				covered[m.Config] = true
 			} else {
 				data = m.ConfigJSON
 			}
-			s := mustParse(t, data)
+			s := parseSpec(t, data)
 			p := s.Params()
 			exact := []struct {
 				what      string
@@ -253,11 +253,11 @@ func checkpointTensors(t *testing.T, s *Spec) int64 {
 // TestParseConfigFields spot-checks the fields other packages read.
 func TestParseConfigFields(t *testing.T) {
 	t.Run("Llama-3.1-8B", func(t *testing.T) {
-		s := mustParse(t, readConfig(t, "meta-llama__Llama-3.1-8B.json"))
+		s := parseSpec(t, readRefConfig(t, "meta-llama__Llama-3.1-8B.json"))
 		want := Spec{Architecture: "LlamaForCausalLM", ModelType: "llama", TextModelType: "llama", DType: dtype.BF16,
 			Layers: 32, Hidden: 4096, Intermediate: 14336, Heads: 32, KVHeads: 8, HeadDim: 128, Vocab: 128256,
 			MaxPositionEmbeddings: 131072, MLPGated: true, Norm: NormRMS, NormsPerLayer: 2}
-		if !equalShape(s, &want) {
+		if !sameShape(s, &want) {
 			t.Errorf("got %+v\nwant %+v", *s, want)
 		}
 		if s.LayerAttention != nil || s.MoE != nil || s.MLA != nil || s.Vision != nil || s.Quant != nil {
@@ -265,7 +265,7 @@ func TestParseConfigFields(t *testing.T) {
 		}
 	})
 	t.Run("Qwen2.5-7B has q/k/v biases only", func(t *testing.T) {
-		s := mustParse(t, readConfig(t, "Qwen__Qwen2.5-7B.json"))
+		s := parseSpec(t, readRefConfig(t, "Qwen__Qwen2.5-7B.json"))
 		if !s.QKVBias || s.OutBias || s.QKNorm {
 			t.Errorf("QKVBias %v OutBias %v QKNorm %v, want true false false", s.QKVBias, s.OutBias, s.QKNorm)
 		}
@@ -274,7 +274,7 @@ func TestParseConfigFields(t *testing.T) {
 		}
 	})
 	t.Run("Gemma 3 27B", func(t *testing.T) {
-		s := mustParse(t, readConfig(t, "google__gemma-3-27b-it.json"))
+		s := parseSpec(t, readRefConfig(t, "google__gemma-3-27b-it.json"))
 		if s.ModelType != "gemma3" || s.TextModelType != "gemma3_text" || s.Vocab != 262208 || !s.TiedEmbeddings || !s.QKNorm || s.NormsPerLayer != 4 {
 			t.Errorf("gemma3 text defaults not applied: %+v", *s)
 		}
@@ -296,13 +296,13 @@ func TestParseConfigFields(t *testing.T) {
 		}
 	})
 	t.Run("Gemma 3 4B takes text defaults", func(t *testing.T) {
-		s := mustParse(t, readConfig(t, "google__gemma-3-4b-it.json"))
+		s := parseSpec(t, readRefConfig(t, "google__gemma-3-4b-it.json"))
 		if s.Heads != 8 || s.KVHeads != 4 || s.HeadDim != 256 {
 			t.Errorf("heads %d/%d × %d, want Gemma3TextConfig's 8/4 × 256", s.Heads, s.KVHeads, s.HeadDim)
 		}
 	})
 	t.Run("Llama 4 Scout", func(t *testing.T) {
-		s := mustParse(t, readConfig(t, "meta-llama__Llama-4-Scout-17B-16E-Instruct.json"))
+		s := parseSpec(t, readRefConfig(t, "meta-llama__Llama-4-Scout-17B-16E-Instruct.json"))
 		m := s.MoE
 		if m == nil || m.Experts != 16 || m.ExpertsPerToken != 1 || m.ExpertIntermediate != 8192 || m.SharedIntermediate != 8192 || len(m.DenseLayers) != 0 || s.Intermediate != 16384 {
 			t.Fatalf("moe = %+v, dense width %d", m, s.Intermediate)
@@ -324,7 +324,7 @@ func TestParseConfigFields(t *testing.T) {
 		}
 	})
 	t.Run("DeepSeek-V3", func(t *testing.T) {
-		s := mustParse(t, readConfig(t, "deepseek-ai__DeepSeek-V3.json"))
+		s := parseSpec(t, readRefConfig(t, "deepseek-ai__DeepSeek-V3.json"))
 		want := MLA{QLoRARank: 1536, KVLoRARank: 512, QKNopeHeadDim: 128, QKRopeHeadDim: 64, VHeadDim: 128}
 		if s.MLA == nil || *s.MLA != want {
 			t.Errorf("mla = %+v, want %+v", s.MLA, want)
@@ -338,13 +338,13 @@ func TestParseConfigFields(t *testing.T) {
 		}
 	})
 	t.Run("DeepSeek-V2-Lite projects queries directly", func(t *testing.T) {
-		s := mustParse(t, readConfig(t, "deepseek-ai__DeepSeek-V2-Lite.json"))
+		s := parseSpec(t, readRefConfig(t, "deepseek-ai__DeepSeek-V2-Lite.json"))
 		if s.MLA == nil || s.MLA.QLoRARank != 0 || s.MTPLayers != 0 {
 			t.Errorf("mla %+v mtp %d", s.MLA, s.MTPLayers)
 		}
 	})
 	t.Run("gpt-oss-120b", func(t *testing.T) {
-		s := mustParse(t, readConfig(t, "openai__gpt-oss-120b.json"))
+		s := parseSpec(t, readRefConfig(t, "openai__gpt-oss-120b.json"))
 		if s.DType != "" || s.ComputeDType() != dtype.BF16 {
 			t.Errorf("dtype %q compute %q: the config has no torch_dtype", s.DType, s.ComputeDType())
 		}
@@ -356,21 +356,21 @@ func TestParseConfigFields(t *testing.T) {
 		}
 	})
 	t.Run("Phi-2", func(t *testing.T) {
-		s := mustParse(t, readConfig(t, "microsoft__phi-2.json"))
+		s := parseSpec(t, readRefConfig(t, "microsoft__phi-2.json"))
 		if s.DType != dtype.FP16 || s.MLPGated || s.Norm != NormLayer || s.NormsPerLayer != 1 || !s.LMHeadBias || !s.MLPBias {
 			t.Errorf("phi-2 structure: %+v", *s)
 		}
 	})
 	t.Run("Mistral-7B-v0.1 slides in every layer", func(t *testing.T) {
-		s := mustParse(t, readConfig(t, "mistralai__Mistral-7B-v0.1.json"))
+		s := parseSpec(t, readRefConfig(t, "mistralai__Mistral-7B-v0.1.json"))
 		if s.SlidingWindow != 4096 || len(s.LayerAttention) != 32 || s.AttentionAt(31) != AttentionSliding {
 			t.Errorf("window %d kinds %v", s.SlidingWindow, s.LayerAttention)
 		}
 	})
 }
 
-// equalShape compares the scalar fields that TestParseConfigFields sets.
-func equalShape(a, b *Spec) bool {
+// sameShape compares the scalar fields that TestParseConfigFields sets.
+func sameShape(a, b *Spec) bool {
 	return a.Architecture == b.Architecture && a.ModelType == b.ModelType && a.TextModelType == b.TextModelType &&
 		a.DType == b.DType && a.Layers == b.Layers && a.Hidden == b.Hidden && a.Intermediate == b.Intermediate &&
 		a.Heads == b.Heads && a.KVHeads == b.KVHeads && a.HeadDim == b.HeadDim && a.Vocab == b.Vocab &&
@@ -438,16 +438,16 @@ func TestParseConfigDefaults(t *testing.T) {
 		check        func(*Spec) string
 	}{
 		{"null KV heads mean MHA", `{"model_type":"llama","num_key_value_heads":null}`, func(s *Spec) string {
-			return cmpInt("kv heads", s.KVHeads, 32)
+			return wantInt("kv heads", s.KVHeads, 32)
 		}},
 		{"head_dim from hidden", `{"model_type":"mistral","hidden_size":5120,"num_attention_heads":32}`, func(s *Spec) string {
-			return cmpInt("head dim", s.HeadDim, 160)
+			return wantInt("head dim", s.HeadDim, 160)
 		}},
 		{"explicit head_dim wins", `{"model_type":"mistral","hidden_size":5120,"num_attention_heads":32,"head_dim":128}`, func(s *Spec) string {
-			return cmpInt("head dim", s.HeadDim, 128)
+			return wantInt("head dim", s.HeadDim, 128)
 		}},
 		{"Qwen3-MoE head_dim from hidden", `{"model_type":"qwen3_moe"}`, func(s *Spec) string {
-			return cmpInt("head dim", s.HeadDim, 64) // 2048 / 32: Qwen3MoeConfig has no head_dim default
+			return wantInt("head dim", s.HeadDim, 64) // 2048 / 32: Qwen3MoeConfig has no head_dim default
 		}},
 		{"mistral null window", `{"model_type":"mistral","sliding_window":null}`, func(s *Spec) string {
 			if s.LayerAttention != nil {
@@ -456,13 +456,13 @@ func TestParseConfigDefaults(t *testing.T) {
 			return ""
 		}},
 		{"mistral default window", `{"model_type":"mistral"}`, func(s *Spec) string {
-			return cmpInt("window", s.SlidingWindow, 4096)
+			return wantInt("window", s.SlidingWindow, 4096)
 		}},
 		{"qwen2 use_sliding_window", `{"model_type":"qwen2","num_hidden_layers":4,"use_sliding_window":true,"sliding_window":512,"max_window_layers":2}`, func(s *Spec) string {
-			return cmpStr("kinds", fmt.Sprint(s.LayerAttention), "[full full sliding sliding]")
+			return wantStr("kinds", fmt.Sprint(s.LayerAttention), "[full full sliding sliding]")
 		}},
 		{"qwen3-moe mlp_only_layers and step", `{"model_type":"qwen3_moe","num_hidden_layers":6,"decoder_sparse_step":2,"mlp_only_layers":[3]}`, func(s *Spec) string {
-			return cmpStr("dense layers", fmt.Sprint(s.MoE.DenseLayers), "[0 2 3 4]")
+			return wantStr("dense layers", fmt.Sprint(s.MoE.DenseLayers), "[0 2 3 4]")
 		}},
 		{"qwen3-moe without experts is dense", `{"model_type":"qwen3_moe","num_experts":0}`, func(s *Spec) string {
 			if s.MoE != nil {
@@ -471,53 +471,53 @@ func TestParseConfigDefaults(t *testing.T) {
 			return ""
 		}},
 		{"llama4 interleaved MoE", `{"model_type":"llama4_text","num_hidden_layers":4,"interleave_moe_layer_step":2}`, func(s *Spec) string {
-			return cmpStr("dense layers", fmt.Sprint(s.MoE.DenseLayers), "[0 2]")
+			return wantStr("dense layers", fmt.Sprint(s.MoE.DenseLayers), "[0 2]")
 		}},
 		{"llama4 explicit no_rope_layers", `{"model_type":"llama4_text","num_hidden_layers":3,"no_rope_layers":[1,0,1]}`, func(s *Spec) string {
-			return cmpStr("kinds", fmt.Sprint(s.LayerAttention), "[chunked full chunked]")
+			return wantStr("kinds", fmt.Sprint(s.LayerAttention), "[chunked full chunked]")
 		}},
 		{"deepseek moe_layer_freq", `{"model_type":"deepseek_v3","num_hidden_layers":6,"first_k_dense_replace":1,"moe_layer_freq":2}`, func(s *Spec) string {
-			return cmpStr("dense layers", fmt.Sprint(s.MoE.DenseLayers), "[0 1 3 5]")
+			return wantStr("dense layers", fmt.Sprint(s.MoE.DenseLayers), "[0 1 3 5]")
 		}},
 		{"falcon aliases", `{"model_type":"RefinedWeb","n_embed":256,"n_layer":2,"n_head":8,"n_head_kv":2}`, func(s *Spec) string {
-			return cmpStr("shape", fmt.Sprint(s.Hidden, s.Layers, s.Heads, s.KVHeads, s.NormsPerLayer), "256 2 8 2 2")
+			return wantStr("shape", fmt.Sprint(s.Hidden, s.Layers, s.Heads, s.KVHeads, s.NormsPerLayer), "256 2 8 2 2")
 		}},
 		{"falcon-7b multi-query", `{"model_type":"falcon"}`, func(s *Spec) string {
-			return cmpStr("shape", fmt.Sprint(s.KVHeads, s.HeadDim, s.Intermediate, s.NormsPerLayer, s.TiedEmbeddings), "1 64 18176 1 true")
+			return wantStr("shape", fmt.Sprint(s.KVHeads, s.HeadDim, s.Intermediate, s.NormsPerLayer, s.TiedEmbeddings), "1 64 18176 1 true")
 		}},
 		{"transformers 5 dtype key", `{"model_type":"llama","dtype":"float16"}`, func(s *Spec) string {
-			return cmpStr("dtype", string(s.DType), "fp16")
+			return wantStr("dtype", string(s.DType), "fp16")
 		}},
 		{"wrapper text dtype", `{"model_type":"llama4","text_config":{"torch_dtype":"float32"}}`, func(s *Spec) string {
-			return cmpStr("dtype", string(s.DType), "fp32")
+			return wantStr("dtype", string(s.DType), "fp32")
 		}},
 		{"integral float", `{"model_type":"llama","hidden_size":4096.0}`, func(s *Spec) string {
-			return cmpInt("hidden", s.Hidden, 4096)
+			return wantInt("hidden", s.Hidden, 4096)
 		}},
 		{"image size as a pair", `{"model_type":"llama4","vision_config":{"image_size":[336,336],"patch_size":14}}`, func(s *Spec) string {
-			return cmpInt("image size", s.Vision.ImageSize, 336)
+			return wantInt("image size", s.Vision.ImageSize, 336)
 		}},
 		{"gemma3 explicit layer_types", `{"model_type":"gemma3_text","num_hidden_layers":3,"sliding_window":512,"layer_types":["sliding_attention","full_attention","full_attention"]}`, func(s *Spec) string {
-			return cmpStr("kinds", fmt.Sprint(s.LayerAttention, s.SlidingWindow), "[sliding full full] 512")
+			return wantStr("kinds", fmt.Sprint(s.LayerAttention, s.SlidingWindow), "[sliding full full] 512")
 		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if msg := c.check(mustParse(t, []byte(c.config))); msg != "" {
+			if msg := c.check(parseSpec(t, []byte(c.config))); msg != "" {
 				t.Error(msg)
 			}
 		})
 	}
 }
 
-func cmpInt(what string, got, want int) string {
+func wantInt(what string, got, want int) string {
 	if got != want {
 		return fmt.Sprintf("%s = %d, want %d", what, got, want)
 	}
 	return ""
 }
 
-func cmpStr(what, got, want string) string {
+func wantStr(what, got, want string) string {
 	if got != want {
 		return fmt.Sprintf("%s = %s, want %s", what, got, want)
 	}

@@ -49,7 +49,7 @@ type KVLayer struct {
 // ElementsPerToken is the number of cache elements one token occupies in
 // this layer: KVHeads × (KeyDim + ValueDim).
 func (l KVLayer) ElementsPerToken() int64 {
-	var a acc
+	var a countAcc
 	return a.mul(int64(l.KVHeads), int64(l.KeyDim+l.ValueDim))
 }
 
@@ -92,7 +92,7 @@ func (s *Spec) KVLayers() []KVLayer {
 // window cap and before any tensor-parallel split, in the given cache
 // format (KVAuto resolves to ComputeDType).
 func (s *Spec) KVBytesPerToken(kv dtype.KVDType) units.BytesPerToken {
-	var a acc
+	var a countAcc
 	per := kv.Bytes(s.ComputeDType())
 	var total int64
 	for _, l := range s.KVLayers() {
@@ -113,7 +113,7 @@ func (s *Spec) KVBytesReference(tokens int64, kv dtype.KVDType) units.Bytes {
 	if tokens <= 0 {
 		return 0
 	}
-	var a acc
+	var a countAcc
 	per := kv.Bytes(s.ComputeDType())
 	var total int64
 	for _, l := range s.KVLayers() {

@@ -12,10 +12,10 @@ import (
 // which built a 4-layer copy of each config, ran 256 tokens through it and
 // measured every layer's DynamicCache keys and values in bf16.
 func TestKVGroundTruth(t *testing.T) {
-	gt := loadGroundTruth(t)
+	gt := loadH200Truth(t)
 	kinds := map[string]KVKind{"full_attention": KVFull, "sliding_attention": KVSliding, "chunked_attention": KVChunked}
 	checked := 0
-	for _, name := range sortedKeys(gt.Models) {
+	for _, name := range sortedNames(gt.Models) {
 		m := gt.Models[name]
 		if len(m.KVBytes) == 0 {
 			continue // DeepSeek-V3's forward pass failed in the reference run
@@ -31,7 +31,7 @@ func TestKVGroundTruth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := mustParse(t, cfg)
+			s := parseSpec(t, cfg)
 			layers := s.KVLayers()
 			if len(layers) != len(m.KVBytes) {
 				t.Fatalf("%d KV layers, want %d", len(layers), len(m.KVBytes))
@@ -81,7 +81,7 @@ func TestKVBytesPerToken(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.config+"/"+string(c.kv), func(t *testing.T) {
-			s := mustParse(t, readConfig(t, c.config))
+			s := parseSpec(t, readRefConfig(t, c.config))
 			if got := s.KVBytesPerToken(c.kv); got != c.want {
 				t.Errorf("KVBytesPerToken(%s) = %d, want %d", c.kv, got, c.want)
 			}
@@ -90,7 +90,7 @@ func TestKVBytesPerToken(t *testing.T) {
 }
 
 func TestKVLayersMLA(t *testing.T) {
-	s := mustParse(t, readConfig(t, "deepseek-ai__DeepSeek-V3.json"))
+	s := parseSpec(t, readRefConfig(t, "deepseek-ai__DeepSeek-V3.json"))
 	layers := s.KVLayers()
 	if len(layers) != 61 {
 		t.Fatalf("%d layers", len(layers))
@@ -121,7 +121,7 @@ func TestKVBytesReferenceCaps(t *testing.T) {
 		{"google__gemma-3-27b-it.json", -5, 0},
 	}
 	for _, c := range cases {
-		s := mustParse(t, readConfig(t, c.config))
+		s := parseSpec(t, readRefConfig(t, c.config))
 		if got := s.KVBytesReference(c.tokens, dtype.KVBF16); got != c.want {
 			t.Errorf("%s at %d tokens: %d bytes, want %d", c.config, c.tokens, got, c.want)
 		}

@@ -55,11 +55,11 @@ func (s *Spec) Params() Params {
 	return p
 }
 
-// acc does int64 arithmetic that saturates and remembers overflow, so that
+// countAcc does int64 arithmetic that saturates and remembers overflow, so that
 // a hostile shape cannot wrap around into a plausible-looking count.
-type acc struct{ overflow bool }
+type countAcc struct{ overflow bool }
 
-func (a *acc) mul(xs ...int64) int64 {
+func (a *countAcc) mul(xs ...int64) int64 {
 	r := int64(1)
 	for _, x := range xs {
 		if x < 0 {
@@ -75,7 +75,7 @@ func (a *acc) mul(xs ...int64) int64 {
 	return r
 }
 
-func (a *acc) add(xs ...int64) int64 {
+func (a *countAcc) add(xs ...int64) int64 {
 	r := int64(0)
 	for _, x := range xs {
 		if x < 0 || r > math.MaxInt64-x {
@@ -87,7 +87,7 @@ func (a *acc) add(xs ...int64) int64 {
 	return r
 }
 
-func b2i(b bool) int64 {
+func boolCount(b bool) int64 {
 	if b {
 		return 1
 	}
@@ -96,14 +96,14 @@ func b2i(b bool) int64 {
 
 // params computes the counts and reports whether any step overflowed.
 func (s *Spec) params() (Params, bool) {
-	var a acc
+	var a countAcc
 	H := int64(s.Hidden)
 	V := int64(s.Vocab)
 	g := map[string]int64{}
 
 	g[GroupEmbed] = a.mul(V, H)
 	if !s.TiedEmbeddings {
-		g[GroupLMHead] = a.add(a.mul(V, H), b2i(s.LMHeadBias)*V)
+		g[GroupLMHead] = a.add(a.mul(V, H), boolCount(s.LMHeadBias)*V)
 	}
 
 	attn, attnNorm := s.attentionParams(&a)
@@ -131,7 +131,7 @@ func (s *Spec) params() (Params, bool) {
 		experts = E
 		active = int64(m.ExpertsPerToken)
 		g[GroupRoutedExperts] = a.mul(moeLayers, E, perExpert)
-		g[GroupRouter] = a.mul(moeLayers, a.add(a.mul(E, H), b2i(m.RouterBias)*E))
+		g[GroupRouter] = a.mul(moeLayers, a.add(a.mul(E, H), boolCount(m.RouterBias)*E))
 		g[GroupMLP] = a.add(g[GroupMLP], a.mul(moeLayers, s.sharedExpertParams(&a)))
 	}
 
@@ -151,7 +151,7 @@ func (s *Spec) params() (Params, bool) {
 			m := s.MoE
 			layer = a.add(layer,
 				a.mul(int64(m.Experts), perExpert),
-				a.mul(int64(m.Experts), H), b2i(m.RouterBias)*int64(m.Experts),
+				a.mul(int64(m.Experts), H), boolCount(m.RouterBias)*int64(m.Experts),
 				s.sharedExpertParams(&a))
 		} else {
 			layer = a.add(layer, dense)
@@ -185,7 +185,7 @@ func (s *Spec) params() (Params, bool) {
 // attentionParams returns the attention parameters of one layer and the
 // norm weights that live inside the attention block (per-head q/k norms,
 // MLA's latent norms).
-func (s *Spec) attentionParams(a *acc) (attn, norms int64) {
+func (s *Spec) attentionParams(a *countAcc) (attn, norms int64) {
 	H := int64(s.Hidden)
 	heads := int64(s.Heads)
 	normWidth := int64(1)
@@ -199,15 +199,15 @@ func (s *Spec) attentionParams(a *acc) (attn, norms int64) {
 		qr, kvr := int64(m.QLoRARank), int64(m.KVLoRARank)
 		rope, nope, v := int64(m.QKRopeHeadDim), int64(m.QKNopeHeadDim), int64(m.VHeadDim)
 		if qr > 0 {
-			attn = a.add(a.mul(H, qr), b2i(s.QKVBias)*qr, a.mul(qr, heads, qk))
+			attn = a.add(a.mul(H, qr), boolCount(s.QKVBias)*qr, a.mul(qr, heads, qk))
 			norms = qr // q_a_layernorm
 		} else {
 			attn = a.mul(H, heads, qk)
 		}
 		attn = a.add(attn,
-			a.mul(H, kvr+rope), b2i(s.QKVBias)*(kvr+rope), // kv_a_proj_with_mqa
-			a.mul(kvr, heads, nope+v),            // kv_b_proj
-			a.mul(heads, v, H), b2i(s.OutBias)*H) // o_proj
+			a.mul(H, kvr+rope), boolCount(s.QKVBias)*(kvr+rope), // kv_a_proj_with_mqa
+			a.mul(kvr, heads, nope+v),                  // kv_b_proj
+			a.mul(heads, v, H), boolCount(s.OutBias)*H) // o_proj
 		norms = a.add(norms, kvr) // kv_a_layernorm
 	} else {
 		qdim := a.mul(heads, int64(s.HeadDim))
@@ -230,7 +230,7 @@ func (s *Spec) attentionParams(a *acc) (attn, norms int64) {
 }
 
 // denseMLPParams returns the parameters of one dense MLP of width inter.
-func (s *Spec) denseMLPParams(a *acc, inter int64) int64 {
+func (s *Spec) denseMLPParams(a *countAcc, inter int64) int64 {
 	H := int64(s.Hidden)
 	if s.MLPGated {
 		p := a.mul(3, H, inter)
@@ -249,7 +249,7 @@ func (s *Spec) denseMLPParams(a *acc, inter int64) int64 {
 // sharedExpertParams returns one MoE layer's shared-expert parameters: a
 // gated MLP of width SharedIntermediate without biases, plus Qwen2-MoE's
 // sigmoid gate (Hidden → 1, no bias).
-func (s *Spec) sharedExpertParams(a *acc) int64 {
+func (s *Spec) sharedExpertParams(a *countAcc) int64 {
 	m := s.MoE
 	if m == nil {
 		return 0

@@ -13,7 +13,7 @@ import (
 // (shared_head.norm); the whole checkpoint is checked against the Hub's
 // safetensors total in TestParamsPublished.
 func TestParamsDeepSeekMTP(t *testing.T) {
-	s := mustParse(t, readConfig(t, "deepseek-ai__DeepSeek-V3.json"))
+	s := parseSpec(t, readRefConfig(t, "deepseek-ai__DeepSeek-V3.json"))
 	p := s.Params()
 	const H = 7168
 	attn := int64(H*1536 + 1536*128*192 + H*(512+64) + 512*128*(128+128) + 128*128*H)
@@ -123,7 +123,7 @@ func TestParamsStructure(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := mustParse(t, []byte(c.config)).Params()
+			p := parseSpec(t, []byte(c.config)).Params()
 			if p.Total != c.total || p.Active != c.active {
 				t.Errorf("total %d active %d, want %d and %d (groups %v)", p.Total, p.Active, c.total, c.active, p.Groups)
 			}
@@ -139,13 +139,13 @@ func TestParamsStructure(t *testing.T) {
 // TestParamsMistral3Options checks the projector switches on top of the
 // Mistral3Config defaults (whose total TestParamsPublished checks).
 func TestParamsMistral3Options(t *testing.T) {
-	base := mustParse(t, []byte(`{"model_type":"mistral3"}`)).Params().Total
+	base := parseSpec(t, []byte(`{"model_type":"mistral3"}`)).Params().Total
 	const text = 5120
-	bias := mustParse(t, []byte(`{"model_type":"mistral3","multimodal_projector_bias":true}`)).Params().Total
+	bias := parseSpec(t, []byte(`{"model_type":"mistral3","multimodal_projector_bias":true}`)).Params().Total
 	if bias-base != 2*text {
 		t.Errorf("projector biases add %d, want %d", bias-base, 2*text)
 	}
-	two := mustParse(t, []byte(`{"model_type":"mistral3","vision_feature_layer":[-1,-2]}`)).Params().Total
+	two := parseSpec(t, []byte(`{"model_type":"mistral3","vision_feature_layer":[-1,-2]}`)).Params().Total
 	if two-base != 1024*text {
 		t.Errorf("a second feature layer adds %d, want %d", two-base, 1024*text)
 	}

@@ -59,8 +59,8 @@ const (
 // parseQuantization reads a quantization_config object. Unknown methods are
 // kept with an empty Weight (unknown is better than invented); malformed
 // values are errors.
-func parseQuantization(raw json.RawMessage) (*Quantization, error) {
-	o, err := asObject(raw)
+func parseQuantization(data json.RawMessage) (*Quantization, error) {
+	o, err := parseObject(data)
 	if err != nil {
 		return nil, fmt.Errorf("quantization_config: %w", err)
 	}
@@ -187,7 +187,7 @@ func intDType(bits int) dtype.DType {
 // parseCompressedTensors reads llm-compressor's format: config_groups each
 // give a weights scheme and an input_activations scheme for a set of
 // targets. The first group (in key order) that has weights decides.
-func parseCompressedTensors(o object, q *Quantization) error {
+func parseCompressedTensors(o jsonObject, q *Quantization) error {
 	var err error
 	if q.Format, err = o.str("format", ""); err != nil {
 		return err
@@ -195,7 +195,7 @@ func parseCompressedTensors(o object, q *Quantization) error {
 	if q.NotConverted, err = o.strList("ignore"); err != nil {
 		return err
 	}
-	groups, err := o.object("config_groups")
+	groups, err := o.child("config_groups")
 	if err != nil {
 		return err
 	}
@@ -205,11 +205,11 @@ func parseCompressedTensors(o object, q *Quantization) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		g, err := asObject(groups[k])
+		g, err := parseObject(groups[k])
 		if err != nil {
 			return fmt.Errorf("config_groups.%s: %w", k, err)
 		}
-		w, err := g.object("weights")
+		w, err := g.child("weights")
 		if err != nil {
 			return fmt.Errorf("config_groups.%s: %w", k, err)
 		}
@@ -231,7 +231,7 @@ func parseCompressedTensors(o object, q *Quantization) error {
 		if q.Weight == dtype.NVFP4 && q.GroupSize == 0 {
 			q.GroupSize = 16
 		}
-		in, err := g.object("input_activations")
+		in, err := g.child("input_activations")
 		if err != nil {
 			return fmt.Errorf("config_groups.%s: %w", k, err)
 		}
@@ -241,7 +241,7 @@ func parseCompressedTensors(o object, q *Quantization) error {
 			}
 			// dynamic is a boolean, or "local" for NVFP4's per-group
 			// activation scales, which are computed at run time too.
-			if r := in.raw("dynamic"); r != nil && r[0] == '"' {
+			if r := in.value("dynamic"); r != nil && r[0] == '"' {
 				q.ActivationDynamic = true
 			} else if q.ActivationDynamic, err = in.boolean("dynamic", false); err != nil {
 				return fmt.Errorf("config_groups.%s.input_activations: %w", k, err)
@@ -249,7 +249,7 @@ func parseCompressedTensors(o object, q *Quantization) error {
 		}
 		break
 	}
-	kv, err := o.object("kv_cache_scheme")
+	kv, err := o.child("kv_cache_scheme")
 	if err != nil {
 		return err
 	}
@@ -263,7 +263,7 @@ func parseCompressedTensors(o object, q *Quantization) error {
 
 // ctScheme maps a compressed-tensors QuantizationArgs (num_bits, type) to an
 // element format.
-func ctScheme(o object) (dtype.DType, int, error) {
+func ctScheme(o jsonObject) (dtype.DType, int, error) {
 	bits, err := o.int("num_bits", 8, 1, 64)
 	if err != nil {
 		return "", 0, err
@@ -287,8 +287,8 @@ func ctScheme(o object) (dtype.DType, int, error) {
 
 // parseModelOpt reads NVIDIA ModelOpt's config, which appears either flat
 // (quant_algo, exclude_modules) or nested under "quantization".
-func parseModelOpt(o object, q *Quantization) error {
-	inner, err := o.object("quantization")
+func parseModelOpt(o jsonObject, q *Quantization) error {
+	inner, err := o.child("quantization")
 	if err != nil {
 		return err
 	}
@@ -325,8 +325,8 @@ func parseModelOpt(o object, q *Quantization) error {
 
 // blockStructure reads compressed-tensors' block_structure: a list such as
 // [128, 128], or the older "128x128" string.
-func blockStructure(w object) ([]int, error) {
-	r := w.raw("block_structure")
+func blockStructure(w jsonObject) ([]int, error) {
+	r := w.value("block_structure")
 	if r == nil || r[0] != '"' {
 		return w.intList("block_structure", maxWidth)
 	}

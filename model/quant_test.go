@@ -23,7 +23,7 @@ func TestQuantizationReleases(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.config, func(t *testing.T) {
-			s := mustParse(t, readConfig(t, c.config))
+			s := parseSpec(t, readRefConfig(t, c.config))
 			if d := cmp.Diff(c.want, s.Quant); d != "" {
 				t.Errorf("quantization (-want +got):\n%s", d)
 			}

@@ -7,14 +7,14 @@ import (
 	"github.com/gpuplan/gpuplan/dtype"
 )
 
-// validSpec is a small dense model that passes Validate.
-func validSpec() *Spec {
+// tinyValidSpec is a small dense model that passes Validate.
+func tinyValidSpec() *Spec {
 	return &Spec{ID: "test/tiny", ModelType: "llama", Layers: 2, Hidden: 64, Intermediate: 128, Heads: 4, KVHeads: 2,
 		HeadDim: 16, Vocab: 100, MLPGated: true, Norm: NormRMS, NormsPerLayer: 2}
 }
 
 func TestValidate(t *testing.T) {
-	if err := validSpec().Validate(); err != nil {
+	if err := tinyValidSpec().Validate(); err != nil {
 		t.Fatalf("valid spec rejected: %v", err)
 	}
 	cases := []struct {
@@ -40,7 +40,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := validSpec()
+			s := tinyValidSpec()
 			c.mutate(s)
 			err := s.Validate()
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "test/tiny") {
@@ -51,7 +51,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestComputeDType(t *testing.T) {
-	s := validSpec()
+	s := tinyValidSpec()
 	if s.ComputeDType() != dtype.BF16 {
 		t.Errorf("unknown dtype computes in %s, want bf16", s.ComputeDType())
 	}
@@ -62,7 +62,7 @@ func TestComputeDType(t *testing.T) {
 }
 
 func TestMoELayers(t *testing.T) {
-	s := validSpec()
+	s := tinyValidSpec()
 	s.Layers = 5
 	if s.MoELayers() != 0 || s.IsMoELayer(0) {
 		t.Error("dense model reports MoE layers")
@@ -80,7 +80,7 @@ func TestMoELayers(t *testing.T) {
 }
 
 func TestAttentionAt(t *testing.T) {
-	s := validSpec()
+	s := tinyValidSpec()
 	if s.AttentionAt(1) != AttentionFull {
 		t.Error("nil LayerAttention should mean full attention")
 	}

@@ -230,7 +230,8 @@ func TestBenchQualityExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, code = runBenchCLI(t, nil, "bench", "quality", "--baseline", base.BaseURL(), "--baseline-model", "a",
-		"--candidate", good.BaseURL(), "--candidate-model", "b", "--dataset", ds, "--min-n", "10", "--quiet")
+		"--candidate", base.BaseURL(), "--candidate-model", "b", "--dataset", ds, "--min-n", "10", "--max-drop", "0.5", "--quiet")
+	// Ten identical answers still leave a wide bound; 0.5 lets it pass.
 	if code != 0 {
 		t.Errorf("dataset file: exit %d %s", code, stderr)
 	}

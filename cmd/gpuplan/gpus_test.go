@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The golden files of gpus and prices are rewritten with -update. The flag
+// is registered here only if no other test file of the package did so.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files under testdata/")
+	}
+}
+
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// hwNow is the pinned clock of the hardware command tests.
+var hwNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+// runHW runs the CLI in-process with a pinned clock and an isolated cache.
+func runHW(t *testing.T, cacheDir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Run(context.Background(), args, Options{
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+		Now: func() time.Time { return hwNow },
+		Getenv: func(k string) string {
+			if k == "GPUPLAN_CACHE_DIR" {
+				return cacheDir
+			}
+			return ""
+		},
+	})
+	return out.String(), errb.String(), code
+}
+
+// checkGolden compares got with testdata/name, or rewrites it with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if updateGolden() {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/gpuplan -run %s -update to create it)", err, t.Name())
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file; run with -update if the change is intended.\n--- got ---\n%s", name, got)
+	}
+}
+
+func TestGPUsGolden(t *testing.T) {
+	cases := []struct {
+		golden string
+		args   []string
+	}{
+		{"gpus.txt", []string{"gpus"}},
+		{"gpus.json", []string{"gpus", "-o", "json"}},
+		{"gpus-h100-nvl.txt", []string{"gpus", "h100-nvl"}},
+		{"gpus-h100-nvl.json", []string{"gpus", "h100-nvl", "-o", "json"}},
+	}
+	for _, c := range cases {
+		t.Run(c.golden, func(t *testing.T) {
+			out, errOut, code := runHW(t, t.TempDir(), c.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			checkGolden(t, c.golden, out)
+		})
+	}
+}
+
+func TestGPUsJSONValues(t *testing.T) {
+	out, _, code := runHW(t, t.TempDir(), "gpus", "-o", "json")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	var doc struct {
+		Currency   string  `json:"currency"`
+		Region     string  `json:"region"`
+		PricesAsOf *string `json:"prices_as_of"`
+		GPUs       []struct {
+			ID              string              `json:"id"`
+			CUDAMemoryBytes *int64              `json:"cuda_memory_bytes"`
+			DenseTFLOPS     map[string]*float64 `json:"dense_tflops"`
+		} `json:"gpus"`
+		VMSizes []struct {
+			Name          string   `json:"name"`
+			USDPerHour    *float64 `json:"usd_per_hour"`
+			USDPerGPUHour *float64 `json:"usd_per_gpu_hour"`
+			USDPerMonth   *float64 `json:"usd_per_month"`
+			PriceAsOf     *string  `json:"price_as_of"`
+		} `json:"vm_sizes"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Currency != "USD" || doc.Region != "eastus" || doc.PricesAsOf == nil || *doc.PricesAsOf != "2026-11-09" {
+		t.Errorf("header = %s %s %v", doc.Currency, doc.Region, doc.PricesAsOf)
+	}
+	for _, g := range doc.GPUs {
+		if g.ID == "t4" {
+			if g.DenseTFLOPS["bf16"] != nil || g.DenseTFLOPS["fp32"] != nil {
+				t.Errorf("T4 unknown rates must be null: %v", g.DenseTFLOPS)
+			}
+			if _, present := g.DenseTFLOPS["bf16"]; !present {
+				t.Error("unknown rates must be present as null, not omitted")
+			}
+		}
+	}
+	for _, v := range doc.VMSizes {
+		switch v.Name {
+		case "Standard_ND96isr_H100_v5":
+			// 98.32 $/h over 8 GPUs = 12.29 $/GPU-hour; x 730 h = 71,773.60 $/month.
+			if v.USDPerHour == nil || *v.USDPerHour != 98.32 || *v.USDPerGPUHour != 12.29 || *v.USDPerMonth != 71773.6 || *v.PriceAsOf != "2026-11-09" {
+				t.Errorf("H100 VM row = %+v", v)
+			}
+		case "Standard_NC80adis_H100_v5":
+			if *v.USDPerGPUHour != 8.82 { // 17.64 / 2
+				t.Errorf("NC80adis per GPU = %v", *v.USDPerGPUHour)
+			}
+		case "Standard_ND96isr_H200_v5":
+			if v.USDPerHour != nil || v.PriceAsOf != nil {
+				t.Errorf("H200 has no sourced price; got %v", *v.USDPerHour)
+			}
+		}
+	}
+}
+
+func TestGPUsFiltersAndErrors(t *testing.T) {
+	out, _, code := runHW(t, t.TempDir(), "gpus", "--vendor", "amd")
+	if code != 0 || !strings.Contains(out, "mi300x") || strings.Contains(out, "h100-sxm") || !strings.Contains(out, "Standard_ND96isr_MI300X_v5") {
+		t.Errorf("--vendor amd (exit %d):\n%s", code, out)
+	}
+	_, errOut, code := runHW(t, t.TempDir(), "gpus", "h100")
+	if code != exitUsage || !strings.Contains(errOut, "h100-sxm, h100-pcie, h100-nvl") {
+		t.Errorf("ambiguous id: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = runHW(t, t.TempDir(), "gpus", "--vendor", "intel")
+	if code != exitUsage || !strings.Contains(errOut, "nvidia or amd") {
+		t.Errorf("bad vendor: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = runHW(t, t.TempDir(), "gpus", "--region", "east-us!")
+	if code != exitUsage {
+		t.Errorf("bad region: exit %d, %q", code, errOut)
+	}
+	out, _, code = runHW(t, t.TempDir(), "gpus", "--region", "West US 3")
+	if code != 0 || !strings.Contains(out, "$/HOUR (westus3)") {
+		t.Errorf("display-name region: exit %d\n%s", code, out)
+	}
+}
