@@ -51,6 +51,9 @@ func ParseOverlay(b []byte) (Overlay, error) {
 // now bounds the as_of dates. Overlay rows citing a URL are labelled as
 // user-supplied rather than third-party.
 func (b *Book) Merge(o Overlay, now time.Time) error {
+	if err := o.checkDuplicates(); err != nil {
+		return fmt.Errorf("catalog overlay azure_openai: %w", err)
+	}
 	next := b.Clone()
 	for _, m := range o.PTUModels {
 		m.ID = normalizeModel(m.ID)
@@ -94,5 +97,33 @@ func (b *Book) Merge(o Overlay, now time.Time) error {
 		return fmt.Errorf("catalog overlay azure_openai: %w", err)
 	}
 	*b = *next
+	return nil
+}
+
+// checkDuplicates rejects two overlay rows with the same key: which one
+// should win is not knowable.
+func (o Overlay) checkDuplicates() error {
+	seen := map[string]bool{}
+	for i, m := range o.PTUModels {
+		k := "ptu_models " + normalizeModel(m.ID)
+		if seen[k] {
+			return fmt.Errorf("ptu_models[%d]: duplicate id %q", i, m.ID)
+		}
+		seen[k] = true
+	}
+	for i, p := range o.PTUPrices {
+		k := "ptu_prices " + ptuPriceKey(p)
+		if seen[k] {
+			return fmt.Errorf("ptu_prices[%d]: duplicate row for %s", i, ptuPriceKey(p))
+		}
+		seen[k] = true
+	}
+	for i, p := range o.PAYGPrices {
+		k := "payg_prices " + paygKey(p)
+		if seen[k] {
+			return fmt.Errorf("payg_prices[%d]: duplicate row for %s", i, paygKey(p))
+		}
+		seen[k] = true
+	}
 	return nil
 }

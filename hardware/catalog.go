@@ -33,7 +33,8 @@ type Catalog struct {
 	gpus     []GPU // as loaded/merged; derived fields are filled on read
 	vms      []VMSize
 	profiles []ContainerAppsProfile
-	prices   []Price
+	prices   []Price // embedded snapshot
+	user     []Price // --catalog / SetPrices rows, laid over the cache
 	sources  map[string]SourceRef
 	// mergeNow bounds overlay dates while Merge runs.
 	mergeNow time.Time
@@ -102,6 +103,7 @@ func (c *Catalog) Clone() *Catalog {
 		vms:      make([]VMSize, len(c.vms)),
 		profiles: append([]ContainerAppsProfile(nil), c.profiles...),
 		prices:   append([]Price(nil), c.prices...),
+		user:     append([]Price(nil), c.user...),
 		sources:  make(map[string]SourceRef, len(c.sources)),
 	}
 	for i, g := range c.gpus {

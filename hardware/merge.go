@@ -65,7 +65,7 @@ func (c *Catalog) Merge(o Overlay, now time.Time) error {
 		}
 		rows = append(rows, p)
 	}
-	next.prices = PriceBook{Prices: next.prices}.Overlay(rows).Prices
+	next.user = PriceBook{Prices: next.user}.Overlay(rows).Prices
 	if err := next.Validate(); err != nil {
 		return fmt.Errorf("catalog overlay: %w", err)
 	}

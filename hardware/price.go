@@ -219,23 +219,47 @@ func checkPrice(p Price) error {
 	return nil
 }
 
-// Prices returns the catalog's price book (embedded snapshot plus merged
-// overlays; the on-disk cache is added by the caller with Overlay).
+// Prices returns the catalog's price book without the refresh cache: the
+// embedded snapshot with --catalog (Merge, SetPrices) rows laid over it.
+// Use PricesWithCache for what commands and the planner should price with.
 func (c *Catalog) Prices() PriceBook {
-	ps := append([]Price(nil), c.prices...)
-	sortPrices(ps)
-	return PriceBook{Prices: ps}
+	return PriceBook{Prices: c.prices}.Overlay(c.user)
 }
 
-// SetPrices overlays rows onto the catalog's prices (same VM, region, kind
-// and currency replace; others are added). Rows are validated first.
+// PricesWithCache returns the effective price book: the embedded snapshot,
+// overridden by the refresh cache's rows, overridden by --catalog rows
+// (the user stated those explicitly). Rows match on VM, region, kind and
+// currency.
+func (c *Catalog) PricesWithCache(cache []Price) PriceBook {
+	return PriceBook{Prices: c.prices}.Overlay(cache).Overlay(c.user)
+}
+
+// LoadPrices returns c.PricesWithCache for the cache of currency in dir.
+// A missing cache is not a problem; an unreadable one is reported as a
+// warning and skipped, since the embedded snapshot still works.
+func (c *Catalog) LoadPrices(dir, currency string) (book PriceBook, cache *PriceCache, warnings []string) {
+	pc, found, err := LoadPriceCache(dir, currency)
+	if err != nil {
+		return c.Prices(), nil, []string{err.Error()}
+	}
+	if !found {
+		return c.Prices(), nil, nil
+	}
+	return c.PricesWithCache(pc.Prices), &pc, nil
+}
+
+// SetPrices overlays rows onto the catalog's user prices (same VM, region,
+// kind and currency replace; others are added). Rows are validated first.
 func (c *Catalog) SetPrices(rows []Price) error {
 	for _, p := range rows {
 		if err := checkPrice(p); err != nil {
 			return err
 		}
+		if _, err := lookupVM(c.vms, p.VM); err != nil {
+			return err
+		}
 	}
-	c.prices = PriceBook{Prices: c.prices}.Overlay(rows).Prices
+	c.user = PriceBook{Prices: c.user}.Overlay(rows).Prices
 	return nil
 }
 

@@ -160,7 +160,10 @@ func (c *Catalog) Validate() error {
 	}
 
 	seen := map[string]bool{}
-	for _, p := range c.prices {
+	for i, p := range append(append([]Price(nil), c.prices...), c.user...) {
+		if i == len(c.prices) {
+			seen = map[string]bool{} // user rows may override embedded ones
+		}
 		where := fmt.Sprintf("price %s/%s/%s", p.VM, p.Region, p.Kind)
 		if err := checkPrice(p); err != nil {
 			add("%s: %v", where, err)
@@ -208,7 +211,7 @@ func (c *Catalog) CheckDates(now time.Time) error {
 	for _, p := range c.profiles {
 		check("Container Apps profile "+p.Type, p.AsOf)
 	}
-	for _, p := range c.prices {
+	for _, p := range append(append([]Price(nil), c.prices...), c.user...) {
 		check("price "+p.VM+"/"+p.Region+"/"+string(p.Kind), p.AsOf)
 	}
 	return errors.Join(errs...)

@@ -117,6 +117,7 @@ type publishedCounts struct {
 		Active     int64           `json:"active"`
 		ActiveNE   int64           `json:"active_non_embedding"`
 		HFTotal    int64           `json:"hf_safetensors"`
+		HeadStored int64           `json:"hub_head_stored"`
 		CardTotal  float64         `json:"card_total_b"`
 		CardActive float64         `json:"card_active_b"`
 		CardANE    float64         `json:"card_active_non_embedding_b"`
@@ -198,6 +199,14 @@ func TestParamsPublished(t *testing.T) {
 				}
 				if ok, msg := cardAgrees(c.got, c.card); !ok {
 					t.Errorf("%s: %s (source: %s)", c.what, msg, m.Source)
+				}
+			}
+			if m.HeadStored != 0 {
+				if !s.TiedEmbeddings {
+					t.Fatalf("hub_head_stored is for tied configs")
+				}
+				if got := p.Total + int64(s.Vocab)*int64(s.Hidden); got != m.HeadStored {
+					t.Errorf("total + a stored head = %d, want %d (diff %d)", got, m.HeadStored, got-m.HeadStored)
 				}
 			}
 			if m.HFTotal != 0 {

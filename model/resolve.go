@@ -29,10 +29,15 @@ type ResolveOptions struct {
 	Hub *hfhub.Client
 	// Offline forbids network access: the Hub client serves only its cache.
 	Offline bool
-	// ReadHeaders reads the safetensors headers of Hub models (catalog or
-	// Hugging Face id) with range requests to fill Spec.Inventory. Local
-	// checkpoints' headers are always read, since that costs no network.
+	// ReadHeaders reads the safetensors headers of Hugging Face ids that
+	// are not in the catalog, with range requests, to fill Spec.Inventory.
+	// Local checkpoints' headers are always read, since that costs no
+	// network.
 	ReadHeaders bool
+	// ReadCatalogHeaders does the same for catalog models. It is separate
+	// so that catalog lookups stay offline unless asked: the catalog's
+	// configs already give exact parameter counts.
+	ReadCatalogHeaders bool
 }
 
 func (o ResolveOptions) hub() *hfhub.Client {
@@ -72,7 +77,7 @@ func Resolve(ctx context.Context, ref string, opts ResolveOptions) (*Spec, error
 		spec, _, err := opts.Catalog.Lookup(ref)
 		switch {
 		case err == nil:
-			if opts.ReadHeaders && hfhub.ValidRepoID(spec.ID) == nil {
+			if opts.ReadCatalogHeaders && hfhub.ValidRepoID(spec.ID) == nil {
 				inv, err := hubInventory(ctx, hub, spec.ID, spec.Revision)
 				if err != nil {
 					return nil, fmt.Errorf("model %s is in the catalog, but reading its safetensors headers failed: %w", spec.ID, err)

@@ -534,7 +534,7 @@ func TestResolveCatalogReadHeaders(t *testing.T) {
 	h.add(repo, "main", safetensors.IndexFile, rsBytes(idx))
 
 	cache := t.TempDir()
-	opts := ResolveOptions{Catalog: cat, Hub: h.client(cache), ReadHeaders: true}
+	opts := ResolveOptions{Catalog: cat, Hub: h.client(cache), ReadCatalogHeaders: true}
 	got, err := Resolve(context.Background(), "llama-3.1-8b", opts)
 	if err != nil {
 		t.Fatal(err)
@@ -555,13 +555,15 @@ func TestResolveCatalogReadHeaders(t *testing.T) {
 
 	// Without ReadHeaders the catalog answers alone, with no request.
 	n := h.requests()
-	plain, err := Resolve(context.Background(), "llama-3.1-8b", ResolveOptions{Catalog: cat, Hub: h.client(t.TempDir())})
+	// ReadHeaders is for Hub ids outside the catalog: catalog models stay
+	// offline unless ReadCatalogHeaders asks.
+	plain, err := Resolve(context.Background(), "llama-3.1-8b", ResolveOptions{Catalog: cat, Hub: h.client(t.TempDir()), ReadHeaders: true})
 	if err != nil || plain.Inventory != nil || h.requests() != n {
 		t.Errorf("catalog-only resolve: %v, inventory %v, %d requests", err, plain.Inventory, h.requests()-n)
 	}
 
 	// Offline, from the cache of the first run.
-	off, err := Resolve(context.Background(), "llama-3.1-8b", ResolveOptions{Catalog: cat, Hub: h.client(cache), Offline: true, ReadHeaders: true})
+	off, err := Resolve(context.Background(), "llama-3.1-8b", ResolveOptions{Catalog: cat, Hub: h.client(cache), Offline: true, ReadCatalogHeaders: true})
 	if err != nil {
 		t.Fatalf("offline: %v", err)
 	}

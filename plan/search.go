@@ -697,3 +697,16 @@ func EvaluateOffer(r Request, vm string) (Candidate, error) {
 	best.Rank = 0
 	return best, nil
 }
+
+// RequestRate is the request rate a result serves: the open loop's rate,
+// or for a closed loop the rate the best row sustains (users ÷ latency),
+// which is what a managed API would see for the same users.
+func RequestRate(res Result, r Request) float64 {
+	if r.RPS > 0 {
+		return r.RPS
+	}
+	if len(res.Rows) > 0 {
+		return res.Rows[0].Candidate.Predictions.RequestsPerS
+	}
+	return 0
+}

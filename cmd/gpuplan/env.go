@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"github.com/gpuplan/gpuplan/catalog"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/model/hfhub"
 )
 
 // catalogs holds the embedded catalogs with the --catalog overlay applied,
@@ -57,15 +59,25 @@ func (a *app) cacheDir() (string, error) {
 	return filepath.Join(base, "gpuplan"), nil
 }
 
-// resolveModel turns the MODEL argument into a Spec.
+// resolveModel turns the MODEL argument into a Spec: catalog, local file or
+// directory, GGUF URL, or Hugging Face id (config and safetensors headers by
+// range requests, cached on disk so a second run works offline).
 func (a *app) resolveModel(ctx context.Context, ref string) (*model.Spec, error) {
 	mc, _, err := a.loadCatalogs()
 	if err != nil {
 		return nil, err
 	}
-	spec, _, err := mc.Lookup(ref)
+	dir, err := a.cacheDir()
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, err
+	}
+	hub := hfhub.FromEnv(a.Getenv, filepath.Join(dir, "hf"))
+	spec, err := model.Resolve(ctx, ref, model.ResolveOptions{Catalog: mc, Hub: hub, Offline: a.offline, ReadHeaders: true})
+	if err != nil {
+		if errors.Is(err, model.ErrNotInCatalog) {
+			return nil, usageErr(err)
+		}
+		return nil, err
 	}
 	return spec, nil
 }

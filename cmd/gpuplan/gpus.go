@@ -69,33 +69,32 @@ type achievableRow struct {
 
 // vmRow is a VM size with its price in the chosen region.
 type vmRow struct {
-	Name             string   `json:"name"`
-	Series           string   `json:"series"`
-	GPU              string   `json:"gpu"`
-	GPUCount         int      `json:"gpu_count"`
-	GPUFraction      string   `json:"gpu_fraction,omitempty"`
-	GPUMemoryBytes   *int64   `json:"gpu_memory_bytes"`
-	VCPU             int      `json:"vcpu"`
-	CPUArch          *string  `json:"cpu_arch"`
-	RAMBytes         int64    `json:"ram_bytes"`
-	GPUInterconnect  *string  `json:"gpu_interconnect"`
-	InfiniBand       *string  `json:"infiniband"`
-	LocalNVMeBytes   *int64   `json:"local_nvme_bytes"`
-	QuotaFamily      *string  `json:"quota_family"`
-	AKS              string   `json:"aks"`
-	KAITO            string   `json:"kaito"`
-	ContainerApps    string   `json:"container_apps"`
-	Status           string   `json:"status"`
-	RetirementDate   *string  `json:"retirement_date"`
-	USDPerHour       *float64 `json:"usd_per_hour"`
-	USDPerGPUHour    *float64 `json:"usd_per_gpu_hour"`
-	USDPerMonth      *float64 `json:"usd_per_month"`
-	PriceAsOf        *string  `json:"price_as_of"`
-	PriceSource      *string  `json:"price_source"`
-	Source           string   `json:"source"`
-	AsOf             string   `json:"as_of"`
-	Notes            []string `json:"notes,omitempty"`
-	regionPricesNote string
+	Name            string   `json:"name"`
+	Series          string   `json:"series"`
+	GPU             string   `json:"gpu"`
+	GPUCount        int      `json:"gpu_count"`
+	GPUFraction     string   `json:"gpu_fraction,omitempty"`
+	GPUMemoryBytes  *int64   `json:"gpu_memory_bytes"`
+	VCPU            int      `json:"vcpu"`
+	CPUArch         *string  `json:"cpu_arch"`
+	RAMBytes        int64    `json:"ram_bytes"`
+	GPUInterconnect *string  `json:"gpu_interconnect"`
+	InfiniBand      *string  `json:"infiniband"`
+	LocalNVMeBytes  *int64   `json:"local_nvme_bytes"`
+	QuotaFamily     *string  `json:"quota_family"`
+	AKS             string   `json:"aks"`
+	KAITO           string   `json:"kaito"`
+	ContainerApps   string   `json:"container_apps"`
+	Status          string   `json:"status"`
+	RetirementDate  *string  `json:"retirement_date"`
+	USDPerHour      *float64 `json:"usd_per_hour"`
+	USDPerGPUHour   *float64 `json:"usd_per_gpu_hour"`
+	USDPerMonth     *float64 `json:"usd_per_month"`
+	PriceAsOf       *string  `json:"price_as_of"`
+	PriceSource     *string  `json:"price_source"`
+	Source          string   `json:"source"`
+	AsOf            string   `json:"as_of"`
+	Notes           []string `json:"notes,omitempty"`
 }
 
 type gpusOutput struct {

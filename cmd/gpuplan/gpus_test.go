@@ -4,26 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
-
-// The golden files of gpus and prices are rewritten with -update. The flag
-// is registered here only if no other test file of the package did so.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files under testdata/")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // hwNow is the pinned clock of the hardware command tests.
 var hwNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -45,28 +29,6 @@ func runHW(t *testing.T, cacheDir string, args ...string) (stdout, stderr string
 	return out.String(), errb.String(), code
 }
 
-// checkGolden compares got with testdata/name, or rewrites it with -update.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if updateGolden() {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/gpuplan -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file; run with -update if the change is intended.\n--- got ---\n%s", name, got)
-	}
-}
-
 func TestGPUsGolden(t *testing.T) {
 	cases := []struct {
 		golden string
@@ -83,7 +45,7 @@ func TestGPUsGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			checkGolden(t, c.golden, out)
+			golden(t, c.golden, out)
 		})
 	}
 }

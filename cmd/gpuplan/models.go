@@ -13,19 +13,23 @@ import (
 // modelRow is one catalog model as `models` prints it: the entry's sourced
 // facts plus the figures computed from its config.
 type modelRow struct {
-	ID               string   `json:"id"`
-	Aliases          []string `json:"aliases,omitempty"`
-	Family           string   `json:"family,omitempty"`
-	Architecture     string   `json:"architecture,omitempty"`
-	Base             string   `json:"base,omitempty"`
-	Quantization     string   `json:"quantization,omitempty"`
-	ParamsTotal      int64    `json:"params_total"`
-	ParamsActive     int64    `json:"params_active"`
-	CardParams       string   `json:"card_params,omitempty"`
-	MaxContextTokens int      `json:"max_context_tokens"`
-	KVBytesPerToken  int64    `json:"kv_bytes_per_token"`
-	Source           string   `json:"source"`
-	AsOf             string   `json:"as_of"`
+	ID           string   `json:"id"`
+	Aliases      []string `json:"aliases,omitempty"`
+	Family       string   `json:"family,omitempty"`
+	Architecture string   `json:"architecture,omitempty"`
+	Base         string   `json:"base,omitempty"`
+	Quantization string   `json:"quantization,omitempty"`
+	// ConfigKind is how the config was obtained (verbatim, transcribed,
+	// reconstructed; a variant shows its base's), so reconstructed shapes
+	// are never mistaken for the vendor's file.
+	ConfigKind       string `json:"config_kind,omitempty"`
+	ParamsTotal      int64  `json:"params_total"`
+	ParamsActive     int64  `json:"params_active"`
+	CardParams       string `json:"card_params,omitempty"`
+	MaxContextTokens int    `json:"max_context_tokens"`
+	KVBytesPerToken  int64  `json:"kv_bytes_per_token"`
+	Source           string `json:"source"`
+	AsOf             string `json:"as_of"`
 }
 
 func newModelsCmd(a *app) *cobra.Command {
@@ -34,7 +38,9 @@ func newModelsCmd(a *app) *cobra.Command {
 		Use:   "models [QUERY]",
 		Short: "List and search the embedded model catalog",
 		Long: `List the models gpuplan knows without network access, with parameter counts
-computed from each model's verbatim config.json and the source of that config.
+computed from each model's config.json and the source of that config. The
+CONFIG column says whether the config is the vendor's verbatim file, a
+transcription of its Hugging Face page, or a reconstruction from cited values.
 QUERY filters by id, alias or family (case-insensitive substring).`,
 		Example: `  gpuplan models
   gpuplan models qwen3
@@ -67,6 +73,12 @@ QUERY filters by id, alias or family (case-insensitive substring).`,
 				if e.Quantization != nil {
 					r.Quantization = e.Quantization.Precision + " (" + e.Quantization.Method + ")"
 				}
+				r.ConfigKind = e.ConfigKind
+				if e.Base != "" {
+					if _, base, err := mc.Lookup(e.Base); err == nil {
+						r.ConfigKind = base.ConfigKind
+					}
+				}
 				rows = append(rows, r)
 			}
 			if len(rows) == 0 && output == formatTable {
@@ -74,7 +86,7 @@ QUERY filters by id, alias or family (case-insensitive substring).`,
 				return nil
 			}
 			return render(a.Stdout, output, map[string]any{"models": rows}, func(w *tabwriter.Writer) error {
-				fmt.Fprintln(w, "ID\tALIAS\tPARAMS\tACTIVE\tCONTEXT\tKV/TOKEN\tQUANTIZATION\tCONFIG AS OF")
+				fmt.Fprintln(w, "ID\tALIAS\tPARAMS\tACTIVE\tCONTEXT\tKV/TOKEN\tQUANTIZATION\tCONFIG\tCONFIG AS OF")
 				for _, r := range rows {
 					alias := ""
 					if len(r.Aliases) > 0 {
@@ -84,10 +96,15 @@ QUERY filters by id, alias or family (case-insensitive substring).`,
 					if quant == "" {
 						quant = "-"
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, alias, billions(r.ParamsTotal), billions(r.ParamsActive),
-						r.MaxContextTokens, strings.TrimSpace(perToken(unitsPerToken(r.KVBytesPerToken))), quant, r.AsOf)
+					kind := r.ConfigKind
+					if kind == "" {
+						kind = "-"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.ID, alias, billions(r.ParamsTotal), billions(r.ParamsActive),
+						r.MaxContextTokens, strings.TrimSpace(perToken(unitsPerToken(r.KVBytesPerToken))), quant, kind, r.AsOf)
 				}
 				fmt.Fprintf(w, "\n%d models. KV/TOKEN is the whole model's cache per token in its release dtype, before any TP split.\n", len(rows))
+				fmt.Fprintln(w, "CONFIG: verbatim = the vendor's config.json bytes; transcribed = read from its Hugging Face page; reconstructed = assembled from cited values (docs/catalog-models.md).")
 				return nil
 			})
 		},

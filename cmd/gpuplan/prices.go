@@ -13,46 +13,16 @@ import (
 	"github.com/gpuplan/gpuplan/hardware"
 )
 
-// priceBook is the embedded snapshot (with --catalog prices already merged
-// into hc) overlaid by the refresh cache for currency; --catalog prices win
-// over the cache because the user stated them explicitly. Problems reading
-// the cache are returned as warnings: the embedded snapshot still works.
+// priceBook is the effective price book for currency: the embedded
+// snapshot, the refresh cache, then --catalog prices (hardware's
+// PricesWithCache). Problems reading the cache come back as warnings.
 func (a *app) priceBook(hc *hardware.Catalog, currency string) (hardware.PriceBook, []string) {
-	book := hc.Prices()
-	var warnings []string
 	dir, err := a.cacheDir()
 	if err != nil {
-		return book, []string{err.Error()}
+		return hc.Prices(), []string{err.Error()}
 	}
-	pc, found, err := hardware.LoadPriceCache(dir, currency)
-	if err != nil {
-		return book, []string{err.Error()}
-	}
-	if !found {
-		return book, nil
-	}
-	// Cache rows override the embedded snapshot, then --catalog rows (which
-	// hc.Prices already holds on top of the snapshot) are laid back on top.
-	embedded := hardware.Default().Prices()
-	overlaid := hardware.PriceBook{Prices: embedded.Prices}.Overlay(pc.Prices)
-	overlaid = overlaid.Overlay(catalogOnly(book.Prices, embedded.Prices))
-	return overlaid, warnings
-}
-
-// catalogOnly returns the rows of book that --catalog added or changed,
-// i.e. those not identical to an embedded row.
-func catalogOnly(book, embedded []hardware.Price) []hardware.Price {
-	same := map[hardware.Price]bool{}
-	for _, p := range embedded {
-		same[p] = true
-	}
-	var out []hardware.Price
-	for _, p := range book {
-		if !same[p] {
-			out = append(out, p)
-		}
-	}
-	return out
+	book, _, warnings := hc.LoadPrices(dir, currency)
+	return book, warnings
 }
 
 // priceRow is a price as `prices` prints it.

@@ -82,6 +82,7 @@ Every figure states its source and date; the built-in catalog works offline.`,
 		newGPUsCmd(a),
 		newPricesCmd(a),
 		newBenchCmd(a),
+		newPlanCmd(a),
 	)
 	return root
 }

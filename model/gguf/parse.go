@@ -39,6 +39,20 @@ const (
 	minTensorBytes = 8 + 4 + 4 + 8
 )
 
+// Caps on table sizes, so that a hostile header of tiny entries cannot
+// make the parser allocate many times the header's size (an entry costs
+// more in memory than its minimum encoding). Real files have tens to a few
+// hundred metadata entries and at most a few thousand tensors (tens of
+// thousands with one tensor per expert); llama.cpp itself bounds neither.
+const (
+	maxKVs     = 1 << 16
+	maxTensors = 1 << 20
+	// maxKeptElements bounds the array elements kept across the whole
+	// file (each costs a Value); arrays beyond the budget keep only their
+	// length.
+	maxKeptElements = 1 << 18
+)
+
 // Tensor is one entry of the tensor table.
 type Tensor struct {
 	Name string
@@ -174,6 +188,12 @@ func parse(d *decoder) (*File, error) {
 	nKV := d.u64()
 	if d.err != nil {
 		return nil, d.err
+	}
+	if nKV > maxKVs {
+		return nil, fmt.Errorf("%w: header claims %d metadata entries; no GGUF file has more than a few hundred (limit %d)", ErrFormat, nKV, maxKVs)
+	}
+	if nTensors > maxTensors {
+		return nil, fmt.Errorf("%w: header claims %d tensors; no GGUF model has more than tens of thousands (limit %d)", ErrFormat, nTensors, maxTensors)
 	}
 	if nKV > uint64(d.remaining()/minKVBytes) {
 		return nil, d.tooBig(fmt.Sprintf("a header with %d metadata entries", nKV), satMul(nKV, minKVBytes))

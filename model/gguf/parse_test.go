@@ -228,8 +228,10 @@ func TestParseInvalid(t *testing.T) {
 		{"version 4", header(4, 0, 0), "newer than this program"},
 		{"byte-swapped version", header(0x03000000, 0, 0), "big-endian"},
 		{"truncated counts", []byte("GGUF\x03\x00\x00\x00\x01"), "corrupt or truncated"},
-		{"huge tensor count", header(3, 1<<60, 0), "a header with 1152921504606846976 tensors needs"},
-		{"huge KV count", header(3, 0, 1<<62), "a header with 4611686018427387904 metadata entries needs"},
+		{"huge tensor count", header(3, 1<<60, 0), "header claims 1152921504606846976 tensors"},
+		{"huge KV count", header(3, 0, 1<<62), "header claims 4611686018427387904 metadata entries"},
+		{"more tensors than fit", header(3, 1000, 0), "a header with 1000 tensors needs 24000 bytes"},
+		{"more entries than fit", header(3, 0, 1000), "a header with 1000 metadata entries needs 14000 bytes"},
 		{"huge key length", header(3, 0, 1, le64(1<<62), make([]byte, 16)), "metadata key at offset 24 needs 4611686018427387904 bytes"},
 		{"empty key", header(3, 0, 1, kvBytes("", TypeUint8, []byte{1}), make([]byte, 4)), "empty key"},
 		{"duplicate key", header(3, 0, 2, arch, arch), `"general.architecture" appears twice`},
@@ -316,6 +318,37 @@ func TestParseLimits(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// TestKeptElementBudget: many small arrays stop being kept once the
+// file-wide budget is spent, but their lengths stay known.
+func TestKeptElementBudget(t *testing.T) {
+	var kvs []wkv
+	arr := warr{et: TypeUint8}
+	for i := 0; i < MaxKeptArray; i++ {
+		arr.elems = append(arr.elems, uint64(i%256))
+	}
+	n := maxKeptElements/MaxKeptArray + 2
+	for i := 0; i < n; i++ {
+		kvs = append(kvs, wkv{fmt.Sprintf("k%d", i), TypeArray, arr})
+	}
+	head, _ := build(3, kvs, nil, DefaultAlignment)
+	f, err := ParseBytes(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for _, kv := range f.KV {
+		if kv.Value.Len != MaxKeptArray {
+			t.Fatalf("%s: len %d", kv.Key, kv.Value.Len)
+		}
+		if _, ok := kv.Value.Elems(); ok {
+			kept++
+		}
+	}
+	if kept != maxKeptElements/MaxKeptArray {
+		t.Errorf("%d arrays kept, want %d", kept, maxKeptElements/MaxKeptArray)
+	}
 }
 
 func TestHyperparametersVariants(t *testing.T) {

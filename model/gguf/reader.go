@@ -91,9 +91,10 @@ func (p *prefix) ensure(end int64) error {
 // decoder reads little-endian GGUF primitives from a prefix, with a sticky
 // error: after the first failure every read returns zero values.
 type decoder struct {
-	p   *prefix
-	pos int64
-	err error
+	p    *prefix
+	pos  int64
+	err  error
+	kept int64 // array elements kept so far (see maxKeptElements)
 }
 
 func (d *decoder) fail(err error) {
@@ -275,8 +276,9 @@ func (d *decoder) value(t ValueType, key string) Value {
 		return Value{}
 	}
 	v := Value{Type: TypeArray, ElemType: et, Len: n}
-	keep := n <= MaxKeptArray
+	keep := n <= MaxKeptArray && d.kept+int64(n) <= maxKeptElements
 	if keep {
+		d.kept += int64(n)
 		v.kept = true
 		v.nums = make([]Value, 0, n)
 	}

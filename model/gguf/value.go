@@ -65,7 +65,8 @@ func (t ValueType) integer() bool {
 // MaxKeptArray is the longest array whose elements are kept. Longer arrays
 // (tokenizer vocabularies, merges and scores run to 100k–260k entries) are
 // read past and only their length is kept: nothing gpuplan needs is in
-// them beyond their length.
+// them beyond their length. A file-wide budget of kept elements also
+// applies, far above what per-layer arrays need.
 const MaxKeptArray = 4096
 
 // Value is one metadata value: a scalar, or an array of scalars.

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gpuplan/gpuplan/cost"
+	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/perf"
+	"github.com/gpuplan/gpuplan/plan"
+)
+
+type planFlags struct {
+	context                  int64
+	concurrency, input, out  int
+	rps, ttft, tpot, budget  float64
+	hoursPerDay              float64
+	region, precision, kv    string
+	engine, calibration      string
+	pricing, managed, deploy string
+	imageArch, save          string
+	top, pick                int
+	output                   outputFormat
+}
+
+func newPlanCmd(a *app) *cobra.Command {
+	var f planFlags
+	cmd := &cobra.Command{
+		Use:   "plan MODEL",
+		Short: "Cheapest VM/GPU/precision/parallelism for a load and SLOs, vs Azure OpenAI",
+		Long: `Search every Azure GPU VM size × precision × tensor/pipeline parallelism for the
+cheapest way to serve MODEL at the given load and latency targets. Each row is
+sized with the memory model, predicted with the performance model (SLOs are
+judged on the upper edge of its error band) and priced from the dated price
+book; rows with unknown prices come last, labelled, never guessed. Below the
+table, one "why not" line per rejected family.
+
+--managed adds Azure OpenAI pay-as-you-go and PTU rows for the same load.`,
+		Example: `  gpuplan plan llama-3.1-8b-instruct --context 8192 --concurrency 32 --input-tokens 1000 --output-tokens 200 --tpot-slo-ms 50
+  gpuplan plan llama-3.1-70b-instruct --context 8192 --rps 2 --input-tokens 2000 --output-tokens 300 --ttft-slo-ms 2000 --managed gpt-4.1-mini
+  gpuplan plan qwen3-30b-a3b --context 16384 --concurrency 8 --input-tokens 1000 --output-tokens 500 --save plan.json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrf("plan needs exactly one MODEL; see 'gpuplan models'")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runPlan(cmd, a, args[0], f) },
+	}
+	fl := cmd.Flags()
+	fl.Int64Var(&f.context, "context", 0, "maximum model length per replica (default: input + output tokens)")
+	fl.IntVar(&f.concurrency, "concurrency", 0, "concurrent users (closed loop)")
+	fl.Float64Var(&f.rps, "rps", 0, "requests per second (open loop)")
+	fl.IntVar(&f.input, "input-tokens", 0, "prompt tokens per request (required)")
+	fl.IntVar(&f.out, "output-tokens", 0, "completion tokens per request (required)")
+	fl.Float64Var(&f.ttft, "ttft-slo-ms", 0, "time-to-first-token target in ms (on the band's upper edge)")
+	fl.Float64Var(&f.tpot, "tpot-slo-ms", 0, "time-per-output-token target in ms (on the band's upper edge)")
+	fl.StringVar(&f.region, "region", "eastus", "Azure region (ARM name)")
+	fl.Float64Var(&f.budget, "budget-usd-month", 0, "reject offers above this monthly cost")
+	fl.StringVar(&f.precision, "precision", "any", "precision to consider: any, or a comma-separated list (docs/cli.md)")
+	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
+	fl.StringVar(&f.engine, "engine", "vllm", "engine profile: vllm, vllm@0.22, sglang, trtllm")
+	fl.StringVar(&f.calibration, "calibration", "", "calibration FILE for the performance model (docs/calibration.md)")
+	fl.StringVar(&f.pricing, "pricing", "payg", "VM pricing: payg, spot, 1y, 3y")
+	fl.Float64Var(&f.hoursPerDay, "hours-per-day", 24, "hours a day the load runs (token volume; VMs bill 730 h/month)")
+	fl.StringVar(&f.managed, "managed", "", "Azure OpenAI models to compare, comma-separated (e.g. gpt-4.1-mini,gpt-4.1)")
+	fl.StringVar(&f.deploy, "deployment", "global", "Azure OpenAI deployment type: global, datazone, regional")
+	fl.StringVar(&f.imageArch, "image-arch", "", "CPU architecture of the engine image: x86-64 (default), arm64, multi")
+	fl.IntVar(&f.top, "top", 10, "rows to print (0 = all)")
+	fl.StringVar(&f.save, "save", "", "write the best self-hosted row (or --pick RANK) to this plan.json")
+	fl.IntVar(&f.pick, "pick", 1, "rank of the row --save writes")
+	addOutputFlag(cmd, &f.output)
+	return cmd
+}
+
+// planOutput is `plan -o json`: the ranked rows, managed comparisons and
+// "why not" lines.
+type planOutput struct {
+	plan.Result
+}
+
+func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
+	if f.input < 1 || f.out < 1 {
+		return usageErrf("--input-tokens and --output-tokens are required")
+	}
+	if (f.concurrency > 0) == (f.rps > 0) {
+		return usageErrf("give exactly one of --concurrency and --rps")
+	}
+	spec, err := a.resolveModel(cmd.Context(), ref)
+	if err != nil {
+		return err
+	}
+	_, hc, err := a.loadCatalogs()
+	if err != nil {
+		return err
+	}
+	book, warnings := a.priceBook(hc, "USD")
+	req := plan.Request{
+		Model: spec, Context: f.context, InputTokens: f.input, OutputTokens: f.out,
+		Concurrency: f.concurrency, RPS: f.rps, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,
+		BudgetUSDMonth: f.budget, HoursPerDay: f.hoursPerDay, Hardware: hc, Prices: book,
+		ImageArch: f.imageArch,
+	}
+	if req.Region, err = hardware.NormalizeRegion(f.region); err != nil {
+		return usageErr(err)
+	}
+	if req.Pricing, err = parsePricing(f.pricing); err != nil {
+		return usageErr(err)
+	}
+	if f.precision != "" && f.precision != "any" {
+		for _, name := range strings.Split(f.precision, ",") {
+			p, err := dtype.LookupPrecision(name)
+			if err != nil {
+				return usageErr(err)
+			}
+			req.Precisions = append(req.Precisions, p)
+		}
+	}
+	if req.KVDType, err = dtype.ParseKVDType(f.kv); err != nil {
+		return usageErr(err)
+	}
+	if req.Engine, err = memory.LookupProfile(f.engine); err != nil {
+		return usageErr(err)
+	}
+	if f.calibration != "" {
+		if req.Calibration, err = perf.LoadCalibrationFile(f.calibration); err != nil {
+			return usageErr(err)
+		}
+	}
+	res, searchErr := plan.Search(req)
+	if searchErr != nil && !errors.Is(searchErr, plan.ErrInfeasible) {
+		if errors.Is(searchErr, plan.ErrInvalid) {
+			return usageErr(searchErr)
+		}
+		return searchErr
+	}
+	out := planOutput{Result: res}
+	printed := out
+	if f.top > 0 && len(printed.Rows) > f.top {
+		printed.Rows = printed.Rows[:f.top]
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(a.Stderr, "Warning:", w)
+	}
+	if err := render(a.Stdout, f.output, printed, func(w *tabwriter.Writer) error { return printPlan(w, printed, searchErr) }); err != nil {
+		return err
+	}
+	if searchErr != nil {
+		return infeasibleErr(fmt.Errorf("%w; the \"why not\" lines above say what was closest", searchErr))
+	}
+	if f.save != "" {
+		if f.pick < 1 || f.pick > len(res.Rows) {
+			return usageErrf("--pick %d: the plan has %d rows", f.pick, len(res.Rows))
+		}
+		c := res.Rows[f.pick-1].Candidate
+		c.GPUPlanVersion = version
+		if err := plan.Save(f.save, c); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.Stderr, "Saved rank %d (%s × %d, %s, TP %d) to %s\n", f.pick, c.VM, c.VMCount, c.Engine.Precision, c.Engine.TP, f.save)
+	}
+	return nil
+}
+
+func parsePricing(s string) (hardware.PriceKind, error) {
+	switch strings.ToLower(s) {
+	case "payg", "":
+		return hardware.PAYG, nil
+	case "spot":
+		return hardware.Spot, nil
+	case "1y", "reserved-1y":
+		return hardware.Reserved1Y, nil
+	case "3y", "reserved-3y":
+		return hardware.Reserved3Y, nil
+	}
+	return "", fmt.Errorf("unknown --pricing %q (use payg, spot, 1y or 3y)", s)
+}
+
+func money(p *float64) string {
+	if p == nil {
+		return "unknown"
+	}
+	return "$" + cost.FormatAmount(*p)
+}
+
+func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
+	r := out.Result
+	load := fmt.Sprintf("%d concurrent users", r.Workload.Concurrency)
+	if r.Workload.RPS > 0 {
+		load = fmt.Sprintf("%.4g requests/s", r.Workload.RPS)
+	}
+	fmt.Fprintf(w, "Model %s (%s params) — %s, %d in / %d out tokens", r.Model.ID, billions(r.Model.ParamsTotal), load, r.Workload.InputTokens, r.Workload.OutputTokens)
+	if r.Workload.TTFTSLOMs > 0 || r.Workload.TPOTSLOMs > 0 {
+		fmt.Fprintf(w, "; SLO TTFT ≤ %.0f ms, TPOT ≤ %.0f ms", r.Workload.TTFTSLOMs, r.Workload.TPOTSLOMs)
+	}
+	fmt.Fprintf(w, "\nRegion %s, %s prices", r.Region, r.Pricing)
+	if r.PricesAsOf != "" {
+		fmt.Fprintf(w, " as of %s", r.PricesAsOf)
+	}
+	fmt.Fprintf(w, " (USD)\n\n")
+	if len(r.Rows) > 0 {
+		fmt.Fprintln(w, "RANK\tVM × COUNT\tGPUS\tPRECISION\tTP×PP\t$/HOUR\t$/MONTH\t$/MTOK (IN/OUT)\tTTFT ms\tTPOT ms\tOUT TOK/S\tHEADROOM\tREGION\tQUOTA (vCPU)\tWHY")
+		for _, row := range r.Rows {
+			c := row.Candidate
+			p := c.Prices
+			split := ""
+			if p.USDPerMillionInput != nil && p.USDPerMillionOutput != nil {
+				split = fmt.Sprintf(" (%s/%s)", money(p.USDPerMillionInput), money(p.USDPerMillionOutput))
+			}
+			fmt.Fprintf(w, "%d\t%s × %d\t%g × %s\t%s\t%d×%d\t%s\t%s\t%s%s\t%.0f [%.0f–%.0f]\t%.1f [%.1f–%.1f]\t%.0f\t%.0f%%\t%s\t%s (%d)\t%s\n",
+				row.Rank, c.VM, c.VMCount, c.GPUsPerVM*float64(c.VMCount), c.GPU, c.Engine.Precision, c.Engine.TP, c.Engine.PP,
+				money(p.USDPerHour), money(p.USDPerMonth), money(p.USDPerMillionTokens), split,
+				c.Predictions.TTFTMs.Mean, c.Predictions.TTFTMs.Low, c.Predictions.TTFTMs.High,
+				c.Predictions.TPOTMs.Mean, c.Predictions.TPOTMs.Low, c.Predictions.TPOTMs.High,
+				c.Predictions.OutputTokensPerS, row.Headroom*100, row.RegionAvailable, row.QuotaFamily, row.VCPUsNeeded, c.Reason)
+		}
+	} else {
+		fmt.Fprintln(w, "No offer meets the request.")
+	}
+	if len(r.WhyNot) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Why not:")
+		for _, j := range r.WhyNot {
+			fmt.Fprintf(w, "  %s\t%s\t%s\n", j.Family, strings.ReplaceAll(j.Kind, "_", " "), j.Reason)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "$/month: %s.\n", r.Excludes)
+	for _, s := range r.Assumptions {
+		fmt.Fprintf(w, "Assumption: %s.\n", s)
+	}
+	_ = searchErr
+	return nil
+}

@@ -1,0 +1,372 @@
+package deploy
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/plan"
+	"github.com/gpuplan/gpuplan/units"
+)
+
+// Defaults that are choices of this tool rather than facts; docs/deploy.md
+// lists them.
+const (
+	defaultNodePool = "gpunp" // the AKS GPU docs' example pool name
+	defaultHFSecret = "hf-token"
+	// HFTokenKey is the key of the Hugging Face token in the Secret. KAITO
+	// reads modelAccessSecret under this key (kaito examples/inference
+	// kaito_workspace_llama-3.3_70b_instruct.yaml), so one Secret serves
+	// every target.
+	HFTokenKey            = "HF_TOKEN"
+	defaultStorageClass   = "azurefile-csi-premium"
+	defaultQueueThreshold = 5
+	// vllmPort is vLLM's default OpenAI server port (vLLM docs, "Using
+	// Docker": -p 8000:8000).
+	vllmPort = 8000
+)
+
+// deployment carries everything the target builders share.
+type deployment struct {
+	c    plan.Candidate
+	o    Options
+	hw   *hardware.Catalog
+	vm   hardware.VMSize
+	gpu  hardware.GPU
+	prec dtype.Precision
+
+	name, namespace string
+	image           string
+
+	artifacts []Artifact
+	notes     []string
+	refusals  []string
+}
+
+func (d *deployment) refuse(format string, args ...any) {
+	d.refusals = append(d.refusals, fmt.Sprintf(format, args...))
+}
+
+func (d *deployment) note(format string, args ...any) {
+	d.notes = append(d.notes, fmt.Sprintf(format, args...))
+}
+
+func (d *deployment) add(name string, kind ArtifactKind, content []byte) {
+	d.artifacts = append(d.artifacts, Artifact{Name: name, Kind: kind, Content: content})
+}
+
+// newDeployment resolves the candidate against the catalog and runs the
+// checks every target shares.
+func newDeployment(c plan.Candidate, o Options) (*deployment, error) {
+	d := &deployment{c: c, o: o, hw: o.Hardware}
+	if d.hw == nil {
+		d.hw = hardware.Default()
+	}
+	vm, err := d.hw.LookupVM(c.VM)
+	if err != nil {
+		return nil, fmt.Errorf("plan vm: %w", err)
+	}
+	d.vm = vm
+	gpuID := c.GPU
+	if gpuID == "" {
+		gpuID = vm.GPU
+	}
+	if d.gpu, err = d.hw.LookupGPU(gpuID); err != nil {
+		return nil, fmt.Errorf("plan gpu: %w", err)
+	}
+	if vm.GPU != "" && vm.GPU != d.gpu.ID {
+		return nil, fmt.Errorf("plan says gpu %s but %s carries %s: the plan does not match the catalog", d.gpu.ID, vm.Name, vm.GPU)
+	}
+	precName := c.Engine.Precision
+	if precName == "" {
+		precName = "bf16"
+	}
+	if d.prec, err = dtype.LookupPrecision(precName); err != nil {
+		return nil, fmt.Errorf("plan engine.precision: %w", err)
+	}
+
+	d.name = o.Name
+	if d.name == "" {
+		d.name = defaultName(c.Model.ID)
+	}
+	if err := checkName("--name", d.name); err != nil {
+		return nil, err
+	}
+	d.namespace = o.Namespace
+	if d.namespace == "" {
+		d.namespace = d.name
+	}
+	if err := checkName("--namespace", d.namespace); err != nil {
+		return nil, err
+	}
+	if o.Prometheus == "" {
+		d.o.Prometheus = PrometheusManaged
+	}
+	switch d.o.Prometheus {
+	case PrometheusManaged, PrometheusOperator, PrometheusNone:
+	default:
+		return nil, invalid("--prometheus %q: use managed, operator or none", o.Prometheus)
+	}
+	if d.o.HFTokenSecret == "" {
+		d.o.HFTokenSecret = defaultHFSecret
+	}
+	if errs := validationDNS1123Subdomain(d.o.HFTokenSecret); errs != "" {
+		return nil, invalid("--hf-secret %q: %s", d.o.HFTokenSecret, errs)
+	}
+	if o.QueueThreshold < 0 {
+		return nil, invalid("--queue-threshold must be positive")
+	}
+	if d.o.QueueThreshold == 0 {
+		d.o.QueueThreshold = defaultQueueThreshold
+	}
+	switch o.ImageArch {
+	case "", string(hardware.CPUx86), string(hardware.CPUArm64), "multi":
+	default:
+		return nil, invalid("--image-arch %q: use x86-64, arm64 or multi", o.ImageArch)
+	}
+	if o.StartupWindow < 0 {
+		return nil, invalid("--startup-window must be positive")
+	}
+
+	d.checkShared()
+	d.image = d.engineImage()
+	return d, nil
+}
+
+// checkShared runs plan.Check (the planner's own compatibility function)
+// and the deploy-time checks every target needs.
+func (d *deployment) checkShared() {
+	c := d.c
+	if c.Engine.Name != string(memory.VLLM) {
+		d.refuse("deploy generates vLLM servers; the plan uses engine %q (re-plan with --engine vllm)", c.Engine.Name)
+	}
+	// With no --image the default vLLM image runs, which is x86-64 only
+	// whatever --image-arch says.
+	imageArch := d.o.ImageArch
+	if d.o.Image == "" {
+		imageArch = ""
+	}
+	comp := plan.Check(plan.Combination{
+		Model: d.o.Model, GPU: d.gpu, VM: &d.vm, Precision: d.prec,
+		TP: c.Engine.TP, PP: c.Engine.PP, Engine: memory.VLLM,
+		ImageArch: imageArch, RequireNative: d.o.RequireNative,
+	})
+	if !comp.OK() {
+		for _, r := range comp.Reasons {
+			d.refuse("%s", r)
+		}
+	} else if comp.Verdict == plan.WeightOnly || comp.Verdict == plan.UnknownSupport {
+		for _, r := range comp.Reasons {
+			d.note("Compatibility (%s): %s", comp.Verdict, r)
+		}
+	}
+
+	// A partial GPU (NVads A10 v5) shows up as one GPU with the slice's
+	// memory; refuse when the weights alone do not fit in what vLLM may use.
+	if g := d.vm.GPUs(); g > 0 && g < 1 {
+		usable := float64(d.vm.GPUMemory) * c.Engine.GPUMemoryUtilization
+		if d.vm.GPUMemory <= 0 {
+			d.refuse("%s has %s of a GPU and its memory is not in the catalog: cannot check that the model fits", d.vm.Name, d.vm.GPUFraction)
+		} else if float64(c.WeightsBytesPerGPU) > usable {
+			d.refuse("%s has %s of an %s (%s); the weights alone need %s per GPU, more than the %.0f%% vLLM may use (%s)",
+				d.vm.Name, d.vm.GPUFraction, d.gpu.Name, gb(d.vm.GPUMemory), gib(units.Bytes(c.WeightsBytesPerGPU)),
+				c.Engine.GPUMemoryUtilization*100, gib(units.Bytes(usable)))
+		} else {
+			d.note("%s is a partial GPU (%s) with a GRID licence driver; the pod requests one whole device as the VM sees it.", d.vm.Name, d.vm.GPUFraction)
+		}
+	}
+}
+
+// engineImage is the vLLM image for the plan's version profile, or the
+// override. The CUDA image is vllm/vllm-openai (vLLM docs, "Using Docker");
+// the ROCm one is vllm/vllm-openai-rocm (vLLM docs, installation
+// gpu.rocm.inc.md: "available on Docker Hub as vllm/vllm-openai-rocm"),
+// with the same vX.Y.Z tags.
+func (d *deployment) engineImage() string {
+	if d.o.Image != "" {
+		return d.o.Image
+	}
+	if d.gpu.Vendor == hardware.VendorAMD {
+		return "vllm/vllm-openai-rocm:" + imageTag(d.c.Engine.Version)
+	}
+	if d.c.Engine.Image != "" {
+		return d.c.Engine.Image
+	}
+	return defaultVLLMImage(d.c.Engine.Version)
+}
+
+func defaultVLLMImage(version string) string {
+	return "vllm/vllm-openai:" + imageTag(version)
+}
+
+// imageTag turns a version profile ("0.19") into the release tag
+// ("v0.19.0").
+func imageTag(version string) string {
+	v := strings.TrimPrefix(strings.TrimSpace(version), "v")
+	if v == "" {
+		return "latest"
+	}
+	if strings.Count(v, ".") == 1 {
+		v += ".0"
+	}
+	return "v" + v
+}
+
+// gpuResource is the device-plugin resource name.
+func (d *deployment) gpuResource() string {
+	if d.c.DevicePluginResource != "" {
+		return d.c.DevicePluginResource
+	}
+	return d.gpu.DevicePluginResource
+}
+
+// vllmArgs are the engine flags from the plan, after the model id.
+func (d *deployment) vllmArgs() []string {
+	e := d.c.Engine
+	args := []string{d.c.Model.ID, "--port", strconv.Itoa(vllmPort)}
+	if d.c.Model.Revision != "" {
+		args = append(args, "--revision", d.c.Model.Revision)
+	}
+	args = append(args,
+		"--tensor-parallel-size", strconv.Itoa(e.TP),
+		"--pipeline-parallel-size", strconv.Itoa(e.PP),
+		"--max-model-len", strconv.FormatInt(e.MaxModelLen, 10),
+		"--gpu-memory-utilization", strconv.FormatFloat(e.GPUMemoryUtilization, 'f', -1, 64),
+	)
+	if dt := d.dtypeArg(); dt != "" {
+		args = append(args, "--dtype", dt)
+	}
+	if e.KVCacheDType != "" {
+		args = append(args, "--kv-cache-dtype", e.KVCacheDType)
+	}
+	if e.Quantization != "" {
+		args = append(args, "--quantization", e.Quantization)
+	}
+	if e.MaxNumSeqs > 0 {
+		args = append(args, "--max-num-seqs", strconv.Itoa(e.MaxNumSeqs))
+	}
+	if e.MaxNumBatchedTokens > 0 {
+		args = append(args, "--max-num-batched-tokens", strconv.Itoa(e.MaxNumBatchedTokens))
+	}
+	return args
+}
+
+// dtypeArg is vLLM's --dtype: "half" on GPUs without bfloat16 (T4, V100:
+// compute capability below 8.0, te-support-matrix), otherwise the plan's.
+func (d *deployment) dtypeArg() string {
+	if !d.gpu.Native(hardware.MathBF16) {
+		return "half"
+	}
+	return d.c.Engine.DType
+}
+
+// startupWindow is how long the startup probe lets vLLM start: twice the
+// predicted cold start widened by the prediction's error band, and never
+// less than minStartupWindow (the first start also downloads the weights,
+// which the load-time prediction does not cover). Without a prediction it
+// is fallbackStartupWindow. --startup-window overrides it.
+func (d *deployment) startupWindow() time.Duration {
+	if d.o.StartupWindow > 0 {
+		return d.o.StartupWindow
+	}
+	p := d.c.Predictions
+	if p.ColdStartS <= 0 {
+		return fallbackStartupWindow
+	}
+	band := p.ErrorBandFraction
+	if band < 0 {
+		band = 0
+	}
+	w := time.Duration(math.Ceil(startupSafetyFactor*p.ColdStartS*(1+band))) * time.Second
+	return max(w, minStartupWindow)
+}
+
+// Startup-probe policy (docs/deploy.md, "Probes").
+const (
+	startupSafetyFactor   = 2.0
+	minStartupWindow      = 10 * time.Minute
+	fallbackStartupWindow = 30 * time.Minute
+	startupPeriod         = 10 * time.Second
+)
+
+// cacheBytes is what the model cache must hold: the checkpoint as
+// downloaded. A plan that quantizes at load time (checkpoint "runtime")
+// downloads the 16-bit release, two bytes per parameter.
+func (d *deployment) cacheBytes() (units.Bytes, string) {
+	if d.c.Engine.Checkpoint == string(dtype.CheckpointRuntime) && d.c.Model.ParamsTotal > 0 {
+		return units.Bytes(d.c.Model.ParamsTotal * 2), "the 16-bit checkpoint (quantized at load): 2 bytes x params_total"
+	}
+	return units.Bytes(d.c.WeightsBytes), "weights_bytes from the plan"
+}
+
+// cacheRequest sizes the PVC: the checkpoint plus cacheHeadroom (tokenizer,
+// config and generation files, and room to fetch a new revision beside the
+// old one), rounded up to whole GiB; premium Azure Files shares have a
+// 100 GiB minimum (Azure Files planning: premium share minimum size).
+func (d *deployment) cacheRequest() units.Bytes {
+	b, _ := d.cacheBytes()
+	need := units.Bytes(math.Ceil(float64(b) * (1 + cacheHeadroom)))
+	gibs := (need + units.GiB - 1) / units.GiB
+	if gibs < 1 {
+		gibs = 1
+	}
+	if d.storageClass() == defaultStorageClass && gibs < premiumFilesMinGiB {
+		gibs = premiumFilesMinGiB
+	}
+	return gibs * units.GiB
+}
+
+const (
+	cacheHeadroom      = 0.10
+	premiumFilesMinGiB = 100
+)
+
+func (d *deployment) storageClass() string {
+	if d.o.StorageClass != "" {
+		return d.o.StorageClass
+	}
+	return defaultStorageClass
+}
+
+// replicaBounds are the autoscaling bounds in replicas.
+func (d *deployment) replicaBounds() (lo, hi int, err error) {
+	lo, hi = 1, d.c.Replicas
+	if d.o.MinReplicas != nil {
+		lo = *d.o.MinReplicas
+	}
+	if d.o.MaxReplicas > 0 {
+		hi = d.o.MaxReplicas
+	}
+	if lo < 0 {
+		return 0, 0, invalid("--min-replicas must be 0 or more")
+	}
+	if hi < 1 || hi < lo {
+		return 0, 0, invalid("--max-replicas (%d) must be at least 1 and at least --min-replicas (%d)", hi, lo)
+	}
+	return lo, hi, nil
+}
+
+func validationDNS1123Subdomain(s string) string {
+	return strings.Join(validation.IsDNS1123Subdomain(s), "; ")
+}
+
+func gib(b units.Bytes) string { return fmt.Sprintf("%.2f GiB", b.GiB()) }
+func gb(b units.Bytes) string  { return fmt.Sprintf("%.0f GB", float64(b)/1e9) }
+
+// sortedKeys returns m's keys in order, for deterministic output.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

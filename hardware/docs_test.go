@@ -1,0 +1,165 @@
+package hardware
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated tables in docs/hardware.md")
+
+// docsPath is docs/hardware.md from this package's directory.
+var docsPath = filepath.Join("..", "docs", "hardware.md")
+
+func num(f float64) string {
+	s := strings.TrimRight(fmt.Sprintf("%.2f", f), "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+func orQ(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// generatedChips renders the chip table of docs/hardware.md.
+func generatedChips(c *Catalog) string {
+	var b strings.Builder
+	b.WriteString("| id | name | datasheet GB | CUDA GiB | bandwidth GB/s | FP32 | TF32 | FP16 | BF16 | FP8 | INT8 | FP4 | interconnect | CC | host | aliases |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, g := range c.GPUs() {
+		cuda := "unknown"
+		if g.CUDAMemory > 0 {
+			cuda = fmt.Sprintf("%.2f", g.CUDAMemory.GiB())
+			if g.CUDAMemoryEstimated {
+				cuda += " (est.)"
+			}
+		}
+		bw := "unknown"
+		if g.MemoryBandwidth > 0 {
+			bw = num(g.MemoryBandwidth.GBps())
+		}
+		tf := func(m Math) string {
+			if v, ok := g.TFLOPS(m); ok {
+				return num(v)
+			}
+			if g.Native(m) {
+				return "?"
+			}
+			return "-"
+		}
+		ic := orQ(g.Interconnect.Kind)
+		if g.Interconnect.NVLinkGeneration > 0 {
+			ic += fmt.Sprintf(" %d", g.Interconnect.NVLinkGeneration)
+		}
+		if g.Interconnect.Bandwidth > 0 {
+			ic += fmt.Sprintf(", %s GB/s", num(g.Interconnect.Bandwidth.GBps()))
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			g.ID, g.Name, num(g.DatasheetMemory.GB()), cuda, bw, tf(MathFP32), tf(MathTF32), tf(MathFP16), tf(MathBF16), tf(MathFP8),
+			tf(MathINT8), tf(MathFP4), ic, orQ(g.ComputeCapability), orQ(string(g.HostCPU)), strings.Join(g.Aliases, ", "))
+	}
+	return b.String()
+}
+
+// generatedVMs renders the VM size table.
+func generatedVMs(c *Catalog) string {
+	var b strings.Builder
+	b.WriteString("| size | GPUs | GPU memory | vCPU | RAM | InfiniBand | local NVMe | quota family | AKS | KAITO | Container Apps | status |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, v := range c.VMSizes() {
+		gpus := fmt.Sprintf("%d × `%s`", v.GPUCount, v.GPU)
+		if v.GPUFraction != "" {
+			gpus = v.GPUFraction + " × `" + v.GPU + "`"
+		}
+		mem := "unknown"
+		if v.GPUMemory > 0 {
+			mem = num(v.GPUMemory.GB()) + " GB"
+		}
+		nvme := "-"
+		if v.LocalNVMe > 0 {
+			nvme = num(v.LocalNVMe.GiB()) + " GiB"
+		}
+		status := v.Status
+		if !v.RetirementDate.IsZero() {
+			status += " " + v.RetirementDate.String()
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %d | %s GiB | %s | %s | %s | %s | %s | %s | %s |\n", v.Name, gpus, mem, v.VCPU, num(v.RAM.GiB()),
+			orQ(v.InfiniBand), nvme, orQ(v.QuotaFamily), v.AKS, v.KAITO, v.ContainerApps, status)
+	}
+	return b.String()
+}
+
+func generatedProfiles(c *Catalog) string {
+	var b strings.Builder
+	b.WriteString("| profile type | kind | GPU | vCPU | RAM | regions |\n|---|---|---|---|---|---|\n")
+	for _, p := range c.ContainerAppsProfiles() {
+		fmt.Fprintf(&b, "| `%s` | %s | %d × `%s` | %d | %s GiB | %s |\n", p.Type, p.Kind, p.GPUs, p.GPU, p.VCPU, num(p.RAM.GiB()), strings.Join(p.Regions, ", "))
+	}
+	return b.String()
+}
+
+func generatedPrices(c *Catalog) string {
+	var b strings.Builder
+	b.WriteString("| size | region | kind | USD/hour | as of | source |\n|---|---|---|---|---|---|\n")
+	for _, p := range c.Prices().Prices {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %v | %s | %s |\n", p.VM, p.Region, p.Kind, p.USDPerHour, p.AsOf, p.Source)
+	}
+	return b.String()
+}
+
+func generatedSources(c *Catalog) string {
+	var b strings.Builder
+	b.WriteString("| key | tier | what | where |\n|---|---|---|---|\n")
+	for _, s := range c.Sources() {
+		where := s.URL
+		if where == "" {
+			where = s.Ref
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", s.Key, s.Tier, s.Title, where)
+	}
+	return b.String()
+}
+
+// TestDocsTablesMatchCatalog keeps docs/hardware.md's tables generated from
+// the embedded data (go test ./hardware -run TestDocs -update rewrites them).
+func TestDocsTablesMatchCatalog(t *testing.T) {
+	b, err := os.ReadFile(docsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	c := Default()
+	sections := []struct{ name, body string }{
+		{"chips", generatedChips(c)},
+		{"vm-sizes", generatedVMs(c)},
+		{"container-apps", generatedProfiles(c)},
+		{"prices", generatedPrices(c)},
+		{"sources", generatedSources(c)},
+	}
+	out := doc
+	for _, s := range sections {
+		begin := "<!-- BEGIN generated:" + s.name + " -->\n"
+		end := "<!-- END generated:" + s.name + " -->"
+		i := strings.Index(out, begin)
+		j := strings.Index(out, end)
+		if i < 0 || j < i {
+			t.Fatalf("docs/hardware.md lacks the markers for %s", s.name)
+		}
+		out = out[:i+len(begin)] + s.body + out[j:]
+	}
+	if out == doc {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(docsPath, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Error("docs/hardware.md's generated tables are out of date; run go test ./hardware -run TestDocs -update")
+}

@@ -1,0 +1,352 @@
+package perf
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/model"
+)
+
+// pcie4x16PerDirection is the per-direction bandwidth of a PCIe 4.0 x16
+// link: 16 GT/s × 16 lanes × 128/130 encoding ÷ 8 bits = 31.5 GB/s (PCI
+// Express Base Specification 4.0). It stands in for PCIe links whose
+// bandwidth the hardware catalog does not state.
+const pcie4x16PerDirection = 31.5e9
+
+// maxTokensPerRequest bounds input + output lengths (no model serves more
+// than 2^24 tokens of context; the memory package checks the model's own
+// limit).
+const maxTokensPerRequest = 1 << 24
+
+// kvWindow is one group of sliding-window or chunked layers on one GPU.
+type kvWindow struct {
+	window     float64
+	bytesPerTk float64 // KV bytes per token across the group's layers
+	attnCoef   float64 // attention FLOPs per (token × attended position)
+}
+
+// deployment is everything about a request that does not depend on the
+// efficiency factors: the fitter prepares each point once and re-solves it
+// under many factor sets.
+type deployment struct {
+	spec           *model.Spec
+	gpu            hardware.GPU
+	tp, pp, gpus   int
+	isl, osl       int
+	engine         memory.Profile
+	budget         memory.Budget
+	limits         schedulerLimits
+	kvCapacity     float64 // sequences of isl+osl the KV pool holds
+	capacity       float64 // min(kvCapacity, engine batch limit)
+	capacityByPool bool    // the KV pool, not the batch limit, sets capacity
+	notes          []string
+
+	// Per GPU of the busiest pipeline stage.
+	denseBytes     float64 // weights read every iteration, routed experts excluded
+	routedBytes    float64 // all routed experts
+	experts, topK  float64 // 0 for dense models
+	kvFullPerTok   float64 // KV bytes per token of full-attention layers
+	windows        []kvWindow
+	flopsDenseTok  float64 // 2 × non-expert matmul parameters
+	flopsExpertTok float64 // 2 × top-k experts' parameters
+	flopsHead      float64 // 2 × output-head parameters, once per sequence
+	attnCoefFull   float64
+	actBytes       float64 // bytes per activation element
+	hidden         float64
+	stageLayers    float64
+	lastStageHead  bool
+
+	peakBW, peakFLOPS float64
+	math              hardware.Math
+	hwBW, hwCompute   float64
+	linkKind          string
+	linkPerDirection  float64
+}
+
+// prepare resolves a request into a deployment.
+func prepare(r Request) (*deployment, error) {
+	s := r.Model
+	if s == nil {
+		return nil, fmt.Errorf("%w: no model", ErrInvalid)
+	}
+	w := r.Workload
+	if w.InputTokens <= 0 || w.OutputTokens <= 0 {
+		return nil, fmt.Errorf("%w: --input-tokens and --output-tokens must be positive", ErrInvalid)
+	}
+	if w.InputTokens+w.OutputTokens > maxTokensPerRequest {
+		return nil, fmt.Errorf("%w: input + output tokens %d exceed %d", ErrInvalid, w.InputTokens+w.OutputTokens, maxTokensPerRequest)
+	}
+	kinds := 0
+	if w.Max {
+		kinds++
+	}
+	if w.RPS != 0 {
+		kinds++
+		if !(w.RPS > 0) || math.IsInf(w.RPS, 0) {
+			return nil, fmt.Errorf("%w: --rps must be a positive number", ErrInvalid)
+		}
+	}
+	if w.Concurrency != 0 {
+		kinds++
+		if w.Concurrency < 0 {
+			return nil, fmt.Errorf("%w: --concurrency must be positive", ErrInvalid)
+		}
+	}
+	if kinds != 1 {
+		return nil, fmt.Errorf("%w: give exactly one of a concurrency, a request rate or max", ErrInvalid)
+	}
+	tp, pp := max(r.TP, 1), max(r.PP, 1)
+	if r.TP < 0 || r.PP < 0 {
+		return nil, fmt.Errorf("%w: --tp and --pp must be at least 1", ErrInvalid)
+	}
+	g := r.GPU
+	if g.MemoryBandwidth <= 0 {
+		return nil, fmt.Errorf("%w: the memory bandwidth of %s is unknown; add it with --catalog", ErrInvalid, gpuName(g))
+	}
+	prof := r.Engine
+	if prof.Engine == "" {
+		prof = memory.DefaultProfile()
+	}
+	d := &deployment{spec: s, gpu: g, tp: tp, pp: pp, gpus: max(r.GPUCount, tp*pp), isl: w.InputTokens, osl: w.OutputTokens, engine: prof}
+
+	// TensorRT-LLM sizes every layer's cache for the whole sequence unless
+	// max_attention_window_size is set, which trtllm-bench does not do; the
+	// v0.17 tables show it (Mistral 7B, a sliding-window model, serves
+	// 20,000-token prompts no faster than Llama-3.1-8B, whose cache per
+	// token is the same).
+	spec := s
+	if prof.Engine == memory.TRTLLM && len(s.LayerAttention) > 0 {
+		c := *s
+		c.LayerAttention = nil
+		c.SlidingWindow, c.AttentionChunk = 0, 0
+		spec = &c
+		d.notes = append(d.notes, "TensorRT-LLM keeps the whole sequence's KV in every layer (no max_attention_window_size): sliding windows are not used")
+	}
+
+	conc := w.Concurrency
+	mreq := memory.Request{
+		Model: spec, Precision: r.Precision, KVDType: r.KVDType,
+		Context: int64(w.InputTokens + w.OutputTokens), Concurrency: 1,
+		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp,
+		Profile: prof, Utilization: r.Utilization,
+	}
+	// The engine limits need the resolved precision and KV type; a first
+	// budget gives them (and validates the request).
+	b, err := memory.Estimate(mreq)
+	if err != nil {
+		if errors.Is(err, memory.ErrInvalid) {
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		return nil, err
+	}
+	lim := engineLimits(prof, spec, b.Precision, b.KVDType, g, tp, pp, w.InputTokens, w.OutputTokens, conc)
+	if prof.Engine == memory.TRTLLM || prof.Engine == memory.SGLang || prof.Engine == memory.LlamaCPP {
+		// The activation reserve follows the engine's token budget.
+		mreq.Scheduler = memory.Scheduler{MaxNumBatchedTokens: lim.maxTokens}
+		if b2, err := memory.Estimate(mreq); err == nil {
+			b = b2
+		}
+	} else {
+		lim = schedulerLimits{maxSeqs: b.Scheduler.MaxNumSeqs, maxTokens: b.Scheduler.MaxNumBatchedTokens,
+			note: fmt.Sprintf("vLLM scheduler defaults for this GPU: max_num_seqs %d, max_num_batched_tokens %d (chunked prefill)", b.Scheduler.MaxNumSeqs, b.Scheduler.MaxNumBatchedTokens)}
+	}
+	d.budget, d.limits = b, lim
+	if lim.note != "" {
+		d.notes = append(d.notes, lim.note)
+	}
+	if b.MaxConcurrency < 1 || b.KVPool <= 0 {
+		reason := "no room"
+		if len(b.Reasons) > 0 {
+			reason = b.Reasons[0]
+		}
+		return nil, fmt.Errorf("%w: %s on %d × %s: %s", ErrDoesNotFit, s.ID, tp*pp, gpuName(g), reason)
+	}
+	if lim.maxTokens <= 0 {
+		lim.maxTokens = 8192
+	}
+	d.kvCapacity = b.MaxConcurrency
+	d.capacity = math.Floor(b.MaxConcurrency)
+	d.capacityByPool = true
+	if lim.maxSeqs > 0 && float64(lim.maxSeqs) < d.capacity {
+		d.capacity = float64(lim.maxSeqs)
+		d.capacityByPool = false
+	}
+	d.limits = lim
+
+	// Compute type and peaks.
+	sup := g.Support(b.Precision)
+	if !sup.OK() {
+		return nil, fmt.Errorf("%w: %s cannot run %s: %s", ErrInvalid, gpuName(g), b.Precision.Name, sup.Reason)
+	}
+	d.math = hardware.MathFor(sup.Compute)
+	peak, ok := g.TFLOPS(d.math)
+	if !ok {
+		// An FP8/INT8 rate may be unstated while the 16-bit one is known:
+		// use the 16-bit rate (never faster than the truth on chips whose
+		// 8-bit rate is double).
+		if p16, ok16 := g.TFLOPS(hardware.MathBF16); ok16 {
+			peak = p16
+			d.notes = append(d.notes, fmt.Sprintf("%s dense %s rate unknown: the 16-bit rate is used", gpuName(g), d.math))
+			d.math = hardware.MathBF16
+		} else if p16, ok16 := g.TFLOPS(hardware.MathFP16); ok16 {
+			peak = p16
+			d.notes = append(d.notes, fmt.Sprintf("%s dense %s rate unknown: the fp16 rate is used", gpuName(g), d.math))
+			d.math = hardware.MathFP16
+		} else {
+			return nil, fmt.Errorf("%w: the dense %s TFLOPS of %s are unknown; add them with --catalog", ErrInvalid, d.math, gpuName(g))
+		}
+	}
+	d.peakFLOPS = peak * 1e12
+	d.peakBW = float64(g.MemoryBandwidth)
+	d.hwBW, d.hwCompute, _, _ = hardwareFractions(g, d.math)
+
+	if err := d.shape(spec, b); err != nil {
+		return nil, err
+	}
+	if tp > 1 || pp > 1 {
+		ic := g.Interconnect
+		if r.Interconnect != nil {
+			ic = *r.Interconnect
+		}
+		d.linkKind = ic.Kind
+		if d.linkKind == "" {
+			d.linkKind = "pcie"
+		}
+		d.linkPerDirection = float64(ic.Bandwidth) / 2
+		if d.linkPerDirection <= 0 {
+			d.linkPerDirection = pcie4x16PerDirection
+			d.linkKind = "pcie"
+			d.notes = append(d.notes, fmt.Sprintf("%s's GPU-to-GPU bandwidth is not stated: PCIe 4.0 x16 (31.5 GB/s each way) assumed; give the real link with --catalog", gpuName(g)))
+		}
+	}
+	return d, nil
+}
+
+func gpuName(g hardware.GPU) string {
+	if g.ID != "" {
+		return g.ID
+	}
+	if g.Name != "" {
+		return g.Name
+	}
+	return "the GPU"
+}
+
+// shape derives the per-GPU bytes and FLOPs of one iteration from the
+// model's exact parameter groups and KV layers.
+func (d *deployment) shape(s *model.Spec, b memory.Budget) error {
+	params := s.Params()
+	layers := float64(s.Layers)
+	if layers <= 0 {
+		return fmt.Errorf("%w: model %s has no layers", ErrInvalid, s.ID)
+	}
+	tp := float64(d.tp)
+	stage := math.Ceil(layers / float64(d.pp))
+	frac := stage / layers
+	d.stageLayers = stage
+	d.lastStageHead = true
+
+	byGroup := b.Weights.ByGroup
+	bytesOf := func(g string) float64 { return float64(byGroup[g]) }
+	// Every iteration reads each layer's attention and dense-MLP weights
+	// (norms and routers are replicated and tiny), and the output head. The
+	// input embedding is a gather of a few rows, not a read of the matrix.
+	layerBytes := (bytesOf(model.GroupAttn)+bytesOf(model.GroupMLP))/tp + bytesOf(model.GroupNorm) + bytesOf(model.GroupRouter)
+	head := bytesOf(model.GroupLMHead)
+	if s.TiedEmbeddings {
+		head = bytesOf(model.GroupEmbed)
+	}
+	d.denseBytes = layerBytes*frac + head/tp
+	d.routedBytes = bytesOf(model.GroupRoutedExperts) / tp * frac
+
+	pAttn, pMLP := float64(params.Groups[model.GroupAttn]), float64(params.Groups[model.GroupMLP])
+	d.flopsDenseTok = 2 * (pAttn + pMLP) / tp * frac
+	vocabHidden := float64(s.Vocab) * float64(s.Hidden)
+	d.flopsHead = 2 * vocabHidden / tp
+	if m := s.MoE; m != nil && m.Experts > 0 && params.Groups[model.GroupRoutedExperts] > 0 {
+		d.experts, d.topK = float64(m.Experts), float64(m.ExpertsPerToken)
+		perExpert := float64(params.Groups[model.GroupRoutedExperts]) / d.experts
+		d.flopsExpertTok = 2 * d.topK * perExpert / tp * frac
+	}
+
+	// Activations travel in the unquantized compute type.
+	d.actBytes = 2
+	if s.ComputeDType() == "fp32" && !b.Precision.Quantized() && b.Precision.Weight == "fp32" {
+		d.actBytes = 4
+	}
+	d.hidden = float64(s.Hidden)
+
+	// KV cache and attention per layer of the first stage (memory sizes the
+	// same stage).
+	kvBytes := float64(b.KVDType.Bits()) / 8
+	heads := float64(s.Heads)
+	var qk, v float64
+	if a := s.MLA; a != nil {
+		qk, v = float64(a.QKNopeHeadDim+a.QKRopeHeadDim), float64(a.VHeadDim)
+	} else {
+		qk, v = float64(s.HeadDim), float64(s.HeadDim)
+	}
+	// QKᵀ and AV: 2 FLOPs per multiply-add, per head, per attended position.
+	attnPerLayer := 2 * heads * (qk + v) / tp
+	win := map[float64]int{}
+	for i, l := range s.KVLayers() {
+		if float64(i) >= stage {
+			break
+		}
+		if l.Kind == model.KVNone {
+			continue
+		}
+		h := float64(l.KVHeads)
+		if l.Kind != model.KVMLA {
+			h = math.Max(1, math.Floor(h/tp))
+		}
+		perTok := h * float64(l.KeyDim+l.ValueDim) * kvBytes
+		switch l.Kind {
+		case model.KVSliding, model.KVChunked:
+			w := float64(l.Window)
+			j, ok := win[w]
+			if !ok {
+				j = len(d.windows)
+				win[w] = j
+				d.windows = append(d.windows, kvWindow{window: w})
+			}
+			d.windows[j].bytesPerTk += perTok
+			d.windows[j].attnCoef += attnPerLayer
+		default:
+			d.kvFullPerTok += perTok
+			d.attnCoefFull += attnPerLayer
+		}
+	}
+	return nil
+}
+
+// kvRead is the KV bytes one sequence of ctx tokens reads per decode step
+// on one GPU.
+func (d *deployment) kvRead(ctx float64) float64 {
+	b := d.kvFullPerTok * ctx
+	for _, w := range d.windows {
+		b += w.bytesPerTk * math.Min(ctx, w.window)
+	}
+	return b
+}
+
+// attnFLOPs is the attention FLOPs of one token attending to ctx positions.
+func (d *deployment) attnFLOPs(ctx float64) float64 {
+	f := d.attnCoefFull * ctx
+	for _, w := range d.windows {
+		f += w.attnCoef * math.Min(ctx, w.window)
+	}
+	return f
+}
+
+// kvPerTokenPerGPU is the KV bytes one token of a long sequence adds on one
+// GPU (windows ignored), for reporting.
+func (d *deployment) kvBytesPerGPU(seqs, ctx float64) float64 {
+	return seqs * d.kvRead(ctx)
+}
+
+var _ = dtype.FP8

@@ -1,0 +1,421 @@
+package perf
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/model"
+)
+
+// FitOptions tells the fitter how to resolve the names in points.
+type FitOptions struct {
+	// Model resolves a point's model id (e.g. a model.Catalog's Lookup).
+	Model func(id string) (*model.Spec, error)
+	// GPU resolves a point's GPU id (e.g. hardware.Catalog.LookupGPU).
+	GPU func(id string) (hardware.GPU, error)
+	// Start holds the starting factors; nil starts from Embedded()'s. The
+	// fit result does not depend on it except through ties.
+	Start *Calibration
+	// Exclude drops points for which it returns true (hold-out sets).
+	Exclude func(Point) bool
+}
+
+// Residual is one point's prediction after a fit.
+type Residual struct {
+	Point     Point   `json:"point"`
+	Predicted float64 `json:"predicted_output_tokens_per_s"`
+	Measured  float64 `json:"measured_output_tokens_per_s"`
+	// ErrorPct is (predicted − measured) / measured × 100.
+	ErrorPct   float64    `json:"error_pct"`
+	Bottleneck Bottleneck `json:"bottleneck"`
+	Batch      float64    `json:"running_batch"`
+}
+
+// FitResult is what Fit returns.
+type FitResult struct {
+	GPUFactors    []GPUFactors    `json:"gpu_factors"`
+	EngineFactors []EngineFactors `json:"engine_factors"`
+	Residuals     []Residual      `json:"residuals"`
+	// Skipped lists points that could not be used, with the reason.
+	Skipped []string `json:"skipped,omitempty"`
+}
+
+// Calibration returns the fitted factors with the points they came from.
+func (r FitResult) Calibration(points []Point, description string) *Calibration {
+	c := &Calibration{SchemaVersion: CalibrationSchemaVersion, Description: description,
+		Points: append([]Point(nil), points...), GPUFactors: append([]GPUFactors(nil), r.GPUFactors...),
+		EngineFactors: cloneEngineFactors(r.EngineFactors)}
+	c.buildIndex()
+	return c
+}
+
+// fitPoint is a prepared point.
+type fitPoint struct {
+	p   Point
+	dep *deployment
+	w   Workload
+	// targets: log of measured output tokens/s, TPOT mean and TTFT mean
+	// (NaN when absent).
+	logX, logTPOT, logTTFT float64
+}
+
+// The parameter vector of one engine version: per GPU a bandwidth and a
+// compute efficiency; per engine the iteration overhead, the all-reduce
+// latency and a link efficiency per link kind. Everything is optimised in
+// log space within these bounds.
+const (
+	minEff, maxEff           = 0.05, 1.5
+	minOverheadMS, maxOvhdMS = 0.01, 2
+	minARLatUS, maxARLatUS   = 0.5, 200
+)
+
+// Fit fits efficiency factors to measured points: for every (engine,
+// version) in the points, one bandwidth and one compute efficiency per GPU
+// type, and per engine an iteration overhead, an all-reduce latency and a
+// link efficiency per link kind seen. It minimises the sum of squared log
+// errors of output tokens per second (and of mean TPOT and TTFT where a
+// point has them) by cyclic coordinate descent with golden-section line
+// searches in log space, a deterministic procedure; parameters are then
+// rounded to two significant digits. Factors that no point constrains
+// (a link kind without multi-GPU points) keep their starting values.
+func Fit(points []Point, opt FitOptions) (FitResult, error) {
+	if opt.Model == nil || opt.GPU == nil {
+		return FitResult{}, errors.New("perf.Fit needs FitOptions.Model and FitOptions.GPU resolvers")
+	}
+	start := opt.Start
+	if start == nil {
+		start = Embedded()
+	}
+	var res FitResult
+	groups := map[string][]fitPoint{}
+	for _, p := range points {
+		if opt.Exclude != nil && opt.Exclude(p) {
+			continue
+		}
+		if err := p.validate(); err != nil {
+			res.Skipped = append(res.Skipped, fmt.Sprintf("%s on %s: %v", p.Model, p.GPU, err))
+			continue
+		}
+		fp, err := preparePoint(p, opt)
+		if err != nil {
+			res.Skipped = append(res.Skipped, fmt.Sprintf("%s on %d × %s (tp %d) %d/%d: %v", p.Model, p.GPUCount, p.GPU, p.TP, p.InputTokens, p.OutputTokens, err))
+			continue
+		}
+		k := strings.ToLower(p.Engine) + "|" + p.EngineVersion
+		groups[k] = append(groups[k], fp)
+	}
+	if len(groups) == 0 {
+		return res, errors.New("no usable calibration points")
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		gf, ef, resid := fitEngine(groups[k], start)
+		res.GPUFactors = append(res.GPUFactors, gf...)
+		res.EngineFactors = append(res.EngineFactors, ef)
+		res.Residuals = append(res.Residuals, resid...)
+	}
+	return res, nil
+}
+
+// preparePoint resolves a point into a deployment.
+func preparePoint(p Point, opt FitOptions) (fitPoint, error) {
+	spec, err := opt.Model(p.Model)
+	if err != nil {
+		return fitPoint{}, err
+	}
+	g, err := opt.GPU(p.GPU)
+	if err != nil {
+		return fitPoint{}, err
+	}
+	prof, err := memory.LookupProfile(p.Engine)
+	if err != nil {
+		return fitPoint{}, err
+	}
+	// The profile's rules stand for the point's engine version.
+	prof.Version = p.EngineVersion
+	req := Request{Model: spec, GPU: g, TP: p.TP, PP: p.PP, GPUCount: p.GPUCount, Engine: prof, Utilization: p.Utilization}
+	if p.Precision != "" {
+		pr, err := dtype.LookupPrecision(p.Precision)
+		if err != nil {
+			return fitPoint{}, err
+		}
+		req.Precision = &pr
+	}
+	if req.KVDType, err = dtype.ParseKVDType(p.KVDType); err != nil {
+		return fitPoint{}, err
+	}
+	w := Workload{InputTokens: p.InputTokens, OutputTokens: p.OutputTokens}
+	switch p.LoadKind() {
+	case LoadMax:
+		w.Max = true
+	case LoadRPS:
+		w.RPS = p.RPS
+	default:
+		w.Concurrency = p.Concurrency
+	}
+	req.Workload = w
+	d, err := prepare(req)
+	if err != nil {
+		return fitPoint{}, err
+	}
+	fp := fitPoint{p: p, dep: d, w: w, logX: math.NaN(), logTPOT: math.NaN(), logTTFT: math.NaN()}
+	if p.OutputTokensPerS > 0 {
+		fp.logX = math.Log(p.OutputTokensPerS)
+	}
+	if p.TPOT != nil && p.TPOT.Mean > 0 {
+		fp.logTPOT = math.Log(p.TPOT.Mean)
+	}
+	if p.TTFT != nil && p.TTFT.Mean > 0 {
+		fp.logTTFT = math.Log(p.TTFT.Mean)
+	}
+	if math.IsNaN(fp.logX) && math.IsNaN(fp.logTPOT) && math.IsNaN(fp.logTTFT) {
+		return fitPoint{}, errors.New("no measured output_tokens_per_s, tpot_ms or ttft_ms")
+	}
+	return fp, nil
+}
+
+// param is one optimised quantity, stored as its logarithm.
+type param struct {
+	name     string
+	lo, hi   float64 // bounds of the log
+	v        float64
+	touches []int // indices of points it affects
+	apply   func(f *resolvedFactors, v float64)
+}
+
+func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors, []Residual) {
+	engine, version := pts[0].p.Engine, pts[0].p.EngineVersion
+	base, _ := start.resolve("", engine, version)
+	ef := base.engine
+	ef.Engine, ef.EngineVersion = engine, version
+	if ef.LinkEfficiency == nil {
+		ef.LinkEfficiency = map[string]float64{}
+	} else {
+		m := map[string]float64{}
+		for k, v := range ef.LinkEfficiency {
+			m[k] = v
+		}
+		ef.LinkEfficiency = m
+	}
+	if ef.StepOverheadMS <= 0 {
+		ef.StepOverheadMS = 1
+	}
+	if ef.AllReduceLatencyUS <= 0 {
+		ef.AllReduceLatencyUS = 10
+	}
+
+	// Per-point factors, initialised from the start calibration.
+	gpus := map[string][]int{}
+	links := map[string][]int{}
+	fs := make([]resolvedFactors, len(pts))
+	var multi []int
+	for i, fp := range pts {
+		r, _ := start.resolve(fp.dep.gpu.ID, engine, version)
+		r.engine = ef
+		fs[i] = r
+		gpus[fp.dep.gpu.ID] = append(gpus[fp.dep.gpu.ID], i)
+		if fp.dep.tp > 1 || fp.dep.pp > 1 {
+			links[fp.dep.linkKind] = append(links[fp.dep.linkKind], i)
+			multi = append(multi, i)
+			if _, ok := ef.LinkEfficiency[fp.dep.linkKind]; !ok {
+				ef.LinkEfficiency[fp.dep.linkKind] = 0.5
+			}
+		}
+	}
+	all := make([]int, len(pts))
+	for i := range all {
+		all[i] = i
+	}
+	gpuIDs := sortedKeys(gpus)
+	var ps []*param
+	for _, g := range gpuIDs {
+		idx := gpus[g]
+		f0 := fs[idx[0]].gpu
+		ps = append(ps,
+			&param{name: g + ".bandwidth", lo: math.Log(minEff), hi: math.Log(maxEff), v: math.Log(clamp(f0.BandwidthEfficiency, minEff, maxEff)), touches: idx,
+				apply: func(f *resolvedFactors, v float64) { f.gpu.BandwidthEfficiency = v }},
+			&param{name: g + ".compute", lo: math.Log(minEff), hi: math.Log(maxEff), v: math.Log(clamp(f0.ComputeEfficiency, minEff, maxEff)), touches: idx,
+				apply: func(f *resolvedFactors, v float64) { f.gpu.ComputeEfficiency = v }})
+	}
+	ps = append(ps, &param{name: "overhead", lo: math.Log(minOverheadMS), hi: math.Log(maxOvhdMS), v: math.Log(clamp(ef.StepOverheadMS, minOverheadMS, maxOvhdMS)), touches: all,
+		apply: func(f *resolvedFactors, v float64) { f.engine.StepOverheadMS = v }})
+	if len(multi) > 0 {
+		ps = append(ps, &param{name: "allreduce_latency", lo: math.Log(minARLatUS), hi: math.Log(maxARLatUS), v: math.Log(clamp(ef.AllReduceLatencyUS, minARLatUS, maxARLatUS)), touches: multi,
+			apply: func(f *resolvedFactors, v float64) { f.engine.AllReduceLatencyUS = v }})
+		for _, k := range sortedKeys(links) {
+			kind := k
+			ps = append(ps, &param{name: "link." + kind, lo: math.Log(0.01), hi: math.Log(maxEff), v: math.Log(clamp(ef.LinkEfficiency[kind], 0.01, maxEff)), touches: links[kind],
+				apply: func(f *resolvedFactors, v float64) {
+					m := make(map[string]float64, len(f.engine.LinkEfficiency))
+					for kk, vv := range f.engine.LinkEfficiency {
+						m[kk] = vv
+					}
+					m[kind] = v
+					f.engine.LinkEfficiency = m
+				}})
+		}
+	}
+	for _, p := range ps {
+		for _, i := range p.touches {
+			p.apply(&fs[i], math.Exp(p.v))
+		}
+	}
+
+	loss := func(idx []int) float64 {
+		var sum float64
+		for _, i := range idx {
+			sum += pointLoss(pts[i], fs[i])
+		}
+		return sum
+	}
+	set := func(p *param, v float64) {
+		p.v = v
+		for _, i := range p.touches {
+			p.apply(&fs[i], math.Exp(v))
+		}
+	}
+	prev := loss(all)
+	for sweep := 0; sweep < 40; sweep++ {
+		for _, p := range ps {
+			best := goldenMin(func(v float64) float64 { set(p, v); return loss(p.touches) }, p.lo, p.hi, p.v)
+			set(p, best)
+		}
+		cur := loss(all)
+		if prev-cur < 1e-10*math.Max(1, prev) {
+			break
+		}
+		prev = cur
+	}
+	// Round to two significant digits, the precision the factors are
+	// quoted with.
+	for _, p := range ps {
+		set(p, math.Log(round2(math.Exp(p.v))))
+	}
+	for _, p := range ps {
+		v := math.Exp(p.v)
+		switch {
+		case p.name == "overhead":
+			ef.StepOverheadMS = v
+		case p.name == "allreduce_latency":
+			ef.AllReduceLatencyUS = v
+		case strings.HasPrefix(p.name, "link."):
+			ef.LinkEfficiency[strings.TrimPrefix(p.name, "link.")] = v
+		}
+	}
+	// Residuals and bands.
+	var resid []Residual
+	ratiosByGPU := map[string][]float64{}
+	var allRatios []float64
+	for i, fp := range pts {
+		e := fp.dep.solve(fs[i], fp.w)
+		if fp.p.OutputTokensPerS <= 0 {
+			continue
+		}
+		ratio := fp.p.OutputTokensPerS / e.OutputTokensPerS
+		ratiosByGPU[fp.dep.gpu.ID] = append(ratiosByGPU[fp.dep.gpu.ID], ratio)
+		allRatios = append(allRatios, ratio)
+		resid = append(resid, Residual{Point: fp.p, Predicted: e.OutputTokensPerS, Measured: fp.p.OutputTokensPerS,
+			ErrorPct: (e.OutputTokensPerS - fp.p.OutputTokensPerS) / fp.p.OutputTokensPerS * 100, Bottleneck: e.Bottleneck, Batch: e.RunningBatch})
+	}
+	var gfs []GPUFactors
+	for _, g := range gpuIDs {
+		f := fs[gpus[g][0]].gpu
+		f.GPU, f.Engine, f.EngineVersion = g, engine, version
+		rs := ratiosByGPU[g]
+		f.Points = len(gpus[g])
+		if len(rs) > 0 {
+			f.BandLow = round2(percentile(append([]float64(nil), rs...), 10))
+			f.BandHigh = round2(percentile(append([]float64(nil), rs...), 90))
+			abs := make([]float64, len(rs))
+			for i, r := range rs {
+				abs[i] = math.Abs(1/r-1) * 100
+			}
+			f.MedianAbsErrorPct = math.Round(median(abs)*10) / 10
+		}
+		f.BandLow, f.BandHigh = math.Min(f.BandLow, 1), math.Max(f.BandHigh, 1)
+		gfs = append(gfs, f)
+	}
+	ef.Engine, ef.EngineVersion = engine, version
+	ef.Points = len(pts)
+	if len(allRatios) > 0 {
+		ef.BandLow = math.Min(round2(percentile(append([]float64(nil), allRatios...), 5)), 1)
+		ef.BandHigh = math.Max(round2(percentile(append([]float64(nil), allRatios...), 95)), 1)
+	}
+	return gfs, ef, resid
+}
+
+// pointLoss is the squared log error of one point.
+func pointLoss(fp fitPoint, f resolvedFactors) float64 {
+	e := fp.dep.solve(f, fp.w)
+	var l float64
+	if !math.IsNaN(fp.logX) && e.OutputTokensPerS > 0 {
+		d := math.Log(e.OutputTokensPerS) - fp.logX
+		l += d * d
+	}
+	if !math.IsNaN(fp.logTPOT) && e.TPOT.Mean > 0 {
+		d := math.Log(e.TPOT.Mean) - fp.logTPOT
+		l += d * d
+	}
+	if !math.IsNaN(fp.logTTFT) && e.TTFT.Mean > 0 {
+		d := math.Log(e.TTFT.Mean) - fp.logTTFT
+		l += d * d
+	}
+	return l
+}
+
+// goldenMin minimises f on [lo, hi] by golden-section search, starting
+// from a bracket around x0 when it improves on the interval ends.
+func goldenMin(f func(float64) float64, lo, hi, x0 float64) float64 {
+	const invPhi = 0.6180339887498949
+	a, b := lo, hi
+	c := b - invPhi*(b-a)
+	d := a + invPhi*(b-a)
+	fc, fd := f(c), f(d)
+	for i := 0; i < 60 && b-a > 1e-5; i++ {
+		if fc < fd {
+			b, d, fd = d, c, fc
+			c = b - invPhi*(b-a)
+			fc = f(c)
+		} else {
+			a, c, fc = c, d, fd
+			d = a + invPhi*(b-a)
+			fd = f(d)
+		}
+	}
+	best := (a + b) / 2
+	if f0 := f(x0); f0 < f(best) {
+		return x0
+	}
+	return best
+}
+
+func clamp(v, lo, hi float64) float64 { return math.Min(math.Max(v, lo), hi) }
+
+// round2 rounds to two significant digits.
+func round2(v float64) float64 {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	e := math.Floor(math.Log10(math.Abs(v)))
+	s := math.Pow(10, e-1)
+	return math.Round(v/s) * s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,227 @@
+package perf
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/units"
+)
+
+// Predict predicts the speed of one deployment under one workload.
+// Errors wrap ErrInvalid (bad request, unknown hardware figures) or
+// ErrDoesNotFit (not even one sequence fits).
+func Predict(r Request) (Estimate, error) {
+	d, err := prepare(r)
+	if err != nil {
+		return Estimate{}, err
+	}
+	cal := r.Calibration
+	if cal == nil {
+		cal = Embedded()
+	}
+	f, err := cal.resolve(d.gpu.ID, string(d.engine.Engine), d.engine.Version)
+	if err != nil {
+		return Estimate{}, err
+	}
+	return d.solve(f, r.Workload), nil
+}
+
+// solve assembles the Estimate of a prepared deployment under factors f.
+func (d *deployment) solve(f resolvedFactors, w Workload) Estimate {
+	rt := d.rates(f)
+	I, O := float64(d.isl), float64(d.osl)
+	maxState := d.steady(rt, d.capacity)
+	e := Estimate{
+		Load: w.Load(), InputTokens: d.isl, OutputTokens: d.osl,
+		MaxConcurrency: int(d.capacity), MaxRPS: maxState.xReq,
+		WeightsPerGPU: d.budget.WeightsPerGPU, KVPoolGPU: d.budget.KVPool, GPUs: d.gpus,
+		Band: f.band, Calibrated: f.gpuCalibrated && f.engineCalibrated,
+	}
+	var s steadyState
+	var queue float64  // seconds waiting outside the engine (closed loop beyond capacity)
+	var waits []waitTail // queueing tails added to TTFT percentiles
+	residual := 0.0    // open loop: wait for the next iteration boundary, U(0, tbar)
+	meanWait := 0.0
+	switch e.Load {
+	case LoadMax:
+		s = maxState
+		e.Concurrency = int(d.capacity)
+	case LoadConcurrency:
+		c := float64(w.Concurrency)
+		b := math.Min(c, d.capacity)
+		s = d.steady(rt, b)
+		if c > b {
+			// Users beyond the engine's capacity wait their turn:
+			// Little's law on the waiting room.
+			queue = (c - b) / s.xReq
+		}
+		e.Concurrency = w.Concurrency
+		waits = append(waits, d.prefillWait(s, s.xReq))
+	case LoadRPS:
+		e.OfferedRPS = w.RPS
+		if w.RPS >= maxState.xReq {
+			e.Saturated = true
+			s = maxState
+			e.Concurrency = int(d.capacity)
+			break
+		}
+		s = d.solveRPS(rt, w.RPS, maxState)
+		residual = s.tbar
+		pw, kw := d.prefillWait(s, w.RPS), d.kvWait(s, w.RPS, maxState.xReq)
+		waits = append(waits, pw, kw)
+		meanWait = pw.mean() + kw.mean()
+	}
+	e.RunningBatch = s.b
+	e.RequestsPerS = s.xReq
+	if e.Load == LoadRPS && !e.Saturated {
+		e.RequestsPerS = w.RPS
+	}
+	e.OutputTokensPerS = e.RequestsPerS * O
+	e.OutputTokensPerSLow = e.OutputTokensPerS * e.Band.Low
+	e.OutputTokensPerSHigh = e.OutputTokensPerS * e.Band.High
+
+	ms := 1e3
+	if !e.Saturated {
+		// ITL: a mixture of decode-only and mixed iterations.
+		itlPct := func(p float64) float64 {
+			if s.qOther >= 1 || p/100 <= 1-s.qOther {
+				return s.td.total
+			}
+			return s.tm.total
+		}
+		if O <= 1 {
+			itlPct = func(float64) float64 { return 0 }
+		}
+		// TPOT: the mean of O−1 such gaps (binomial count of mixed ones,
+		// normal approximation), clamped to [td, tm].
+		sd := 0.0
+		if O > 2 && s.qOther > 0 && s.qOther < 1 {
+			sd = math.Sqrt(s.qOther*(1-s.qOther)/(O-1)) * (s.tm.total - s.td.total)
+		}
+		tpotPct := func(p float64) float64 {
+			if O <= 1 {
+				return 0
+			}
+			v := s.itl + zq[p]*sd
+			return math.Min(math.Max(v, math.Min(s.td.total, s.itl)), math.Max(s.tm.total, s.itl))
+		}
+		ttftBase := s.ttft + queue
+		ttftPct := func(p float64) float64 {
+			v := ttftBase + residual*p/100
+			for _, wt := range waits {
+				v += wt.pct(p)
+			}
+			return v
+		}
+		ttftMean := ttftBase + residual/2 + meanWait
+		e.ITL = latency(s.itl*ms, itlPct, ms)
+		e.TPOT = latency(s.itl*ms, tpotPct, ms)
+		e.TTFT = latency(ttftMean*ms, ttftPct, ms)
+		e.E2E = latency((ttftMean+(O-1)*s.itl)*ms, func(p float64) float64 { return ttftPct(p) + (O-1)*tpotPct(p) }, ms)
+		for _, l := range []*Latency{&e.ITL, &e.TPOT, &e.TTFT, &e.E2E} {
+			if l.Mean > 0 {
+				l.Low, l.High = l.Mean/e.Band.High, l.Mean/e.Band.Low
+			}
+		}
+		if s.itl > 0 {
+			e.PerUserTokensPerS = 1 / s.itl
+		}
+		if e.Load == LoadRPS {
+			e.Concurrency = int(math.Round(w.RPS * (ttftMean + (O-1)*s.itl)))
+		}
+	}
+
+	// The representative iteration: time-weighted over decode-only and
+	// mixed iterations.
+	q := math.Min(s.q, 1)
+	mix := func(a, b float64) float64 { return (1-q)*a + q*b }
+	e.Step = StepBreakdown{
+		DecodeTokens: s.dec, PrefillTokens: s.pre,
+		MemoryMS: mix(s.td.mem, s.tm.mem) * ms, ComputeMS: mix(s.td.compute, s.tm.compute) * ms,
+		InterconnectMS: mix(s.td.comm, s.tm.comm) * ms, OverheadMS: rt.overhead * ms,
+		IterationMS: s.tbar * ms,
+		BytesPerGPU: mix(s.td.bytes, s.tm.bytes), FLOPsPerGPU: mix(s.td.flops, s.tm.flops),
+		ExpertsTouched: mix(s.td.touched, s.tm.touched),
+	}
+	e.Bottleneck = d.bottleneck(e, s)
+	inFlight := s.dec*d.kvRead(I+O/2) + (s.b-s.dec)*d.kvRead(I/2)
+	e.KVPerGPU = units.Bytes(math.Round(math.Max(inFlight, 0)))
+	e.Factors = AppliedFactors{
+		GPU: d.gpu.ID, Engine: string(d.engine.Engine), EngineVersion: d.engine.Version,
+		BandwidthBytesPerS: rt.bw, TFLOPS: rt.flops / 1e12, Math: string(d.math),
+		LinkBytesPerS: rt.link, AllReduceLatencyUS: rt.arLatency * 1e6, StepOverheadMS: rt.overhead * ms,
+		Source: f.source,
+	}
+	e.Assumptions = d.assumptions(e, f)
+	return e
+}
+
+// latency builds a Latency from a mean and a percentile function in
+// seconds.
+func latency(mean float64, pct func(float64) float64, scale float64) Latency {
+	return Latency{Mean: mean, P50: pct(50) * scale, P90: pct(90) * scale, P95: pct(95) * scale, P99: pct(99) * scale}
+}
+
+func (d *deployment) bottleneck(e Estimate, s steadyState) Bottleneck {
+	st := e.Step
+	gpuWork := math.Max(st.MemoryMS, st.ComputeMS)
+	switch {
+	case st.InterconnectMS > gpuWork:
+		return BottleneckInterconnect
+	case st.ComputeMS > st.MemoryMS:
+		return BottleneckCompute
+	}
+	full := s.b >= d.capacity-1e-9 && d.capacityByPool
+	if full && (e.Load == LoadMax || e.Saturated || (e.Load == LoadConcurrency && e.Concurrency > int(d.capacity))) {
+		return BottleneckKVCapacity
+	}
+	return BottleneckMemoryBandwidth
+}
+
+func (d *deployment) assumptions(e Estimate, f resolvedFactors) []string {
+	b := d.budget
+	out := []string{
+		fmt.Sprintf("%d × %s, TP %d, PP %d; %s weights (%s compute on the %s units), %s KV cache",
+			d.tp*d.pp, gpuName(d.gpu), d.tp, d.pp, b.Precision.Name, d.math, d.math, b.KVDType),
+		fmt.Sprintf("%s@%s memory: KV pool %.2f GiB per GPU holds %.1f sequences of %d tokens; engine batch limit %s, token budget %d per iteration",
+			d.engine.Engine, d.engine.Version, b.KVPool.GiB(), d.kvCapacity, d.isl+d.osl, limitText(d.limits.maxSeqs), d.limits.maxTokens),
+		fmt.Sprintf("achievable rates: %.0f GB/s memory (%.0f datasheet × %.2f hardware × %.2f engine), %.0f TFLOPS %s (%.0f × %.2f × %.2f)",
+			e.Factors.BandwidthBytesPerS/1e9, d.peakBW/1e9, d.hwBW, f.gpu.BandwidthEfficiency,
+			e.Factors.TFLOPS, d.math, d.peakFLOPS/1e12, d.hwCompute, f.gpu.ComputeEfficiency),
+		fmt.Sprintf("engine iteration overhead %.2f ms", f.engine.StepOverheadMS),
+		"factors: " + f.source,
+		"error band: " + f.band.Source,
+	}
+	if d.tp > 1 || d.pp > 1 {
+		out = append(out, fmt.Sprintf("tensor parallelism: two ring all-reduces per layer over %s at %.0f GB/s per direction, %.0f µs each",
+			d.linkKind, e.Factors.LinkBytesPerS/1e9, e.Factors.AllReduceLatencyUS))
+	}
+	if d.experts > 0 {
+		out = append(out, fmt.Sprintf("MoE: %.0f of %.0f experts per token, uniform routing: the iteration reads %.0f%% of the routed experts", d.topK, d.experts, e.Step.ExpertsTouched*100))
+	}
+	switch e.Load {
+	case LoadMax:
+		out = append(out, "max: every request queued at once; TTFT counts from admission into the batch, not from submission")
+	case LoadRPS:
+		out = append(out, "open loop, Poisson arrivals: TTFT adds half an iteration of wait, Kingman's approximation for prompts queueing for the token budget and Sakasegawa's for KV slots")
+	case LoadConcurrency:
+		out = append(out, "closed loop: each user sends its next request when the last completes; TTFT tails add Kingman's prompt-queueing term")
+	}
+	out = append(out, "tails: ITL mixes decode-only and prompt-carrying iterations; TPOT averages the output's gaps (normal approximation); E2E percentiles add TTFT and TPOT percentiles (an upper bound)")
+	if d.engine.Engine == memory.TRTLLM {
+		out = append(out, "TensorRT-LLM capacity scheduler GUARANTEED_NO_EVICT: a request is admitted only when the pool holds its whole input + output")
+	}
+	out = append(out, d.notes...)
+	if !e.Calibrated {
+		out = append(out, "UNCALIBRATED: no measurements of this (GPU, engine) pair; the band is widened")
+	}
+	return out
+}
+
+func limitText(n int) string {
+	if n <= 0 {
+		return "none (KV pool only)"
+	}
+	return fmt.Sprintf("%d sequences", n)
+}
