@@ -49,6 +49,8 @@ type deployment struct {
 	artifacts []Artifact
 	notes     []string
 	refusals  []string
+	// invalidErr is set by target checks that find bad options.
+	invalidErr error
 }
 
 func (d *deployment) refuse(format string, args ...any) {

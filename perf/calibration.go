@@ -200,17 +200,25 @@ type EngineFactors struct {
 	// StepOverheadMS is the fixed cost of one engine iteration (scheduling,
 	// sampling, launch gaps) that no roofline term covers.
 	StepOverheadMS float64 `json:"step_overhead_ms"`
-	// LinkEfficiency is the fraction of the per-direction link bandwidth a
-	// tensor-parallel all-reduce achieves, by link kind ("nvlink", "pcie").
-	LinkEfficiency map[string]float64 `json:"link_efficiency"`
-	// AllReduceLatencyUS is the fixed cost of one all-reduce call.
-	AllReduceLatencyUS float64 `json:"all_reduce_latency_us"`
+	// Links are the collective-communication constants by link kind
+	// ("nvlink", "pcie", "infinity-fabric").
+	Links map[string]LinkFactors `json:"links,omitempty"`
 	// BandLow and BandHigh are the 5th and 95th percentiles of measured ÷
 	// predicted over every point of the engine; uncalibrated predictions
 	// use them widened (see bandFor).
 	BandLow  float64 `json:"band_low"`
 	BandHigh float64 `json:"band_high"`
 	Points   int     `json:"points"`
+}
+
+// LinkFactors describe tensor-parallel all-reduces over one kind of link.
+type LinkFactors struct {
+	// Efficiency is the fraction of the per-direction link bandwidth a
+	// ring all-reduce's data movement achieves.
+	Efficiency float64 `json:"efficiency"`
+	// AllReduceLatencyUS is the fixed cost of one all-reduce call
+	// (synchronisation and kernel launch), whatever its size.
+	AllReduceLatencyUS float64 `json:"all_reduce_latency_us"`
 }
 
 func (f EngineFactors) key() string { return strings.ToLower(f.Engine) + "|" + f.EngineVersion }
@@ -250,11 +258,11 @@ func Embedded() *Calibration {
 func cloneEngineFactors(in []EngineFactors) []EngineFactors {
 	out := make([]EngineFactors, len(in))
 	for i, e := range in {
-		m := make(map[string]float64, len(e.LinkEfficiency))
-		for k, v := range e.LinkEfficiency {
+		m := make(map[string]LinkFactors, len(e.Links))
+		for k, v := range e.Links {
 			m[k] = v
 		}
-		e.LinkEfficiency = m
+		e.Links = m
 		out[i] = e
 	}
 	return out
@@ -319,12 +327,12 @@ func ReadCalibration(r io.Reader) (*Calibration, error) {
 		if !(e.StepOverheadMS >= 0 && e.StepOverheadMS < 1000) {
 			return nil, fmt.Errorf("engine_factors[%d] (%s): step_overhead_ms must be in [0, 1000)", i, e.Engine)
 		}
-		if !(e.AllReduceLatencyUS >= 0 && e.AllReduceLatencyUS < 1e6) {
-			return nil, fmt.Errorf("engine_factors[%d] (%s): all_reduce_latency_us must be in [0, 1e6)", i, e.Engine)
-		}
-		for k, v := range e.LinkEfficiency {
-			if err := checkFraction("link_efficiency."+k, v); err != nil {
+		for k, v := range e.Links {
+			if err := checkFraction("links."+k+".efficiency", v.Efficiency); err != nil {
 				return nil, fmt.Errorf("engine_factors[%d] (%s): %w", i, e.Engine, err)
+			}
+			if !(v.AllReduceLatencyUS >= 0 && v.AllReduceLatencyUS < 1e6) {
+				return nil, fmt.Errorf("engine_factors[%d] (%s): links.%s.all_reduce_latency_us must be in [0, 1e6)", i, e.Engine, k)
 			}
 		}
 		if err := checkBand(e.BandLow, e.BandHigh); err != nil {

@@ -71,7 +71,7 @@ type fitPoint struct {
 // log space within these bounds.
 const (
 	minEff, maxEff           = 0.05, 1.5
-	minOverheadMS, maxOvhdMS = 0.01, 2
+	minOverheadMS, maxOvhdMS = 0.01, 50
 	minARLatUS, maxARLatUS   = 0.5, 200
 )
 
@@ -198,27 +198,19 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 	base, _ := start.resolve("", engine, version)
 	ef := base.engine
 	ef.Engine, ef.EngineVersion = engine, version
-	if ef.LinkEfficiency == nil {
-		ef.LinkEfficiency = map[string]float64{}
-	} else {
-		m := map[string]float64{}
-		for k, v := range ef.LinkEfficiency {
-			m[k] = v
-		}
-		ef.LinkEfficiency = m
+	links0 := map[string]LinkFactors{}
+	for k, v := range ef.Links {
+		links0[k] = v
 	}
+	ef.Links = links0
 	if ef.StepOverheadMS <= 0 {
 		ef.StepOverheadMS = 1
-	}
-	if ef.AllReduceLatencyUS <= 0 {
-		ef.AllReduceLatencyUS = 10
 	}
 
 	// Per-point factors, initialised from the start calibration.
 	gpus := map[string][]int{}
 	links := map[string][]int{}
 	fs := make([]resolvedFactors, len(pts))
-	var multi []int
 	for i, fp := range pts {
 		r, _ := start.resolve(fp.dep.gpu.ID, engine, version)
 		r.engine = ef
@@ -226,9 +218,8 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 		gpus[fp.dep.gpu.ID] = append(gpus[fp.dep.gpu.ID], i)
 		if fp.dep.tp > 1 || fp.dep.pp > 1 {
 			links[fp.dep.linkKind] = append(links[fp.dep.linkKind], i)
-			multi = append(multi, i)
-			if _, ok := ef.LinkEfficiency[fp.dep.linkKind]; !ok {
-				ef.LinkEfficiency[fp.dep.linkKind] = 0.5
+			if _, ok := ef.Links[fp.dep.linkKind]; !ok {
+				ef.Links[fp.dep.linkKind] = LinkFactors{Efficiency: 0.5, AllReduceLatencyUS: 20}
 			}
 		}
 	}
@@ -249,21 +240,24 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 	}
 	ps = append(ps, &param{name: "overhead", lo: math.Log(minOverheadMS), hi: math.Log(maxOvhdMS), v: math.Log(clamp(ef.StepOverheadMS, minOverheadMS, maxOvhdMS)), touches: all,
 		apply: func(f *resolvedFactors, v float64) { f.engine.StepOverheadMS = v }})
-	if len(multi) > 0 {
-		ps = append(ps, &param{name: "allreduce_latency", lo: math.Log(minARLatUS), hi: math.Log(maxARLatUS), v: math.Log(clamp(ef.AllReduceLatencyUS, minARLatUS, maxARLatUS)), touches: multi,
-			apply: func(f *resolvedFactors, v float64) { f.engine.AllReduceLatencyUS = v }})
-		for _, k := range sortedKeys(links) {
-			kind := k
-			ps = append(ps, &param{name: "link." + kind, lo: math.Log(0.01), hi: math.Log(maxEff), v: math.Log(clamp(ef.LinkEfficiency[kind], 0.01, maxEff)), touches: links[kind],
-				apply: func(f *resolvedFactors, v float64) {
-					m := make(map[string]float64, len(f.engine.LinkEfficiency))
-					for kk, vv := range f.engine.LinkEfficiency {
-						m[kk] = vv
-					}
-					m[kind] = v
-					f.engine.LinkEfficiency = m
-				}})
+	setLink := func(f *resolvedFactors, kind string, edit func(*LinkFactors)) {
+		m := make(map[string]LinkFactors, len(f.engine.Links))
+		for kk, vv := range f.engine.Links {
+			m[kk] = vv
 		}
+		l := m[kind]
+		edit(&l)
+		m[kind] = l
+		f.engine.Links = m
+	}
+	for _, k := range sortedKeys(links) {
+		kind := k
+		l0 := ef.Links[kind]
+		ps = append(ps,
+			&param{name: "link." + kind + ".efficiency", lo: math.Log(0.01), hi: math.Log(maxEff), v: math.Log(clamp(l0.Efficiency, 0.01, maxEff)), touches: links[kind],
+				apply: func(f *resolvedFactors, v float64) { setLink(f, kind, func(l *LinkFactors) { l.Efficiency = v }) }},
+			&param{name: "link." + kind + ".latency", lo: math.Log(minARLatUS), hi: math.Log(maxARLatUS), v: math.Log(clamp(l0.AllReduceLatencyUS, minARLatUS, maxARLatUS)), touches: links[kind],
+				apply: func(f *resolvedFactors, v float64) { setLink(f, kind, func(l *LinkFactors) { l.AllReduceLatencyUS = v }) }})
 	}
 	for _, p := range ps {
 		for _, i := range p.touches {
@@ -306,10 +300,15 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 		switch {
 		case p.name == "overhead":
 			ef.StepOverheadMS = v
-		case p.name == "allreduce_latency":
-			ef.AllReduceLatencyUS = v
 		case strings.HasPrefix(p.name, "link."):
-			ef.LinkEfficiency[strings.TrimPrefix(p.name, "link.")] = v
+			parts := strings.Split(p.name, ".")
+			l := ef.Links[parts[1]]
+			if parts[2] == "efficiency" {
+				l.Efficiency = v
+			} else {
+				l.AllReduceLatencyUS = v
+			}
+			ef.Links[parts[1]] = l
 		}
 	}
 	// Residuals and bands.

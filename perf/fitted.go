@@ -10,6 +10,6 @@ var fittedGPUFactors = []GPUFactors{
 }
 
 var fittedEngineFactors = []EngineFactors{
-	{Engine: "trtllm", EngineVersion: "0.17", StepOverheadMS: 1, AllReduceLatencyUS: 10,
-		LinkEfficiency: map[string]float64{"nvlink": 0.7, "pcie": 0.5}},
+	{Engine: "trtllm", EngineVersion: "0.17", StepOverheadMS: 1,
+		Links: map[string]LinkFactors{"nvlink": {Efficiency: 0.7, AllReduceLatencyUS: 10}, "pcie": {Efficiency: 0.5, AllReduceLatencyUS: 20}}},
 }

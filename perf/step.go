@@ -19,27 +19,30 @@ func (d *deployment) rates(f resolvedFactors) rates {
 		overhead: f.engine.StepOverheadMS / 1e3,
 	}
 	if d.tp > 1 || d.pp > 1 {
-		eff, ok := f.engine.LinkEfficiency[d.linkKind]
+		l, ok := f.engine.Links[d.linkKind]
 		if !ok {
-			eff = minLinkEfficiency(f.engine.LinkEfficiency)
+			l = slowestLink(f.engine.Links)
 		}
-		r.link = d.linkPerDirection * eff
-		r.arLatency = f.engine.AllReduceLatencyUS / 1e6
+		r.link = d.linkPerDirection * l.Efficiency
+		r.arLatency = l.AllReduceLatencyUS / 1e6
 	}
 	return r
 }
 
-// minLinkEfficiency is the most pessimistic fitted link efficiency, used
-// for link kinds without one of their own.
-func minLinkEfficiency(m map[string]float64) float64 {
-	best := 0.0
-	for _, v := range m {
-		if best == 0 || v < best {
-			best = v
+// slowestLink is the most pessimistic fitted link (lowest efficiency,
+// then highest latency), used for link kinds without factors of their own.
+func slowestLink(m map[string]LinkFactors) LinkFactors {
+	var best LinkFactors
+	found := false
+	for _, k := range sortedKeys(m) {
+		v := m[k]
+		if !found || v.Efficiency < best.Efficiency || (v.Efficiency == best.Efficiency && v.AllReduceLatencyUS > best.AllReduceLatencyUS) {
+			best, found = v, true
 		}
 	}
-	if best == 0 {
-		return 0.5
+	if !found {
+		// No multi-GPU measurements at all: half the link, 20 µs per call.
+		return LinkFactors{Efficiency: 0.5, AllReduceLatencyUS: 20}
 	}
 	return best
 }

@@ -1,0 +1,485 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/gpuplan/gpuplan/cost"
+	"github.com/gpuplan/gpuplan/hardware"
+)
+
+type ptuFlags struct {
+	rpm, inputTokens, outputTokens, cacheRate, avgRPM, hoursPerDay float64
+	deployment                                                     string
+	output                                                         outputFormat
+}
+
+func newPTUCmd(a *app) *cobra.Command {
+	var f ptuFlags
+	cmd := &cobra.Command{
+		Use:   "ptu MODEL",
+		Short: "Azure OpenAI provisioned throughput sizing and break-even",
+		Long: `Size an Azure OpenAI provisioned (PTU) deployment with Microsoft's capacity-calculator
+formula, showing every step:
+
+  normalized TPM = peak RPM × input tokens × (1 − cache rate)
+                 + output-to-input weight × peak RPM × output tokens
+  PTUs           = normalized TPM ÷ input TPM per PTU, rounded up to the deployment
+                   type's increment, at least its minimum
+
+then price the PTUs hourly and on 1-month and 1-year reservations, price the same
+month's tokens pay-as-you-go, give the break-even volume, and say whether the rule of
+thumb ">$5K/month PAYG → evaluate PTU" holds for these numbers.
+
+MODEL is an Azure OpenAI (or Foundry provisioned) model: gpt-4.1, gpt-5.2, o4-mini, ...
+The month is 730 hours (30.42 days). PAYG volume: --avg-rpm over the month, or
+--rpm for --hours-per-day hours on each day (default 24: the peak all month).
+PTU and token prices are third-party figures unless you supply your own with
+--catalog (section azure_openai, docs/cost.md).`,
+		Example: `  gpuplan ptu gpt-5.2 --deployment datazone --rpm 1000 --input-tokens 200 --output-tokens 20
+  gpuplan ptu gpt-4.1 --rpm 60 --input-tokens 1800 --output-tokens 650 --cache-rate 0.2 --avg-rpm 40
+  gpuplan ptu gpt-4.1-mini --rpm 300 --input-tokens 1000 --output-tokens 200 --hours-per-day 10 -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrf("ptu needs exactly one MODEL, an Azure OpenAI model such as gpt-4.1 or gpt-5.2")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runPTU(cmd, a, args[0], f) },
+	}
+	fl := cmd.Flags()
+	fl.Float64Var(&f.rpm, "rpm", 0, "peak requests per minute (required)")
+	fl.Float64Var(&f.inputTokens, "input-tokens", 0, "average prompt tokens per request")
+	fl.Float64Var(&f.outputTokens, "output-tokens", 0, "average response tokens per request")
+	fl.Float64Var(&f.cacheRate, "cache-rate", 0, "fraction (0-1) of prompt tokens served from the prompt cache")
+	fl.StringVar(&f.deployment, "deployment", "global", "deployment type: global, datazone or regional")
+	fl.Float64Var(&f.avgRPM, "avg-rpm", 0, "average requests per minute over the month, for the PAYG volume")
+	fl.Float64Var(&f.hoursPerDay, "hours-per-day", 0, "hours a day at the peak --rpm, for the PAYG volume (default 24)")
+	cmd.MarkFlagsMutuallyExclusive("avg-rpm", "hours-per-day")
+	addOutputFlag(cmd, &f.output)
+	return cmd
+}
+
+// costBook is the embedded PTU/PAYG book with the --catalog file's
+// azure_openai section merged.
+func (a *app) costBook() (*cost.Book, error) {
+	b := cost.Default()
+	if a.catalogFile == "" {
+		return b, nil
+	}
+	sec, err := readCatalogSection(a.catalogFile, "azure_openai")
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	if sec == nil {
+		return b, nil
+	}
+	o, err := cost.ParseOverlay(sec)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("catalog overlay %s: %w", a.catalogFile, err))
+	}
+	if err := b.Merge(o, a.Now()); err != nil {
+		return nil, usageErr(fmt.Errorf("catalog overlay %s: %w", a.catalogFile, err))
+	}
+	return b, nil
+}
+
+// maxCatalogBytes matches the overlay limit in docs/catalog.md.
+const maxCatalogBytes = 8 << 20
+
+// readCatalogSection returns one top-level section of a --catalog file as
+// JSON, or nil when the file has none.
+func readCatalogSection(path, key string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read catalog overlay: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxCatalogBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read catalog overlay %s: %w", path, err)
+	}
+	if len(b) > maxCatalogBytes {
+		return nil, fmt.Errorf("catalog overlay %s is larger than %d MiB", path, maxCatalogBytes>>20)
+	}
+	js, err := yaml.YAMLToJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("parse catalog overlay %s: %w", path, err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(js, &top); err != nil {
+		return nil, fmt.Errorf("parse catalog overlay %s: want a mapping of sections: %w", path, err)
+	}
+	return top[key], nil
+}
+
+// ptuOutput is what `ptu` prints; JSON and YAML share the keys.
+type ptuOutput struct {
+	Model       string        `json:"model"`
+	ModelName   string        `json:"model_name"`
+	Family      string        `json:"family"`
+	Deployment  string        `json:"deployment"`
+	SKUName     string        `json:"sku_name"`
+	Workload    cost.Workload `json:"workload"`
+	Sizing      ptuSizing     `json:"sizing"`
+	Volume      ptuVolume     `json:"monthly_volume"`
+	PTUMonthly  []ptuCostRow  `json:"ptu_monthly"`
+	PAYGMonthly paygRow       `json:"payg_monthly"`
+	SeedRule    seedRuleRow   `json:"seed_rule"`
+	Currency    string        `json:"currency"`
+	// PricesAsOf is the oldest as_of among the prices used; null if none.
+	PricesAsOf  hardware.Date `json:"prices_as_of"`
+	Assumptions []string      `json:"assumptions"`
+}
+
+type ptuSizing struct {
+	InputTPMPerPTU    float64       `json:"input_tpm_per_ptu"`
+	OutputWeight      float64       `json:"output_to_input_weight"`
+	MinimumPTU        int           `json:"minimum_ptu"`
+	IncrementPTU      int           `json:"increment_ptu"`
+	InputTPM          float64       `json:"input_tpm"`
+	OutputTPM         float64       `json:"output_tpm"`
+	EffectiveInputTPM float64       `json:"effective_input_tpm"`
+	WeightedOutputTPM float64       `json:"weighted_output_tpm"`
+	NormalizedTPM     float64       `json:"normalized_tpm"`
+	RawPTU            float64       `json:"ptu_raw"`
+	RoundedPTU        int           `json:"ptu_rounded_to_increment"`
+	PTU               int           `json:"ptu"`
+	MinimumApplied    bool          `json:"minimum_applied"`
+	CapacityRPM       float64       `json:"capacity_rpm"`
+	LatencyTarget     float64       `json:"latency_target_tokens_per_s,omitempty"`
+	Source            string        `json:"source"`
+	AsOf              hardware.Date `json:"as_of"`
+}
+
+type ptuVolume struct {
+	Basis             string  `json:"basis"`
+	AvgRPM            float64 `json:"avg_rpm"`
+	HoursPerDay       float64 `json:"hours_per_day,omitempty"`
+	DaysPerMonth      float64 `json:"days_per_month"`
+	Requests          float64 `json:"requests"`
+	InputTokens       float64 `json:"input_tokens"`
+	CachedInputTokens float64 `json:"cached_input_tokens"`
+	OutputTokens      float64 `json:"output_tokens"`
+}
+
+type ptuCostRow struct {
+	Term           string        `json:"term"`
+	PTU            int           `json:"ptu"`
+	UnitPriceUSD   *float64      `json:"unit_price_usd"`
+	PriceUnit      string        `json:"price_unit,omitempty"`
+	PerPTUMonthUSD *float64      `json:"per_ptu_month_usd"`
+	MonthlyUSD     *float64      `json:"monthly_usd"`
+	DeltaVsPAYGUSD *float64      `json:"delta_vs_payg_usd"`
+	BreakEven      *breakEvenRow `json:"break_even"`
+	PriceAsOf      hardware.Date `json:"price_as_of"`
+	PriceSource    string        `json:"price_source,omitempty"`
+	ThirdParty     bool          `json:"third_party"`
+	Unknown        string        `json:"unknown,omitempty"`
+}
+
+type breakEvenRow struct {
+	MonthlyRequests float64 `json:"monthly_requests"`
+	MonthlyTokens   float64 `json:"monthly_tokens"`
+	AvgRPM          float64 `json:"avg_rpm"`
+	Reachable       bool    `json:"reachable"`
+}
+
+type paygRow struct {
+	InputUSDPerMTok       *float64      `json:"input_usd_per_mtok"`
+	CachedInputUSDPerMTok *float64      `json:"cached_input_usd_per_mtok"`
+	OutputUSDPerMTok      *float64      `json:"output_usd_per_mtok"`
+	MonthlyUSD            *float64      `json:"monthly_usd"`
+	PriceAsOf             hardware.Date `json:"price_as_of"`
+	PriceSource           string        `json:"price_source,omitempty"`
+	ThirdParty            bool          `json:"third_party"`
+	Note                  string        `json:"note,omitempty"`
+	Unknown               string        `json:"unknown,omitempty"`
+}
+
+type seedRuleRow struct {
+	Rule            string   `json:"rule"`
+	Source          string   `json:"source"`
+	ThresholdUSD    float64  `json:"threshold_usd"`
+	PAYGMonthlyUSD  *float64 `json:"payg_monthly_usd"`
+	SaysEvaluatePTU *bool    `json:"says_evaluate_ptu"`
+	CheapestPTUTerm string   `json:"cheapest_ptu_term,omitempty"`
+	PTUCheaper      *bool    `json:"ptu_cheaper"`
+	Holds           *bool    `json:"holds"`
+	Verdict         string   `json:"verdict"`
+}
+
+func runPTU(cmd *cobra.Command, a *app, model string, f ptuFlags) error {
+	if !cmd.Flags().Changed("rpm") {
+		return usageErrf("give the peak load with --rpm (requests per minute)")
+	}
+	if !cmd.Flags().Changed("input-tokens") && !cmd.Flags().Changed("output-tokens") {
+		return usageErrf("give the call shape with --input-tokens and --output-tokens (average tokens per request)")
+	}
+	d, err := cost.ParseDeployment(f.deployment)
+	if err != nil {
+		return usageErr(err)
+	}
+	b, err := a.costBook()
+	if err != nil {
+		return err
+	}
+	if _, err := b.PTUModel(model); err != nil {
+		return usageErr(err)
+	}
+	w := cost.Workload{RPM: f.rpm, InputTokens: f.inputTokens, OutputTokens: f.outputTokens, CacheRate: f.cacheRate}
+	if err := w.Validate(); err != nil {
+		return usageErr(err)
+	}
+	var v cost.Volume
+	var assumptions []string
+	switch {
+	case cmd.Flags().Changed("avg-rpm"):
+		v, err = cost.VolumeFromAvgRPM(w, f.avgRPM)
+		if err == nil && f.avgRPM > f.rpm {
+			err = fmt.Errorf("--avg-rpm %v is above the peak --rpm %v", f.avgRPM, f.rpm)
+		}
+	default:
+		h := f.hoursPerDay
+		if !cmd.Flags().Changed("hours-per-day") {
+			h = 24
+			assumptions = append(assumptions, "no --avg-rpm or --hours-per-day: the PAYG month assumes the peak rate around the clock, the most PAYG can cost at this peak; give one of them for a realistic volume")
+		}
+		v, err = cost.VolumeFromHours(w, h)
+	}
+	if err != nil {
+		return usageErr(err)
+	}
+	c, err := b.Compare(model, w, d, v)
+	if err != nil {
+		return usageErr(err)
+	}
+	out := ptuReport(b, c, assumptions)
+	return render(a.Stdout, f.output, out, func(tw *tabwriter.Writer) error { return printPTU(tw, out, c) })
+}
+
+func ptuReport(b *cost.Book, c cost.Comparison, extra []string) ptuOutput {
+	e := c.Estimate
+	out := ptuOutput{
+		Model: e.Model.ID, ModelName: e.Model.DisplayName(), Family: string(e.Model.Family),
+		Deployment: string(e.Deployment), SKUName: e.Deployment.SKUName(), Workload: e.Workload,
+		Sizing: ptuSizing{
+			InputTPMPerPTU: e.Model.InputTPMPerPTU, OutputWeight: e.Model.OutputWeight,
+			MinimumPTU: e.Scale.Minimum, IncrementPTU: e.Scale.Increment,
+			InputTPM: e.InputTPM, OutputTPM: e.OutputTPM, EffectiveInputTPM: e.EffectiveInputTPM,
+			WeightedOutputTPM: e.WeightedOutputTPM, NormalizedTPM: e.NormalizedTPM,
+			RawPTU: e.RawPTU, RoundedPTU: e.RoundedPTU, PTU: e.PTU, MinimumApplied: e.MinimumApplied,
+			CapacityRPM: e.CapacityRPM, LatencyTarget: e.Model.LatencyTarget,
+			Source: costSourceText(b, e.Model.Source), AsOf: e.Model.AsOf,
+		},
+		Volume: ptuVolume{
+			Basis: c.Volume.Basis, AvgRPM: c.Volume.AvgRPM, HoursPerDay: c.Volume.HoursPerDay, DaysPerMonth: cost.DaysPerMonth,
+			Requests: c.Volume.Requests, InputTokens: c.Volume.InputTokens, CachedInputTokens: c.Volume.CachedInputTokens, OutputTokens: c.Volume.OutputTokens,
+		},
+		Currency: "USD",
+	}
+	var dates []hardware.Date
+	for _, o := range c.Options {
+		row := ptuCostRow{Term: string(o.Term), PTU: e.PTU, Unknown: o.Unknown}
+		if o.Price != nil {
+			p := o.Price
+			row.UnitPriceUSD, row.PriceUnit = costPtr(p.Amount), p.Unit
+			row.PerPTUMonthUSD = costPtr(p.PerPTUMonth())
+			row.PriceAsOf, row.PriceSource, row.ThirdParty = p.AsOf, costSourceText(b, p.Source), b.ThirdParty(p.Source)
+			dates = append(dates, p.AsOf)
+		}
+		if o.Monthly != nil {
+			row.MonthlyUSD = costPtr(o.Monthly.Amount)
+		}
+		row.DeltaVsPAYGUSD = o.DeltaVsPAYG
+		if be := o.BreakEven; be != nil {
+			row.BreakEven = &breakEvenRow{MonthlyRequests: be.Requests, MonthlyTokens: be.Tokens, AvgRPM: be.AvgRPM, Reachable: be.Reachable}
+		}
+		out.PTUMonthly = append(out.PTUMonthly, row)
+	}
+	pr := paygRow{Unknown: c.PAYGUnknown}
+	if p := c.PAYGPrice; p != nil {
+		pr.InputUSDPerMTok, pr.OutputUSDPerMTok, pr.CachedInputUSDPerMTok = costPtr(p.Input), costPtr(p.Output), p.CachedInput
+		pr.PriceAsOf, pr.PriceSource, pr.ThirdParty, pr.Note = p.AsOf, costSourceText(b, p.Source), b.ThirdParty(p.Source), p.Note
+		dates = append(dates, p.AsOf)
+	}
+	if c.PAYG != nil {
+		pr.MonthlyUSD = costPtr(c.PAYG.Amount)
+	}
+	out.PAYGMonthly = pr
+	r := c.SeedRule
+	out.SeedRule = seedRuleRow{
+		Rule: r.Rule, Source: "seed document, section \"PTU vs PAYG on Azure OpenAI\" (shared/reference/000_7b45566638d0cf02.txt)",
+		ThresholdUSD: r.ThresholdUSD, PAYGMonthlyUSD: pr.MonthlyUSD, SaysEvaluatePTU: r.SaysEvaluatePTU,
+		CheapestPTUTerm: string(r.CheapestPTU), PTUCheaper: r.PTUCheaper, Holds: r.Holds, Verdict: r.Verdict,
+	}
+	for _, d := range dates {
+		if out.PricesAsOf.IsZero() || d.Before(out.PricesAsOf) {
+			out.PricesAsOf = d
+		}
+	}
+	out.Assumptions = append(extra,
+		"sizing: Microsoft's capacity-calculator formula (provisioned-throughput-sizing, "+e.Model.AsOf.String()+"); benchmark real traffic before buying",
+		fmt.Sprintf("a month is %d hours (%.2f days of 24 h); hourly PTUs bill every hour the deployment exists, serving or not", cost.HoursPerMonth, cost.DaysPerMonth),
+		"break-even: the monthly volume, at this call shape and cache rate, where PAYG costs what the sized PTUs cost; 'reachable' is false when the PTUs cannot carry that rate",
+		"PTU and PAYG prices are third-party figures (no Microsoft document states them) unless --catalog supplies them; verify on https://azure.microsoft.com/pricing/details/cognitive-services/openai-service/",
+	)
+	if e.Model.Family != cost.FamilyAzureOpenAI {
+		out.Assumptions = append(out.Assumptions, fmt.Sprintf("%s is billed on its own pricing page (family %s); supply its prices with --catalog", e.Model.DisplayName(), e.Model.Family))
+	}
+	out.Assumptions = append(out.Assumptions, e.Model.Notes...)
+	return out
+}
+
+func costPtr(v float64) *float64 { return &v }
+
+// sourceText expands source keys to their URL or reference path.
+func costSourceText(b *cost.Book, s string) string {
+	var parts []string
+	for _, p := range strings.Split(s, ";") {
+		p = strings.TrimSpace(p)
+		if src, ok := b.Source(p); ok {
+			if src.URL != "" {
+				p = src.URL
+			} else {
+				p = src.Ref
+			}
+		}
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// num prints a count with thousands separators and at most two decimals.
+func costCount(v float64) string {
+	s := strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if hasFrac {
+		return sign + b.String() + "." + frac
+	}
+	return sign + b.String()
+}
+
+// money prints "$1,234.56" or "unknown".
+func costUSD(v *float64) string {
+	if v == nil {
+		return "unknown"
+	}
+	return "$" + cost.FormatAmount(*v)
+}
+
+func costProvenance(third bool, asOf hardware.Date) string {
+	if asOf.IsZero() {
+		return "-"
+	}
+	if third {
+		return asOf.String() + " (third-party, unverified)"
+	}
+	return asOf.String()
+}
+
+func printPTU(w *tabwriter.Writer, out ptuOutput, c cost.Comparison) error {
+	s, wl := out.Sizing, out.Workload
+	fmt.Fprintf(w, "%s, %s provisioned (%s), family %s\n", out.ModelName, c.Estimate.Deployment.DisplayName(), out.SKUName, out.Family)
+	fmt.Fprintf(w, "Workload: peak %s RPM, %s input + %s output tokens per request, cache rate %s\n\n",
+		costCount(wl.RPM), costCount(wl.InputTokens), costCount(wl.OutputTokens), strconv.FormatFloat(wl.CacheRate, 'f', -1, 64))
+
+	fmt.Fprintf(w, "SIZING (Microsoft's formula, provisioned-throughput-sizing %s)\n", s.AsOf)
+	fmt.Fprintln(w, "STEP\tFORMULA\tWORKED\tRESULT")
+	fmt.Fprintf(w, "input TPM\tpeak RPM × input tokens\t%s × %s\t%s\n", costCount(wl.RPM), costCount(wl.InputTokens), costCount(s.InputTPM))
+	fmt.Fprintf(w, "output TPM\tpeak RPM × output tokens\t%s × %s\t%s\n", costCount(wl.RPM), costCount(wl.OutputTokens), costCount(s.OutputTPM))
+	fmt.Fprintf(w, "effective input TPM\tinput TPM × (1 − cache rate)\t%s × (1 − %s)\t%s\n", costCount(s.InputTPM), strconv.FormatFloat(wl.CacheRate, 'f', -1, 64), costCount(s.EffectiveInputTPM))
+	fmt.Fprintf(w, "normalized TPM\teffective input + weight × output TPM\t%s + %s × %s\t%s\n", costCount(s.EffectiveInputTPM), costCount(s.OutputWeight), costCount(s.OutputTPM), costCount(s.NormalizedTPM))
+	fmt.Fprintf(w, "PTUs (raw)\tnormalized TPM ÷ input TPM per PTU\t%s ÷ %s\t%.2f\n", costCount(s.NormalizedTPM), costCount(s.InputTPMPerPTU), s.RawPTU)
+	fmt.Fprintf(w, "PTUs\tup to a multiple of %d, at least %d\tceil(%.2f ÷ %d) × %d = %d\t%d\n", s.IncrementPTU, s.MinimumPTU, s.RawPTU, s.IncrementPTU, s.IncrementPTU, s.RoundedPTU, s.PTU)
+	fmt.Fprintf(w, "capacity\tPTUs × input TPM per PTU ÷ normalized tokens per request\t%d × %s ÷ %s\t%s RPM\n", s.PTU, costCount(s.InputTPMPerPTU), costCount(s.NormalizedTPM/wl.RPM), costCount(math.Round(s.CapacityRPM*100)/100))
+	if s.MinimumApplied {
+		fmt.Fprintf(w, "The minimum deployment of %d PTU decides the size: the load needs only %.2f.\n", s.MinimumPTU, s.RawPTU)
+	}
+
+	v := out.Volume
+	fmt.Fprintln(w)
+	if v.Basis == "avg-rpm" {
+		fmt.Fprintf(w, "MONTHLY VOLUME: average %s RPM × 60 × %d h\n", costCount(v.AvgRPM), cost.HoursPerMonth)
+	} else {
+		fmt.Fprintf(w, "MONTHLY VOLUME: peak %s RPM × 60 × %s h/day × %.2f days (730 h / 24 h)\n", costCount(wl.RPM), costCount(v.HoursPerDay), v.DaysPerMonth)
+	}
+	fmt.Fprintf(w, "%s requests, %s input tokens (%s cached), %s output tokens\n\n", costCount(math.Round(v.Requests)), costCount(math.Round(v.InputTokens)), costCount(math.Round(v.CachedInputTokens)), costCount(math.Round(v.OutputTokens)))
+
+	fmt.Fprintln(w, "MONTHLY COST\tPTU\tPRICE\t$/MONTH\tVS PAYG\tBREAK-EVEN VOLUME\tPRICE AS OF")
+	for i, r := range out.PTUMonthly {
+		term := c.Options[i].Term.DisplayName()
+		if r.Unknown != "" {
+			fmt.Fprintf(w, "%s\t%d\tunknown\tunknown\t-\t-\t-\n", term, r.PTU)
+			continue
+		}
+		unit := map[string]string{cost.UnitPTUHour: "/PTU-hour", cost.UnitPTUMonth: "/PTU-month", cost.UnitPTUYear: "/PTU-year"}[r.PriceUnit]
+		delta, be := "unknown", "unknown"
+		if r.DeltaVsPAYGUSD != nil {
+			d := *r.DeltaVsPAYGUSD
+			if d <= 0 {
+				delta = "$" + cost.FormatAmount(-d) + " less"
+			} else {
+				delta = "$" + cost.FormatAmount(d) + " more"
+			}
+		}
+		if r.BreakEven != nil {
+			be = fmt.Sprintf("%s tokens (avg %s RPM)", costCount(math.Round(r.BreakEven.MonthlyTokens)), costCount(math.Round(r.BreakEven.AvgRPM*100)/100))
+			if !r.BreakEven.Reachable {
+				be += ", beyond capacity"
+			}
+		}
+		fmt.Fprintf(w, "%s\t%d\t$%s%s\t%s\t%s\t%s\t%s\n", term, r.PTU, cost.FormatAmount(*r.UnitPriceUSD), unit, costUSD(r.MonthlyUSD), delta, be, costProvenance(r.ThirdParty, r.PriceAsOf))
+	}
+	p := out.PAYGMonthly
+	if p.Unknown != "" {
+		fmt.Fprintf(w, "pay-as-you-go\t-\tunknown\tunknown\t-\t-\t-\n")
+	} else {
+		cached := "cached unknown"
+		if p.CachedInputUSDPerMTok != nil {
+			cached = "$" + cost.FormatAmount(*p.CachedInputUSDPerMTok) + " cached"
+		}
+		fmt.Fprintf(w, "pay-as-you-go\t-\t$%s in, %s, $%s out per 1M\t%s\t-\t-\t%s\n", cost.FormatAmount(*p.InputUSDPerMTok), cached, cost.FormatAmount(*p.OutputUSDPerMTok), costUSD(p.MonthlyUSD), costProvenance(p.ThirdParty, p.PriceAsOf))
+	}
+	for _, r := range out.PTUMonthly {
+		if r.Unknown != "" {
+			fmt.Fprintf(w, "  %s\n", r.Unknown)
+		}
+	}
+	if p.Unknown != "" {
+		fmt.Fprintf(w, "  %s\n", p.Unknown)
+	}
+
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "SEED RULE (\"%s\")\n", out.SeedRule.Rule)
+	fmt.Fprintln(w, out.SeedRule.Verdict)
+
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Currency %s; prices as of %s.\n", out.Currency, out.PricesAsOf)
+	for _, s := range out.Assumptions {
+		fmt.Fprintf(w, "- %s\n", s)
+	}
+	return nil
+}

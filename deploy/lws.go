@@ -1,0 +1,97 @@
+package deploy
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// lwsNameLabel is the label LWS puts on every pod of a set, used by the
+// leader Service in vLLM's LWS example (docs/deployment/frameworks/lws.md).
+const lwsNameLabel = "leaderworkerset.sigs.k8s.io/name"
+
+// multiNodeScript is the helper the vLLM image ships for forming the Ray
+// cluster across an LWS group (vLLM docs, frameworks/lws.md).
+const multiNodeScript = "/vllm-workspace/examples/online_serving/multi-node-serving.sh"
+
+func (d *deployment) leaderSelector() map[string]string {
+	return map[string]string{lwsNameLabel: d.name, "role": "leader"}
+}
+
+// leaderWorkerSet serves each replica on NodesPerReplica VMs: the leader
+// starts the Ray head and then vLLM with the plan's TP × PP; workers join
+// the leader's Ray cluster ($(LWS_LEADER_ADDRESS) and $(LWS_GROUP_SIZE)
+// are injected by LWS).
+func (d *deployment) leaderWorkerSet(podGPUs int64) *LeaderWorkerSet {
+	serve := []string{"vllm", "serve"}
+	for _, a := range d.vllmArgs() {
+		serve = append(serve, shellQuote(a))
+	}
+	leaderCmd := fmt.Sprintf("bash %s leader --ray_cluster_size=$(LWS_GROUP_SIZE); exec %s", multiNodeScript, strings.Join(serve, " "))
+	workerCmd := fmt.Sprintf("bash %s worker --ray_address=$(LWS_LEADER_ADDRESS)", multiNodeScript)
+
+	leader := corev1.Container{
+		Name:         "vllm-leader",
+		Image:        d.image,
+		Command:      []string{"sh", "-c", leaderCmd},
+		Ports:        []corev1.ContainerPort{{Name: httpPortName, ContainerPort: vllmPort, Protocol: corev1.ProtocolTCP}},
+		Env:          []corev1.EnvVar{d.hfTokenEnv()},
+		Resources:    d.gpuResources(podGPUs),
+		VolumeMounts: volumeMounts(),
+	}
+	d.probes(&leader)
+	worker := corev1.Container{
+		Name:         "vllm-worker",
+		Image:        d.image,
+		Command:      []string{"sh", "-c", workerCmd},
+		Env:          []corev1.EnvVar{d.hfTokenEnv()},
+		Resources:    d.gpuResources(podGPUs),
+		VolumeMounts: volumeMounts(),
+	}
+	podSpec := func(c corev1.Container) corev1.PodSpec {
+		return corev1.PodSpec{
+			Containers:   []corev1.Container{c},
+			Volumes:      d.volumes(true),
+			NodeSelector: d.nodeSelector(),
+			Tolerations:  d.tolerations(),
+		}
+	}
+	leaderLabels := d.labels()
+	leaderLabels["role"] = "leader"
+	workerLabels := d.labels()
+	workerLabels["role"] = "worker"
+	replicas := int32(d.c.Replicas)
+	size := int32(d.c.NodesPerReplica)
+	return &LeaderWorkerSet{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "leaderworkerset.x-k8s.io/v1", Kind: "LeaderWorkerSet"},
+		ObjectMeta: withAnnotations(d.meta(d.name), d.annotations()),
+		Spec: LeaderWorkerSetSpec{
+			Replicas:      &replicas,
+			StartupPolicy: "LeaderCreated",
+			LeaderWorkerTemplate: LeaderWorkerTemplate{
+				Size:          &size,
+				RestartPolicy: "RecreateGroupOnPodRestart",
+				LeaderTemplate: &corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: leaderLabels, Annotations: d.annotations()},
+					Spec:       podSpec(leader),
+				},
+				WorkerTemplate: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: workerLabels, Annotations: d.annotations()},
+					Spec:       podSpec(worker),
+				},
+			},
+		},
+	}
+}
+
+func (d *deployment) multiNodeNotes() {
+	d.note("LeaderWorkerSet must be installed on the cluster (lws.sigs.k8s.io/docs/installation); each group is 1 leader + %d workers, one per %s.", d.c.NodesPerReplica-1, d.vm.Name)
+	ib := d.vm.InfiniBand
+	if ib != "" && ib != "none" {
+		d.note("InfiniBand (%s): tensor and pipeline traffic between the group's VMs should use it. Register the AKSInfinibandSupport feature so the pool's VMs land on one InfiniBand network (AKS use-amd-gpus.md), and expose the RDMA devices to the pods (for example with the NVIDIA Network Operator); without them NCCL falls back to TCP between nodes.", ib)
+	} else {
+		d.note("%s has no InfiniBand in the catalog: traffic between the group's VMs goes over Ethernet, which the plan's multi-node speed prediction should account for.", d.vm.Name)
+	}
+}
