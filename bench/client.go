@@ -338,28 +338,27 @@ func (c *Client) readStream(ctx context.Context, body io.Reader, rec *RequestRec
 			finished = true
 			break
 		}
-		var ch streamChunk
-		if err := jsonUnmarshal(data, &ch); err != nil {
+		ch, err := decodeChunk(data)
+		if err != nil {
 			rec.Err, rec.ErrDetail = ErrMalformedEvent, "event data is not JSON: "+truncate(string(data))
 			return
 		}
-		if len(ch.Error) > 0 && string(ch.Error) != "null" {
-			rec.Err, rec.ErrDetail = ErrStreamError, truncate(string(ch.Error))
+		if ch.errRaw != nil {
+			rec.Err, rec.ErrDetail = ErrStreamError, truncate(string(ch.errRaw))
 			return
 		}
-		if ch.Usage != nil {
+		if ch.usage != nil {
 			rec.UsageReported = true
-			rec.OutputTokens = ch.Usage.CompletionTokens
-			if ch.Usage.PromptTokens > 0 {
-				rec.PromptTokens = ch.Usage.PromptTokens
+			rec.OutputTokens = ch.usage.CompletionTokens
+			if ch.usage.PromptTokens > 0 {
+				rec.PromptTokens = ch.usage.PromptTokens
 			}
 		}
-		if len(ch.Choices) == 0 {
+		if !ch.choices {
 			continue // usage-only or Azure prompt-filter chunk
 		}
-		c0 := &ch.Choices[0]
-		piece := c0.Text + c0.Delta.Content + c0.Delta.ReasoningContent + c0.Delta.Reasoning
-		if c0.FinishReason != nil && *c0.FinishReason != "" {
+		piece := ch.piece
+		if ch.finished {
 			finished = true
 		}
 		if piece == "" {

@@ -121,6 +121,33 @@ func FormatAmount(v float64) string {
 	return out
 }
 
+// FormatPrice prints a unit price with two to four decimals, so that a
+// price such as $3.673 an hour is not shown rounded ("3.673", "98.32",
+// "0.1678", "1,234.50").
+func FormatPrice(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprint(v)
+	}
+	s := fmt.Sprintf("%.4f", v)
+	for strings.HasSuffix(s, "0") && len(s)-strings.IndexByte(s, '.') > 3 {
+		s = s[:len(s)-1]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimPrefix(intPart, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String() + "." + frac
+}
+
 // VMHourly turns a VM price row into Money per VM-hour. cat resolves the
 // row's source keys to tell third-party prices apart; it may be nil.
 func VMHourly(p hardware.Price, cat *hardware.Catalog) Money {

@@ -93,6 +93,11 @@ func TestMoney(t *testing.T) {
 	if _, err := a.Add(Money{Currency: "EUR"}); err == nil {
 		t.Error("USD + EUR accepted")
 	}
+	for v, want := range map[float64]string{3.673: "3.673", 98.32: "98.32", 0.167798: "0.1678", 1234.5: "1,234.50", 2652: "2,652.00", 0.075: "0.075"} {
+		if got := FormatPrice(v); got != want {
+			t.Errorf("FormatPrice(%v) = %q, want %q", v, got, want)
+		}
+	}
 	for v, want := range map[float64]string{0: "0.00", 1234.5: "1,234.50", 1234567.891: "1,234,567.89", -5000: "-5,000.00", 0.00123: "0.0012", 999.999: "1,000.00"} {
 		if got := FormatAmount(v); got != want {
 			t.Errorf("FormatAmount(%v) = %q, want %q", v, got, want)

@@ -48,13 +48,13 @@ type ScaledObject struct {
 
 // ScaledObjectSpec is the ScaledObject spec.
 type ScaledObjectSpec struct {
-	ScaleTargetRef  ScaleTarget      `json:"scaleTargetRef"`
-	PollingInterval *int32           `json:"pollingInterval,omitempty"`
-	CooldownPeriod  *int32           `json:"cooldownPeriod,omitempty"`
-	MinReplicaCount *int32           `json:"minReplicaCount,omitempty"`
-	MaxReplicaCount *int32           `json:"maxReplicaCount,omitempty"`
-	Advanced        *AdvancedConfig  `json:"advanced,omitempty"`
-	Triggers        []ScaleTrigger   `json:"triggers"`
+	ScaleTargetRef  ScaleTarget     `json:"scaleTargetRef"`
+	PollingInterval *int32          `json:"pollingInterval,omitempty"`
+	CooldownPeriod  *int32          `json:"cooldownPeriod,omitempty"`
+	MinReplicaCount *int32          `json:"minReplicaCount,omitempty"`
+	MaxReplicaCount *int32          `json:"maxReplicaCount,omitempty"`
+	Advanced        *AdvancedConfig `json:"advanced,omitempty"`
+	Triggers        []ScaleTrigger  `json:"triggers"`
 }
 
 // ScaleTarget names the scaled workload.

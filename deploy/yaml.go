@@ -21,7 +21,7 @@ func marshalObjects(header []string, objs ...any) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if i > 0 || len(header) > 0 {
+		if i > 0 {
 			buf.WriteString("---\n")
 		}
 		buf.Write(b)

@@ -40,6 +40,9 @@ type Request struct {
 	Utilization float64
 	// Scheduler overrides the profile's defaults field by field when > 0.
 	Scheduler Scheduler
+	// SkipSuggestions leaves Budget.Suggestions empty, for callers that
+	// size many requests and only need the verdict (the planner).
+	SkipSuggestions bool
 }
 
 // Budget is the per-GPU memory budget of one request under an engine
@@ -121,7 +124,7 @@ var ErrInvalid = errors.New("invalid sizing request")
 // the budget carries ranked suggestions that would make it fit.
 func Estimate(r Request) (Budget, error) {
 	b, err := estimate(r)
-	if err == nil && !b.Fits {
+	if err == nil && !b.Fits && !r.SkipSuggestions {
 		b.Suggestions = suggest(r, b)
 	}
 	return b, err
@@ -196,7 +199,8 @@ func estimate(r Request) (Budget, error) {
 		return Budget{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	kvType := r.KVDType.Resolve(unquantizedDType(s, prec))
-	layers, perTokenPerGPU := kvLayersPerGPU(s, kvType, r.TP, r.PP)
+	modelLayers := s.KVLayers()
+	layers, perTokenPerGPU := kvLayersPerGPU(modelLayers, kvType, r.TP, r.PP)
 	blockSize := r.Profile.BlockSize
 	layout, err := newKVLayout(layers, blockSize)
 	if err != nil {
@@ -208,7 +212,7 @@ func estimate(r Request) (Budget, error) {
 		Model: s.ID, ParamsTotal: params.Total, ParamsActive: params.Active,
 		Precision: prec, KVDType: kvType, Context: ctx, Concurrency: conc,
 		TP: r.TP, PP: r.PP, GPUs: r.TP * r.PP, GPU: r.GPU, Utilization: util, Scheduler: sched,
-		Weights: w, WeightsPerGPU: w.PerGPU, KVBytesPerToken: kvBytesPerToken(s, kvType),
+		Weights: w, WeightsPerGPU: w.PerGPU, KVBytesPerToken: kvBytesPerToken(modelLayers, kvType),
 		KVBytesPerTokenPerGPU: units.BytesPerToken(perTokenPerGPU),
 		Layout:                layout,
 		QuickRule:             NewQuickRule(params.Total, prec),
@@ -300,9 +304,8 @@ func resolvePrecision(s *model.Spec, p *dtype.Precision) (dtype.Precision, error
 // kvLayersPerGPU applies the TP split to each layer's cache (vLLM's
 // get_num_kv_heads: max(1, kv_heads / tp); MLA is one latent replicated on
 // every rank) and keeps the heaviest PP stage's layers.
-func kvLayersPerGPU(s *model.Spec, kv dtype.DType, tp, pp int) ([]kvLayerSpec, int64) {
+func kvLayersPerGPU(all []model.KVLayer, kv dtype.DType, tp, pp int) ([]kvLayerSpec, int64) {
 	bytes := int64(kv.Bits()) / 8
-	all := s.KVLayers()
 	stage := len(all)
 	if pp > 1 {
 		stage = int(math.Ceil(float64(len(all)) / float64(pp)))
@@ -383,9 +386,9 @@ func assumptionNotes(r Request, b Budget) []string {
 
 // kvBytesPerToken is the whole model's uncapped cache per token in a
 // concrete element format (fp32 included, which dtype.KVDType does not name).
-func kvBytesPerToken(s *model.Spec, kv dtype.DType) units.BytesPerToken {
+func kvBytesPerToken(layers []model.KVLayer, kv dtype.DType) units.BytesPerToken {
 	var elems int64
-	for _, l := range s.KVLayers() {
+	for _, l := range layers {
 		elems += l.ElementsPerToken()
 	}
 	return units.BytesPerToken(elems * int64(kv.Bits()) / 8)

@@ -46,7 +46,7 @@ func TestHybridLayoutMatchesVLLMLogs(t *testing.T) {
 		if tt.model == "meta-llama/Llama-4-Scout-17B-16E-Instruct" {
 			tp = 4
 		}
-		layers, _ := kvLayersPerGPU(s, dtype.BF16, tp, 1)
+		layers, _ := kvLayersPerGPU(s.KVLayers(), dtype.BF16, tp, 1)
 		l, err := newKVLayout(layers, 16)
 		if err != nil {
 			t.Fatal(err)
@@ -68,7 +68,7 @@ func TestHybridLayoutMatchesVLLMLogs(t *testing.T) {
 // 16 tokens = 2 MiB per block; the log's 29,751 blocks are 476,016 tokens.
 func TestUniformLayout(t *testing.T) {
 	s := lookup(t, "meta-llama/Llama-3.1-8B-Instruct")
-	layers, perToken := kvLayersPerGPU(s, dtype.BF16, 1, 1)
+	layers, perToken := kvLayersPerGPU(s.KVLayers(), dtype.BF16, 1, 1)
 	if perToken != 131072 {
 		t.Fatalf("per-token bytes %d, want 131072", perToken)
 	}
@@ -84,8 +84,8 @@ func TestUniformLayout(t *testing.T) {
 	}
 	// TP 2 halves the 8 KV heads; TP 16 floors at one head per GPU
 	// (vLLM replicates KV heads when kv_heads < TP).
-	_, tp2 := kvLayersPerGPU(s, dtype.BF16, 2, 1)
-	_, tp16 := kvLayersPerGPU(s, dtype.BF16, 16, 1)
+	_, tp2 := kvLayersPerGPU(s.KVLayers(), dtype.BF16, 2, 1)
+	_, tp16 := kvLayersPerGPU(s.KVLayers(), dtype.BF16, 16, 1)
 	if tp2 != 65536 || tp16 != 16384 {
 		t.Errorf("per-GPU bytes per token at TP2/TP16 = %d/%d, want 65536/16384", tp2, tp16)
 	}
@@ -96,7 +96,7 @@ func TestUniformLayout(t *testing.T) {
 func TestMLAReplicated(t *testing.T) {
 	s := lookup(t, "deepseek-ai/DeepSeek-V3")
 	for _, tp := range []int{1, 8} {
-		_, perToken := kvLayersPerGPU(s, dtype.BF16, tp, 1)
+		_, perToken := kvLayersPerGPU(s.KVLayers(), dtype.BF16, tp, 1)
 		if want := int64(61 * 576 * 2); perToken != want {
 			t.Errorf("TP%d: %d bytes per token per GPU, want %d", tp, perToken, want)
 		}
@@ -105,7 +105,7 @@ func TestMLAReplicated(t *testing.T) {
 
 func TestMaxLenBinarySearch(t *testing.T) {
 	s := lookup(t, "meta-llama/Llama-3.1-8B-Instruct")
-	layers, _ := kvLayersPerGPU(s, dtype.BF16, 1, 1)
+	layers, _ := kvLayersPerGPU(s.KVLayers(), dtype.BF16, 1, 1)
 	l, _ := newKVLayout(layers, 16)
 	// 100 blocks hold 1600 tokens: one sequence of 1600, two of 800.
 	if got := l.MaxLen(100, 1, 8192, 131072); got != 1600 {

@@ -200,6 +200,16 @@ type EngineFactors struct {
 	// StepOverheadMS is the fixed cost of one engine iteration (scheduling,
 	// sampling, launch gaps) that no roofline term covers.
 	StepOverheadMS float64 `json:"step_overhead_ms"`
+	// SeqOverheadUS is the further per-iteration cost of each sequence in
+	// the batch (sampling, scheduler bookkeeping, request state), which no
+	// roofline term covers.
+	SeqOverheadUS float64 `json:"seq_overhead_us"`
+	// MoEEfficiency scales the achievable bandwidth and compute of the
+	// routed experts' kernels relative to dense matmuls (grouped GEMMs over
+	// few tokens per expert, plus routing and token permutation); 1 for
+	// engines whose MoE kernels match their dense ones, unused by dense
+	// models.
+	MoEEfficiency float64 `json:"moe_efficiency"`
 	// Links are the collective-communication constants by link kind
 	// ("nvlink", "pcie", "infinity-fabric").
 	Links map[string]LinkFactors `json:"links,omitempty"`
@@ -323,6 +333,14 @@ func ReadCalibration(r io.Reader) (*Calibration, error) {
 	for i, e := range c.EngineFactors {
 		if e.Engine == "" {
 			return nil, fmt.Errorf("engine_factors[%d]: engine is required", i)
+		}
+		if e.MoEEfficiency != 0 {
+			if err := checkFraction("moe_efficiency", e.MoEEfficiency); err != nil {
+				return nil, fmt.Errorf("engine_factors[%d] (%s): %w", i, e.Engine, err)
+			}
+		}
+		if !(e.SeqOverheadUS >= 0 && e.SeqOverheadUS < 1e4) {
+			return nil, fmt.Errorf("engine_factors[%d] (%s): seq_overhead_us must be in [0, 10000)", i, e.Engine)
 		}
 		if !(e.StepOverheadMS >= 0 && e.StepOverheadMS < 1000) {
 			return nil, fmt.Errorf("engine_factors[%d] (%s): step_overhead_ms must be in [0, 1000)", i, e.Engine)

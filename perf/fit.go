@@ -73,6 +73,7 @@ const (
 	minEff, maxEff           = 0.05, 1.5
 	minOverheadMS, maxOvhdMS = 0.01, 50
 	minARLatUS, maxARLatUS   = 0.5, 200
+	minSeqUS, maxSeqUS       = 0.01, 100
 )
 
 // Fit fits efficiency factors to measured points: for every (engine,
@@ -232,12 +233,28 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 	for _, g := range gpuIDs {
 		idx := gpus[g]
 		f0 := fs[idx[0]].gpu
+		// An engine cannot beat the datasheet: the efficiencies are
+		// bounded by 1 / the hardware's achievable fraction.
+		d0 := pts[idx[0]].dep
+		bwMax, cMax := math.Min(maxEff, 1/d0.hwBW), math.Min(maxEff, 1/d0.hwCompute)
 		ps = append(ps,
-			&param{name: g + ".bandwidth", lo: math.Log(minEff), hi: math.Log(maxEff), v: math.Log(clamp(f0.BandwidthEfficiency, minEff, maxEff)), touches: idx,
+			&param{name: g + ".bandwidth", lo: math.Log(minEff), hi: math.Log(bwMax), v: math.Log(clamp(f0.BandwidthEfficiency, minEff, bwMax)), touches: idx,
 				apply: func(f *resolvedFactors, v float64) { f.gpu.BandwidthEfficiency = v }},
-			&param{name: g + ".compute", lo: math.Log(minEff), hi: math.Log(maxEff), v: math.Log(clamp(f0.ComputeEfficiency, minEff, maxEff)), touches: idx,
+			&param{name: g + ".compute", lo: math.Log(minEff), hi: math.Log(cMax), v: math.Log(clamp(f0.ComputeEfficiency, minEff, cMax)), touches: idx,
 				apply: func(f *resolvedFactors, v float64) { f.gpu.ComputeEfficiency = v }})
 	}
+	var moePts []int
+	for i, fp := range pts {
+		if fp.dep.experts > 0 {
+			moePts = append(moePts, i)
+		}
+	}
+	if len(moePts) > 0 {
+		ps = append(ps, &param{name: "moe", lo: math.Log(minEff), hi: math.Log(maxEff), v: math.Log(clamp(orOne(ef.MoEEfficiency), minEff, maxEff)), touches: moePts,
+			apply: func(f *resolvedFactors, v float64) { f.engine.MoEEfficiency = v }})
+	}
+	ps = append(ps, &param{name: "seq_overhead", lo: math.Log(minSeqUS), hi: math.Log(maxSeqUS), v: math.Log(clamp(ef.SeqOverheadUS, minSeqUS, maxSeqUS)), touches: all,
+		apply: func(f *resolvedFactors, v float64) { f.engine.SeqOverheadUS = v }})
 	ps = append(ps, &param{name: "overhead", lo: math.Log(minOverheadMS), hi: math.Log(maxOvhdMS), v: math.Log(clamp(ef.StepOverheadMS, minOverheadMS, maxOvhdMS)), touches: all,
 		apply: func(f *resolvedFactors, v float64) { f.engine.StepOverheadMS = v }})
 	setLink := func(f *resolvedFactors, kind string, edit func(*LinkFactors)) {
@@ -300,6 +317,10 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 		switch {
 		case p.name == "overhead":
 			ef.StepOverheadMS = v
+		case p.name == "seq_overhead":
+			ef.SeqOverheadUS = v
+		case p.name == "moe":
+			ef.MoEEfficiency = v
 		case strings.HasPrefix(p.name, "link."):
 			parts := strings.Split(p.name, ".")
 			l := ef.Links[parts[1]]
@@ -396,6 +417,13 @@ func goldenMin(f func(float64) float64, lo, hi, x0 float64) float64 {
 		return x0
 	}
 	return best
+}
+
+func orOne(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	return v
 }
 
 func clamp(v, lo, hi float64) float64 { return math.Min(math.Max(v, lo), hi) }

@@ -10,6 +10,8 @@ type rates struct {
 	link      float64 // bytes/s per direction for collectives
 	arLatency float64 // seconds per all-reduce call
 	overhead  float64 // seconds per engine iteration
+	moe       float64 // routed experts' share of bw and flops
+	perSeq    float64 // seconds per sequence per iteration
 }
 
 func (d *deployment) rates(f resolvedFactors) rates {
@@ -17,6 +19,11 @@ func (d *deployment) rates(f resolvedFactors) rates {
 		bw:       d.peakBW * d.hwBW * f.gpu.BandwidthEfficiency,
 		flops:    d.peakFLOPS * d.hwCompute * f.gpu.ComputeEfficiency,
 		overhead: f.engine.StepOverheadMS / 1e3,
+		moe:      f.engine.MoEEfficiency,
+		perSeq:   f.engine.SeqOverheadUS / 1e6,
+	}
+	if r.moe <= 0 {
+		r.moe = 1
 	}
 	if d.tp > 1 || d.pp > 1 {
 		l, ok := f.engine.Links[d.linkKind]
@@ -71,22 +78,32 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 	tokens := dec + pre
 	var c stepCost
 
-	// Bytes: weights the step touches, the KV every decoding sequence
-	// reads, and the KV every new token writes.
+	// Three kinds of kernels run one after another, each at its own
+	// roofline: the dense matmuls (attention projections, dense MLPs, the
+	// output head), the routed experts' matmuls, and attention over the KV
+	// cache. Within a kind, weights stream while the math runs, so its
+	// time is max(bytes / bandwidth, FLOPs / compute); across kinds the
+	// times add.
 	c.touched = 1
-	routed := 0.0
+	var routedB, routedF float64
 	if d.experts > 0 {
 		// With uniform routing each token picks k of E experts, so the
 		// chance that an expert is untouched by T tokens is (1 − k/E)^T.
 		c.touched = 1 - math.Pow(1-d.topK/d.experts, tokens)
-		routed = d.routedBytes * c.touched
+		routedB = d.routedBytes * c.touched
+		routedF = tokens * d.flopsExpertTok
 	}
-	kvWrite := d.kvRead(1) * tokens
-	c.bytes = d.denseBytes + routed + dec*d.kvRead(ctxDec) + kvWrite
-	c.flops = tokens*(d.flopsDenseTok+d.flopsExpertTok) + (dec+preSeqs)*d.flopsHead +
-		dec*d.attnFLOPs(ctxDec) + pre*d.attnFLOPs(ctxPre)
+	denseB := d.denseBytes
+	denseF := tokens*d.flopsDenseTok + (dec+preSeqs)*d.flopsHead
+	// Attention reads every decoding sequence's KV and writes every new
+	// token's.
+	attnB := dec*d.kvRead(ctxDec) + d.kvRead(1)*tokens
+	attnF := dec*d.attnFLOPs(ctxDec) + pre*d.attnFLOPs(ctxPre)
+	c.bytes = denseB + routedB + attnB
+	c.flops = denseF + routedF + attnF
 	c.mem = c.bytes / r.bw
 	c.compute = c.flops / r.flops
+	gpu := math.Max(denseB/r.bw, denseF/r.flops) + math.Max(routedB/r.bw, routedF/r.flops)/r.moe + math.Max(attnB/r.bw, attnF/r.flops)
 
 	// Tensor parallelism: two all-reduces per layer (after attention and
 	// after the MLP) of tokens × hidden activations; a ring moves
@@ -96,8 +113,8 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 		msg := tokens * d.hidden * d.actBytes
 		c.comm = 2 * d.stageLayers * (r.arLatency + 2*(tp-1)/tp*msg/r.link)
 	}
-	stage := math.Max(c.mem, c.compute) + c.comm
-	c.overhead = r.overhead
+	stage := gpu + c.comm
+	c.overhead = r.overhead + r.perSeq*seqs
 	if d.pp > 1 {
 		// One hop per stage boundary carries the micro-batch's hidden
 		// states.
@@ -105,9 +122,9 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 		c.comm = pp*c.comm + (pp-1)*hop
 		c.mem *= pp
 		c.compute *= pp
-		c.total = pp*stage + (pp-1)*hop + r.overhead
+		c.total = pp*stage + (pp-1)*hop + c.overhead
 	} else {
-		c.total = stage + r.overhead
+		c.total = stage + c.overhead
 	}
 	return c
 }

@@ -170,6 +170,7 @@ func (r *Request) normalize() error {
 
 type searcher struct {
 	r      Request
+	gpus   map[string]hardware.GPU
 	cache  map[offerKey]*replicaFit
 	rows   []Row
 	why    map[string]Rejection
@@ -178,7 +179,11 @@ type searcher struct {
 }
 
 func newSearcher(r Request) *searcher {
-	return &searcher{r: r, cache: map[offerKey]*replicaFit{}, why: map[string]Rejection{}, params: r.Model.Params()}
+	gpus := map[string]hardware.GPU{}
+	for _, g := range r.Hardware.GPUs() {
+		gpus[g.ID] = g
+	}
+	return &searcher{r: r, gpus: gpus, cache: map[offerKey]*replicaFit{}, why: map[string]Rejection{}, params: r.Model.Params()}
 }
 
 func (s *searcher) reject(family, kind, reason string) {
@@ -273,15 +278,14 @@ func (s *searcher) precisionsFor(g hardware.GPU) []dtype.Precision {
 }
 
 func (s *searcher) evaluateVM(vm hardware.VMSize) {
-	r := s.r
 	family := vm.Series
 	if vm.Retired() {
 		s.reject(family, "retired", fmt.Sprintf("%s is retired", vm.Name))
 		return
 	}
-	g, err := r.Hardware.LookupGPU(vm.GPU)
-	if err != nil {
-		s.reject(family, "incompatible", fmt.Sprintf("GPU %q unknown: %v", vm.GPU, err))
+	g, ok := s.gpus[vm.GPU]
+	if !ok {
+		s.reject(family, "incompatible", fmt.Sprintf("%s carries GPU %q, which the catalog does not describe; add it with --catalog", vm.Name, vm.GPU))
 		return
 	}
 	gpus := vm.GPUs()
@@ -291,23 +295,27 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 	}
 	whole := int(math.Floor(gpus))
 	for _, p := range s.precisionsFor(g) {
-		found := false
 		// TP within one VM, smallest first; a larger TP is tried only if a
 		// smaller one cannot hold the model or meet the SLO.
+		found, memoryOnly := false, true
 		for _, tp := range []int{1, 2, 4, 8} {
 			if tp > max(whole, 1) {
 				break
 			}
-			if s.evaluate(vm, g, p, tp, 1, 1) {
+			ok, kind := s.evaluate(vm, g, p, tp, 1, 1)
+			if ok {
 				found = true
 				break
 			}
+			if kind != "does_not_fit" {
+				memoryOnly = false
+			}
 		}
-		if !found && whole >= 1 && gpus >= 1 {
+		if !found && memoryOnly && whole >= 1 {
 			// Multi-node only when one VM cannot hold the model: pipeline
 			// stages across VMs, TP across each VM's GPUs.
 			for _, nodes := range []int{2, 4} {
-				if s.evaluate(vm, g, p, whole, nodes, nodes) {
+				if ok, _ := s.evaluate(vm, g, p, whole, nodes, nodes); ok {
 					break
 				}
 			}
@@ -317,8 +325,9 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 
 // evaluate judges one (VM, precision, TP, PP) combination and records a
 // row when feasible. It reports whether the combination fit in memory and
-// met the SLOs (so the caller can stop widening TP).
-func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes int) bool {
+// met the SLOs (so the caller can stop widening TP), and otherwise the kind
+// of rejection.
+func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes int) (bool, string) {
 	r := s.r
 	s.n++
 	family := vm.Series
@@ -329,7 +338,7 @@ func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisio
 			kind = "precision_not_supported"
 		}
 		s.reject(family, kind, fmt.Sprintf("%s at TP %d: %s", p.Name, tp, strings.Join(comp.Reasons, "; ")))
-		return false
+		return false, kind
 	}
 	gpu := g
 	frac := vm.GPUs()
@@ -348,14 +357,12 @@ func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisio
 		rej := *fit.reject
 		rej.Family = family
 		s.reject(rej.Family, rej.Kind, fmt.Sprintf("%s on %s: %s", p.Name, vm.Name, rej.Reason))
-		return rej.Kind != "does_not_fit" && rej.Kind != "slo_missed"
+		return false, rej.Kind
 	}
-	row, ok := s.row(vm, gpu, p, tp, pp, nodes, fit, comp)
-	if !ok {
-		return true
+	if row, ok := s.row(vm, gpu, p, tp, pp, nodes, fit, comp); ok {
+		s.rows = append(s.rows, row)
 	}
-	s.rows = append(s.rows, row)
-	return true
+	return true, ""
 }
 
 func scaleGPU(g hardware.GPU, frac float64, vmMemory units.Bytes) hardware.GPU {
@@ -384,6 +391,7 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 	b, err := memory.Estimate(memory.Request{
 		Model: r.Model, Precision: &prec, KVDType: r.KVDType, Context: r.Context, Concurrency: 1,
 		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp, Profile: r.Engine,
+		SkipSuggestions: true,
 	})
 	if err != nil {
 		return &replicaFit{err: err, reject: &Rejection{Kind: "incompatible", Reason: err.Error()}}
@@ -513,7 +521,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 			s.reject(vm.Series, "over_budget", fmt.Sprintf("%s × %d costs $%.0f/month, over the $%.0f budget", vm.Name, vmCount, *row.Candidate.Prices.USDPerMonth, r.BudgetUSDMonth))
 			return Row{}, false
 		}
-		row.Candidate.Reason = fmt.Sprintf("%d replica(s) of TP %d×PP %d at %s; %s-bound", replicas, tp, pp, p.Name, e.Bottleneck)
+		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d at %s; %s-bound%s", plural(replicas, "replica"), tp, pp, p.Name, strings.ReplaceAll(string(e.Bottleneck), "_", " "), deployNote(r.Model, p))
 	} else {
 		row.Candidate.Reason = fmt.Sprintf("price unknown for %s in %s (%s) — supply with --catalog", vm.Name, r.Region, r.Pricing)
 	}
@@ -709,4 +717,28 @@ func RequestRate(res Result, r Request) float64 {
 		return res.Rows[0].Candidate.Predictions.RequestsPerS
 	}
 	return 0
+}
+
+// deployNote says what a quantized row needs before it can be served: a
+// pre-quantized checkpoint for forms vLLM cannot produce at load time, and
+// in every case the quality gate the seed insists on.
+func deployNote(m *model.Spec, p dtype.Precision) string {
+	if !p.Quantized() || m.Quant != nil {
+		return ""
+	}
+	if p.VLLMQuantization != "" {
+		return "; quantized at load (--quantization " + p.VLLMQuantization + "): gate quality with 'gpuplan bench quality'"
+	}
+	kinds := make([]string, len(p.Checkpoints))
+	for i, c := range p.Checkpoints {
+		kinds[i] = string(c)
+	}
+	return "; needs a " + strings.Join(kinds, "/") + " checkpoint of the model: gate quality with 'gpuplan bench quality'"
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -196,8 +196,15 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 		load = fmt.Sprintf("%.4g requests/s", r.Workload.RPS)
 	}
 	fmt.Fprintf(w, "Model %s (%s params) — %s, %d in / %d out tokens", r.Model.ID, billions(r.Model.ParamsTotal), load, r.Workload.InputTokens, r.Workload.OutputTokens)
-	if r.Workload.TTFTSLOMs > 0 || r.Workload.TPOTSLOMs > 0 {
-		fmt.Fprintf(w, "; SLO TTFT ≤ %.0f ms, TPOT ≤ %.0f ms", r.Workload.TTFTSLOMs, r.Workload.TPOTSLOMs)
+	var slo []string
+	if r.Workload.TTFTSLOMs > 0 {
+		slo = append(slo, fmt.Sprintf("TTFT ≤ %g ms", r.Workload.TTFTSLOMs))
+	}
+	if r.Workload.TPOTSLOMs > 0 {
+		slo = append(slo, fmt.Sprintf("TPOT ≤ %g ms", r.Workload.TPOTSLOMs))
+	}
+	if len(slo) > 0 {
+		fmt.Fprintf(w, "; SLO %s", strings.Join(slo, ", "))
 	}
 	fmt.Fprintf(w, "\nRegion %s, %s prices", r.Region, r.Pricing)
 	if r.PricesAsOf != "" {

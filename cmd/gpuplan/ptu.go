@@ -451,7 +451,7 @@ func printPTU(w *tabwriter.Writer, out ptuOutput, c cost.Comparison) error {
 				be += ", beyond capacity"
 			}
 		}
-		fmt.Fprintf(w, "%s\t%d\t$%s%s\t%s\t%s\t%s\t%s\n", term, r.PTU, cost.FormatAmount(*r.UnitPriceUSD), unit, costUSD(r.MonthlyUSD), delta, be, costProvenance(r.ThirdParty, r.PriceAsOf))
+		fmt.Fprintf(w, "%s\t%d\t$%s%s\t%s\t%s\t%s\t%s\n", term, r.PTU, cost.FormatPrice(*r.UnitPriceUSD), unit, costUSD(r.MonthlyUSD), delta, be, costProvenance(r.ThirdParty, r.PriceAsOf))
 	}
 	p := out.PAYGMonthly
 	if p.Unknown != "" {
@@ -459,9 +459,9 @@ func printPTU(w *tabwriter.Writer, out ptuOutput, c cost.Comparison) error {
 	} else {
 		cached := "cached unknown"
 		if p.CachedInputUSDPerMTok != nil {
-			cached = "$" + cost.FormatAmount(*p.CachedInputUSDPerMTok) + " cached"
+			cached = "$" + cost.FormatPrice(*p.CachedInputUSDPerMTok) + " cached"
 		}
-		fmt.Fprintf(w, "pay-as-you-go\t-\t$%s in, %s, $%s out per 1M\t%s\t-\t-\t%s\n", cost.FormatAmount(*p.InputUSDPerMTok), cached, cost.FormatAmount(*p.OutputUSDPerMTok), costUSD(p.MonthlyUSD), costProvenance(p.ThirdParty, p.PriceAsOf))
+		fmt.Fprintf(w, "pay-as-you-go\t-\t$%s in, %s, $%s out per 1M\t%s\t-\t-\t%s\n", cost.FormatPrice(*p.InputUSDPerMTok), cached, cost.FormatPrice(*p.OutputUSDPerMTok), costUSD(p.MonthlyUSD), costProvenance(p.ThirdParty, p.PriceAsOf))
 	}
 	for _, r := range out.PTUMonthly {
 		if r.Unknown != "" {

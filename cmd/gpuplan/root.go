@@ -83,6 +83,8 @@ Every figure states its source and date; the built-in catalog works offline.`,
 		newPricesCmd(a),
 		newBenchCmd(a),
 		newPlanCmd(a),
+		newPTUCmd(a),
+		newGuideCmd(a),
 	)
 	return root
 }

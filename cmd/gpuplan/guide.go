@@ -1,0 +1,154 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gpuplan/gpuplan/cost"
+	"github.com/gpuplan/gpuplan/cost/guide"
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/units"
+)
+
+type guideFlags struct {
+	context, concurrency int64
+	region, engine       string
+	output               outputFormat
+}
+
+func newGuideCmd(a *app) *cobra.Command {
+	var f guideFlags
+	cmd := &cobra.Command{
+		Use:   "guide",
+		Short: "The seed's GPU sizing guide regenerated from the catalog, with where its rule misleads",
+		Long: `Regenerate the seed document's "GPU Sizing Guide" (model size at INT8 → minimum
+VRAM, recommended GPU, Azure VM, $/hour) from gpuplan's catalogs and price book.
+
+Each row uses a real catalog model for its size class and is checked three ways
+under the engine memory profile at --context tokens and --concurrency sequences:
+the seed's GPU (fits? KV-cache tokens left), the Azure VM size the seed names (at
+the smallest tensor-parallel degree that fits, with its $/hour), and gpuplan's pick
+(the VM with the least GPU memory that holds the model). Flags say where the seed
+misleads: the rule's GB (10^9 bytes) against real CUDA memory (an "80 GB" A100 has
+80 GiB), weights + activations + utilization against the rule's +20%, GPUs that the
+named VM does not carry, VMs sold whole, and prices.`,
+		Example: `  gpuplan guide
+  gpuplan guide --context 32768 --concurrency 4 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runGuide(a, f) },
+	}
+	fl := cmd.Flags()
+	fl.Int64Var(&f.context, "context", guide.DefaultContext, "tokens per sequence that must fit")
+	fl.Int64Var(&f.concurrency, "concurrency", 1, "sequences of --context tokens that must fit at once")
+	fl.StringVar(&f.region, "region", guide.DefaultRegion, "Azure region for prices")
+	fl.StringVar(&f.engine, "engine", "vllm", "engine memory profile: vllm, vllm@0.22, sglang, trtllm, llamacpp")
+	addOutputFlag(cmd, &f.output)
+	return cmd
+}
+
+func runGuide(a *app, f guideFlags) error {
+	if f.context < 1 || f.concurrency < 1 {
+		return usageErrf("--context and --concurrency must be at least 1")
+	}
+	prof, err := memory.LookupProfile(f.engine)
+	if err != nil {
+		return usageErr(err)
+	}
+	mc, hc, err := a.loadCatalogs()
+	if err != nil {
+		return err
+	}
+	book, warnings := a.priceBook(hc, "USD")
+	g, err := guide.Build(guide.Options{
+		Models: mc, Hardware: hc, Prices: &book, Region: f.region,
+		Context: f.context, Concurrency: f.concurrency, Profile: prof,
+	})
+	if errors.Is(err, memory.ErrInvalid) {
+		return usageErr(err)
+	}
+	if err != nil {
+		return err
+	}
+	g.Assumptions = append(g.Assumptions, warnings...)
+	return render(a.Stdout, f.output, g, func(tw *tabwriter.Writer) error { return printGuide(tw, g) })
+}
+
+func guideUSD(v *float64) string {
+	if v == nil {
+		return "unknown"
+	}
+	return "$" + cost.FormatPrice(*v)
+}
+
+func guideKV(s guide.Setup) string {
+	switch {
+	case !s.Supported:
+		return "int8 unsupported"
+	case !s.Fits:
+		if s.KVCacheTokens > 0 {
+			return fmt.Sprintf("no (%s tokens)", costCount(float64(s.KVCacheTokens)))
+		}
+		return "no"
+	}
+	return costCount(float64(s.KVCacheTokens))
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func printGuide(w *tabwriter.Writer, g guide.Guide) error {
+	fmt.Fprintf(w, "GPU sizing guide at %s: %s-token context, %d concurrent sequence(s), %s (utilization %.2f), prices %s\n\n",
+		g.Precision, costCount(float64(g.Context)), g.Concurrency, g.Engine, g.Utilization, g.Region)
+
+	fmt.Fprintln(w, "THE SEED'S TABLE, CHECKED")
+	fmt.Fprintln(w, "SIZE\tMODEL\tSEED MIN VRAM\tRULE +20%\tSEED GPU\tRULE FITS\tKV TOKENS (vLLM)\tSEED VM\tSEED $/H\tCATALOG $/H")
+	for _, r := range g.Rows {
+		sg, sv := r.SeedGPU, r.SeedVM
+		gpu := fmt.Sprintf("%d× %s", sg.GPUs, sg.GPU)
+		fmt.Fprintf(w, "%s\t%s (%.2fB)\t%s\t%.1f GB\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r.SizeClass, r.Model, float64(r.Params)/1e9, r.Seed.MinVRAM, r.RuleWithOverhead.GB(), gpu, yesNo(sg.RuleFits), guideKV(sg),
+			sv.VM, r.Seed.CostPerHour, guideUSD(sv.USDPerHour))
+	}
+
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "REGENERATED (least GPU memory that fits)")
+	fmt.Fprintln(w, "SIZE\tAZURE VM\tGPUS\tTP\tWEIGHTS/GPU\tKV TOKENS\t$/HOUR\tPRICE AS OF")
+	for _, r := range g.Rows {
+		p := r.Pick
+		if p == nil {
+			fmt.Fprintf(w, "%s\tno single VM\t-\t-\t-\t-\t-\t-\n", r.SizeClass)
+			continue
+		}
+		asOf := "-"
+		if !p.PriceAsOf.IsZero() {
+			asOf = p.PriceAsOf.String()
+			if p.ThirdParty {
+				asOf += " (third-party)"
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d× %s\t%d\t%.2f GiB\t%s\t%s\t%s\n",
+			r.SizeClass, p.VM, p.VMGPUs, p.GPU, p.TP, units.Bytes(p.WeightsPerGPU).GiB(), guideKV(*p), guideUSD(p.USDPerHour), asOf)
+	}
+
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "WHERE THE SEED MISLEADS")
+	for _, r := range g.Rows {
+		fmt.Fprintf(w, "%s (%s):\n", r.SizeClass, r.Model)
+		for _, fl := range r.Flags {
+			fmt.Fprintf(w, "  - [%s] %s\n", fl.Kind, fl.Text)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Currency %s; prices as of %s. Seed table: %s.\n", g.Currency, g.PricesAsOf, g.SeedSource.Ref)
+	for _, s := range g.Assumptions {
+		fmt.Fprintf(w, "- %s\n", s)
+	}
+	return nil
+}
