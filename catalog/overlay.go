@@ -18,6 +18,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/gpuplan/gpuplan/cost"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/model"
 )
@@ -34,6 +35,9 @@ type File struct {
 	SchemaVersion int     `json:"schema_version"`
 	Models        []Model `json:"models,omitempty"`
 	hardware.Overlay
+	// AzureOpenAI is the Azure OpenAI PTU/PAYG section (schema:
+	// docs/cost.md), parsed by the cost package.
+	AzureOpenAI json.RawMessage `json:"azure_openai,omitempty"`
 	// dir is the overlay file's directory, for relative config paths.
 	dir string
 }
@@ -92,10 +96,10 @@ func Parse(r io.Reader, name string) (File, error) {
 	if err := json.Unmarshal(b, &top); err != nil {
 		return File{}, fmt.Errorf("parse catalog overlay %s: %w", name, err)
 	}
-	known := map[string]bool{"schema_version": true, "models": true, "gpus": true, "vm_sizes": true, "container_apps_profiles": true, "prices": true}
+	known := map[string]bool{"schema_version": true, "models": true, "gpus": true, "vm_sizes": true, "container_apps_profiles": true, "prices": true, "azure_openai": true}
 	for k := range top {
 		if !known[k] {
-			return File{}, fmt.Errorf("catalog overlay %s: unknown key %q (known: schema_version, models, gpus, vm_sizes, container_apps_profiles, prices)", name, k)
+			return File{}, fmt.Errorf("catalog overlay %s: unknown key %q (known: schema_version, models, gpus, vm_sizes, container_apps_profiles, prices, azure_openai)", name, k)
 		}
 	}
 	var f File
@@ -116,19 +120,38 @@ func Parse(r io.Reader, name string) (File, error) {
 	return f, nil
 }
 
-// Apply adds the overlay to the catalogs and returns them. The hardware
-// catalog is cloned (hardware.Default is shared); the model catalog is
-// modified in place, so pass a fresh model.EmbeddedCatalog() (each call
-// returns an independent copy). On error the caller must not use either.
-func (f File) Apply(mc *model.Catalog, hc *hardware.Catalog, now time.Time) (*model.Catalog, *hardware.Catalog, error) {
+// Catalogs are the three data sets an overlay can change.
+type Catalogs struct {
+	Models   *model.Catalog
+	Hardware *hardware.Catalog
+	Costs    *cost.Book
+}
+
+// Apply adds the overlay to the catalogs and returns the result. The
+// hardware and cost catalogs are cloned (their defaults are shared); the
+// model catalog is modified in place, so pass a fresh
+// model.EmbeddedCatalog() (each call returns an independent copy). On
+// error the caller must not use the result.
+func (f File) Apply(c Catalogs, now time.Time) (Catalogs, error) {
 	var errs []error
-	nextHW := hc.Clone()
+	next := Catalogs{Models: c.Models, Hardware: c.Hardware.Clone(), Costs: c.Costs}
 	if !f.Overlay.Empty() {
-		if err := nextHW.Merge(f.Overlay, now); err != nil {
+		if err := next.Hardware.Merge(f.Overlay, now); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	nextModels := mc
+	if len(f.AzureOpenAI) > 0 {
+		o, err := cost.ParseOverlay(f.AzureOpenAI)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("catalog overlay: %w", err))
+		} else {
+			book := c.Costs.Clone()
+			if err := book.Merge(o, now); err != nil {
+				errs = append(errs, err)
+			}
+			next.Costs = book
+		}
+	}
 	for _, m := range f.Models {
 		cfg, err := f.config(m)
 		if err != nil {
@@ -139,14 +162,14 @@ func (f File) Apply(mc *model.Catalog, hc *hardware.Catalog, now time.Time) (*mo
 			errs = append(errs, fmt.Errorf("catalog overlay model %s: %w", m.ID, err))
 			continue
 		}
-		if err := nextModels.Add(m.CatalogEntry, cfg); err != nil {
+		if err := next.Models.Add(m.CatalogEntry, cfg); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
+		return Catalogs{}, err
 	}
-	return nextModels, nextHW, nil
+	return next, nil
 }
 
 func (f File) config(m Model) ([]byte, error) {

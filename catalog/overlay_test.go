@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpuplan/gpuplan/cost"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/units"
@@ -29,7 +30,8 @@ func apply(t *testing.T, text, name string) (*model.Catalog, *hardware.Catalog, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f.Apply(mc, hardware.Default(), now)
+	c, err := f.Apply(Catalogs{Models: mc, Hardware: hardware.Default(), Costs: cost.Default()}, now)
+	return c.Models, c.Hardware, err
 }
 
 // A measured CUDA figure overrides the H100's, field by field, and a new
@@ -124,11 +126,11 @@ func TestConfigPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	mc, _ := model.EmbeddedCatalog()
-	mc, _, err = f.Apply(mc, hardware.Default(), now)
+	c, err := f.Apply(Catalogs{Models: mc, Hardware: hardware.Default(), Costs: cost.Default()}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := mc.Lookup("x/y"); err != nil {
+	if _, _, err := c.Models.Lookup("x/y"); err != nil {
 		t.Error(err)
 	}
 }

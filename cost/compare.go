@@ -176,7 +176,7 @@ func judgeSeedRule(c Comparison) SeedRule {
 	diff := "$" + FormatAmount(absf(best.Monthly.Amount-c.PAYG.Amount))
 	// At break-even PAYG spend equals the PTU cost, so the cheapest PTU
 	// option's monthly cost is the real threshold for this call shape.
-	threshold := fmt.Sprintf("for this model and call shape PTU pays off above $%s a month of PAYG spend, not $5K", FormatAmount(best.Monthly.Amount))
+	threshold := fmt.Sprintf("at this call shape the %d PTU pay off above $%s a month of PAYG spend, not $5K", c.Estimate.PTU, FormatAmount(best.Monthly.Amount))
 	switch {
 	case says && cheaper:
 		r.Verdict = fmt.Sprintf("holds: PAYG would cost %s a month, above $5K, and %s costs %s less; %s", payg, ptu, diff, threshold)

@@ -87,7 +87,7 @@ func (d *deployment) leaderWorkerSet(podGPUs int64) *LeaderWorkerSet {
 }
 
 func (d *deployment) multiNodeNotes() {
-	d.note("LeaderWorkerSet must be installed on the cluster (lws.sigs.k8s.io/docs/installation); each group is 1 leader + %d workers, one per %s.", d.c.NodesPerReplica-1, d.vm.Name)
+	d.note("LeaderWorkerSet must be installed on the cluster (lws.sigs.k8s.io/docs/installation). Each replica is a group of %d pods (one leader, the rest workers), one per %s. The leader runs %s from the vLLM image; check your image ships it.", d.c.NodesPerReplica, d.vm.Name, multiNodeScript)
 	ib := d.vm.InfiniBand
 	if ib != "" && ib != "none" {
 		d.note("InfiniBand (%s): tensor and pipeline traffic between the group's VMs should use it. Register the AKSInfinibandSupport feature so the pool's VMs land on one InfiniBand network (AKS use-amd-gpus.md), and expose the RDMA devices to the pods (for example with the NVIDIA Network Operator); without them NCCL falls back to TCP between nodes.", ib)

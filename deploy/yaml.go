@@ -42,6 +42,13 @@ func marshalClean(o any) ([]byte, error) {
 		return nil, fmt.Errorf("encode %T: %w", o, err)
 	}
 	v = prune(v)
+	if top, ok := v.(map[string]any); ok {
+		// deploy never writes status; an empty spec (Namespace) is noise.
+		delete(top, "status")
+		if m, ok := top["spec"].(map[string]any); ok && len(m) == 0 {
+			delete(top, "spec")
+		}
+	}
 	b, err := yaml.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode %T: %w", o, err)

@@ -224,8 +224,13 @@ type EngineFactors struct {
 // LinkFactors describe tensor-parallel all-reduces over one kind of link.
 type LinkFactors struct {
 	// Efficiency is the fraction of the per-direction link bandwidth a
-	// ring all-reduce's data movement achieves.
+	// ring all-reduce's data movement achieves for prompt tokens (large
+	// messages: a prefill chunk's activations, tens to hundreds of MB).
 	Efficiency float64 `json:"efficiency"`
+	// DecodeEfficiency is the same fraction for the decoding sequences'
+	// tokens (messages of a few MB, where collectives run far below the
+	// link's peak).
+	DecodeEfficiency float64 `json:"decode_efficiency"`
 	// AllReduceLatencyUS is the fixed cost of one all-reduce call
 	// (synchronisation and kernel launch), whatever its size.
 	AllReduceLatencyUS float64 `json:"all_reduce_latency_us"`
@@ -347,6 +352,9 @@ func ReadCalibration(r io.Reader) (*Calibration, error) {
 		}
 		for k, v := range e.Links {
 			if err := checkFraction("links."+k+".efficiency", v.Efficiency); err != nil {
+				return nil, fmt.Errorf("engine_factors[%d] (%s): %w", i, e.Engine, err)
+			}
+			if err := checkFraction("links."+k+".decode_efficiency", v.DecodeEfficiency); err != nil {
 				return nil, fmt.Errorf("engine_factors[%d] (%s): %w", i, e.Engine, err)
 			}
 			if !(v.AllReduceLatencyUS >= 0 && v.AllReduceLatencyUS < 1e6) {

@@ -54,6 +54,7 @@ type deployment struct {
 	flopsDenseTok  float64 // 2 × non-expert matmul parameters
 	flopsExpertTok float64 // 2 × top-k experts' parameters
 	flopsHead      float64 // 2 × output-head parameters, once per sequence
+	logitsBytes    float64 // fp32 logits written and read for sampling, per sequence
 	attnCoefFull   float64
 	actBytes       float64 // bytes per activation element
 	hidden         float64
@@ -267,6 +268,9 @@ func (d *deployment) shape(s *model.Spec, b memory.Budget) error {
 	d.flopsDenseTok = 2 * (pAttn + pMLP) / tp * frac
 	vocabHidden := float64(s.Vocab) * float64(s.Hidden)
 	d.flopsHead = 2 * vocabHidden / tp
+	// Each sequence's logits are written in fp32 by the output head (its
+	// vocabulary shard) and read back in full by the sampler.
+	d.logitsBytes = float64(s.Vocab) * 4 * (1/tp + 1)
 	if m := s.MoE; m != nil && m.Experts > 0 && params.Groups[model.GroupRoutedExperts] > 0 {
 		d.experts, d.topK = float64(m.Experts), float64(m.ExpertsPerToken)
 		perExpert := float64(params.Groups[model.GroupRoutedExperts]) / d.experts

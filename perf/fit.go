@@ -69,12 +69,22 @@ type fitPoint struct {
 // compute efficiency; per engine the iteration overhead, the all-reduce
 // latency and a link efficiency per link kind. Everything is optimised in
 // log space within these bounds.
+var maxOvhdMS = 50.0
+
 const (
 	minEff, maxEff           = 0.05, 1.5
-	minOverheadMS, maxOvhdMS = 0.01, 50
+	minOverheadMS = 0.01
 	minARLatUS, maxARLatUS   = 0.5, 200
 	minSeqUS, maxSeqUS       = 0.01, 100
 )
+
+// allReduceLatencyUS is the fixed cost of one all-reduce call the fitter
+// starts from and keeps: aiconfigurator's p2p_latency of 10 µs for H100 SXM
+// and L40S systems (src/aiconfigurator/systems/*.yaml). The maximum-
+// throughput tables cannot tell it apart from the per-iteration overhead
+// (both are constant per iteration for a given model and TP), so it is
+// taken from that source rather than fitted.
+const allReduceLatencyUS = 10
 
 // Fit fits efficiency factors to measured points: for every (engine,
 // version) in the points, one bandwidth and one compute efficiency per GPU
@@ -191,6 +201,7 @@ type param struct {
 	lo, hi   float64 // bounds of the log
 	v        float64
 	touches []int // indices of points it affects
+	fixed   bool  // not optimised
 	apply   func(f *resolvedFactors, v float64)
 }
 
@@ -220,7 +231,7 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 		if fp.dep.tp > 1 || fp.dep.pp > 1 {
 			links[fp.dep.linkKind] = append(links[fp.dep.linkKind], i)
 			if _, ok := ef.Links[fp.dep.linkKind]; !ok {
-				ef.Links[fp.dep.linkKind] = LinkFactors{Efficiency: 0.5, AllReduceLatencyUS: 20}
+				ef.Links[fp.dep.linkKind] = LinkFactors{Efficiency: 0.5, DecodeEfficiency: 0.1, AllReduceLatencyUS: allReduceLatencyUS}
 			}
 		}
 	}
@@ -273,7 +284,9 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 		ps = append(ps,
 			&param{name: "link." + kind + ".efficiency", lo: math.Log(0.01), hi: math.Log(maxEff), v: math.Log(clamp(l0.Efficiency, 0.01, maxEff)), touches: links[kind],
 				apply: func(f *resolvedFactors, v float64) { setLink(f, kind, func(l *LinkFactors) { l.Efficiency = v }) }},
-			&param{name: "link." + kind + ".latency", lo: math.Log(minARLatUS), hi: math.Log(maxARLatUS), v: math.Log(clamp(l0.AllReduceLatencyUS, minARLatUS, maxARLatUS)), touches: links[kind],
+			&param{name: "link." + kind + ".decode", lo: math.Log(0.005), hi: math.Log(maxEff), v: math.Log(clamp(orOne(l0.DecodeEfficiency), 0.005, maxEff)), touches: links[kind],
+				apply: func(f *resolvedFactors, v float64) { setLink(f, kind, func(l *LinkFactors) { l.DecodeEfficiency = v }) }},
+			&param{name: "link." + kind + ".latency", fixed: true, lo: math.Log(minARLatUS), hi: math.Log(maxARLatUS), v: math.Log(clamp(l0.AllReduceLatencyUS, minARLatUS, maxARLatUS)), touches: links[kind],
 				apply: func(f *resolvedFactors, v float64) { setLink(f, kind, func(l *LinkFactors) { l.AllReduceLatencyUS = v }) }})
 	}
 	for _, p := range ps {
@@ -298,6 +311,9 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 	prev := loss(all)
 	for sweep := 0; sweep < 40; sweep++ {
 		for _, p := range ps {
+			if p.fixed {
+				continue
+			}
 			best := goldenMin(func(v float64) float64 { set(p, v); return loss(p.touches) }, p.lo, p.hi, p.v)
 			set(p, best)
 		}
@@ -324,9 +340,12 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 		case strings.HasPrefix(p.name, "link."):
 			parts := strings.Split(p.name, ".")
 			l := ef.Links[parts[1]]
-			if parts[2] == "efficiency" {
+			switch parts[2] {
+			case "efficiency":
 				l.Efficiency = v
-			} else {
+			case "decode":
+				l.DecodeEfficiency = v
+			default:
 				l.AllReduceLatencyUS = v
 			}
 			ef.Links[parts[1]] = l

@@ -11,5 +11,5 @@ var fittedGPUFactors = []GPUFactors{
 
 var fittedEngineFactors = []EngineFactors{
 	{Engine: "trtllm", EngineVersion: "0.17", StepOverheadMS: 1,
-		Links: map[string]LinkFactors{"nvlink": {Efficiency: 0.7, AllReduceLatencyUS: 10}, "pcie": {Efficiency: 0.5, AllReduceLatencyUS: 20}}},
+		Links: map[string]LinkFactors{"nvlink": {Efficiency: 0.7, DecodeEfficiency: 0.1, AllReduceLatencyUS: 10}, "pcie": {Efficiency: 0.5, DecodeEfficiency: 0.3, AllReduceLatencyUS: 10}}},
 }

@@ -7,7 +7,8 @@ import "math"
 type rates struct {
 	bw        float64 // bytes/s of device memory
 	flops     float64 // dense FLOP/s for the compute type
-	link      float64 // bytes/s per direction for collectives
+	link      float64 // bytes/s per direction for prompt tokens' collectives
+	linkDec   float64 // bytes/s per direction for decode tokens' collectives
 	arLatency float64 // seconds per all-reduce call
 	overhead  float64 // seconds per engine iteration
 	moe       float64 // routed experts' share of bw and flops
@@ -31,6 +32,10 @@ func (d *deployment) rates(f resolvedFactors) rates {
 			l = slowestLink(f.engine.Links)
 		}
 		r.link = d.linkPerDirection * l.Efficiency
+		r.linkDec = d.linkPerDirection * l.DecodeEfficiency
+		if r.linkDec <= 0 {
+			r.linkDec = r.link
+		}
 		r.arLatency = l.AllReduceLatencyUS / 1e6
 	}
 	return r
@@ -49,7 +54,7 @@ func slowestLink(m map[string]LinkFactors) LinkFactors {
 	}
 	if !found {
 		// No multi-GPU measurements at all: half the link, 20 µs per call.
-		return LinkFactors{Efficiency: 0.5, AllReduceLatencyUS: 20}
+		return LinkFactors{Efficiency: 0.5, DecodeEfficiency: 0.1, AllReduceLatencyUS: allReduceLatencyUS}
 	}
 	return best
 }
@@ -93,7 +98,7 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 		routedB = d.routedBytes * c.touched
 		routedF = tokens * d.flopsExpertTok
 	}
-	denseB := d.denseBytes
+	denseB := d.denseBytes + (dec+preSeqs)*d.logitsBytes
 	denseF := tokens*d.flopsDenseTok + (dec+preSeqs)*d.flopsHead
 	// Attention reads every decoding sequence's KV and writes every new
 	// token's.
@@ -110,8 +115,8 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 	// 2(TP−1)/TP of the message over each link direction.
 	if d.tp > 1 {
 		tp := float64(d.tp)
-		msg := tokens * d.hidden * d.actBytes
-		c.comm = 2 * d.stageLayers * (r.arLatency + 2*(tp-1)/tp*msg/r.link)
+		ring := 2 * (tp - 1) / tp * d.hidden * d.actBytes
+		c.comm = 2 * d.stageLayers * (r.arLatency + ring*(pre/r.link+dec/r.linkDec))
 	}
 	stage := gpu + c.comm
 	c.overhead = r.overhead + r.perSeq*seqs

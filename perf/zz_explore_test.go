@@ -3,6 +3,7 @@ package perf
 import (
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"testing"
 
@@ -11,6 +12,9 @@ import (
 )
 
 func TestExplore(t *testing.T) {
+	if v := os.Getenv("MAXOV"); v != "" {
+		fmt.Sscan(v, &maxOvhdMS)
+	}
 	cat, _ := model.EmbeddedCatalog()
 	opt := FitOptions{Model: func(id string) (*model.Spec, error) { s, _, err := cat.Lookup(id); return s, err }, GPU: hardware.LookupGPU}
 	res, err := Fit(Embedded().Points, opt)

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/gpuplan/gpuplan/catalog"
+	"github.com/gpuplan/gpuplan/cost"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/model/hfhub"
@@ -17,34 +18,45 @@ import (
 // catalogs holds the embedded catalogs with the --catalog overlay applied,
 // loaded once per run.
 type catalogs struct {
-	once     sync.Once
-	err      error
-	models   *model.Catalog
-	hardware *hardware.Catalog
+	once sync.Once
+	err  error
+	c    catalog.Catalogs
 }
 
-func (a *app) loadCatalogs() (*model.Catalog, *hardware.Catalog, error) {
+func (a *app) loadAll() (catalog.Catalogs, error) {
 	a.cats.once.Do(func() {
 		mc, err := model.EmbeddedCatalog()
 		if err != nil {
 			a.cats.err = fmt.Errorf("load the embedded model catalog: %w", err)
 			return
 		}
-		hc := hardware.Default()
+		c := catalog.Catalogs{Models: mc, Hardware: hardware.Default(), Costs: cost.Default()}
 		if a.catalogFile != "" {
 			f, err := catalog.Load(a.catalogFile)
 			if err != nil {
 				a.cats.err = usageErr(err)
 				return
 			}
-			if mc, hc, err = f.Apply(mc, hc, a.Now()); err != nil {
+			if c, err = f.Apply(c, a.Now()); err != nil {
 				a.cats.err = usageErr(err)
 				return
 			}
 		}
-		a.cats.models, a.cats.hardware = mc, hc
+		a.cats.c = c
 	})
-	return a.cats.models, a.cats.hardware, a.cats.err
+	return a.cats.c, a.cats.err
+}
+
+func (a *app) loadCatalogs() (*model.Catalog, *hardware.Catalog, error) {
+	c, err := a.loadAll()
+	return c.Models, c.Hardware, err
+}
+
+// costBook is the Azure OpenAI PTU/PAYG book with the --catalog file's
+// azure_openai section merged.
+func (a *app) costBook() (*cost.Book, error) {
+	c, err := a.loadAll()
+	return c.Costs, err
 }
 
 // cacheDir is GPUPLAN_CACHE_DIR, else os.UserCacheDir()/gpuplan.

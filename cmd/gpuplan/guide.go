@@ -37,7 +37,12 @@ misleads: the rule's GB (10^9 bytes) against real CUDA memory (an "80 GB" A100 h
 named VM does not carry, VMs sold whole, and prices.`,
 		Example: `  gpuplan guide
   gpuplan guide --context 32768 --concurrency 4 -o json`,
-		Args: cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrf("guide takes no arguments (got %q); see 'gpuplan guide --help'", args)
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error { return runGuide(a, f) },
 	}
 	fl := cmd.Flags()

@@ -83,6 +83,17 @@ table, one "why not" line per rejected family.
 // "why not" lines.
 type planOutput struct {
 	plan.Result
+	Managed []managedRow `json:"managed,omitempty"`
+}
+
+// managedRow is one Azure OpenAI comparison beside the self-hosted rows:
+// pay-as-you-go at the month's volume and PTU sized for the peak.
+type managedRow struct {
+	Model      string          `json:"model"`
+	Deployment cost.Deployment `json:"deployment"`
+	// PeakRPM is the load's request rate in requests per minute.
+	PeakRPM    float64         `json:"peak_rpm"`
+	Comparison cost.Comparison `json:"comparison"`
 }
 
 func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
@@ -141,6 +152,11 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		return searchErr
 	}
 	out := planOutput{Result: res}
+	if f.managed != "" {
+		if out.Managed, err = a.managedRows(f, plan.RequestRate(res, req)); err != nil {
+			return err
+		}
+	}
 	printed := out
 	if f.top > 0 && len(printed.Rows) > f.top {
 		printed.Rows = printed.Rows[:f.top]
@@ -230,6 +246,26 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 	} else {
 		fmt.Fprintln(w, "No offer meets the request.")
 	}
+	if len(out.Managed) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "AZURE OPENAI\tDEPLOYMENT\tPEAK RPM\tPAYG $/MONTH\tPTU\tPTU $/MONTH (HOURLY / 1-MONTH / 1-YEAR)\tSEED RULE (>$5K PAYG → PTU)")
+		for _, m := range out.Managed {
+			c := m.Comparison
+			payg := "unknown"
+			if c.PAYG != nil {
+				payg = "$" + cost.FormatAmount(c.PAYG.Amount)
+			}
+			var terms []string
+			for _, o := range c.Options {
+				if o.Monthly != nil {
+					terms = append(terms, "$"+cost.FormatAmount(o.Monthly.Amount))
+				} else {
+					terms = append(terms, "unknown")
+				}
+			}
+			fmt.Fprintf(w, "%s\t%s\t%.0f\t%s\t%d\t%s\t%s\n", m.Model, m.Deployment, m.PeakRPM, payg, c.Estimate.PTU, strings.Join(terms, " / "), c.SeedRule.Verdict)
+		}
+	}
 	if len(r.WhyNot) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Why not:")
@@ -244,4 +280,36 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 	}
 	_ = searchErr
 	return nil
+}
+
+// managedRows compares Azure OpenAI models at the plan's request rate:
+// PTU sized for it as the peak, PAYG for the month it implies over
+// --hours-per-day.
+func (a *app) managedRows(f planFlags, rps float64) ([]managedRow, error) {
+	if rps <= 0 {
+		return nil, nil
+	}
+	book, err := a.costBook()
+	if err != nil {
+		return nil, err
+	}
+	d, err := cost.ParseDeployment(f.deploy)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	var rows []managedRow
+	for _, m := range strings.Split(f.managed, ",") {
+		m = strings.TrimSpace(m)
+		w := cost.Workload{RPM: rps * 60, InputTokens: float64(f.input), OutputTokens: float64(f.out)}
+		v, err := cost.VolumeFromHours(w, f.hoursPerDay)
+		if err != nil {
+			return nil, usageErr(err)
+		}
+		c, err := book.Compare(m, w, d, v)
+		if err != nil {
+			return nil, usageErr(err)
+		}
+		rows = append(rows, managedRow{Model: m, Deployment: d, PeakRPM: w.RPM, Comparison: c})
+	}
+	return rows, nil
 }

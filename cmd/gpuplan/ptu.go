@@ -1,17 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/gpuplan/gpuplan/cost"
 	"github.com/gpuplan/gpuplan/hardware"
@@ -64,62 +60,8 @@ PTU and token prices are third-party figures unless you supply your own with
 	fl.StringVar(&f.deployment, "deployment", "global", "deployment type: global, datazone or regional")
 	fl.Float64Var(&f.avgRPM, "avg-rpm", 0, "average requests per minute over the month, for the PAYG volume")
 	fl.Float64Var(&f.hoursPerDay, "hours-per-day", 0, "hours a day at the peak --rpm, for the PAYG volume (default 24)")
-	cmd.MarkFlagsMutuallyExclusive("avg-rpm", "hours-per-day")
 	addOutputFlag(cmd, &f.output)
 	return cmd
-}
-
-// costBook is the embedded PTU/PAYG book with the --catalog file's
-// azure_openai section merged.
-func (a *app) costBook() (*cost.Book, error) {
-	b := cost.Default()
-	if a.catalogFile == "" {
-		return b, nil
-	}
-	sec, err := readCatalogSection(a.catalogFile, "azure_openai")
-	if err != nil {
-		return nil, usageErr(err)
-	}
-	if sec == nil {
-		return b, nil
-	}
-	o, err := cost.ParseOverlay(sec)
-	if err != nil {
-		return nil, usageErr(fmt.Errorf("catalog overlay %s: %w", a.catalogFile, err))
-	}
-	if err := b.Merge(o, a.Now()); err != nil {
-		return nil, usageErr(fmt.Errorf("catalog overlay %s: %w", a.catalogFile, err))
-	}
-	return b, nil
-}
-
-// maxCatalogBytes matches the overlay limit in docs/catalog.md.
-const maxCatalogBytes = 8 << 20
-
-// readCatalogSection returns one top-level section of a --catalog file as
-// JSON, or nil when the file has none.
-func readCatalogSection(path, key string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read catalog overlay: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCatalogBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read catalog overlay %s: %w", path, err)
-	}
-	if len(b) > maxCatalogBytes {
-		return nil, fmt.Errorf("catalog overlay %s is larger than %d MiB", path, maxCatalogBytes>>20)
-	}
-	js, err := yaml.YAMLToJSON(b)
-	if err != nil {
-		return nil, fmt.Errorf("parse catalog overlay %s: %w", path, err)
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(js, &top); err != nil {
-		return nil, fmt.Errorf("parse catalog overlay %s: want a mapping of sections: %w", path, err)
-	}
-	return top[key], nil
 }
 
 // ptuOutput is what `ptu` prints; JSON and YAML share the keys.
@@ -224,6 +166,9 @@ func runPTU(cmd *cobra.Command, a *app, model string, f ptuFlags) error {
 	}
 	if !cmd.Flags().Changed("input-tokens") && !cmd.Flags().Changed("output-tokens") {
 		return usageErrf("give the call shape with --input-tokens and --output-tokens (average tokens per request)")
+	}
+	if cmd.Flags().Changed("avg-rpm") && cmd.Flags().Changed("hours-per-day") {
+		return usageErrf("give --avg-rpm or --hours-per-day, not both: each alone sets the month's PAYG volume")
 	}
 	d, err := cost.ParseDeployment(f.deployment)
 	if err != nil {
@@ -342,7 +287,8 @@ func ptuReport(b *cost.Book, c cost.Comparison, extra []string) ptuOutput {
 
 func costPtr(v float64) *float64 { return &v }
 
-// sourceText expands source keys to their URL or reference path.
+// costSourceText expands source keys to their URL, or to the reference
+// path with the key (several keys may share one reference file).
 func costSourceText(b *cost.Book, s string) string {
 	var parts []string
 	for _, p := range strings.Split(s, ";") {
@@ -351,7 +297,7 @@ func costSourceText(b *cost.Book, s string) string {
 			if src.URL != "" {
 				p = src.URL
 			} else {
-				p = src.Ref
+				p = src.Ref + " (" + src.Key + ")"
 			}
 		}
 		if p != "" {

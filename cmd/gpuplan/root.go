@@ -85,6 +85,7 @@ Every figure states its source and date; the built-in catalog works offline.`,
 		newPlanCmd(a),
 		newPTUCmd(a),
 		newGuideCmd(a),
+		newServeCmd(a),
 	)
 	return root
 }

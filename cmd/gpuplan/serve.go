@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/model/hfhub"
+	"github.com/gpuplan/gpuplan/server"
+)
+
+// apiExcludedCommands are never served: they write files (deploy), open
+// connections to other servers (bench), serve (serve) or are cobra's
+// own helpers. Subcommands are never served either (`prices refresh`
+// touches the network and writes the cache).
+var apiExcludedCommands = map[string]bool{
+	"serve": true, "bench": true, "deploy": true, "completion": true, "help": true,
+}
+
+// apiExcludedFlags are flags a request may not set: the output format (the
+// API always answers JSON) and flags that read or write local files.
+var apiExcludedFlags = map[string]bool{
+	"output": true, "help": true, "save": true, "pick": true, "calibration": true,
+	"out-dir": true, "stdout": true, "api-url": true,
+}
+
+// fileFlagUsage catches flags of commands added later that name a file,
+// directory, path or URL, or write something, so that a new flag of that
+// kind is not exposed by accident.
+var fileFlagUsage = regexp.MustCompile(`(?i)\b(file|files|dir|directory|path|url|writes?|written)\b`)
+
+func newServeCmd(a *app) *cobra.Command {
+	var (
+		addr          string
+		timeout       time.Duration
+		maxConcurrent int
+		logFormat     string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "HTTP JSON API and web calculator",
+		Long: `Serve the web calculator at / and a JSON API under /api/v1/: one endpoint per
+command (models, size, gpus, prices, plan, ptu, perf, guide, ... whichever this
+binary has), taking the command's flags in snake_case as GET query parameters or
+a POST JSON body, and returning exactly what the command prints with -o json.
+
+Also served: the OpenAPI document at /api/v1/openapi.json, Prometheus metrics at
+/metrics and a liveness check at /healthz. The page and the API need no network;
+--catalog and --offline apply to every request. Stops gracefully on SIGINT or
+SIGTERM. See docs/server.md.`,
+		Example: `  gpuplan serve
+  gpuplan serve --addr 0.0.0.0:8080 --offline
+  curl 'http://127.0.0.1:8080/api/v1/size?model=llama-3.1-8b&gpu=h100-sxm&context=8192'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var h slog.Handler
+			switch logFormat {
+			case "json":
+				h = slog.NewJSONHandler(a.Stderr, nil)
+			case "text":
+				h = slog.NewTextHandler(a.Stderr, nil)
+			default:
+				return usageErrf("unknown --log-format %q (use text or json)", logFormat)
+			}
+			if timeout <= 0 {
+				return usageErrf("--timeout must be positive")
+			}
+			if _, _, err := a.loadCatalogs(); err != nil {
+				return err
+			}
+			srv, err := server.New(server.Options{
+				Run:           a.apiRun(),
+				Commands:      apiCommands(cmd.Root(), a),
+				Logger:        slog.New(h),
+				Version:       version,
+				Timeout:       timeout,
+				MaxConcurrent: maxConcurrent,
+				Now:           a.Now,
+			})
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s (choose another with --addr): %w", addr, err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			fmt.Fprintf(a.Stderr, "gpuplan %s serving http://%s/ (API: /api/v1/, %s)\n", version, ln.Addr(), strings.Join(srv.Commands(), ", "))
+			return srv.Serve(ctx, ln)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on (0.0.0.0:8080 for every interface)")
+	fl.DurationVar(&timeout, "timeout", server.DefaultTimeout, "longest time one API request may take")
+	fl.IntVar(&maxConcurrent, "max-concurrent", 0, "commands running at once; more wait (default 4 × CPUs)")
+	fl.StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
+	return cmd
+}
+
+// apiRun runs one API request as the CLI: the same Run, with -o json and
+// the server's --catalog and --offline appended, so the response is what
+// the command prints. Failures whose cause is outside the request (the
+// Hugging Face Hub) get the server's extra exit codes.
+func (a *app) apiRun() server.RunFunc {
+	var globals []string
+	if a.catalogFile != "" {
+		globals = append(globals, "--catalog="+a.catalogFile)
+	}
+	if a.offline {
+		globals = append(globals, "--offline")
+	}
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		full := make([]string, 0, len(args)+2+len(globals))
+		full = append(append(append(full, args...), "--output=json"), globals...)
+		var errText strings.Builder
+		code := Run(ctx, full, Options{
+			Stdin:  strings.NewReader(""),
+			Stdout: stdout,
+			Stderr: io.MultiWriter(stderr, &errText),
+			Now:    a.Now,
+			Getenv: a.Getenv,
+		})
+		if code == exitError {
+			code = upstreamExitCode(errText.String())
+		}
+		return code
+	}
+}
+
+// upstreamExitCode classifies a failed command by the Hugging Face Hub
+// errors its message wraps (model/hfhub's sentinel errors print their text).
+func upstreamExitCode(stderr string) int {
+	has := func(err error) bool { return strings.Contains(stderr, err.Error()) }
+	switch {
+	case has(hfhub.ErrNotFound):
+		return server.ExitNotFound
+	case has(hfhub.ErrNotCached):
+		return server.ExitUnavailable
+	case has(hfhub.ErrNetwork), has(hfhub.ErrAccess), has(hfhub.ErrHTTP), has(hfhub.ErrTooLarge):
+		return server.ExitUpstream
+	}
+	return exitError
+}
+
+// apiCommands describes the served commands by walking the real cobra tree,
+// so the API's parameters, validation and OpenAPI document follow the flags
+// the binary has. A command added to the tree appears automatically.
+func apiCommands(root *cobra.Command, a *app) []server.Command {
+	var out []server.Command
+	for _, c := range root.Commands() {
+		if apiExcludedCommands[c.Name()] || c.Hidden || c.Deprecated != "" || !c.Runnable() {
+			continue
+		}
+		sc := server.Command{Name: c.Name(), Summary: c.Short, Description: c.Long}
+		subs := map[string]bool{}
+		for _, sub := range c.Commands() {
+			subs[sub.Name()] = true
+			for _, al := range sub.Aliases {
+				subs[al] = true
+			}
+		}
+		for _, tok := range strings.Fields(c.Use)[1:] {
+			name := strings.Trim(tok, "[]")
+			if strings.Contains(name, "...") || strings.EqualFold(name, "flags") {
+				continue
+			}
+			arg := server.Arg{Name: name, Required: !strings.HasPrefix(tok, "[")}
+			arg.Description, arg.Validate = argDoc(c, name, subs, a)
+			sc.Args = append(sc.Args, arg)
+		}
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if apiExcludedFlags[f.Name] || f.Hidden || fileFlagUsage.MatchString(f.Usage) {
+				return
+			}
+			_, usage := pflag.UnquoteUsage(f)
+			def := f.DefValue
+			if def == "[]" {
+				def = ""
+			}
+			sc.Flags = append(sc.Flags, server.Flag{Name: f.Name, Type: apiFlagType(f.Value.Type()), Default: def, Usage: usage})
+		})
+		out = append(out, sc)
+	}
+	return out
+}
+
+func apiFlagType(pflagType string) server.FlagType {
+	switch pflagType {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return server.Int
+	case "float32", "float64":
+		return server.Float
+	case "bool":
+		return server.Bool
+	case "stringSlice", "stringArray":
+		return server.StringSlice
+	}
+	return server.String
+}
+
+// argDoc describes a positional argument and returns its check: a MODEL
+// may be a catalog id or a Hugging Face id, never a local path or a URL (a
+// server must not read its own files or fetch arbitrary addresses for a
+// client), and no argument may name a subcommand.
+func argDoc(c *cobra.Command, name string, subs map[string]bool, a *app) (string, func(string) error) {
+	desc := fmt.Sprintf("%s, the positional argument of `gpuplan %s`", name, c.Use)
+	checkSub := func(v string) error {
+		if subs[v] {
+			return fmt.Errorf("%q names a subcommand, which the API does not serve", v)
+		}
+		return nil
+	}
+	if name != "MODEL" {
+		return desc, checkSub
+	}
+	desc = "MODEL: a catalog id or alias (see /api/v1/models) or a Hugging Face id org/name[@revision]" +
+		"; local paths and URLs are not accepted over the API (positional argument of `gpuplan " + c.Use + "`)"
+	return desc, func(v string) error {
+		if err := checkSub(v); err != nil {
+			return err
+		}
+		return a.checkAPIModelRef(v)
+	}
+}
+
+var errModelRef = errors.New("give a catalog id or alias (see /api/v1/models) or a Hugging Face id org/name[@revision]; the API does not read local files or fetch URLs")
+
+// checkAPIModelRef rejects MODEL values that model.Resolve would treat as a
+// URL or a local file or directory.
+func (a *app) checkAPIModelRef(ref string) error {
+	low := strings.ToLower(ref)
+	if strings.Contains(low, "://") || strings.ContainsAny(ref, `\`) {
+		return fmt.Errorf("%q: %w", ref, errModelRef)
+	}
+	if strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, ".") || strings.HasPrefix(ref, "~") {
+		return fmt.Errorf("%q looks like a path: %w", ref, errModelRef)
+	}
+	switch {
+	case strings.HasSuffix(low, ".json"), strings.HasSuffix(low, ".gguf"), strings.HasSuffix(low, ".safetensors"):
+		return fmt.Errorf("%q looks like a file: %w", ref, errModelRef)
+	}
+	// A catalog hit is resolved before the file system is looked at.
+	if mc, _, err := a.loadCatalogs(); err == nil {
+		if _, _, err := mc.Lookup(ref); err == nil {
+			return nil
+		} else if !errors.Is(err, model.ErrNotInCatalog) {
+			return err
+		}
+	}
+	if _, err := os.Stat(ref); err == nil {
+		return fmt.Errorf("%q names a file on the server: %w", ref, errModelRef)
+	}
+	if strings.Contains(ref, "/") {
+		if _, _, err := hfhub.ParseRef(ref); err != nil {
+			return err
+		}
+	}
+	return nil
+}
