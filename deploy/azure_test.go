@@ -80,7 +80,7 @@ func azInvocations(text string) [][2][]string {
 		var cmd, flags []string
 		for _, f := range fields[1:] {
 			if strings.HasPrefix(f, "--") {
-				flags = append(flags, strings.SplitN(f, "=", 2)[0])
+				flags = append(flags, strings.TrimRight(strings.SplitN(f, "=", 2)[0], ",;.)"))
 				continue
 			}
 			if len(flags) == 0 && regexp.MustCompile(`^[a-z][a-z-]*$`).MatchString(f) {
