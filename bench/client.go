@@ -242,7 +242,7 @@ func (c *Client) Do(ctx context.Context, id string, body []byte, promptTokens in
 	rec.Start = c.now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		rec.Err, rec.ErrDetail = classifyTransport(ctx, err, false)
+		rec.Err, rec.ErrDetail = classifyTransport(ctx, err)
 		rec.Done = c.now()
 		return rec
 	}
@@ -329,9 +329,13 @@ func (c *Client) readStream(ctx context.Context, body io.Reader, rec *RequestRec
 			return
 		}
 		t := c.now()
-		if ev.Type == "error" {
+		switch ev.Type {
+		case "message":
+		case "error":
 			rec.Err, rec.ErrDetail = ErrStreamError, truncate(string(ev.Data))
 			return
+		default:
+			continue // named events (pings, metadata) carry no OpenAI chunk
 		}
 		data := bytes.TrimSpace(ev.Data)
 		if bytes.Equal(data, doneMarker) {
@@ -380,6 +384,10 @@ func (c *Client) readStream(ctx context.Context, body io.Reader, rec *RequestRec
 		return
 	}
 	rec.E2E = last
+	if rec.UsageReported && rec.OutputTokens == 0 {
+		// A usage object without completion_tokens: count chunks instead.
+		rec.UsageReported = false
+	}
 	if !rec.UsageReported {
 		rec.OutputTokens = len(rec.Chunks)
 	}
@@ -441,7 +449,7 @@ func truncate(s string) string {
 }
 
 // classifyTransport maps an error from http.Client.Do (no response yet).
-func classifyTransport(ctx context.Context, err error, _ bool) (ErrorClass, string) {
+func classifyTransport(ctx context.Context, err error) (ErrorClass, string) {
 	if cls, ok := ctxClass(ctx); ok {
 		return cls, err.Error()
 	}

@@ -176,6 +176,17 @@ func TestClientNoUsageCountsChunks(t *testing.T) {
 	}
 }
 
+func TestClientUsageWithoutCounts(t *testing.T) {
+	clk := &fakeClock{now: epoch}
+	tr := &scriptedTransport{clock: clk, status: 200, steps: []step{
+		{at: msD(10), data: chatChunk("a") + finalChunk + `data: {"choices":[],"usage":{}}` + "\n\n" + doneChunk},
+	}}
+	rec := scriptedClient(t, tr, true).Do(context.Background(), "r", []byte("{}"), 0)
+	if !rec.OK() || rec.UsageReported || rec.OutputTokens != 2 {
+		t.Fatalf("usage without completion_tokens must fall back to chunks: %+v", rec)
+	}
+}
+
 func TestClientErrorClasses(t *testing.T) {
 	cut := errors.New("connection reset by peer")
 	tests := []struct {
@@ -193,6 +204,7 @@ func TestClientErrorClasses(t *testing.T) {
 		{"malformed JSON", 200, nil, []step{{at: msD(1), data: "data: {not json}\n\n"}}, ErrMalformedEvent},
 		{"error object in stream", 200, nil, []step{{at: msD(1), data: `data: {"error":{"message":"oom"}}` + "\n\n"}}, ErrStreamError},
 		{"error event type", 200, nil, []step{{at: msD(1), data: "event: error\ndata: boom\n\n"}}, ErrStreamError},
+		{"named events are skipped", 200, nil, []step{{at: msD(1), data: "event: ping\ndata: not json\n\n" + chatChunk("a") + finalChunk + doneChunk}}, ""},
 		{"no content", 200, nil, []step{{at: msD(1), data: roleChunk + finalChunkEmpty + doneChunk}}, ErrNoContent},
 		{"line too long", 200, nil, []step{{at: msD(1), data: "data: " + strings.Repeat("x", DefaultMaxSSELine+10) + "\n\n"}}, ErrMalformedEvent},
 	}

@@ -1,11 +1,16 @@
 package bench
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,6 +45,87 @@ func BenchmarkHarnessStreamed(b *testing.B) {
 			}
 			b.ReportMetric(l.RequestsPerS, "req/s")
 			b.ReportMetric(l.OutputTokensPerS, "tokens/s")
+		})
+	}
+}
+
+// cpuTime is this process's user+system CPU time so far.
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Skip("getrusage:", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestHelperFakeServer is not a test: BenchmarkHarnessExternalServer runs
+// the test binary again with GPUPLAN_BENCH_FAKE_SERVER=1 so that the fake
+// server lives in its own process and the harness's CPU time can be
+// measured alone. It prints the base URL and serves until stdin closes
+// (bounded to 10 minutes).
+func TestHelperFakeServer(t *testing.T) {
+	if os.Getenv("GPUPLAN_BENCH_FAKE_SERVER") != "1" {
+		t.Skip("helper process for BenchmarkHarnessExternalServer")
+	}
+	srv := benchtest.New(benchtest.Options{Tokens: 16})
+	defer srv.Close()
+	fmt.Println(srv.BaseURL())
+	done := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Minute):
+	}
+}
+
+// BenchmarkHarnessExternalServer drives the fake server in a separate
+// process and reports the harness's own CPU time per streamed request and
+// the rate two fully available cores would sustain at that cost
+// (2 s of CPU per second / CPU per request), a figure that other load on
+// the machine does not distort, next to the wall-clock rate.
+func BenchmarkHarnessExternalServer(b *testing.B) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperFakeServer$")
+	cmd.Env = append(os.Environ(), "GPUPLAN_BENCH_FAKE_SERVER=1", "GOMAXPROCS=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
+	url, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(url, "http://127.0.0.1:") {
+		b.Fatalf("helper server: %q %v", url, err)
+	}
+	url = strings.TrimSpace(url)
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	for _, c := range []int{16, 64} {
+		b.Run("c="+strconv.Itoa(c), func(b *testing.B) {
+			cl := newTestClient(b, url, true, c)
+			n := max(b.N, 4*c)
+			cfg := RunConfig{Client: cl, Prompts: SyntheticPrompts(64, 32, 1), OutputTokens: 16, Force: ForceOff,
+				Levels: []Level{{Concurrency: c}}, Requests: n, Duration: 5 * time.Minute, Warmup: c, Timeout: 30 * time.Second}
+			b.ResetTimer()
+			cpu0 := cpuTime(b)
+			res, err := Run(context.Background(), cfg)
+			cpu := cpuTime(b) - cpu0
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			l := res.Levels[0]
+			if l.Failed > 0 {
+				b.Fatalf("%d failures: %v", l.Failed, l.Errors)
+			}
+			perReq := cpu.Seconds() / float64(n+c+1) // measured + warm-up + probe
+			b.ReportMetric(l.RequestsPerS, "req/s")
+			b.ReportMetric(perReq*1e6, "cpu-µs/req")
+			b.ReportMetric(2/perReq, "req/s@2cores")
 		})
 	}
 }

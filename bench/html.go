@@ -185,6 +185,9 @@ func buildChart(title, xl, yl string, ss []series, logX bool, xTickVals []float6
 	if math.IsInf(xmin, 0) {
 		xmin, xmax = 0, 1
 	}
+	if ymax <= 0 {
+		ymax = 1 // all zeros: keep round ticks
+	}
 	if xmax == xmin {
 		xmin, xmax = xmin-1, xmax+1
 	}

@@ -372,3 +372,34 @@ func TestCompletionsAPIAndAzurePath(t *testing.T) {
 		t.Errorf("completions request %+v", r)
 	}
 }
+
+func TestPromptsNotReusedAcrossWarmupAndLevels(t *testing.T) {
+	srv := benchtest.New(benchtest.Options{Tokens: 2})
+	defer srv.Close()
+	cfg := baseConfig(newTestClient(t, srv.BaseURL(), true, 2), Level{Concurrency: 2}, Level{Concurrency: 1})
+	cfg.Prompts = SyntheticPrompts(64, 8, 5)
+	cfg.Requests, cfg.Warmup = 5, 2
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 1+2*(2+5) {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	seen := map[string]bool{}
+	for _, r := range reqs {
+		if seen[r.Text()] {
+			t.Fatalf("prompt sent twice: %q", r.Text())
+		}
+		seen[r.Text()] = true
+	}
+}
+
+func TestConnectRefused(t *testing.T) {
+	// Port 1 on loopback has no listener: the dial is refused at once.
+	cl := newTestClient(t, "http://127.0.0.1:1/v1", true, 1)
+	rec := cl.Do(context.Background(), "x", []byte("{}"), 0)
+	if rec.Err != ErrConnect {
+		t.Fatalf("class %q (%s), want connect", rec.Err, rec.ErrDetail)
+	}
+}

@@ -203,6 +203,7 @@ type runner struct {
 	// with Retry-After.
 	pauseUntil atomic.Int64
 	pausedNs   atomic.Int64
+	cursor     atomic.Uint64
 }
 
 // prepare marshals every prompt's body once, so the send path does no JSON
@@ -265,9 +266,12 @@ func hint(rec RequestRecord) string {
 	return ""
 }
 
-// send runs one request with prompt i (cycled) under the request timeout.
-func (r *runner) send(ctx context.Context, id string, i int) RequestRecord {
-	k := i % len(r.bodies)
+// send runs one request under the request timeout with the run's next
+// prompt: prompts are taken in order across the probe, warm-ups and levels
+// (cycling at the end), so a measured request never repeats a prompt a
+// warm-up just sent, which prefix caching would answer from cache.
+func (r *runner) send(ctx context.Context, id string, _ int) RequestRecord {
+	k := int((r.cursor.Add(1) - 1) % uint64(len(r.bodies)))
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
 	rec := r.cfg.Client.Do(rctx, id, r.bodies[k], r.cfg.Prompts[k].InputTokens)

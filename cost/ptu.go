@@ -118,7 +118,7 @@ func (b *Book) PTUSize(model string, w Workload, d Deployment) (PTUEstimate, err
 		return PTUEstimate{}, fmt.Errorf("%s is not offered as %s provisioned (offered: %v); pick another --deployment", m.DisplayName(), d.DisplayName(), offered)
 	}
 	if m.OutputWeight == 0 && w.OutputTokens > 0 {
-		return PTUEstimate{}, fmt.Errorf("Microsoft's sizing table gives no output-to-input ratio for %s: supply output_to_input_weight with --catalog (azure_openai.ptu_models, docs/cost.md)", m.DisplayName())
+		return PTUEstimate{}, fmt.Errorf("no output-to-input ratio for %s in Microsoft's sizing table: supply output_to_input_weight with --catalog (azure_openai.ptu_models, docs/cost.md)", m.DisplayName())
 	}
 	e := PTUEstimate{Model: m, Deployment: d, Workload: w, Scale: sc}
 	e.InputTPM = w.RPM * w.InputTokens

@@ -2,7 +2,6 @@ package hardware
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -43,8 +42,6 @@ const (
 	MathFP4  Math = "fp4"
 	MathINT4 Math = "int4"
 )
-
-var mathOrder = []Math{MathFP32, MathTF32, MathFP16, MathBF16, MathFP8, MathINT8, MathFP4, MathINT4}
 
 // BytesPerSecond is a bandwidth.
 type BytesPerSecond float64
@@ -422,30 +419,6 @@ func gpuIDs(gpus []GPU) []string {
 		out[i] = g.ID
 	}
 	return out
-}
-
-// sortedMath returns the keys of a TFLOPS map in canonical order.
-func sortedMath(m map[Math]float64) []Math {
-	var out []Math
-	for _, k := range mathOrder {
-		if _, ok := m[k]; ok {
-			out = append(out, k)
-		}
-	}
-	var extra []Math
-	for k := range m {
-		known := false
-		for _, o := range mathOrder {
-			if o == k {
-				known = true
-			}
-		}
-		if !known {
-			extra = append(extra, k)
-		}
-	}
-	sort.Slice(extra, func(i, j int) bool { return extra[i] < extra[j] })
-	return append(out, extra...)
 }
 
 // finishGPU derives what the data leaves to code: the CUDA-memory estimate

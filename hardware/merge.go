@@ -301,7 +301,7 @@ func (c *Catalog) mergeProfile(raw json.RawMessage) error {
 	}
 	typ, _ := m["type"].(string)
 	if strings.TrimSpace(typ) == "" {
-		return fmt.Errorf("Container Apps profile entry without \"type\"")
+		return fmt.Errorf("a Container Apps profile entry lacks \"type\"")
 	}
 	meta, err := c.readMeta(m)
 	if err != nil {

@@ -94,7 +94,7 @@ func ParseRetailPage(b []byte) (RetailPage, error) {
 	}
 	var items []RetailItem
 	if err := json.Unmarshal(*env.Items, &items); err != nil {
-		return RetailPage{}, fmt.Errorf("Retail Prices page: Items is not an array of price rows: %w", err)
+		return RetailPage{}, fmt.Errorf("the Retail Prices page's Items is not an array of price rows: %w", err)
 	}
 	p := RetailPage{BillingCurrency: env.BillingCurrency, Items: items}
 	if env.NextPageLink != nil {

@@ -491,6 +491,8 @@ type calIndex struct {
 	// GPU, for deriving factors of uncalibrated GPUs.
 	medianByEngine map[string][2]float64
 	medianAll      [2]float64
+	// resolved caches resolve's answers by (GPU, engine, version).
+	resolved sync.Map
 }
 
 // buildIndex (re)builds the lookup tables; call it after changing factors.

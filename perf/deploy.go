@@ -22,6 +22,36 @@ const pcie4x16PerDirection = 31.5e9
 // limit).
 const maxTokensPerRequest = 1 << 24
 
+// checkLoad validates the load part of a workload: exactly one of a
+// concurrency, a request rate or max.
+func checkLoad(w Workload) error {
+	kinds := 0
+	if w.Max {
+		kinds++
+	}
+	if w.RPS != 0 {
+		kinds++
+		if !(w.RPS > 0) || math.IsInf(w.RPS, 0) || w.RPS > 1e9 {
+			return fmt.Errorf("%w: --rps must be a positive number", ErrInvalid)
+		}
+	}
+	if w.Concurrency != 0 {
+		kinds++
+		if w.Concurrency < 0 || w.Concurrency > maxConcurrency {
+			return fmt.Errorf("%w: --concurrency must be between 1 and %d", ErrInvalid, maxConcurrency)
+		}
+	}
+	if kinds != 1 {
+		return fmt.Errorf("%w: give exactly one of a concurrency, a request rate or max", ErrInvalid)
+	}
+	return nil
+}
+
+// maxConcurrency bounds a closed loop's users (no deployment serves more
+// than a few thousand sequences at once; beyond this the queue model alone
+// would answer).
+const maxConcurrency = 1 << 24
+
 // kvWindow is one group of sliding-window or chunked layers on one GPU.
 type kvWindow struct {
 	window     float64
@@ -81,24 +111,8 @@ func prepare(r Request) (*deployment, error) {
 	if w.InputTokens+w.OutputTokens > maxTokensPerRequest {
 		return nil, fmt.Errorf("%w: input + output tokens %d exceed %d", ErrInvalid, w.InputTokens+w.OutputTokens, maxTokensPerRequest)
 	}
-	kinds := 0
-	if w.Max {
-		kinds++
-	}
-	if w.RPS != 0 {
-		kinds++
-		if !(w.RPS > 0) || math.IsInf(w.RPS, 0) {
-			return nil, fmt.Errorf("%w: --rps must be a positive number", ErrInvalid)
-		}
-	}
-	if w.Concurrency != 0 {
-		kinds++
-		if w.Concurrency < 0 {
-			return nil, fmt.Errorf("%w: --concurrency must be positive", ErrInvalid)
-		}
-	}
-	if kinds != 1 {
-		return nil, fmt.Errorf("%w: give exactly one of a concurrency, a request rate or max", ErrInvalid)
+	if err := checkLoad(w); err != nil {
+		return nil, err
 	}
 	tp, pp := max(r.TP, 1), max(r.PP, 1)
 	if r.TP < 0 || r.PP < 0 {
@@ -129,14 +143,25 @@ func prepare(r Request) (*deployment, error) {
 	}
 
 	conc := w.Concurrency
+	// The engine's batch and token limits depend on the precision; resolve
+	// it the way memory does (the user's, else the checkpoint's, else the
+	// release dtype) so that one memory estimate suffices.
+	prec := checkpointPrecision(s, r.Precision)
+	kvType := dtype.BF16
+	if r.KVDType == dtype.KVFP8 {
+		kvType = dtype.FP8
+	}
+	lim := engineLimits(prof, spec, prec, kvType, g, tp, pp, w.InputTokens, w.OutputTokens, conc)
 	mreq := memory.Request{
 		Model: spec, Precision: r.Precision, KVDType: r.KVDType,
 		Context: int64(w.InputTokens + w.OutputTokens), Concurrency: 1,
 		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp,
 		Profile: prof, Utilization: r.Utilization,
 	}
-	// The engine limits need the resolved precision and KV type; a first
-	// budget gives them (and validates the request).
+	if lim.maxTokens > 0 {
+		// The activation reserve follows the engine's token budget.
+		mreq.Scheduler = memory.Scheduler{MaxNumBatchedTokens: lim.maxTokens}
+	}
 	b, err := memory.Estimate(mreq)
 	if err != nil {
 		if errors.Is(err, memory.ErrInvalid) {
@@ -144,14 +169,7 @@ func prepare(r Request) (*deployment, error) {
 		}
 		return nil, err
 	}
-	lim := engineLimits(prof, spec, b.Precision, b.KVDType, g, tp, pp, w.InputTokens, w.OutputTokens, conc)
-	if prof.Engine == memory.TRTLLM || prof.Engine == memory.SGLang || prof.Engine == memory.LlamaCPP {
-		// The activation reserve follows the engine's token budget.
-		mreq.Scheduler = memory.Scheduler{MaxNumBatchedTokens: lim.maxTokens}
-		if b2, err := memory.Estimate(mreq); err == nil {
-			b = b2
-		}
-	} else {
+	if lim.maxTokens <= 0 {
 		lim = schedulerLimits{maxSeqs: b.Scheduler.MaxNumSeqs, maxTokens: b.Scheduler.MaxNumBatchedTokens,
 			note: fmt.Sprintf("vLLM scheduler defaults for this GPU: max_num_seqs %d, max_num_batched_tokens %d (chunked prefill)", b.Scheduler.MaxNumSeqs, b.Scheduler.MaxNumBatchedTokens)}
 	}
@@ -165,9 +183,6 @@ func prepare(r Request) (*deployment, error) {
 			reason = b.Reasons[0]
 		}
 		return nil, fmt.Errorf("%w: %s on %d × %s: %s", ErrDoesNotFit, s.ID, tp*pp, gpuName(g), reason)
-	}
-	if lim.maxTokens <= 0 {
-		lim.maxTokens = 8192
 	}
 	d.kvCapacity = b.MaxConcurrency
 	d.capacity = math.Floor(b.MaxConcurrency)
@@ -353,4 +368,19 @@ func (d *deployment) kvBytesPerGPU(seqs, ctx float64) float64 {
 	return seqs * d.kvRead(ctx)
 }
 
-var _ = dtype.FP8
+// checkpointPrecision resolves the weights precision as memory.Estimate
+// does: the requested one, else the checkpoint's quantization, else the
+// release dtype. Only the engine-limit heuristics use it; the memory budget
+// reports (and validates) the precision it actually used.
+func checkpointPrecision(s *model.Spec, p *dtype.Precision) dtype.Precision {
+	if p != nil {
+		return *p
+	}
+	if cp, ok := memory.CheckpointPrecision(s.Quant); ok {
+		return cp
+	}
+	if pr, err := dtype.LookupPrecision(string(s.ComputeDType())); err == nil {
+		return pr
+	}
+	return dtype.Precision{Name: string(s.ComputeDType()), Weight: s.ComputeDType(), Compute: s.ComputeDType()}
+}

@@ -74,6 +74,19 @@ func (c *Calibration) resolve(gpuID, engine, version string) (resolvedFactors, e
 		c.buildIndex()
 	}
 	ix := c.index
+	key := strings.ToLower(gpuID) + "|" + strings.ToLower(engine) + "|" + version
+	if v, ok := ix.resolved.Load(key); ok {
+		return v.(resolvedFactors), nil
+	}
+	r, err := c.resolveUncached(gpuID, engine, version)
+	if err == nil {
+		ix.resolved.Store(key, r)
+	}
+	return r, err
+}
+
+func (c *Calibration) resolveUncached(gpuID, engine, version string) (resolvedFactors, error) {
+	ix := c.index
 	e := strings.ToLower(engine)
 	var r resolvedFactors
 	var notes []string

@@ -19,9 +19,6 @@ type FitOptions struct {
 	Model func(id string) (*model.Spec, error)
 	// GPU resolves a point's GPU id (e.g. hardware.Catalog.LookupGPU).
 	GPU func(id string) (hardware.GPU, error)
-	// Start holds the starting factors; nil starts from Embedded()'s. The
-	// fit result does not depend on it except through ties.
-	Start *Calibration
 	// Exclude drops points for which it returns true (hold-out sets).
 	Exclude func(Point) bool
 }
@@ -69,11 +66,9 @@ type fitPoint struct {
 // compute efficiency; per engine the iteration overhead, the all-reduce
 // latency and a link efficiency per link kind. Everything is optimised in
 // log space within these bounds.
-var maxOvhdMS = 50.0
-
 const (
 	minEff, maxEff           = 0.05, 1.5
-	minOverheadMS = 0.01
+	minOverheadMS, maxOvhdMS = 0.01, 50
 	minARLatUS, maxARLatUS   = 0.5, 200
 	minSeqUS, maxSeqUS       = 0.01, 100
 )
@@ -89,7 +84,7 @@ const allReduceLatencyUS = 10
 // Fit fits efficiency factors to measured points: for every (engine,
 // version) in the points, one bandwidth and one compute efficiency per GPU
 // type, and per engine an iteration overhead, an all-reduce latency and a
-// link efficiency per link kind seen. It minimises the sum of squared log
+// link efficiency per link kind seen. It minimises the sum of absolute log
 // errors of output tokens per second (and of mean TPOT and TTFT where a
 // point has them) by cyclic coordinate descent with golden-section line
 // searches in log space, a deterministic procedure; parameters are then
@@ -98,10 +93,6 @@ const allReduceLatencyUS = 10
 func Fit(points []Point, opt FitOptions) (FitResult, error) {
 	if opt.Model == nil || opt.GPU == nil {
 		return FitResult{}, errors.New("perf.Fit needs FitOptions.Model and FitOptions.GPU resolvers")
-	}
-	start := opt.Start
-	if start == nil {
-		start = Embedded()
 	}
 	var res FitResult
 	groups := map[string][]fitPoint{}
@@ -130,7 +121,7 @@ func Fit(points []Point, opt FitOptions) (FitResult, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		gf, ef, resid := fitEngine(groups[k], start)
+		gf, ef, resid := fitEngine(groups[k])
 		res.GPUFactors = append(res.GPUFactors, gf...)
 		res.EngineFactors = append(res.EngineFactors, ef)
 		res.Residuals = append(res.Residuals, resid...)
@@ -197,41 +188,44 @@ func preparePoint(p Point, opt FitOptions) (fitPoint, error) {
 
 // param is one optimised quantity, stored as its logarithm.
 type param struct {
-	name     string
-	lo, hi   float64 // bounds of the log
-	v        float64
-	touches []int // indices of points it affects
-	fixed   bool  // not optimised
+	name    string
+	lo, hi  float64 // bounds of the log
+	v       float64
+	touches []int   // indices of points it affects
+	fixed   bool    // not optimised
+	v0      float64 // the starting value, centre of the prior
 	apply   func(f *resolvedFactors, v float64)
 }
 
-func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors, []Residual) {
+// fitStart is where every fit starts, so that the result depends on the
+// points only: round numbers in the middle of each factor's plausible range.
+var fitStart = struct {
+	gpu    GPUFactors
+	engine EngineFactors
+	link   LinkFactors
+}{
+	gpu:    GPUFactors{BandwidthEfficiency: 0.8, ComputeEfficiency: 0.8},
+	engine: EngineFactors{StepOverheadMS: 1, SeqOverheadUS: 1, MoEEfficiency: 1},
+	link:   LinkFactors{Efficiency: 0.5, DecodeEfficiency: 0.2, AllReduceLatencyUS: allReduceLatencyUS},
+}
+
+func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 	engine, version := pts[0].p.Engine, pts[0].p.EngineVersion
-	base, _ := start.resolve("", engine, version)
-	ef := base.engine
+	ef := fitStart.engine
 	ef.Engine, ef.EngineVersion = engine, version
-	links0 := map[string]LinkFactors{}
-	for k, v := range ef.Links {
-		links0[k] = v
-	}
-	ef.Links = links0
-	if ef.StepOverheadMS <= 0 {
-		ef.StepOverheadMS = 1
-	}
+	ef.Links = map[string]LinkFactors{}
 
 	// Per-point factors, initialised from the start calibration.
 	gpus := map[string][]int{}
 	links := map[string][]int{}
 	fs := make([]resolvedFactors, len(pts))
 	for i, fp := range pts {
-		r, _ := start.resolve(fp.dep.gpu.ID, engine, version)
-		r.engine = ef
-		fs[i] = r
+		fs[i] = resolvedFactors{gpu: fitStart.gpu, engine: ef}
 		gpus[fp.dep.gpu.ID] = append(gpus[fp.dep.gpu.ID], i)
 		if fp.dep.tp > 1 || fp.dep.pp > 1 {
 			links[fp.dep.linkKind] = append(links[fp.dep.linkKind], i)
 			if _, ok := ef.Links[fp.dep.linkKind]; !ok {
-				ef.Links[fp.dep.linkKind] = LinkFactors{Efficiency: 0.5, DecodeEfficiency: 0.1, AllReduceLatencyUS: allReduceLatencyUS}
+				ef.Links[fp.dep.linkKind] = fitStart.link
 			}
 		}
 	}
@@ -287,7 +281,9 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 			&param{name: "link." + kind + ".decode", lo: math.Log(0.005), hi: math.Log(maxEff), v: math.Log(clamp(orOne(l0.DecodeEfficiency), 0.005, maxEff)), touches: links[kind],
 				apply: func(f *resolvedFactors, v float64) { setLink(f, kind, func(l *LinkFactors) { l.DecodeEfficiency = v }) }},
 			&param{name: "link." + kind + ".latency", fixed: true, lo: math.Log(minARLatUS), hi: math.Log(maxARLatUS), v: math.Log(clamp(l0.AllReduceLatencyUS, minARLatUS, maxARLatUS)), touches: links[kind],
-				apply: func(f *resolvedFactors, v float64) { setLink(f, kind, func(l *LinkFactors) { l.AllReduceLatencyUS = v }) }})
+				apply: func(f *resolvedFactors, v float64) {
+					setLink(f, kind, func(l *LinkFactors) { l.AllReduceLatencyUS = v })
+				}})
 	}
 	for _, p := range ps {
 		for _, i := range p.touches {
@@ -302,23 +298,34 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 		}
 		return sum
 	}
+	prior := func() float64 {
+		var sum float64
+		for _, p := range ps {
+			d := p.v - p.v0
+			sum += priorWeight * d * d
+		}
+		return sum
+	}
 	set := func(p *param, v float64) {
 		p.v = v
 		for _, i := range p.touches {
 			p.apply(&fs[i], math.Exp(v))
 		}
 	}
-	prev := loss(all)
-	for sweep := 0; sweep < 40; sweep++ {
+	for _, p := range ps {
+		p.v0 = p.v
+	}
+	prev := loss(all) + prior()
+	for sweep := 0; sweep < 100; sweep++ {
 		for _, p := range ps {
 			if p.fixed {
 				continue
 			}
-			best := goldenMin(func(v float64) float64 { set(p, v); return loss(p.touches) }, p.lo, p.hi, p.v)
+			best := goldenMin(func(v float64) float64 { set(p, v); return loss(p.touches) + prior() }, p.lo, p.hi, p.v)
 			set(p, best)
 		}
-		cur := loss(all)
-		if prev-cur < 1e-10*math.Max(1, prev) {
+		cur := loss(all) + prior()
+		if prev-cur < 1e-7*math.Max(1e-3, prev) {
 			break
 		}
 		prev = cur
@@ -393,23 +400,43 @@ func fitEngine(pts []fitPoint, start *Calibration) ([]GPUFactors, EngineFactors,
 	return gfs, ef, resid
 }
 
-// pointLoss is the squared log error of one point.
+// pointLoss is the absolute log error of one point (summed over the
+// measured quantities it has).
 func pointLoss(fp fitPoint, f resolvedFactors) float64 {
-	e := fp.dep.solve(f, fp.w)
+	st := fp.dep.load(fp.dep.rates(f), fp.w)
 	var l float64
-	if !math.IsNaN(fp.logX) && e.OutputTokensPerS > 0 {
-		d := math.Log(e.OutputTokensPerS) - fp.logX
-		l += d * d
+	if x := st.reqPerS * float64(fp.dep.osl); !math.IsNaN(fp.logX) && x > 0 {
+		l += lossOf(math.Log(x) - fp.logX)
 	}
-	if !math.IsNaN(fp.logTPOT) && e.TPOT.Mean > 0 {
-		d := math.Log(e.TPOT.Mean) - fp.logTPOT
-		l += d * d
+	if t := st.s.itl * 1e3; !math.IsNaN(fp.logTPOT) && t > 0 && !st.saturated {
+		l += lossOf(math.Log(t) - fp.logTPOT)
 	}
-	if !math.IsNaN(fp.logTTFT) && e.TTFT.Mean > 0 {
-		d := math.Log(e.TTFT.Mean) - fp.logTTFT
-		l += d * d
+	if t := st.ttftMean() * 1e3; !math.IsNaN(fp.logTTFT) && t > 0 && !st.saturated {
+		l += lossOf(math.Log(t) - fp.logTTFT)
 	}
 	return l
+}
+
+// priorWeight is the weight of a weak log-normal prior that pulls every
+// factor towards its starting value (fitStart). The maximum-throughput
+// tables run large batches, where a fixed per-iteration overhead and a
+// per-sequence overhead or a higher bandwidth are nearly interchangeable;
+// the prior settles such directions at the round starting values instead
+// of wherever the line searches stop, and costs the fit of well-determined
+// factors nothing measurable.
+var priorWeight = 0.01
+
+// huberDelta is where the loss turns from squared to absolute log error:
+// 2%, well below the errors that matter.
+const huberDelta = 0.02
+
+// lossOf is the per-quantity loss: the pseudo-Huber loss of the log error,
+// quadratic below huberDelta and linear above it, so the fit behaves like a
+// median (least absolute deviations) fit in log space that a few odd
+// points cannot drag, while staying smooth for the line searches.
+func lossOf(d float64) float64 {
+	x := d / huberDelta
+	return huberDelta * huberDelta * (math.Sqrt(1+x*x) - 1)
 }
 
 // goldenMin minimises f on [lo, hi] by golden-section search, starting
@@ -420,7 +447,7 @@ func goldenMin(f func(float64) float64, lo, hi, x0 float64) float64 {
 	c := b - invPhi*(b-a)
 	d := a + invPhi*(b-a)
 	fc, fd := f(c), f(d)
-	for i := 0; i < 60 && b-a > 1e-5; i++ {
+	for i := 0; i < 60 && b-a > 1e-4; i++ {
 		if fc < fd {
 			b, d, fd = d, c, fc
 			c = b - invPhi*(b-a)

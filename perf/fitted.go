@@ -1,15 +1,41 @@
 package perf
 
-// fittedGPUFactors and fittedEngineFactors are Fit's output on the embedded
-// TensorRT-LLM v0.17 points (data/trtllm-0.17-max-throughput.json);
-// TestFittedFactorsAreCurrent refits them and fails when they drift.
+// The factors below are Fit's output on the embedded TensorRT-LLM v0.17
+// maximum-throughput points (data/trtllm-0.17-max-throughput.json, 230
+// rows on H100 SXM, A100 SXM4 80GB and L40S). TestFittedFactorsAreCurrent
+// refits them and fails when they drift; it prints the literal to paste.
+// What each one means (docs/perf.md, "Factors"):
+//
+//   - BandwidthEfficiency, ComputeEfficiency: the fraction of the chip's
+//     hardware-achievable memory bandwidth (datasheet × measured copy
+//     fraction) and dense matmul rate (datasheet × measured MAMF fraction
+//     for the compute type) that TensorRT-LLM's kernels reach, per GPU;
+//   - StepOverheadMS: fixed cost of one engine iteration (scheduling,
+//     launches, synchronisation), settled by fitStart's prior because the
+//     tables run large batches;
+//   - SeqOverheadUS: cost per sequence per iteration (sampling and request
+//     bookkeeping) that no roofline term covers;
+//   - MoEEfficiency: the fused-MoE kernels' rate relative to dense GEMMs;
+//   - Links: all-reduce efficiency of the one-way link bandwidth for
+//     prompt-token messages (large) and decode-token messages (a few MB),
+//     plus a fixed 10 µs per call (aiconfigurator's p2p_latency, not fitted);
+//   - BandLow/BandHigh: 10th–90th (per GPU) and 5th–95th (engine)
+//     percentiles of measured ÷ predicted on the fit set: the error band.
+
 var fittedGPUFactors = []GPUFactors{
-	{GPU: "a100-80gb-sxm", Engine: "trtllm", EngineVersion: "0.17", BandwidthEfficiency: 0.8, ComputeEfficiency: 0.7},
-	{GPU: "h100-sxm", Engine: "trtllm", EngineVersion: "0.17", BandwidthEfficiency: 0.8, ComputeEfficiency: 0.7},
-	{GPU: "l40s", Engine: "trtllm", EngineVersion: "0.17", BandwidthEfficiency: 0.8, ComputeEfficiency: 0.7},
+	{GPU: "a100-80gb-sxm", Engine: "trtllm", EngineVersion: "0.17", BandwidthEfficiency: 0.81, ComputeEfficiency: 0.76,
+		BandLow: 0.86, BandHigh: 1.1, Points: 79, MedianAbsErrorPct: 6.0},
+	{GPU: "h100-sxm", Engine: "trtllm", EngineVersion: "0.17", BandwidthEfficiency: 0.88, ComputeEfficiency: 0.81,
+		BandLow: 0.88, BandHigh: 1.1, Points: 97, MedianAbsErrorPct: 5.5},
+	{GPU: "l40s", Engine: "trtllm", EngineVersion: "0.17", BandwidthEfficiency: 0.84, ComputeEfficiency: 0.61,
+		BandLow: 0.95, BandHigh: 1, Points: 54, MedianAbsErrorPct: 2.3},
 }
 
 var fittedEngineFactors = []EngineFactors{
-	{Engine: "trtllm", EngineVersion: "0.17", StepOverheadMS: 1,
-		Links: map[string]LinkFactors{"nvlink": {Efficiency: 0.7, DecodeEfficiency: 0.1, AllReduceLatencyUS: 10}, "pcie": {Efficiency: 0.5, DecodeEfficiency: 0.3, AllReduceLatencyUS: 10}}},
+	{Engine: "trtllm", EngineVersion: "0.17", StepOverheadMS: 1.2, SeqOverheadUS: 1.1, MoEEfficiency: 0.75,
+		Links: map[string]LinkFactors{
+			"nvlink": {Efficiency: 0.54, DecodeEfficiency: 0.26, AllReduceLatencyUS: 10},
+			"pcie":   {Efficiency: 0.53, DecodeEfficiency: 0.43, AllReduceLatencyUS: 10},
+		},
+		BandLow: 0.84, BandHigh: 1.2, Points: 230},
 }

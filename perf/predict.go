@@ -16,67 +16,123 @@ func Predict(r Request) (Estimate, error) {
 	if err != nil {
 		return Estimate{}, err
 	}
-	cal := r.Calibration
-	if cal == nil {
-		cal = Embedded()
-	}
-	f, err := cal.resolve(d.gpu.ID, string(d.engine.Engine), d.engine.Version)
+	f, err := factorsFor(r, d)
 	if err != nil {
 		return Estimate{}, err
 	}
 	return d.solve(f, r.Workload), nil
 }
 
+// PredictLoads predicts one deployment under several loads of the same
+// input and output lengths (r.Workload's lengths; each load sets one of
+// Concurrency, RPS, Max). The deployment is resolved once, so a sweep costs
+// little more than its first point.
+func PredictLoads(r Request, loads []Workload) ([]Estimate, error) {
+	if len(loads) == 0 {
+		return nil, nil
+	}
+	out := make([]Estimate, 0, len(loads))
+	var d *deployment
+	var f resolvedFactors
+	for i, w := range loads {
+		w.InputTokens, w.OutputTokens = r.Workload.InputTokens, r.Workload.OutputTokens
+		r.Workload = w
+		if d == nil {
+			var err error
+			if d, err = prepare(r); err != nil {
+				return nil, err
+			}
+			if f, err = factorsFor(r, d); err != nil {
+				return nil, err
+			}
+		} else if err := checkLoad(w); err != nil {
+			return nil, fmt.Errorf("load %d: %w", i+1, err)
+		}
+		out = append(out, d.solve(f, w))
+	}
+	return out, nil
+}
+
+func factorsFor(r Request, d *deployment) (resolvedFactors, error) {
+	cal := r.Calibration
+	if cal == nil {
+		cal = Embedded()
+	}
+	return cal.resolve(d.gpu.ID, string(d.engine.Engine), d.engine.Version)
+}
+
+// loadState is a deployment's steady state under one load.
+type loadState struct {
+	s, maxState steadyState
+	// queue is the wait outside the engine (closed loop beyond capacity),
+	// residual the open loop's wait for the next iteration boundary
+	// (uniform over one iteration), meanWait the mean of the queueing tails.
+	queue, residual, meanWait float64
+	waits                     []waitTail
+	saturated                 bool
+	conc                      int
+	reqPerS                   float64
+}
+
+// ttftMean is the mean time to first token, seconds.
+func (l loadState) ttftMean() float64 { return l.s.ttft + l.queue + l.residual/2 + l.meanWait }
+
+// load solves the steady state of a load.
+func (d *deployment) load(rt rates, w Workload) loadState {
+	l := loadState{maxState: d.steady(rt, d.capacity)}
+	switch w.Load() {
+	case LoadMax:
+		l.s = l.maxState
+		l.conc = int(d.capacity)
+	case LoadConcurrency:
+		c := float64(w.Concurrency)
+		b := math.Min(c, d.capacity)
+		l.s = d.steady(rt, b)
+		if c > b {
+			// Users beyond the engine's capacity wait their turn:
+			// Little's law on the waiting room.
+			l.queue = (c - b) / l.s.xReq
+		}
+		l.conc = w.Concurrency
+		l.waits = []waitTail{d.prefillWait(l.s, l.s.xReq)}
+	case LoadRPS:
+		if w.RPS >= l.maxState.xReq {
+			l.saturated = true
+			l.s = l.maxState
+			l.conc = int(d.capacity)
+			break
+		}
+		l.s = d.solveRPS(rt, w.RPS, l.maxState)
+		l.residual = l.s.tbar
+		pw, kw := d.prefillWait(l.s, w.RPS), d.kvWait(l.s, w.RPS, l.maxState.xReq)
+		l.waits = []waitTail{pw, kw}
+		l.meanWait = pw.mean() + kw.mean()
+	}
+	l.reqPerS = l.s.xReq
+	if w.Load() == LoadRPS && !l.saturated {
+		l.reqPerS = w.RPS
+	}
+	return l
+}
+
 // solve assembles the Estimate of a prepared deployment under factors f.
 func (d *deployment) solve(f resolvedFactors, w Workload) Estimate {
 	rt := d.rates(f)
 	I, O := float64(d.isl), float64(d.osl)
-	maxState := d.steady(rt, d.capacity)
+	l := d.load(rt, w)
+	s := l.s
 	e := Estimate{
-		Load: w.Load(), InputTokens: d.isl, OutputTokens: d.osl,
-		MaxConcurrency: int(d.capacity), MaxRPS: maxState.xReq,
+		Load: w.Load(), InputTokens: d.isl, OutputTokens: d.osl, Concurrency: l.conc,
+		MaxConcurrency: int(d.capacity), MaxRPS: l.maxState.xReq, Saturated: l.saturated,
 		WeightsPerGPU: d.budget.WeightsPerGPU, KVPoolGPU: d.budget.KVPool, GPUs: d.gpus,
 		Band: f.band, Calibrated: f.gpuCalibrated && f.engineCalibrated,
 	}
-	var s steadyState
-	var queue float64  // seconds waiting outside the engine (closed loop beyond capacity)
-	var waits []waitTail // queueing tails added to TTFT percentiles
-	residual := 0.0    // open loop: wait for the next iteration boundary, U(0, tbar)
-	meanWait := 0.0
-	switch e.Load {
-	case LoadMax:
-		s = maxState
-		e.Concurrency = int(d.capacity)
-	case LoadConcurrency:
-		c := float64(w.Concurrency)
-		b := math.Min(c, d.capacity)
-		s = d.steady(rt, b)
-		if c > b {
-			// Users beyond the engine's capacity wait their turn:
-			// Little's law on the waiting room.
-			queue = (c - b) / s.xReq
-		}
-		e.Concurrency = w.Concurrency
-		waits = append(waits, d.prefillWait(s, s.xReq))
-	case LoadRPS:
+	if e.Load == LoadRPS {
 		e.OfferedRPS = w.RPS
-		if w.RPS >= maxState.xReq {
-			e.Saturated = true
-			s = maxState
-			e.Concurrency = int(d.capacity)
-			break
-		}
-		s = d.solveRPS(rt, w.RPS, maxState)
-		residual = s.tbar
-		pw, kw := d.prefillWait(s, w.RPS), d.kvWait(s, w.RPS, maxState.xReq)
-		waits = append(waits, pw, kw)
-		meanWait = pw.mean() + kw.mean()
 	}
+	queue, residual, waits := l.queue, l.residual, l.waits
 	e.RunningBatch = s.b
-	e.RequestsPerS = s.xReq
-	if e.Load == LoadRPS && !e.Saturated {
-		e.RequestsPerS = w.RPS
-	}
+	e.RequestsPerS = l.reqPerS
 	e.OutputTokensPerS = e.RequestsPerS * O
 	e.OutputTokensPerSLow = e.OutputTokensPerS * e.Band.Low
 	e.OutputTokensPerSHigh = e.OutputTokensPerS * e.Band.High
@@ -114,7 +170,7 @@ func (d *deployment) solve(f resolvedFactors, w Workload) Estimate {
 			}
 			return v
 		}
-		ttftMean := ttftBase + residual/2 + meanWait
+		ttftMean := l.ttftMean()
 		e.ITL = latency(s.itl*ms, itlPct, ms)
 		e.TPOT = latency(s.itl*ms, tpotPct, ms)
 		e.TTFT = latency(ttftMean*ms, ttftPct, ms)

@@ -14,9 +14,6 @@ import (
 )
 
 func TestExplore3(t *testing.T) {
-	if v := os.Getenv("MAXOV"); v != "" {
-		fmt.Sscan(v, &maxOvhdMS)
-	}
 	cat, _ := model.EmbeddedCatalog()
 	opt := FitOptions{Model: func(id string) (*model.Spec, error) { s, _, err := cat.Lookup(id); return s, err }, GPU: hardware.LookupGPU}
 	res, _ := Fit(Embedded().Points, opt)

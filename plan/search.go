@@ -419,7 +419,7 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 		return &replicaFit{budget: b, reject: &Rejection{Kind: "incompatible", Reason: err.Error()}}
 	}
 	if !ok {
-		return &replicaFit{budget: b, reject: &Rejection{Kind: "slo_missed", Reason: fmt.Sprintf("TP %d: even one request gets TTFT ≤ %.0f ms and TPOT ≤ %.1f ms (upper band)", tp, e1.TTFT.High, e1.TPOT.High)}}
+		return &replicaFit{budget: b, reject: &Rejection{Kind: "slo_missed", Reason: fmt.Sprintf("TP %d: even a single request's upper band is TTFT %.0f ms, TPOT %.1f ms", tp, e1.TTFT.High, e1.TPOT.High)}}
 	}
 	// Largest concurrency meeting the SLOs: latency grows with load, so
 	// bisect on [1, limit].

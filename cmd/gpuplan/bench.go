@@ -43,6 +43,16 @@ type benchFlags struct {
 	format                      outputFormat
 }
 
+// maxBenchRequests bounds one level: every record (with one timestamp per
+// output chunk) is kept until the level's metrics are computed, so 100,000
+// requests of 128 tokens hold about 100 MiB.
+const maxBenchRequests = 100_000
+
+// maxSyntheticPrompts bounds the distinct synthetic prompts of a run (about
+// 3 KiB each at 512 tokens, kept with their encoded bodies); past it they
+// repeat, far enough apart that a server's prefix cache has moved on.
+const maxSyntheticPrompts = 8192
+
 func newBenchCmd(a *app) *cobra.Command {
 	f := &benchFlags{}
 	cmd := &cobra.Command{
@@ -233,8 +243,8 @@ func runBench(cmd *cobra.Command, a *app, f *benchFlags) error {
 		return err
 	}
 	switch {
-	case f.requests < 1 || f.requests > 1_000_000:
-		return usageErrf("--requests must be between 1 and 1000000, got %d", f.requests)
+	case f.requests < 1 || f.requests > maxBenchRequests:
+		return usageErrf("--requests must be between 1 and %d per level, got %d", maxBenchRequests, f.requests)
 	case f.duration <= 0:
 		return usageErrf("--duration must be positive, got %s", f.duration)
 	case f.timeout <= 0:
@@ -286,8 +296,11 @@ func runBench(cmd *cobra.Command, a *app, f *benchFlags) error {
 		promptsName = filepath.Base(f.promptsFile)
 		counting = "server usage (stream_options.include_usage); where a server reports none, output tokens are counted as content chunks and input tokens are the file's input_tokens"
 	} else {
-		// Enough distinct prompts that no level repeats one (prefix caching).
-		prompts = bench.SyntheticPrompts(min(f.requests+f.warmupCount(levels)+2, 4096), f.inputTokens, f.seed)
+		// One distinct prompt per request of the whole run (probe, warm-ups,
+		// levels), up to maxSyntheticPrompts, so prefix caching never serves
+		// a measured prompt from cache.
+		need := 2 + len(levels)*(f.requests+f.warmupCount(levels))
+		prompts = bench.SyntheticPrompts(min(need, maxSyntheticPrompts), f.inputTokens, f.seed)
 	}
 
 	keyEnv := f.apiKeyEnv

@@ -163,6 +163,20 @@ func TestBenchTableAndEngineAtVersion(t *testing.T) {
 	}
 }
 
+func TestBenchYAML(t *testing.T) {
+	srv := benchtest.New(benchtest.Options{Tokens: 3})
+	defer srv.Close()
+	stdout, stderr, code := runBenchCLI(t, nil, "bench", "--url", srv.BaseURL(), "--model", "m", "--concurrency", "2", "--requests", "4", "--no-stream", "--quiet", "-o", "yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"levels:", "ttft_ms: null", "e2e_ms:", "p99:", "stream: false"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("yaml lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
 func TestBenchProbeFailureIsError(t *testing.T) {
 	srv := benchtest.New(benchtest.Options{APIKey: "k"})
 	defer srv.Close()

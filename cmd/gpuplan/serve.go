@@ -81,15 +81,7 @@ SIGTERM. See docs/server.md.`,
 			if _, _, err := a.loadCatalogs(); err != nil {
 				return err
 			}
-			srv, err := server.New(server.Options{
-				Run:           a.apiRun(),
-				Commands:      apiCommands(cmd.Root(), a),
-				Logger:        slog.New(h),
-				Version:       version,
-				Timeout:       timeout,
-				MaxConcurrent: maxConcurrent,
-				Now:           a.Now,
-			})
+			srv, err := a.apiServer(cmd.Root(), server.Options{Logger: slog.New(h), Timeout: timeout, MaxConcurrent: maxConcurrent})
 			if err != nil {
 				return err
 			}
@@ -111,10 +103,22 @@ SIGTERM. See docs/server.md.`,
 	return cmd
 }
 
-// apiRun runs one API request as the CLI: the same Run, with -o json and
-// the server's --catalog and --offline appended, so the response is what
-// the command prints. Failures whose cause is outside the request (the
-// Hugging Face Hub) get the server's extra exit codes.
+// apiServer builds the server for the command tree under root: Run,
+// Commands, Version and Now are filled in; o carries the rest.
+func (a *app) apiServer(root *cobra.Command, o server.Options) (*server.Server, error) {
+	o.Run = a.apiRun()
+	o.Commands = apiCommands(root, a)
+	o.Version = version
+	o.Now = a.Now
+	return server.New(o)
+}
+
+// apiRun runs one API request as the CLI: the command line Run would
+// execute, with --output=json and the server's --catalog and --offline
+// appended, so the response is what the command prints. It does what Run
+// does (TestAPIMatchesCLI compares the two) and also keeps the error value,
+// so that failures whose cause is outside the request (the Hugging Face
+// Hub) get the server's extra exit codes.
 func (a *app) apiRun() server.RunFunc {
 	var globals []string
 	if a.catalogFile != "" {
@@ -124,36 +128,40 @@ func (a *app) apiRun() server.RunFunc {
 		globals = append(globals, "--offline")
 	}
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-		full := make([]string, 0, len(args)+2+len(globals))
+		full := make([]string, 0, len(args)+1+len(globals))
 		full = append(append(append(full, args...), "--output=json"), globals...)
-		var errText strings.Builder
-		code := Run(ctx, full, Options{
-			Stdin:  strings.NewReader(""),
-			Stdout: stdout,
-			Stderr: io.MultiWriter(stderr, &errText),
-			Now:    a.Now,
-			Getenv: a.Getenv,
-		})
-		if code == exitError {
-			code = upstreamExitCode(errText.String())
+		req := &app{Options: Options{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Now: a.Now, Getenv: a.Getenv}}
+		root := newRootCmd(req)
+		root.SetArgs(full)
+		root.SetIn(req.Stdin)
+		root.SetOut(stdout)
+		root.SetErr(stderr)
+		err := root.ExecuteContext(ctx)
+		if err == nil {
+			return exitOK
 		}
-		return code
+		fmt.Fprintln(stderr, "Error:", err)
+		return apiExitCode(err)
 	}
 }
 
-// upstreamExitCode classifies a failed command by the Hugging Face Hub
-// errors its message wraps (model/hfhub's sentinel errors print their text).
-func upstreamExitCode(stderr string) int {
-	has := func(err error) bool { return strings.Contains(stderr, err.Error()) }
+// apiExitCode is the CLI's exit code for err, refined for Hugging Face Hub
+// failures: a missing repository (404), a Hub that cannot be reached or
+// refuses (502), and a model the offline server has not cached (503).
+func apiExitCode(err error) int {
+	code := exitCode(err)
+	if code != exitError {
+		return code
+	}
 	switch {
-	case has(hfhub.ErrNotFound):
+	case errors.Is(err, hfhub.ErrNotFound):
 		return server.ExitNotFound
-	case has(hfhub.ErrNotCached):
+	case errors.Is(err, hfhub.ErrNotCached):
 		return server.ExitUnavailable
-	case has(hfhub.ErrNetwork), has(hfhub.ErrAccess), has(hfhub.ErrHTTP), has(hfhub.ErrTooLarge):
+	case errors.Is(err, hfhub.ErrNetwork), errors.Is(err, hfhub.ErrAccess), errors.Is(err, hfhub.ErrHTTP), errors.Is(err, hfhub.ErrTooLarge):
 		return server.ExitUpstream
 	}
-	return exitError
+	return code
 }
 
 // apiCommands describes the served commands by walking the real cobra tree,

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"io"
-	"sort"
 	"testing"
 )
 
@@ -99,13 +98,4 @@ func newVirtual(prefix []byte, data int64) *virtualFile {
 // fullFile materialises a small file.
 func fullFile(prefix []byte, data int64) []byte {
 	return append(bytes.Clone(prefix), make([]byte, data)...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
