@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,9 +15,8 @@ import (
 	"github.com/gpuplan/gpuplan/dtype"
 )
 
-// Prediction is what a plan predicts for one load level. The plan package
-// will produce these; until then a plan file in the shape of PlanPrediction
-// is read directly (docs/bench.md).
+// Prediction is what a plan predicts for one load level (from plan.json or
+// the multi-level PlanPrediction form; docs/bench.md).
 type Prediction struct {
 	Concurrency int      `json:"concurrency,omitempty"`
 	RPS         float64  `json:"rps,omitempty"`
@@ -106,6 +106,8 @@ func (k *CalibrationKey) Normalize() error {
 
 // PlanPrediction is the part of a plan that bench reads: the deployment
 // key, the workload the prediction assumed, and predictions per level.
+// LoadPlanPrediction reads it from this shape or from plan.json as
+// `gpuplan plan` saves it (one workload, one prediction).
 type PlanPrediction struct {
 	SchemaVersion int `json:"schema_version"`
 	CalibrationKey
@@ -126,8 +128,22 @@ func LoadPlanPrediction(r io.Reader) (*PlanPrediction, error) {
 	if len(b) > maxPlanBytes {
 		return nil, fmt.Errorf("plan file is larger than %d bytes", maxPlanBytes)
 	}
+	var sniff struct {
+		Predictions json.RawMessage `json:"predictions"`
+	}
+	if err := json.Unmarshal(b, &sniff); err != nil {
+		return nil, fmt.Errorf("parse plan: %w", err)
+	}
 	var p PlanPrediction
-	if err := json.Unmarshal(b, &p); err != nil {
+	if t := bytes.TrimSpace(sniff.Predictions); len(t) > 0 && t[0] == '{' {
+		// plan.json as `gpuplan plan` saves it (plan.Candidate): one
+		// workload and one prediction object.
+		pp, err := fromPlanCandidate(b)
+		if err != nil {
+			return nil, err
+		}
+		p = *pp
+	} else if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("parse plan: %w", err)
 	}
 	if p.SchemaVersion != 1 {
@@ -142,6 +158,61 @@ func LoadPlanPrediction(r io.Reader) (*PlanPrediction, error) {
 		}
 	}
 	return &p, nil
+}
+
+// planCandidate mirrors the fields of plan.json (package plan, Candidate)
+// that bench reads. It is decoded from JSON rather than imported so that
+// bench does not depend on the planner's packages.
+type planCandidate struct {
+	SchemaVersion int `json:"schema_version"`
+	Model         struct {
+		ID string `json:"id"`
+	} `json:"model"`
+	GPU            string `json:"gpu"`
+	GPUsPerReplica int    `json:"gpus_per_replica"`
+	Engine         struct {
+		Name         string `json:"name"`
+		Version      string `json:"version"`
+		Precision    string `json:"precision"`
+		KVCacheDType string `json:"kv_cache_dtype"`
+		TP           int    `json:"tensor_parallel_size"`
+		PP           int    `json:"pipeline_parallel_size"`
+	} `json:"engine"`
+	Workload struct {
+		InputTokens  int     `json:"input_tokens"`
+		OutputTokens int     `json:"output_tokens"`
+		Concurrency  int     `json:"concurrency"`
+		RPS          float64 `json:"rps"`
+	} `json:"workload"`
+	Predictions struct {
+		TTFT             *Latency `json:"ttft_ms"`
+		TPOT             *Latency `json:"tpot_ms"`
+		ITL              *Latency `json:"itl_ms"`
+		E2E              *Latency `json:"e2e_ms"`
+		OutputTokensPerS *float64 `json:"output_tokens_per_s"`
+		RequestsPerS     *float64 `json:"requests_per_s"`
+	} `json:"predictions"`
+}
+
+func fromPlanCandidate(b []byte) (*PlanPrediction, error) {
+	var c planCandidate
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("parse plan.json: %w", err)
+	}
+	if c.Workload.Concurrency <= 0 && c.Workload.RPS <= 0 {
+		return nil, errors.New("plan.json workload has neither concurrency nor rps: nothing to compare a level with")
+	}
+	pr := Prediction{TTFT: c.Predictions.TTFT, TPOT: c.Predictions.TPOT, ITL: c.Predictions.ITL, E2E: c.Predictions.E2E,
+		OutputTokensPerS: c.Predictions.OutputTokensPerS, RequestsPerS: c.Predictions.RequestsPerS}
+	if c.Workload.Concurrency > 0 {
+		pr.Concurrency = c.Workload.Concurrency
+	} else {
+		pr.RPS = c.Workload.RPS
+	}
+	return &PlanPrediction{SchemaVersion: c.SchemaVersion, CalibrationKey: CalibrationKey{
+		Model: c.Model.ID, GPU: c.GPU, GPUCount: c.GPUsPerReplica, TP: c.Engine.TP, PP: c.Engine.PP,
+		Engine: c.Engine.Name, EngineVersion: c.Engine.Version, Precision: c.Engine.Precision, KVDType: c.Engine.KVCacheDType},
+		InputTokens: c.Workload.InputTokens, OutputTokens: c.Workload.OutputTokens, Predictions: []Prediction{pr}}, nil
 }
 
 // Comparison is one measured figure next to its prediction.

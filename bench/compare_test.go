@@ -138,6 +138,34 @@ func TestLoadPlanPrediction(t *testing.T) {
 	}
 }
 
+// TestLoadPlanJSONCandidate reads plan.json as `gpuplan plan` saves it
+// (testdata/plan-candidate.json follows plan.Candidate's JSON tags).
+func TestLoadPlanJSONCandidate(t *testing.T) {
+	f, err := os.Open("testdata/plan-candidate.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := LoadPlanPrediction(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := p.CalibrationKey
+	if k.Model != "meta-llama/Llama-3.1-8B-Instruct" || k.GPU != "h100-nvl-94gb" || k.GPUCount != 1 || k.TP != 1 || k.PP != 1 ||
+		k.Engine != "vllm" || k.EngineVersion != "0.19" || k.Precision != "bf16" || k.KVDType != "auto" || p.InputTokens != 1024 {
+		t.Errorf("key %+v", p)
+	}
+	if len(p.Predictions) != 1 || p.Predictions[0].Concurrency != 8 || p.Predictions[0].TTFT.High != 140 || *p.Predictions[0].OutputTokensPerS != 850 {
+		t.Errorf("prediction %+v", p.Predictions)
+	}
+	if err := k.Normalize(); err != nil {
+		t.Errorf("a plan.json key must be complete for calibration: %v", err)
+	}
+	if _, err := LoadPlanPrediction(strings.NewReader(`{"schema_version":1,"predictions":{"ttft_ms":{"mean":1}},"workload":{}}`)); err == nil {
+		t.Error("a plan.json without concurrency or rps must be refused")
+	}
+}
+
 func sampleReport() *Report {
 	lat := func(b float64) *Latency { return &Latency{Mean: b, P50: b, P90: b * 1.5, P95: b * 1.7, P99: b * 2} }
 	mk := func(c int, ttft float64) LevelResult {

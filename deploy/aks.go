@@ -128,10 +128,6 @@ func (d *deployment) checkMIG(gpusPerRepl int) (migProfile, bool) {
 		d.refuse("MIG (%s) runs on A100, H100 and H200 node pools on AKS; %s has %s", m.name, d.vm.Name, d.gpu.Name)
 		return m, false
 	}
-	if d.o.Target != TargetAKS {
-		d.refuse("MIG is supported here for single-node AKS deployments only")
-		return m, false
-	}
 	if gpusPerRepl != 1 {
 		d.refuse("the plan gives each replica %d whole GPUs; a MIG pod gets one %s slice", gpusPerRepl, m.name)
 		return m, false

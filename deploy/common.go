@@ -3,7 +3,6 @@ package deploy
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -362,13 +361,3 @@ func validationDNS1123Subdomain(s string) string {
 
 func gib(b units.Bytes) string { return fmt.Sprintf("%.2f GiB", b.GiB()) }
 func gb(b units.Bytes) string  { return fmt.Sprintf("%.0f GB", float64(b)/1e9) }
-
-// sortedKeys returns m's keys in order, for deterministic output.
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}

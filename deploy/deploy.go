@@ -215,6 +215,9 @@ func Generate(c plan.Candidate, o Options) (*Bundle, error) {
 	if _, err := ParseTarget(string(o.Target)); err != nil {
 		return nil, err
 	}
+	if err := checkTargetOptions(o); err != nil {
+		return nil, err
+	}
 	d, err := newDeployment(c, o)
 	if err != nil {
 		return nil, err
@@ -233,8 +236,58 @@ func Generate(c plan.Candidate, o Options) (*Bundle, error) {
 	if len(d.refusals) > 0 {
 		return nil, &RefusedError{Target: o.Target, VM: c.VM, Reasons: d.refusals}
 	}
+	if d.c.Predictions.ColdStartS <= 0 && o.StartupWindow == 0 && o.Target != TargetKAITO {
+		d.note("The plan has no cold-start prediction: the startup probe allows %s; pass --startup-window to change it.", fallbackStartupWindow)
+	}
 	d.addReadme()
 	return &Bundle{Target: o.Target, Candidate: c, Artifacts: d.artifacts, Notes: d.notes}, nil
+}
+
+// checkTargetOptions rejects options the chosen target would ignore, so a
+// flag never silently does nothing.
+func checkTargetOptions(o Options) error {
+	aks := o.Target == TargetAKS || o.Target == TargetAKSMultiNode
+	var bad []string
+	flag := func(set bool, name string) {
+		if set {
+			bad = append(bad, name)
+		}
+	}
+	if !aks {
+		flag(o.Spot, "--spot")
+		flag(o.SpotMaxPrice != 0, "--spot-max-price")
+		flag(o.GPUDriver != "", "--gpu-driver")
+		flag(o.MIGProfile != "", "--mig-profile")
+		flag(o.NodePool != "", "--nodepool")
+		flag(o.StorageClass != "", "--storage-class")
+		flag(o.PrometheusURL != "", "--prometheus-url")
+		flag(o.KEDAIdentityClientID != "", "--keda-identity-client-id")
+		flag(o.QueueThreshold != 0, "--queue-threshold")
+	}
+	if o.Target != TargetKAITO {
+		flag(o.KAITOVersion != "", "--kaito-version")
+		flag(o.KAITOPreset != "", "--kaito-preset")
+	}
+	if o.Target != TargetContainerApps {
+		flag(o.Environment != "", "--aca-environment")
+		flag(o.Profile != "", "--aca-profile")
+		flag(o.ExternalIngress, "--external-ingress")
+	}
+	if o.Target == TargetKAITO {
+		flag(o.MinReplicas != nil, "--min-replicas")
+		flag(o.MaxReplicas != 0, "--max-replicas")
+		flag(o.StartupWindow != 0, "--startup-window")
+	}
+	if len(bad) > 0 {
+		return invalid("%s: not used by --target %s", strings.Join(bad, ", "), o.Target)
+	}
+	if o.SpotMaxPrice != 0 && !o.Spot {
+		return invalid("--spot-max-price needs --spot")
+	}
+	if o.MIGProfile != "" && o.Target != TargetAKS {
+		return invalid("--mig-profile applies to --target aks only")
+	}
+	return nil
 }
 
 // maxNameLen bounds object names: a Service name is a DNS-1035 label of at

@@ -159,6 +159,10 @@ func TestInvalidOptions(t *testing.T) {
 		{"KAITO version unknown", loadPlan(t, "phi-4-a100"), Options{Target: TargetKAITO, KAITOVersion: "0.13.0"}},
 		{"KAITO version garbage", loadPlan(t, "phi-4-a100"), Options{Target: TargetKAITO, KAITOVersion: "latest"}},
 		{"Container Apps without a region", edit(t, "qwen2.5-7b-aca-a100", func(c *plan.Candidate) { c.Region = "" }), Options{Target: TargetContainerApps}},
+		{"Spot on KAITO", loadPlan(t, "phi-4-a100"), Options{Target: TargetKAITO, Spot: true}},
+		{"KAITO version on AKS", h100, Options{Target: TargetAKS, KAITOVersion: "0.9.0"}},
+		{"MIG on multi-node", loadPlan(t, "llama-3.1-405b-2xh100"), Options{Target: TargetAKSMultiNode, MIGProfile: "MIG7g"}},
+		{"spot price without spot", h100, Options{Target: TargetAKS, SpotMaxPrice: 1.5}},
 		{"Container Apps dedicated profile", loadPlan(t, "qwen2.5-7b-aca-a100"), Options{Target: TargetContainerApps, Profile: "NC24-A100"}},
 	}
 	for _, tc := range tests {

@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/model"
 )
 
 // CalibrationSchemaVersion is the version of the calibration file format
@@ -386,8 +388,8 @@ func checkBand(lo, hi float64) error {
 	return nil
 }
 
-// LoadCalibrationFile reads a calibration file from disk.
-func LoadCalibrationFile(path string) (*Calibration, error) {
+// ReadCalibrationFile reads a calibration file from disk, alone.
+func ReadCalibrationFile(path string) (*Calibration, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open calibration %s: %w", path, err)
@@ -398,6 +400,71 @@ func LoadCalibrationFile(path string) (*Calibration, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
+}
+
+// LoadCalibrationFile reads a calibration file and returns the embedded
+// calibration with the file's entries merged over it (--calibration FILE).
+// When the file brings points of an engine version without bringing that
+// engine version's factors (a file `gpuplan bench --write-calibration`
+// wrote), the factors are refitted on every merged point of that engine
+// version, with names resolved through the embedded model and hardware
+// catalogs; use ReadCalibration, Merge and MergeAndRefit to resolve them
+// through others.
+func LoadCalibrationFile(path string) (*Calibration, error) {
+	file, err := ReadCalibrationFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := model.EmbeddedCatalog()
+	if err != nil {
+		return nil, err
+	}
+	opt := FitOptions{
+		Model: func(id string) (*model.Spec, error) { s, _, err := cat.Lookup(id); return s, err },
+		GPU:   hardware.LookupGPU,
+	}
+	merged, _, err := Embedded().MergeAndRefit(file, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return merged, nil
+}
+
+// MergeAndRefit merges o over c, then refits the factors of every engine
+// version that o brings points of but no engine factors for, on all the
+// merged points of that engine version. It returns the fit's residuals
+// and skipped points for reporting.
+func (c *Calibration) MergeAndRefit(o *Calibration, opt FitOptions) (*Calibration, FitResult, error) {
+	merged := c.Merge(o)
+	if o == nil {
+		return merged, FitResult{}, nil
+	}
+	has := map[string]bool{}
+	for _, e := range o.EngineFactors {
+		has[e.key()] = true
+	}
+	refit := map[string]bool{}
+	for _, p := range o.Points {
+		k := strings.ToLower(p.Engine) + "|" + p.EngineVersion
+		if !has[k] {
+			refit[k] = true
+		}
+	}
+	if len(refit) == 0 {
+		return merged, FitResult{}, nil
+	}
+	var pts []Point
+	for _, p := range merged.Points {
+		if refit[strings.ToLower(p.Engine)+"|"+p.EngineVersion] {
+			pts = append(pts, p)
+		}
+	}
+	res, err := Fit(pts, opt)
+	if err != nil {
+		return nil, res, fmt.Errorf("refit the calibration's new points: %w", err)
+	}
+	out := merged.Merge(&Calibration{SchemaVersion: CalibrationSchemaVersion, GPUFactors: res.GPUFactors, EngineFactors: res.EngineFactors})
+	return out, res, nil
 }
 
 // Merge returns a copy of c with o's points and factors added; entries

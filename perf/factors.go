@@ -63,6 +63,8 @@ const defaultEngine, defaultEngineVersion = "trtllm", "0.17"
 // resolve picks the factors for a GPU id and an engine version:
 //   - GPU factors fitted for exactly this (GPU, engine, version);
 //   - else the same GPU and engine at another version;
+//   - else another engine's factors on the same GPU (the default engine's
+//     first);
 //   - else the median of the engine's fitted factors on other GPUs (they
 //     are fractions of each chip's own achievable rates, so they transfer);
 //   - else the median over every fitted pair.
@@ -96,13 +98,17 @@ func (c *Calibration) resolveUncached(gpuID, engine, version string) (resolvedFa
 	} else if f, ok := c.otherVersion(gpuID, e); ok {
 		r.gpu = f
 		notes = append(notes, fmt.Sprintf("no %s points on %s: factors of %s@%s on the same GPU", engineLabel(engine, version), gpuID, f.Engine, f.EngineVersion))
+	} else if f, ok := c.otherEngine(gpuID); ok {
+		r.gpu = f
+		r.gpu.Engine, r.gpu.EngineVersion = engine, version
+		notes = append(notes, fmt.Sprintf("no %s points on %s: the %s@%s factors of the same GPU", engineLabel(engine, version), gpuID, f.Engine, f.EngineVersion))
 	} else if m, ok := ix.medianByEngine[e]; ok {
 		r.gpu = GPUFactors{GPU: gpuID, Engine: engine, EngineVersion: version, BandwidthEfficiency: m[0], ComputeEfficiency: m[1]}
 		notes = append(notes, fmt.Sprintf("no %s points on %s: median %s factors of the calibrated GPUs, applied to %s's own achievable rates", engine, gpuID, engine, gpuID))
 	} else if len(c.GPUFactors) > 0 {
 		m := ix.medianAll
 		r.gpu = GPUFactors{GPU: gpuID, Engine: engine, EngineVersion: version, BandwidthEfficiency: m[0], ComputeEfficiency: m[1]}
-		notes = append(notes, fmt.Sprintf("no %s points at all: median factors of every calibrated (GPU, engine) pair", engine))
+		notes = append(notes, fmt.Sprintf("no points on %s for any engine: median factors of every calibrated (GPU, engine) pair, applied to %s's own achievable rates", gpuID, gpuID))
 	} else {
 		return r, fmt.Errorf("%w: the calibration has no GPU factors; fit one (perf.Fit) or drop --calibration", ErrInvalid)
 	}
@@ -140,6 +146,25 @@ func (c *Calibration) otherVersion(gpuID, engine string) (GPUFactors, bool) {
 			if !found || f.EngineVersion > best.EngineVersion {
 				best, found = f, true
 			}
+		}
+	}
+	return best, found
+}
+
+// otherEngine returns the factors of another engine on the same GPU,
+// preferring the default engine.
+func (c *Calibration) otherEngine(gpuID string) (GPUFactors, bool) {
+	var best GPUFactors
+	found := false
+	for _, f := range c.GPUFactors {
+		if !strings.EqualFold(f.GPU, gpuID) {
+			continue
+		}
+		if strings.EqualFold(f.Engine, defaultEngine) && f.EngineVersion == defaultEngineVersion {
+			return f, true
+		}
+		if !found || f.Engine+f.EngineVersion < best.Engine+best.EngineVersion {
+			best, found = f, true
 		}
 	}
 	return best, found

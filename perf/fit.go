@@ -388,14 +388,14 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 			}
 			f.MedianAbsErrorPct = math.Round(median(abs)*10) / 10
 		}
-		f.BandLow, f.BandHigh = math.Min(f.BandLow, 1), math.Max(f.BandHigh, 1)
+		f.BandLow, f.BandHigh = math.Min(f.BandLow, 1-minBandHalfWidth), math.Max(f.BandHigh, 1+minBandHalfWidth)
 		gfs = append(gfs, f)
 	}
 	ef.Engine, ef.EngineVersion = engine, version
 	ef.Points = len(pts)
 	if len(allRatios) > 0 {
-		ef.BandLow = math.Min(round2(percentile(append([]float64(nil), allRatios...), 5)), 1)
-		ef.BandHigh = math.Max(round2(percentile(append([]float64(nil), allRatios...), 95)), 1)
+		ef.BandLow = math.Min(round2(percentile(append([]float64(nil), allRatios...), 5)), 1-minBandHalfWidth)
+		ef.BandHigh = math.Max(round2(percentile(append([]float64(nil), allRatios...), 95)), 1+minBandHalfWidth)
 	}
 	return gfs, ef, resid
 }

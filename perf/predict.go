@@ -123,6 +123,7 @@ func (d *deployment) solve(f resolvedFactors, w Workload) Estimate {
 	s := l.s
 	e := Estimate{
 		Load: w.Load(), InputTokens: d.isl, OutputTokens: d.osl, Concurrency: l.conc,
+		Precision: d.budget.Precision.Name, KVDType: string(d.budget.KVDType),
 		MaxConcurrency: int(d.capacity), MaxRPS: l.maxState.xReq, Saturated: l.saturated,
 		WeightsPerGPU: d.budget.WeightsPerGPU, KVPoolGPU: d.budget.KVPool, GPUs: d.gpus,
 		Band: f.band, Calibrated: f.gpuCalibrated && f.engineCalibrated,
@@ -238,8 +239,8 @@ func (d *deployment) bottleneck(e Estimate, s steadyState) Bottleneck {
 func (d *deployment) assumptions(e Estimate, f resolvedFactors) []string {
 	b := d.budget
 	out := []string{
-		fmt.Sprintf("%d × %s, TP %d, PP %d; %s weights (%s compute on the %s units), %s KV cache",
-			d.tp*d.pp, gpuName(d.gpu), d.tp, d.pp, b.Precision.Name, d.math, d.math, b.KVDType),
+		fmt.Sprintf("%d × %s, TP %d, PP %d; %s weights, %s matrix math, %s KV cache",
+			d.tp*d.pp, gpuName(d.gpu), d.tp, d.pp, b.Precision.Name, d.math, b.KVDType),
 		fmt.Sprintf("%s@%s memory: KV pool %.2f GiB per GPU holds %.1f sequences of %d tokens; engine batch limit %s, token budget %d per iteration",
 			d.engine.Engine, d.engine.Version, b.KVPool.GiB(), d.kvCapacity, d.isl+d.osl, limitText(d.limits.maxSeqs), d.limits.maxTokens),
 		fmt.Sprintf("achievable rates: %.0f GB/s memory (%.0f datasheet × %.2f hardware × %.2f engine), %.0f TFLOPS %s (%.0f × %.2f × %.2f)",

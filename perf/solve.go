@@ -60,8 +60,14 @@ func (d *deployment) steady(rt rates, b float64) steadyState {
 		s.td = d.step(rt, dec, 0, 0, ctxDec, ctxPre)
 		s.tm = d.step(rt, dec, I/kp, 1, ctxDec, ctxPre)
 		s.tbar = (1-s.q)*s.td.total + s.q*s.tm.total
-		if b > 1 {
-			s.qOther = s.q * (b - 1) / b
+		// Of a sequence's O−1 decode iterations, the ones carrying another
+		// sequence's prompt: the others start r·(B−1)/B… per iteration;
+		// over the sequence's life of kp + O − 1 iterations that is
+		// kp(B−1) prompt iterations, spread over its O − 1 decodes. (This
+		// keeps the per-request view, kp·tm + (O−1)·ITL, equal to Little's
+		// law on the engine, B / throughput.)
+		if b > 1 && O > 1 {
+			s.qOther = math.Min(1, kp*(b-1)/(O-1))
 		}
 		s.itl = (1-s.qOther)*s.td.total + s.qOther*s.tm.total
 	} else {

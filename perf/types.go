@@ -146,6 +146,10 @@ type Estimate struct {
 	OfferedRPS   float64 `json:"offered_requests_per_s,omitempty"`
 	InputTokens  int     `json:"input_tokens"`
 	OutputTokens int     `json:"output_tokens"`
+	// Precision and KVDType are the resolved weights precision and KV-cache
+	// element type the prediction used.
+	Precision string `json:"precision"`
+	KVDType   string `json:"kv_dtype"`
 
 	TTFT Latency `json:"ttft_ms"`
 	TPOT Latency `json:"tpot_ms"`

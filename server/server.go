@@ -74,7 +74,9 @@ type Options struct {
 	// Timeout bounds one API request (504 beyond); 0 means DefaultTimeout.
 	Timeout time.Duration
 	// MaxConcurrent bounds the commands running at once; requests beyond
-	// it wait (up to Timeout). 0 means 4 × GOMAXPROCS.
+	// it wait in arrival order (up to Timeout). 0 means GOMAXPROCS: the
+	// commands are CPU-bound, so running more at once only spreads the same
+	// CPU over more requests and lengthens the latency tail.
 	MaxConcurrent int
 	// MaxOutputBytes bounds what one command may print; 0 means
 	// DefaultMaxOutputBytes.
@@ -122,7 +124,7 @@ func New(o Options) (*Server, error) {
 		o.Timeout = DefaultTimeout
 	}
 	if o.MaxConcurrent <= 0 {
-		o.MaxConcurrent = 4 * runtime.GOMAXPROCS(0)
+		o.MaxConcurrent = runtime.GOMAXPROCS(0)
 	}
 	if o.MaxOutputBytes <= 0 {
 		o.MaxOutputBytes = DefaultMaxOutputBytes

@@ -361,17 +361,19 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, cha
 			sends = append(sends, time.Now())
 		}
 	}
+	// Publish the send times before the stream ends, so a client that has
+	// read [DONE] always finds them.
+	if sends != nil && id != "" {
+		s.mu.Lock()
+		s.sends[id] = sends
+		s.mu.Unlock()
+	}
 	if !s.opts.NoUsage && req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
 		pt := promptTokens(req)
 		fmt.Fprintf(w, "data: {\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\n", pt, len(words), pt+len(words))
 	}
 	_, _ = w.Write(doneEvent)
 	fl.Flush()
-	if sends != nil && id != "" {
-		s.mu.Lock()
-		s.sends[id] = sends
-		s.mu.Unlock()
-	}
 }
 
 // RetryAfterSeconds formats a Retry-After value.

@@ -79,6 +79,7 @@ Every figure states its source and date; the built-in catalog works offline.`,
 	root.AddCommand(
 		newModelsCmd(a),
 		newSizeCmd(a),
+		newPerfCmd(a),
 		newGPUsCmd(a),
 		newPricesCmd(a),
 		newBenchCmd(a),
@@ -86,6 +87,7 @@ Every figure states its source and date; the built-in catalog works offline.`,
 		newPTUCmd(a),
 		newGuideCmd(a),
 		newServeCmd(a),
+		newDeployCmd(a),
 	)
 	return root
 }

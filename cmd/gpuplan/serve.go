@@ -98,7 +98,7 @@ SIGTERM. See docs/server.md.`,
 	fl := cmd.Flags()
 	fl.StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on (0.0.0.0:8080 for every interface)")
 	fl.DurationVar(&timeout, "timeout", server.DefaultTimeout, "longest time one API request may take")
-	fl.IntVar(&maxConcurrent, "max-concurrent", 0, "commands running at once; more wait (default 4 × CPUs)")
+	fl.IntVar(&maxConcurrent, "max-concurrent", 0, "commands running at once; more wait their turn (default: the number of CPUs)")
 	fl.StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
 	return cmd
 }

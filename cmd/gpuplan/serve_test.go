@@ -554,11 +554,16 @@ func TestPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReady("first load")
-	reqs := compareShown(t, ctx, p, ts.URL, []string{"size", "plan", "ptu"})
+	reqs := compareShown(t, ctx, p, ts.URL, []string{"size", "plan"})
 	for k, v := range map[string]string{"context": "8192", "concurrency": "16", "gpu": "h100-sxm"} {
 		if got := reqs["size"].Get(k); got != v {
 			t.Errorf("size request %s=%q, want %q", k, got, v)
 		}
+	}
+	var managed int
+	mustEvalInto(t, ctx, p, `document.querySelectorAll('#cost-figs [data-field^="plan.managed.0.comparison."]').length`, &managed)
+	if managed < 2 {
+		t.Errorf("the cost section shows %d Azure OpenAI figures, want PAYG and PTU", managed)
 	}
 	shot("calculator.png")
 
@@ -580,7 +585,7 @@ func TestPageInBrowser(t *testing.T) {
 		t.Errorf("Tab from the context field went to %q, want the load radio buttons", focused)
 	}
 	waitReady("after typing a context")
-	reqs = compareShown(t, ctx, p, ts.URL, []string{"size", "plan", "ptu"})
+	reqs = compareShown(t, ctx, p, ts.URL, []string{"size", "plan"})
 	if reqs["size"].Get("context") != "16384" || reqs["plan"].Get("context") != "16384" {
 		t.Errorf("requests after the change: size %v, plan %v", reqs["size"], reqs["plan"])
 	}
@@ -607,26 +612,38 @@ func TestPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReady("after switching to a request rate")
-	reqs = compareShown(t, ctx, p, ts.URL, []string{"size", "plan", "ptu"})
+	reqs = compareShown(t, ctx, p, ts.URL, []string{"size", "plan"})
 	if reqs["plan"].Get("rps") != "2" || reqs["plan"].Has("concurrency") {
 		t.Errorf("plan request after switching to a rate: %v", reqs["plan"])
 	}
-	if reqs["ptu"].Get("rpm") != "120" {
-		t.Errorf("ptu request for 2 requests/s: %v, want rpm=120", reqs["ptu"])
+	var rpm string
+	mustEvalInto(t, ctx, p, `document.querySelector('[data-field="plan.managed.0.peak_rpm"]').dataset.value`, &rpm)
+	if rpm != "120" || reqs["plan"].Get("managed") != "gpt-4.1-mini" {
+		t.Errorf("Azure OpenAI comparison for 2 requests/s: peak %s requests/min, want 120 (plan request %v)", rpm, reqs["plan"])
 	}
 	shot("calculator-rps.png")
 
 	// 4. A model that does not fit its GPU: the 422 answer is shown too.
-	if err := p.Navigate(ctx, ts.URL+"/?model=llama-3.1-70b&gpu=t4&context=4096&concurrency=1&input_tokens=1000&output_tokens=200"); err != nil {
+	// An Azure OpenAI model the catalog lacks: the plan is shown without
+	// the comparison, and the cost section says why.
+	if err := p.Navigate(ctx, ts.URL+"/?model=llama-3.1-70b&gpu=t4&context=4096&concurrency=1&input_tokens=1000&output_tokens=200&aoai_model=no-such-aoai-model"); err != nil {
 		t.Fatal(err)
 	}
 	gen = 0
 	waitReady("model that does not fit")
-	compareShown(t, ctx, p, ts.URL, []string{"size", "plan"})
+	reqs = compareShown(t, ctx, p, ts.URL, []string{"size", "plan"})
+	if reqs["size"].Get("gpu") != "t4" {
+		t.Errorf("size request %v, want gpu=t4 from the link", reqs["size"])
+	}
 	var fits string
 	mustEvalInto(t, ctx, p, `document.querySelector('[data-field="size.fits"]').textContent`, &fits)
 	if fits != "Does not fit" {
 		t.Errorf("fit verdict shown: %q", fits)
+	}
+	var costNote string
+	mustEvalInto(t, ctx, p, `document.getElementById("cost-note").textContent`, &costNote)
+	if !strings.Contains(costNote, "no-such-aoai-model") {
+		t.Errorf("cost note %q does not explain the unknown Azure OpenAI model", costNote)
 	}
 	shot("calculator-does-not-fit.png")
 
@@ -754,12 +771,12 @@ func expectedText(path string, v float64) (string, bool) {
 	switch {
 	case strings.HasSuffix(path, "_bytes"):
 		return fmt.Sprintf("%.2f GiB", v/(1<<30)), true
-	case strings.Contains(path, "usd"):
+	case strings.Contains(path, "usd"), strings.HasSuffix(path, ".amount"):
 		return "$" + groupThousands(fmt.Sprintf("%.2f", v)), true
 	case strings.HasSuffix(path, "_ms.mean"):
-		return fmt.Sprintf("%.1f ms", v), true
+		return fmt.Sprintf("%.1f", v), true
 	case strings.HasSuffix(path, "tokens_per_s"):
-		return groupThousands(strconv.FormatFloat(math.Round(v), 'f', 0, 64)) + " tok/s", true
+		return groupThousands(strconv.FormatFloat(math.Round(v), 'f', 0, 64)), true
 	case strings.HasSuffix(path, "_tokens"), strings.HasSuffix(path, "_sequences"):
 		return groupThousands(strconv.FormatFloat(v, 'f', -1, 64)), true
 	}
@@ -807,18 +824,24 @@ func TestAPILoad(t *testing.T) {
 		dur = d
 	}
 	const clients = 50
-	ts, _ := newTestAPI(t, apiEnv(t.TempDir(), ""), server.Options{})
+	var o server.Options
+	if s := os.Getenv("GPUPLAN_LOAD_MAX_CONCURRENT"); s != "" {
+		o.MaxConcurrent, _ = strconv.Atoi(s)
+	}
+	ts, _ := newTestAPI(t, apiEnv(t.TempDir(), ""), o)
 	phases := []struct {
 		name, query string
 		p99         time.Duration
 	}{
-		{"size", "model=llama-3.1-8b-instruct&gpu=h100-sxm&context=8192&concurrency=16", 100 * time.Millisecond},
-		{"plan", "model=llama-3.1-8b-instruct&context=8192&concurrency=16&input_tokens=1000&output_tokens=200", time.Second},
+		{"size", "model=llama-3.1-8b-instruct&gpu=h100-sxm&context=8192&concurrency=%d", 100 * time.Millisecond},
+		{"plan", "model=llama-3.1-8b-instruct&context=8192&concurrency=%d&input_tokens=1000&output_tokens=200", time.Second},
 	}
 	for _, ph := range phases {
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}, Timeout: 30 * time.Second}
-		u := ts.URL + "/api/v1/" + ph.name + "?" + ph.query
-		if status, body := get(t, client, u); status != 200 {
+		// Each client asks for its own load (1 to 32 users), so that no
+		// two clients send the same request.
+		url := func(c int) string { return ts.URL + "/api/v1/" + ph.name + "?" + fmt.Sprintf(ph.query, c%32+1) }
+		if status, body := get(t, client, url(0)); status != 200 {
 			t.Fatalf("%s: %d %.300s", ph.name, status, body)
 		}
 		var (
@@ -832,6 +855,7 @@ func TestAPILoad(t *testing.T) {
 		deadline := start.Add(dur)
 		for c := 0; c < clients; c++ {
 			wg.Add(1)
+			u := url(c)
 			go func() {
 				defer wg.Done()
 				// Bounded in time and in count.

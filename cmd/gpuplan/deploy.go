@@ -1,0 +1,237 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gpuplan/gpuplan/deploy"
+	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/plan"
+)
+
+type deployFlags struct {
+	planFile, target, outDir  string
+	stdout                    bool
+	vm, precision, kv, engine string
+	context                   int64
+	input, output, conc       int
+	rps                       float64
+	o                         deploy.Options
+	prometheus, minReplicas   string
+	startupWindow             time.Duration
+}
+
+func newDeployCmd(a *app) *cobra.Command {
+	var f deployFlags
+	cmd := &cobra.Command{
+		Use:   "deploy (--plan plan.json | MODEL --vm SIZE) --target TARGET (--out-dir DIR | --stdout)",
+		Short: "AKS / LeaderWorkerSet / KEDA / KAITO / Container Apps files for a plan",
+		Long: `Turn a plan into files a platform team reviews and applies: the AKS GPU node
+pool (az CLI script and Bicep) with the vLLM Deployment, Service, PDB, PVC, KEDA
+autoscaler and ServiceMonitor (--target aks); a LeaderWorkerSet when one VM
+cannot hold the model (aks-multinode); a KAITO Workspace (kaito); or an Azure
+Container Apps serverless-GPU app (containerapps). Nothing is applied.
+
+The input is a plan.json from 'gpuplan plan --save', or MODEL with --vm, which
+the planner evaluates (same sizing and compatibility rules). Offers that cannot
+be deployed as asked are refused with exit code 3 and the reasons. No file ever
+contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
+		Example: `  gpuplan deploy --plan plan.json --target aks --out-dir deploy/
+  gpuplan deploy --plan plan.json --target aks --prometheus operator --spot --stdout
+  gpuplan deploy llama-3.1-8b-instruct --vm Standard_NC24ads_A100_v4 --input-tokens 1000 --output-tokens 200 --target kaito --stdout
+  gpuplan deploy --plan plan.json --target containerapps --region swedencentral --out-dir aca/`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case f.planFile != "" && len(args) > 0:
+				return usageErrf("give either --plan or MODEL --vm, not both")
+			case f.planFile == "" && len(args) != 1:
+				return usageErrf("deploy needs --plan plan.json, or one MODEL with --vm")
+			case f.planFile == "" && f.vm == "":
+				return usageErrf("MODEL needs --vm SIZE (the offer to deploy); or pass --plan plan.json")
+			case f.stdout == (f.outDir != ""):
+				return usageErrf("give exactly one of --out-dir DIR and --stdout")
+			case f.target == "":
+				return usageErrf("--target is required: aks, aks-multinode, kaito or containerapps")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runDeploy(cmd, a, args, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.planFile, "plan", "", "plan.json written by 'gpuplan plan --save'")
+	fl.StringVar(&f.target, "target", "", "aks, aks-multinode, kaito or containerapps")
+	fl.StringVar(&f.outDir, "out-dir", "", "write one file per artifact into this new (or empty) `DIR`")
+	fl.BoolVar(&f.stdout, "stdout", false, "print every artifact as one multi-document YAML stream")
+	// MODEL --vm: the planner's request.
+	fl.StringVar(&f.vm, "vm", "", "Azure VM size to deploy MODEL on (evaluated by the planner)")
+	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the best the planner finds on --vm)")
+	fl.Int64Var(&f.context, "context", 0, "maximum model length (default: input + output tokens)")
+	fl.IntVar(&f.input, "input-tokens", 0, "prompt tokens per request (with MODEL)")
+	fl.IntVar(&f.output, "output-tokens", 0, "completion tokens per request (with MODEL)")
+	fl.IntVar(&f.conc, "concurrency", 0, "concurrent users (with MODEL; default 1 when --rps is not given)")
+	fl.Float64Var(&f.rps, "rps", 0, "requests per second (with MODEL)")
+	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype (with MODEL): auto, bf16, fp16, fp8")
+	fl.StringVar(&f.engine, "engine", "vllm", "engine profile (with MODEL): vllm, vllm@0.22")
+	// Shared.
+	o := &f.o
+	fl.StringVar(&o.Name, "name", "", "base name of every object (default: from the model id)")
+	fl.StringVar(&o.Namespace, "namespace", "", "Kubernetes namespace (default: --name)")
+	fl.StringVar(&o.Image, "image", "", "engine image (default: the plan's vLLM version profile, ROCm build on AMD)")
+	fl.StringVar(&o.ImageArch, "image-arch", "", "CPU architecture of --image: x86-64, arm64 or multi")
+	fl.BoolVar(&o.RequireNative, "require-native", false, "refuse precisions that would run only weight-only")
+	fl.StringVar(&o.HFTokenSecret, "hf-secret", "", "name of the Secret holding the Hugging Face token (default hf-token)")
+	fl.DurationVar(&f.startupWindow, "startup-window", 0, "startup-probe window (default: from the plan's predicted cold start)")
+	// AKS.
+	fl.StringVar(&o.ResourceGroup, "resource-group", "", "Azure resource group (default: $RESOURCE_GROUP when the script runs)")
+	fl.StringVar(&o.ClusterName, "cluster", "", "AKS cluster name (default: $CLUSTER_NAME when the script runs)")
+	fl.StringVar(&o.NodePool, "nodepool", "", "GPU node pool name, 1-12 lowercase letters and digits (default gpunp)")
+	fl.BoolVar(&o.Spot, "spot", false, "Spot node pool (eviction policy Delete)")
+	fl.Float64Var(&o.SpotMaxPrice, "spot-max-price", 0, "Spot price cap in USD/hour (default -1: up to pay-as-you-go)")
+	fl.StringVar(&o.GPUDriver, "gpu-driver", "", "install (AKS-managed NVIDIA driver) or none (GPU Operator); default install, none on AMD")
+	fl.StringVar(&o.MIGProfile, "mig-profile", "", "partition every GPU: MIG1g, MIG2g, MIG3g, MIG4g or MIG7g")
+	fl.StringVar(&f.minReplicas, "min-replicas", "", "autoscaling floor (default 1; 0 on containerapps)")
+	fl.IntVar(&o.MaxReplicas, "max-replicas", 0, "autoscaling ceiling (default: the plan's replicas)")
+	fl.StringVar(&o.StorageClass, "storage-class", "", "model-cache PVC storage class (default azurefile-csi-premium)")
+	fl.StringVar(&f.prometheus, "prometheus", "managed", "managed (Azure Monitor), operator (Prometheus Operator) or none")
+	fl.StringVar(&o.PrometheusURL, "prometheus-url", "", "Prometheus query endpoint KEDA reads")
+	fl.StringVar(&o.KEDAIdentityClientID, "keda-identity-client-id", "", "client id of KEDA's workload identity (managed Prometheus)")
+	fl.IntVar(&o.QueueThreshold, "queue-threshold", 0, "waiting requests per replica KEDA targets (default 5)")
+	// KAITO.
+	fl.StringVar(&o.KAITOVersion, "kaito-version", "", "KAITO version (default 0.6.0, the AKS add-on's)")
+	fl.StringVar(&o.KAITOPreset, "kaito-preset", "", "KAITO preset name (default: from the model id)")
+	// Container Apps.
+	fl.StringVar(&o.Region, "region", "", "Azure region: the planner's with MODEL, the Container Apps region (default: the plan's)")
+	fl.StringVar(&o.Environment, "aca-environment", "", "Container Apps environment name (default NAME-env)")
+	fl.StringVar(&o.Profile, "aca-profile", "", "serverless GPU workload profile type (default: from the VM)")
+	fl.BoolVar(&o.ExternalIngress, "external-ingress", false, "expose the Container Apps endpoint publicly")
+	return cmd
+}
+
+func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
+	o := f.o
+	var err error
+	if o.Target, err = deploy.ParseTarget(f.target); err != nil {
+		return usageErr(err)
+	}
+	o.Prometheus = deploy.Prometheus(f.prometheus)
+	o.StartupWindow = f.startupWindow
+	if f.minReplicas != "" {
+		var n int
+		if _, err := fmt.Sscan(f.minReplicas, &n); err != nil {
+			return usageErrf("--min-replicas %q: want a whole number", f.minReplicas)
+		}
+		o.MinReplicas = &n
+	}
+	mc, hc, err := a.loadCatalogs()
+	if err != nil {
+		return err
+	}
+	o.Hardware = hc
+
+	var c plan.Candidate
+	if f.planFile != "" {
+		if c, err = plan.Load(f.planFile); err != nil {
+			return err
+		}
+		// The architecture sharpens the compatibility check when the
+		// catalog knows the model; otherwise those checks are skipped.
+		if spec, _, err := mc.Lookup(c.Model.ID); err == nil {
+			o.Model = spec
+		}
+	} else {
+		if c, o.Model, err = a.evaluateOffer(cmd, args[0], f); err != nil {
+			return err
+		}
+	}
+
+	b, err := deploy.Generate(c, o)
+	switch {
+	case errors.Is(err, deploy.ErrRefused):
+		return infeasibleErr(err)
+	case errors.Is(err, deploy.ErrInvalidOptions):
+		return usageErr(err)
+	case err != nil:
+		return err
+	}
+	if f.stdout {
+		_, err := b.WriteTo(a.Stdout)
+		return err
+	}
+	if err := b.WriteDir(f.outDir); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Stdout, "Wrote %d files to %s (%s, %s on %s):\n", len(b.Artifacts), f.outDir, b.Target, c.Model.ID, c.VM)
+	for _, art := range b.Artifacts {
+		fmt.Fprintf(a.Stdout, "  %s\n", art.Name)
+	}
+	for _, n := range b.Notes {
+		fmt.Fprintln(a.Stdout, "Note:", n)
+	}
+	return nil
+}
+
+// evaluateOffer runs the planner on MODEL and --vm, so deploy never sizes
+// anything itself.
+func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan.Candidate, *model.Spec, error) {
+	if f.input < 1 || f.output < 1 {
+		return plan.Candidate{}, nil, usageErrf("MODEL --vm needs --input-tokens and --output-tokens (the load the planner sizes for)")
+	}
+	if f.conc > 0 && f.rps > 0 {
+		return plan.Candidate{}, nil, usageErrf("give at most one of --concurrency and --rps")
+	}
+	spec, err := a.resolveModel(cmd.Context(), ref)
+	if err != nil {
+		return plan.Candidate{}, nil, err
+	}
+	_, hc, err := a.loadCatalogs()
+	if err != nil {
+		return plan.Candidate{}, nil, err
+	}
+	book, warnings := a.priceBook(hc, "USD")
+	for _, w := range warnings {
+		fmt.Fprintln(a.Stderr, "Warning:", w)
+	}
+	req := plan.Request{
+		Model: spec, Context: f.context, InputTokens: f.input, OutputTokens: f.output,
+		Concurrency: f.conc, RPS: f.rps, Hardware: hc, Prices: book, ImageArch: f.o.ImageArch,
+	}
+	if req.Concurrency == 0 && req.RPS == 0 {
+		req.Concurrency = 1
+	}
+	if f.o.Region != "" {
+		if req.Region, err = hardware.NormalizeRegion(f.o.Region); err != nil {
+			return plan.Candidate{}, nil, usageErr(err)
+		}
+	}
+	if f.precision != "" {
+		p, err := dtype.LookupPrecision(f.precision)
+		if err != nil {
+			return plan.Candidate{}, nil, usageErr(err)
+		}
+		req.Precisions = []dtype.Precision{p}
+	}
+	if req.KVDType, err = dtype.ParseKVDType(f.kv); err != nil {
+		return plan.Candidate{}, nil, usageErr(err)
+	}
+	if req.Engine, err = memory.LookupProfile(f.engine); err != nil {
+		return plan.Candidate{}, nil, usageErr(err)
+	}
+	c, err := plan.EvaluateOffer(req, f.vm)
+	switch {
+	case errors.Is(err, plan.ErrInfeasible):
+		return plan.Candidate{}, nil, infeasibleErr(err)
+	case errors.Is(err, plan.ErrInvalid):
+		return plan.Candidate{}, nil, usageErr(err)
+	case err != nil:
+		return plan.Candidate{}, nil, err
+	}
+	c.GPUPlanVersion = version
+	c.SchemaVersion = plan.SchemaVersion
+	return c, spec, nil
+}

@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/perf"
+	"github.com/gpuplan/gpuplan/units"
+)
+
+type perfFlags struct {
+	precision, kvDType, gpu, gpuMemory, engine string
+	concurrency, rps                           string
+	input, output, tp, pp                      int
+	utilization                                float64
+	calibration, plot                          string
+	loadFrom, loadThroughput                   string
+	format                                     outputFormat
+}
+
+// defaultConcurrency is what perf sweeps when neither --concurrency nor
+// --rps is given; the issue's example sweep.
+const defaultConcurrency = "1,8,32,128,max"
+
+// maxLoads bounds a sweep.
+const maxLoads = 64
+
+// perfOutput is the JSON/YAML shape of `gpuplan perf`.
+type perfOutput struct {
+	Model        string                  `json:"model"`
+	GPU          string                  `json:"gpu"`
+	GPUs         int                     `json:"gpus"`
+	TP           int                     `json:"tp"`
+	PP           int                     `json:"pp"`
+	Engine       string                  `json:"engine"`
+	Precision    string                  `json:"precision"`
+	KVDType      string                  `json:"kv_dtype"`
+	InputTokens  int                     `json:"input_tokens"`
+	OutputTokens int                     `json:"output_tokens"`
+	Calibrated   bool                    `json:"calibrated"`
+	Rows         []perf.Estimate         `json:"rows"`
+	ColdStart    *perf.ColdStartEstimate `json:"cold_start,omitempty"`
+	Notes        []string                `json:"notes,omitempty"`
+}
+
+func newPerfCmd(a *app) *cobra.Command {
+	var f perfFlags
+	cmd := &cobra.Command{
+		Use:   "perf MODEL",
+		Short: "Predict TTFT, TPOT, throughput and the bottleneck, with an error band",
+		Long: `Predict how fast MODEL serves on the given GPUs: time to first token, time per
+output token, inter-token and end-to-end latency (mean, p50 and tails), output
+tokens/s for the whole deployment and per user, requests/s, the concurrency the
+KV pool allows and what limits it. The model is a roofline of one engine
+iteration calibrated on published TensorRT-LLM measurements; every number has
+a band, and engines or GPUs without measurements say "uncalibrated"
+(docs/perf.md, docs/accuracy.md).
+
+--concurrency is a closed loop (users that send the next request when the last
+one completes) and accepts "max", the offline maximum-throughput case that
+fills the KV pool; --rps is an open loop (Poisson arrivals).`,
+		Example: `  gpuplan perf llama-3.1-70b --gpu h100-sxm --tp 2 --input-tokens 1000 --output-tokens 200 --concurrency 1,8,32,128,max
+  gpuplan perf llama-3.1-8b --gpu h100-sxm --precision fp8 --kv-dtype fp8 --engine trtllm --input-tokens 2048 --output-tokens 128 --concurrency max -o json
+  gpuplan perf qwen3-30b-a3b --gpu a100-80gb-sxm --input-tokens 500 --output-tokens 300 --rps 1,2,4 --plot qwen.svg`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrf("perf needs exactly one MODEL; see 'gpuplan models'")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runPerf(cmd, a, args[0], f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.gpu, "gpu", "", "GPU id (see 'gpuplan gpus'; default "+defaultGPU+")")
+	fl.StringVar(&f.gpuMemory, "gpu-memory", "", "CUDA-visible memory per GPU, e.g. 79.19GiB (overrides --gpu's figure)")
+	fl.IntVar(&f.tp, "tp", 1, "tensor-parallel size")
+	fl.IntVar(&f.pp, "pp", 1, "pipeline-parallel size")
+	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own); see docs/cli.md")
+	fl.StringVar(&f.kvDType, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
+	fl.StringVar(&f.engine, "engine", "vllm", "engine: vllm, vllm@0.22, sglang, trtllm, llamacpp")
+	fl.Float64Var(&f.utilization, "gpu-memory-utilization", 0, "engine memory fraction (vLLM utilization, TensorRT-LLM KV free fraction, SGLang static fraction; default: the engine's)")
+	fl.IntVar(&f.input, "input-tokens", 0, "prompt tokens per request (required)")
+	fl.IntVar(&f.output, "output-tokens", 0, "completion tokens per request (required)")
+	fl.StringVar(&f.concurrency, "concurrency", "", "closed-loop concurrency levels, comma-separated; \"max\" fills the KV pool (default "+defaultConcurrency+")")
+	fl.StringVar(&f.rps, "rps", "", "open-loop request rates per second, comma-separated")
+	fl.StringVar(&f.calibration, "calibration", "", "calibration FILE whose points and factors override the built-in ones (docs/calibration.md)")
+	fl.StringVar(&f.plot, "plot", "", "write an SVG of tokens/s and time per output token against concurrency to FILE")
+	fl.StringVar(&f.loadFrom, "load-from", "", "estimate the cold start reading weights from: nvme, blob, hf")
+	fl.StringVar(&f.loadThroughput, "load-throughput", "", "weight-source throughput per second, e.g. 2GB or 800MB (overrides --load-from's stated figure)")
+	addOutputFlag(cmd, &f.format)
+	return cmd
+}
+
+// parseLoads turns --concurrency / --rps into workloads.
+func parseLoads(conc, rps string) ([]perf.Workload, error) {
+	if conc != "" && rps != "" {
+		return nil, usageErrf("give --concurrency or --rps, not both (run twice to compare)")
+	}
+	if conc == "" && rps == "" {
+		conc = defaultConcurrency
+	}
+	var out []perf.Workload
+	if conc != "" {
+		for _, s := range strings.Split(conc, ",") {
+			s = strings.TrimSpace(s)
+			if strings.EqualFold(s, "max") {
+				out = append(out, perf.Workload{Max: true})
+				continue
+			}
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				return nil, usageErrf("--concurrency %q: want positive whole numbers or max, comma-separated", s)
+			}
+			out = append(out, perf.Workload{Concurrency: n})
+		}
+	}
+	if rps != "" {
+		for _, s := range strings.Split(rps, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil || !(v > 0) || v > 1e9 {
+				return nil, usageErrf("--rps %q: want positive request rates, comma-separated", s)
+			}
+			out = append(out, perf.Workload{RPS: v})
+		}
+	}
+	if len(out) > maxLoads {
+		return nil, usageErrf("%d load levels is too many (at most %d)", len(out), maxLoads)
+	}
+	return out, nil
+}
+
+func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
+	if f.input <= 0 || f.output <= 0 {
+		return usageErrf("perf needs --input-tokens and --output-tokens (the request shape decides the speed)")
+	}
+	loads, err := parseLoads(f.concurrency, f.rps)
+	if err != nil {
+		return err
+	}
+	spec, err := a.resolveModel(cmd.Context(), ref)
+	if err != nil {
+		return err
+	}
+	_, hc, err := a.loadCatalogs()
+	if err != nil {
+		return err
+	}
+	var notes []string
+	id := f.gpu
+	if id == "" {
+		id = defaultGPU
+		notes = append(notes, "no --gpu given: predicted for "+defaultGPU)
+	}
+	chip, err := hc.LookupGPU(id)
+	if err != nil {
+		return usageErr(err)
+	}
+	if f.gpuMemory != "" {
+		m, err := units.ParseBytes(f.gpuMemory)
+		if err != nil || m <= 0 {
+			return usageErrf("--gpu-memory %q: want a size such as 79.19GiB", f.gpuMemory)
+		}
+		chip.CUDAMemory = m
+	} else if chip.CUDAMemoryEstimated {
+		notes = append(notes, fmt.Sprintf("%s CUDA memory %s is an estimate; pass --gpu-memory with a measured figure", chip.ID, chip.CUDAMemory))
+	}
+	req := perf.Request{Model: spec, GPU: chip, TP: f.tp, PP: f.pp, Utilization: f.utilization,
+		Workload: perf.Workload{InputTokens: f.input, OutputTokens: f.output}}
+	if f.precision != "" {
+		p, err := dtype.LookupPrecision(f.precision)
+		if err != nil {
+			return usageErr(err)
+		}
+		req.Precision = &p
+	}
+	if req.KVDType, err = dtype.ParseKVDType(f.kvDType); err != nil {
+		return usageErr(err)
+	}
+	if req.Engine, err = memory.LookupProfile(f.engine); err != nil {
+		return usageErr(err)
+	}
+	if f.calibration != "" {
+		if req.Calibration, err = perf.LoadCalibrationFile(f.calibration); err != nil {
+			return usageErr(err)
+		}
+	}
+	rows, err := perf.PredictLoads(req, loads)
+	switch {
+	case errors.Is(err, perf.ErrDoesNotFit):
+		return infeasibleErr(fmt.Errorf("%w; try more GPUs (--tp), a smaller --precision or shorter requests ('gpuplan size' explains the memory)", err))
+	case errors.Is(err, perf.ErrInvalid):
+		return usageErr(err)
+	case err != nil:
+		return err
+	}
+	first := rows[0]
+	out := perfOutput{
+		Model: spec.ID, GPU: chip.ID, GPUs: first.GPUs, TP: max(f.tp, 1), PP: max(f.pp, 1),
+		Engine:    first.Factors.Engine + "@" + first.Factors.EngineVersion,
+		Precision: first.Precision, KVDType: first.KVDType,
+		InputTokens: f.input, OutputTokens: f.output, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
+	}
+	if f.loadFrom != "" || f.loadThroughput != "" {
+		cs, err := coldStart(f, first)
+		if err != nil {
+			return err
+		}
+		out.ColdStart = &cs
+	}
+	if f.plot != "" {
+		var buf bytes.Buffer
+		title := fmt.Sprintf("%s, %s on %d × %s (TP %d, PP %d), %s, %d in / %d out", spec.ID, out.Precision, out.GPUs, chip.ID, out.TP, out.PP, out.Engine, f.input, f.output)
+		if err := perf.WriteSVG(&buf, title, rows); err != nil {
+			return fmt.Errorf("--plot: %w", err)
+		}
+		if err := writeFileAtomic(f.plot, buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return render(a.Stdout, f.format, out, func(w *tabwriter.Writer) error { return printPerf(w, out) })
+}
+
+func coldStart(f perfFlags, e perf.Estimate) (perf.ColdStartEstimate, error) {
+	src := perf.LoadSource{Name: "custom", Description: "the weight source you gave", Basis: "--load-throughput"}
+	if f.loadFrom != "" {
+		s, err := perf.LookupLoadSource(f.loadFrom)
+		if err != nil {
+			return perf.ColdStartEstimate{}, usageErr(err)
+		}
+		src = s
+	}
+	if f.loadThroughput != "" {
+		b, err := units.ParseBytes(f.loadThroughput)
+		if err != nil || b <= 0 {
+			return perf.ColdStartEstimate{}, usageErrf("--load-throughput %q: want bytes per second with a unit, e.g. 2GB or 800MB", f.loadThroughput)
+		}
+		src.BytesPerS = float64(b)
+		src.Basis = "--load-throughput (given)"
+	}
+	// Every GPU of the replica reads its own shard: the replica reads the
+	// whole model once.
+	return perf.ColdStart(e.WeightsPerGPU*units.Bytes(e.GPUs), src)
+}
+
+// writeFileAtomic writes data through a temporary file in the same
+// directory and a rename, so a failure never leaves a partial file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	name := tmp.Name()
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil {
+		_ = os.Remove(name)
+		return fmt.Errorf("write %s: %w", path, errors.Join(werr, cerr))
+	}
+	if err := os.Chmod(name, 0o644); err != nil {
+		_ = os.Remove(name)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(name, path); err != nil {
+		_ = os.Remove(name)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func printPerf(w *tabwriter.Writer, o perfOutput) error {
+	cal := "calibrated"
+	if !o.Calibrated {
+		cal = "UNCALIBRATED (wider band)"
+	}
+	first := o.Rows[0]
+	fmt.Fprintf(w, "Model\t%s, %s weights, %s KV cache\n", o.Model, o.Precision, o.KVDType)
+	fmt.Fprintf(w, "GPUs\t%d × %s (TP %d, PP %d), %s, %s\n", o.GPUs, o.GPU, o.TP, o.PP, o.Engine, cal)
+	fmt.Fprintf(w, "Workload\t%d input + %d output tokens per request\n", o.InputTokens, o.OutputTokens)
+	fmt.Fprintf(w, "KV pool\t%.2f GiB per GPU: %d sequences of %d tokens at once; max %.2f requests/s\n",
+		first.KVPoolGPU.GiB(), first.MaxConcurrency, o.InputTokens+o.OutputTokens, first.MaxRPS)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "LOAD\tCONC\tTTFT ms mean (p99)\tTPOT ms [band]\tITL p99 ms\tE2E s\tOUTPUT TOK/S [band]\tPER USER\tREQ/S\tBOTTLENECK")
+	for _, e := range o.Rows {
+		load := e.Load
+		switch e.Load {
+		case perf.LoadRPS:
+			load = fmt.Sprintf("%g rps", e.OfferedRPS)
+		case perf.LoadConcurrency:
+			load = "users"
+		}
+		if e.Saturated {
+			fmt.Fprintf(w, "%s\t-\tsaturated: more than the %.2f requests/s it can serve\t\t\t\t\t\t\t%s\n", load, e.MaxRPS, e.Bottleneck)
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.0f (%.0f)\t%.1f [%.1f–%.1f]\t%.1f\t%.2f\t%.0f [%.0f–%.0f]\t%.1f\t%.2f\t%s\n",
+			load, e.Concurrency, e.TTFT.Mean, e.TTFT.P99, e.TPOT.Mean, e.TPOT.Low, e.TPOT.High, e.ITL.P99, e.E2E.Mean/1e3,
+			e.OutputTokensPerS, e.OutputTokensPerSLow, e.OutputTokensPerSHigh, e.PerUserTokensPerS, e.RequestsPerS, e.Bottleneck)
+	}
+	if o.ColdStart != nil {
+		cs := o.ColdStart
+		fmt.Fprintf(w, "\nCold start\t%.1f GB from %s at %.3g GB/s: %.0f s (weights transfer only; engine start-up comes on top)\n",
+			cs.Bytes.GB(), cs.Source.Description, cs.Source.BytesPerS/1e9, cs.Seconds)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Assumptions:")
+	for _, n := range o.Notes {
+		fmt.Fprintf(w, "  - %s\n", n)
+	}
+	for _, n := range first.Assumptions {
+		if strings.HasPrefix(n, "max:") || strings.HasPrefix(n, "open loop") || strings.HasPrefix(n, "closed loop") {
+			continue
+		}
+		fmt.Fprintf(w, "  - %s\n", n)
+	}
+	seen := map[string]bool{}
+	for _, e := range o.Rows {
+		for _, n := range e.Assumptions {
+			if (strings.HasPrefix(n, "max:") || strings.HasPrefix(n, "open loop") || strings.HasPrefix(n, "closed loop")) && !seen[n] {
+				seen[n] = true
+				fmt.Fprintf(w, "  - %s\n", n)
+			}
+		}
+	}
+	return nil
+}
