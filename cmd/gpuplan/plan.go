@@ -121,6 +121,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	if req.Region, err = hardware.NormalizeRegion(f.region); err != nil {
 		return usageErr(err)
 	}
+	if hardware.RegionDisplayName(req.Region) == req.Region {
+		warnings = append(warnings, fmt.Sprintf("region %q is not one the catalog knows; its prices and availability will be unknown (supply them with --catalog)", req.Region))
+	}
 	if req.Pricing, err = parsePricing(f.pricing); err != nil {
 		return usageErr(err)
 	}
