@@ -280,16 +280,15 @@ type otherRecord struct {
 	Framework string         `json:"framework"`
 	Version   string         `json:"version"`
 	Measured  map[string]any `json:"measured"`
-	Notes     string         `json:"notes"`
 }
 
 // onlineRow is a v0.14 online-serving row against its prediction.
 type onlineRow struct {
-	r                            otherRecord
-	load                         string
-	ttftM, ttftP, itlM, itlP     float64
-	outM, outP                   float64
-	saturated, calibratedFactors bool
+	r                        otherRecord
+	load                     string
+	ttftM, ttftP, itlM, itlP float64
+	outM, outP               float64
+	saturated                bool
 }
 
 type otherResult struct {
@@ -357,7 +356,7 @@ func otherTables(t *testing.T) otherResult {
 			outM: num("output_throughput_tokens_per_s"), outP: e.OutputTokensPerS, saturated: e.Saturated})
 	}
 	for _, k := range sortedKeys(skipped) {
-		res.skipped = append(res.skipped, fmt.Sprintf("%s: %d rows", k, skipped[k]))
+		res.skipped = append(res.skipped, fmt.Sprintf("%s: %d row(s)", k, skipped[k]))
 	}
 	return res
 }

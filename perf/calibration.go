@@ -388,8 +388,10 @@ func checkBand(lo, hi float64) error {
 	return nil
 }
 
-// ReadCalibrationFile reads a calibration file from disk, alone.
-func ReadCalibrationFile(path string) (*Calibration, error) {
+// LoadCalibrationFile reads a calibration file from disk (--calibration
+// FILE). Pass it as Request.Calibration: predictions merge it over the
+// embedded calibration and refit what it brings (see Request.Calibration).
+func LoadCalibrationFile(path string) (*Calibration, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open calibration %s: %w", path, err)
@@ -402,32 +404,48 @@ func ReadCalibrationFile(path string) (*Calibration, error) {
 	return c, nil
 }
 
-// LoadCalibrationFile reads a calibration file and returns the embedded
-// calibration with the file's entries merged over it (--calibration FILE).
-// When the file brings points of an engine version without bringing that
-// engine version's factors (a file `gpuplan bench --write-calibration`
-// wrote), the factors are refitted on every merged point of that engine
-// version, with names resolved through the embedded model and hardware
-// catalogs; use ReadCalibration, Merge and MergeAndRefit to resolve them
-// through others.
-func LoadCalibrationFile(path string) (*Calibration, error) {
-	file, err := ReadCalibrationFile(path)
-	if err != nil {
-		return nil, err
+// effective returns the calibration predictions with c use: the embedded
+// calibration with c merged over it, the factors of every engine version
+// c brings points of (but no engine factors for) refitted on all merged
+// points of that version, names resolved through the embedded model and
+// hardware catalogs. It is computed once per Calibration; notes say what
+// was refitted or could not be used.
+func (c *Calibration) effective() (*Calibration, []string) {
+	if c == nil {
+		return Embedded(), nil
 	}
-	cat, err := model.EmbeddedCatalog()
-	if err != nil {
-		return nil, err
+	if c == embeddedCal {
+		return c, nil
 	}
-	opt := FitOptions{
-		Model: func(id string) (*model.Spec, error) { s, _, err := cat.Lookup(id); return s, err },
-		GPU:   hardware.LookupGPU,
-	}
-	merged, _, err := Embedded().MergeAndRefit(file, opt)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return merged, nil
+	ix := c.ensureIndex()
+	ix.effOnce.Do(func() {
+		cat, err := model.EmbeddedCatalog()
+		if err != nil {
+			ix.eff, ix.effNotes = Embedded().Merge(c), []string{"calibration points not refitted: " + err.Error()}
+			return
+		}
+		opt := FitOptions{
+			Model: func(id string) (*model.Spec, error) { s, _, err := cat.Lookup(id); return s, err },
+			GPU:   hardware.LookupGPU,
+		}
+		eff, res, err := Embedded().MergeAndRefit(c, opt)
+		if err != nil {
+			ix.eff = Embedded().Merge(c)
+			ix.effNotes = []string{fmt.Sprintf("the calibration's %d points were not used: %v", len(c.Points), err)}
+			if len(res.Skipped) > 0 {
+				ix.effNotes = append(ix.effNotes, "skipped: "+strings.Join(res.Skipped, "; "))
+			}
+			return
+		}
+		ix.eff = eff
+		for _, e := range res.EngineFactors {
+			ix.effNotes = append(ix.effNotes, fmt.Sprintf("calibration file: %s@%s factors refitted on %d points", e.Engine, e.EngineVersion, e.Points))
+		}
+		if len(res.Skipped) > 0 {
+			ix.effNotes = append(ix.effNotes, "calibration points skipped: "+strings.Join(res.Skipped, "; "))
+		}
+	})
+	return ix.eff, ix.effNotes
 }
 
 // MergeAndRefit merges o over c, then refits the factors of every engine
@@ -560,6 +578,24 @@ type calIndex struct {
 	medianAll      [2]float64
 	// resolved caches resolve's answers by (GPU, engine, version).
 	resolved sync.Map
+	// eff is the effective calibration (effective), computed once.
+	effOnce  sync.Once
+	eff      *Calibration
+	effNotes []string
+}
+
+// indexMu guards the lazy building of a Calibration's index, so that
+// concurrent predictions sharing a Calibration built by hand are safe.
+var indexMu sync.Mutex
+
+// ensureIndex returns c's index, building it on first use.
+func (c *Calibration) ensureIndex() *calIndex {
+	indexMu.Lock()
+	defer indexMu.Unlock()
+	if c.index == nil {
+		c.buildIndex()
+	}
+	return c.index
 }
 
 // buildIndex (re)builds the lookup tables; call it after changing factors.

@@ -10,7 +10,7 @@ import (
 
 // TestReadBenchFile: a file in the shape bench writes is a calibration file.
 func TestReadBenchFile(t *testing.T) {
-	c, err := ReadCalibrationFile("testdata/bench-calibration.json")
+	c, err := LoadCalibrationFile("testdata/bench-calibration.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	if err := c.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadCalibrationFile(path)
+	back, err := LoadCalibrationFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,9 +94,13 @@ func TestWriteReadRoundTrip(t *testing.T) {
 // vLLM factors for the GPU they were measured on, so predictions for that
 // pair become calibrated.
 func TestLoadBenchFileRefits(t *testing.T) {
-	c, err := LoadCalibrationFile("testdata/bench-calibration.json")
+	file, err := LoadCalibrationFile("testdata/bench-calibration.json")
 	if err != nil {
 		t.Fatal(err)
+	}
+	c, notes := file.effective()
+	if len(notes) == 0 || !strings.Contains(notes[0], "vllm@0.19 factors refitted on 2 points") {
+		t.Errorf("notes %q should say what was refitted", notes)
 	}
 	if len(c.Points) != len(Embedded().Points)+2 {
 		t.Errorf("%d points after the merge, want %d", len(c.Points), len(Embedded().Points)+2)
@@ -112,6 +116,22 @@ func TestLoadBenchFileRefits(t *testing.T) {
 	e0, _ := Embedded().resolve("h100-sxm", "trtllm", "0.17")
 	if t0.gpu != e0.gpu {
 		t.Error("loading vLLM points changed the TensorRT-LLM factors")
+	}
+}
+
+// TestUnusablePointsAreReported: points whose model cannot be resolved are
+// merged but not fitted, and the estimate says so instead of failing.
+func TestUnusablePointsAreReported(t *testing.T) {
+	c := &Calibration{SchemaVersion: 1, Points: []Point{{Model: "org/model", GPU: "h100-sxm", TP: 1, PP: 1, GPUCount: 1, Engine: "vllm", EngineVersion: "0.19",
+		Precision: "bf16", KVDType: "auto", InputTokens: 512, OutputTokens: 128, Concurrency: 8, OutputTokensPerS: 800, Source: "test"}}}
+	e := mustPredict(t, Request{Model: spec(t, "meta-llama/Llama-3.1-8B"), GPU: gpu(t, "h100-sxm"), Engine: profile(t, "vllm"), Calibration: c,
+		Workload: Workload{InputTokens: 512, OutputTokens: 128, Concurrency: 8}})
+	found := false
+	for _, a := range e.Assumptions {
+		found = found || strings.Contains(a, "were not used")
+	}
+	if !found || e.Calibrated {
+		t.Errorf("calibrated %v, assumptions %q: the unusable point must be reported and not make vLLM calibrated", e.Calibrated, e.Assumptions)
 	}
 }
 
@@ -162,4 +182,31 @@ func FuzzReadCalibration(f *testing.F) {
 			t.Fatalf("resolve after merging an accepted file: %v", err)
 		}
 	})
+}
+
+// TestConcurrentPredictions: predictions sharing one hand-built calibration
+// may run in parallel (go test -race).
+func TestConcurrentPredictions(t *testing.T) {
+	file, err := LoadCalibrationFile("testdata/bench-calibration.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Request{Model: spec(t, "meta-llama/Llama-3.1-8B"), GPU: gpu(t, "h100-sxm"), Engine: profile(t, "vllm"), Calibration: file,
+		Workload: Workload{InputTokens: 512, OutputTokens: 128, Concurrency: 8}}
+	done := make(chan Estimate, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			e, err := Predict(r)
+			if err != nil {
+				t.Error(err)
+			}
+			done <- e
+		}()
+	}
+	first := <-done
+	for i := 1; i < 8; i++ {
+		if e := <-done; e.TPOT.Mean != first.TPOT.Mean {
+			t.Error("concurrent predictions differ")
+		}
+	}
 }

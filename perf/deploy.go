@@ -135,10 +135,7 @@ func prepare(r Request) (*deployment, error) {
 	// token is the same).
 	spec := s
 	if prof.Engine == memory.TRTLLM && len(s.LayerAttention) > 0 {
-		c := *s
-		c.LayerAttention = nil
-		c.SlidingWindow, c.AttentionChunk = 0, 0
-		spec = &c
+		spec = infoOf(s).fullAttention
 		d.notes = append(d.notes, "TensorRT-LLM keeps the whole sequence's KV in every layer (no max_attention_window_size): sliding windows are not used")
 	}
 
@@ -255,7 +252,8 @@ func gpuName(g hardware.GPU) string {
 // shape derives the per-GPU bytes and FLOPs of one iteration from the
 // model's exact parameter groups and KV layers.
 func (d *deployment) shape(s *model.Spec, b memory.Budget) error {
-	params := s.Params()
+	info := infoOf(s)
+	params := info.params
 	layers := float64(s.Layers)
 	if layers <= 0 {
 		return fmt.Errorf("%w: model %s has no layers", ErrInvalid, s.ID)
@@ -312,7 +310,7 @@ func (d *deployment) shape(s *model.Spec, b memory.Budget) error {
 	// QKᵀ and AV: 2 FLOPs per multiply-add, per head, per attended position.
 	attnPerLayer := 2 * heads * (qk + v) / tp
 	win := map[float64]int{}
-	for i, l := range s.KVLayers() {
+	for i, l := range info.kv {
 		if float64(i) >= stage {
 			break
 		}
@@ -360,12 +358,6 @@ func (d *deployment) attnFLOPs(ctx float64) float64 {
 		f += w.attnCoef * math.Min(ctx, w.window)
 	}
 	return f
-}
-
-// kvPerTokenPerGPU is the KV bytes one token of a long sequence adds on one
-// GPU (windows ignored), for reporting.
-func (d *deployment) kvBytesPerGPU(seqs, ctx float64) float64 {
-	return seqs * d.kvRead(ctx)
 }
 
 // checkpointPrecision resolves the weights precision as memory.Estimate

@@ -53,7 +53,7 @@ func trtllmLimits(s *model.Spec, p dtype.Precision, kv dtype.DType, g hardware.G
 		devMem = g.CUDAMemory
 	}
 	n := float64(tp * pp)
-	engine := float64(s.Params().Total) / 1e9 * bytePerElem
+	engine := float64(infoOf(s).params.Total) / 1e9 * bytePerElem
 	available := devMem.GiB()*n - engine
 	requests := available * trtllmBenchKVFraction / bytePerToken / float64(isl+osl)
 	if requests < 1 {

@@ -60,6 +60,23 @@ func BenchmarkPredict(b *testing.B) {
 	}
 }
 
+// BenchmarkPredictBrief measures one prediction without assumption texts,
+// the way a planner's search calls it.
+func BenchmarkPredictBrief(b *testing.B) {
+	cat, _ := model.EmbeddedCatalog()
+	spec, _, _ := cat.Lookup("meta-llama/Llama-3.1-70B")
+	h100, _ := hardware.LookupGPU("h100-sxm")
+	vllm, _ := memory.LookupProfile("vllm")
+	r := perf.Request{Model: spec, GPU: h100, TP: 4, Engine: vllm, Brief: true, Workload: perf.Workload{InputTokens: 1000, OutputTokens: 200, Concurrency: 32}}
+	perf.Embedded()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := perf.Predict(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkPredictLoads measures a five-load sweep of one deployment.
 func BenchmarkPredictLoads(b *testing.B) {
 	cat, _ := model.EmbeddedCatalog()

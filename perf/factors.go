@@ -72,10 +72,7 @@ const defaultEngine, defaultEngineVersion = "trtllm", "0.17"
 // Engine factors: exact version, else another version of the engine, else
 // the default engine's. Anything but the first choice is uncalibrated.
 func (c *Calibration) resolve(gpuID, engine, version string) (resolvedFactors, error) {
-	if c.index == nil {
-		c.buildIndex()
-	}
-	ix := c.index
+	ix := c.ensureIndex()
 	key := strings.ToLower(gpuID) + "|" + strings.ToLower(engine) + "|" + version
 	if v, ok := ix.resolved.Load(key); ok {
 		return v.(resolvedFactors), nil
@@ -88,7 +85,7 @@ func (c *Calibration) resolve(gpuID, engine, version string) (resolvedFactors, e
 }
 
 func (c *Calibration) resolveUncached(gpuID, engine, version string) (resolvedFactors, error) {
-	ix := c.index
+	ix := c.ensureIndex()
 	e := strings.ToLower(engine)
 	var r resolvedFactors
 	var notes []string

@@ -614,3 +614,21 @@ func TestSVGGolden(t *testing.T) {
 		t.Error("plotting only saturated loads should fail")
 	}
 }
+
+// TestBriefSameNumbers: Brief drops the assumption texts and nothing else.
+func TestBriefSameNumbers(t *testing.T) {
+	r := grid(t)[4]
+	r.Workload = Workload{InputTokens: 1000, OutputTokens: 200, Concurrency: 16}
+	full := mustPredict(t, r)
+	r.Brief = true
+	brief := mustPredict(t, r)
+	if len(brief.Assumptions) != 0 {
+		t.Error("Brief estimate carries assumptions")
+	}
+	full.Assumptions = nil
+	a, _ := json.Marshal(full)
+	b, _ := json.Marshal(brief)
+	if string(a) != string(b) {
+		t.Error("Brief changes the numbers")
+	}
+}

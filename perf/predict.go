@@ -20,7 +20,11 @@ func Predict(r Request) (Estimate, error) {
 	if err != nil {
 		return Estimate{}, err
 	}
-	return d.solve(f, r.Workload), nil
+	e := d.solve(f, r.Workload)
+	if !r.Brief {
+		e.Assumptions = d.assumptions(e, f)
+	}
+	return e, nil
 }
 
 // PredictLoads predicts one deployment under several loads of the same
@@ -48,17 +52,25 @@ func PredictLoads(r Request, loads []Workload) ([]Estimate, error) {
 		} else if err := checkLoad(w); err != nil {
 			return nil, fmt.Errorf("load %d: %w", i+1, err)
 		}
-		out = append(out, d.solve(f, w))
+		e := d.solve(f, w)
+		if !r.Brief {
+			e.Assumptions = d.assumptions(e, f)
+		}
+		out = append(out, e)
 	}
 	return out, nil
 }
 
 func factorsFor(r Request, d *deployment) (resolvedFactors, error) {
-	cal := r.Calibration
-	if cal == nil {
-		cal = Embedded()
+	cal, notes := r.Calibration.effective()
+	f, err := cal.resolve(d.gpu.ID, string(d.engine.Engine), d.engine.Version)
+	if err != nil {
+		return f, err
 	}
-	return cal.resolve(d.gpu.ID, string(d.engine.Engine), d.engine.Version)
+	if len(notes) > 0 {
+		d.notes = append(d.notes, notes...)
+	}
+	return f, nil
 }
 
 // loadState is a deployment's steady state under one load.
@@ -94,7 +106,13 @@ func (d *deployment) load(rt rates, w Workload) loadState {
 			l.queue = (c - b) / l.s.xReq
 		}
 		l.conc = w.Concurrency
-		l.waits = []waitTail{d.prefillWait(l.s, l.s.xReq)}
+		if !l.s.prefillLimited && b > 1 {
+			// A closed loop's prompt can only queue behind the other
+			// users' prompts: at most B − 1 prefills.
+			pw := d.prefillWait(l.s, l.s.xReq)
+			pw.limit = math.Max(b-1, 0) * l.s.kp * l.s.tm.total
+			l.waits = []waitTail{pw}
+		}
 	case LoadRPS:
 		if w.RPS >= l.maxState.xReq {
 			l.saturated = true
@@ -210,7 +228,6 @@ func (d *deployment) solve(f resolvedFactors, w Workload) Estimate {
 		LinkBytesPerS: rt.link, AllReduceLatencyUS: rt.arLatency * 1e6, StepOverheadMS: rt.overhead * ms,
 		Source: f.source,
 	}
-	e.Assumptions = d.assumptions(e, f)
 	return e
 }
 

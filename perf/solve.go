@@ -114,8 +114,9 @@ func (d *deployment) solveRPS(rt rates, lambda float64, maxState steadyState) st
 // Standard normal quantiles for the percentiles reported.
 var zq = map[float64]float64{50: 0, 90: 1.2815515655446004, 95: 1.6448536269514722, 99: 2.3263478740408408}
 
-// waitTail is a waiting time with P(W > t) = pw·exp(−t/theta).
-type waitTail struct{ pw, theta float64 }
+// waitTail is a waiting time with P(W > t) = pw·exp(−t/theta), at most
+// limit when limit > 0.
+type waitTail struct{ pw, theta, limit float64 }
 
 func (w waitTail) mean() float64 { return w.pw * w.theta }
 
@@ -125,7 +126,11 @@ func (w waitTail) pct(p float64) float64 {
 	if w.pw <= tail || w.theta <= 0 {
 		return 0
 	}
-	return w.theta * math.Log(w.pw/tail)
+	v := w.theta * math.Log(w.pw/tail)
+	if w.limit > 0 && v > w.limit {
+		v = w.limit
+	}
+	return v
 }
 
 // prefillWait is the queueing delay of a prompt waiting for room in the

@@ -94,8 +94,16 @@ type Request struct {
 	// SGLang --mem-fraction-static) when > 0.
 	Utilization float64
 	Workload    Workload
-	// Calibration supplies the efficiency factors; nil means Embedded().
+	// Calibration's points and factors override the embedded calibration's
+	// by key (nil: the embedded one alone). When it brings points of an
+	// engine version without that version's factors — a file `gpuplan bench
+	// --write-calibration` wrote — those factors are refitted once, on
+	// every merged point of the version, resolving names through the
+	// embedded catalogs; the estimate's assumptions say so.
 	Calibration *Calibration
+	// Brief leaves Estimate.Assumptions empty, for searches that evaluate
+	// many candidates and predict again the few they keep.
+	Brief bool
 }
 
 // ErrInvalid marks requests that cannot be predicted as given (bad lengths,

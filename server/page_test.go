@@ -91,8 +91,8 @@ func TestPageWithCannedAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][2]string{
-		"size.weights_bytes_per_gpu":                         {"16094076928", "14.99 GiB"},
-		"size.fits":                                          {"true", "Fits"},
+		"size.weights_bytes_per_gpu": {"16094076928", "14.99 GiB"},
+		"size.fits":                  {"true", "Fits"},
 		"plan.rows.0.candidate.prices.usd_per_month":         {"5095.4", "$5,095.40"},
 		"plan.managed.0.comparison.payg.amount":              {"26180.31", "$26,180.31"},
 		"plan.managed.0.comparison.options.0.monthly.amount": {"76650", "$76,650.00"},

@@ -116,7 +116,8 @@ func (a *app) apiServer(root *cobra.Command, o server.Options) (*server.Server, 
 // apiRun runs one API request as the CLI: the command line Run would
 // execute, with --output=json and the server's --catalog and --offline
 // appended, so the response is what the command prints. It does what Run
-// does (TestAPIMatchesCLI compares the two) and also keeps the error value,
+// does (TestAPIMatchesCLI compares the two), except that the catalogs are
+// loaded once for all requests, and it keeps the error value,
 // so that failures whose cause is outside the request (the Hugging Face
 // Hub) get the server's extra exit codes.
 func (a *app) apiRun() server.RunFunc {
@@ -127,10 +128,18 @@ func (a *app) apiRun() server.RunFunc {
 	if a.offline {
 		globals = append(globals, "--offline")
 	}
+	// The catalogs (embedded plus --catalog) are loaded once and shared:
+	// their lookups take locks and return copies, so requests may read them
+	// at once (TestAPIConcurrentRequests runs under the race detector). A
+	// changed --catalog file is read when the server restarts.
+	shared, loadErr := a.loadAll()
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		full := make([]string, 0, len(args)+1+len(globals))
 		full = append(append(append(full, args...), "--output=json"), globals...)
 		req := &app{Options: Options{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Now: a.Now, Getenv: a.Getenv}}
+		if loadErr == nil {
+			req.cats.once.Do(func() { req.cats.c = shared })
+		}
 		root := newRootCmd(req)
 		root.SetArgs(full)
 		root.SetIn(req.Stdin)

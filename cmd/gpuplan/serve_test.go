@@ -395,6 +395,60 @@ func TestAPIOffline(t *testing.T) {
 	}
 }
 
+// TestAPIConcurrentRequests sends different requests at once and checks
+// each answer equals the one it gets alone: requests share the loaded
+// catalogs and must not see each other's flags or results. Run it with
+// -race to check the sharing itself.
+func TestAPIConcurrentRequests(t *testing.T) {
+	ts, _ := newTestAPI(t, apiEnv(t.TempDir(), ""), server.Options{MaxConcurrent: 8})
+	paths := []string{
+		"size?model=llama-3.1-8b-instruct&gpu=h100-sxm&context=8192&concurrency=16",
+		"size?model=llama-3.1-70b&precision=int8&gpu=a100-80gb-sxm",
+		"size?model=qwen3-30b-a3b&gpu=h200&tp=2&kv_dtype=fp8",
+		"plan?model=llama-3.1-8b-instruct&concurrency=8&input_tokens=1000&output_tokens=200&managed=gpt-4.1-mini",
+		"models?query=llama",
+		"gpus?id=l40s",
+		"prices?region=westeurope",
+		"ptu?model=gpt-4.1&rpm=60&input_tokens=1800&output_tokens=650",
+	}
+	want := map[string]string{}
+	for _, p := range paths {
+		status, body := get(t, http.DefaultClient, ts.URL+"/api/v1/"+p)
+		if status != 200 && status != 422 {
+			t.Fatalf("%s: %d %.300s", p, status, body)
+		}
+		want[p] = string(body)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := 0; round < 2; round++ {
+				for i := range paths {
+					p := paths[(i+g)%len(paths)]
+					resp, err := http.Get(ts.URL + "/api/v1/" + p)
+					if err != nil {
+						errs <- err.Error()
+						return
+					}
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if string(b) != want[p] {
+						errs <- fmt.Sprintf("%s: answer differs when sent alongside others", p)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
 // TestServeCommand runs `gpuplan serve` as a user would, on a free
 // loopback port, and stops it the way SIGINT does: by cancelling the
 // context the command runs under.
