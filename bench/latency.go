@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/gpuplan/gpuplan/stats"
 )
 
 // Latency is the shared latency object used in every gpuplan output:
@@ -26,24 +28,10 @@ type Latency struct {
 // by default and therefore the one `vllm bench serve` reports. sorted must be
 // in ascending order; an empty slice gives 0.
 func Percentile(sorted []float64, q float64) float64 {
-	n := len(sorted)
-	if n == 0 {
+	if len(sorted) == 0 {
 		return 0
 	}
-	if q <= 0 {
-		return sorted[0]
-	}
-	if q >= 100 {
-		return sorted[n-1]
-	}
-	pos := q / 100 * float64(n-1)
-	lo := int(math.Floor(pos))
-	hi := lo + 1
-	if hi >= n {
-		return sorted[n-1]
-	}
-	frac := pos - float64(lo)
-	return sorted[lo] + (sorted[hi]-sorted[lo])*frac
+	return stats.PercentileSorted(sorted, q)
 }
 
 // Summarize returns the mean and percentiles of values (any order; the slice

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/golden"
 	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/stats"
 	"github.com/gpuplan/gpuplan/units"
 )
 
@@ -199,13 +199,13 @@ func TestKVTokenAccuracy(t *testing.T) {
 		rows = append(rows, r)
 		errs = append(errs, math.Abs(r.tokenErr))
 	}
-	med, p90, mx := median(append([]float64(nil), errs...)), Percentile(append([]float64(nil), errs...), 90), Percentile(append([]float64(nil), errs...), 100)
+	med, p90, mx := stats.Median(errs), stats.Percentile(errs, 90), stats.Percentile(errs, 100)
 	t.Logf("KV tokens: n=%d median |err| %.2f%%, p90 %.2f%%, max %.2f%%", len(errs), med*100, p90*100, mx*100)
 	if med > 0.05 {
 		t.Errorf("median |error| of KV-cache tokens is %.2f%%, want ≤ 5%%", med*100)
 	}
 	section := accuracySection(rows, skipped, med, p90, mx)
-	checkDocSection(t, "../docs/accuracy.md", "memory", section)
+	golden.Section(t, "../docs/accuracy.md", "memory", section, *update)
 }
 
 func accuracySection(rows []accuracyRow, skipped []string, med, p90, mx float64) string {
@@ -225,32 +225,4 @@ func accuracySection(rows []accuracyRow, skipped []string, med, p90, mx float64)
 		}
 	}
 	return b.String()
-}
-
-// checkDocSection compares (or with -update rewrites) the text between
-// <!-- NAME:begin --> and <!-- NAME:end --> in a Markdown file.
-func checkDocSection(t *testing.T, path, name, body string) {
-	t.Helper()
-	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
-	doc, err := os.ReadFile(filepath.Clean(path))
-	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
-	s := string(doc)
-	i, j := strings.Index(s, begin), strings.Index(s, end)
-	if i < 0 || j < i {
-		t.Fatalf("%s lacks the %q … %q markers", path, begin, end)
-	}
-	current := s[i+len(begin) : j]
-	if current == body {
-		return
-	}
-	if *update {
-		s = s[:i+len(begin)] + body + s[j:]
-		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Errorf("%s section %q is out of date; run go test ./memory -run %s -update", path, name, t.Name())
 }

@@ -2,8 +2,8 @@ package memory
 
 import (
 	"math"
-	"sort"
 
+	"github.com/gpuplan/gpuplan/stats"
 	"github.com/gpuplan/gpuplan/units"
 )
 
@@ -91,10 +91,10 @@ func FitVLLM(obs []Observation, base Constants) Constants {
 			}
 		}
 		if len(samplerFits) > 0 {
-			c.SamplerBytesPerLogit = math.Round(median(samplerFits)*10) / 10
+			c.SamplerBytesPerLogit = math.Round(stats.Median(samplerFits)*10) / 10
 		}
 		if len(forwardFits) > 0 {
-			c.ForwardActivationFactor = math.Round(median(forwardFits)*100) / 100
+			c.ForwardActivationFactor = math.Round(stats.Median(forwardFits)*100) / 100
 		}
 	}
 	return c
@@ -103,36 +103,7 @@ func FitVLLM(obs []Observation, base Constants) Constants {
 func medianByTP(m map[int][]float64) map[int]units.Bytes {
 	out := map[int]units.Bytes{}
 	for tp, xs := range m {
-		out[tp] = units.FromGiB(math.Round(median(xs)*100) / 100)
+		out[tp] = units.FromGiB(math.Round(stats.Median(xs)*100) / 100)
 	}
 	return out
-}
-
-// median of xs (xs is reordered).
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	sort.Float64s(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
-}
-
-// Percentile returns the p-th percentile (0–100) of xs by linear
-// interpolation between closest ranks; xs is reordered.
-func Percentile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	sort.Float64s(xs)
-	if len(xs) == 1 {
-		return xs[0]
-	}
-	rank := p / 100 * float64(len(xs)-1)
-	lo := int(math.Floor(rank))
-	hi := int(math.Ceil(rank))
-	return xs[lo] + (xs[hi]-xs[lo])*(rank-float64(lo))
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/gpuplan/gpuplan/golden"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -74,5 +75,5 @@ func TestOlderRecordsReport(t *testing.T) {
 	if n < 4 {
 		t.Fatalf("only %d older records could be evaluated", n)
 	}
-	checkDocSection(t, "../docs/accuracy.md", "memory-older", b.String())
+	golden.Section(t, "../docs/accuracy.md", "memory-older", b.String(), *update)
 }

@@ -7,15 +7,16 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/golden"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/stats"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/accuracy.md's speed section and golden files")
@@ -178,8 +179,8 @@ func statsOf(rows []row) errStats {
 	if len(abs) == 0 {
 		return errStats{}
 	}
-	return errStats{n: float64(len(abs)), median: median(append([]float64(nil), abs...)),
-		p90: percentile(append([]float64(nil), abs...), 90), max: percentile(append([]float64(nil), abs...), 100)}
+	return errStats{n: float64(len(abs)), median: stats.Median(abs),
+		p90: stats.Percentile(abs, 90), max: stats.Percentile(abs, 100)}
 }
 
 // TestThroughputAccuracy gates the 230 TensorRT-LLM v0.17 rows with the
@@ -208,7 +209,7 @@ func TestThroughputAccuracy(t *testing.T) {
 		t.Errorf("leave-one-model-out median |error| %.1f%% > 20%%", hm.median)
 	}
 	other := otherTables(t)
-	checkDocSection(t, "../docs/accuracy.md", "perf", speedSection(rows, byModel, byGPU, other))
+	golden.Section(t, "../docs/accuracy.md", "perf", speedSection(rows, byModel, byGPU, other), *update)
 }
 
 // heldOutByModel fits without each model in turn and predicts its rows.
@@ -469,37 +470,10 @@ func speedSection(rows, byModel, byGPU []row, other otherResult) string {
 		}
 	}
 	fmt.Fprintf(&b, "\n**Online rows below saturation (n = %d): median |error| of mean ITL %.1f%%, of mean TTFT %.1f%%, of output tokens/s %.1f%%.** The measured TTFT includes the Triton front end and streaming, which the model does not.\n\n",
-		len(itlE), median(itlE), median(ttftE), median(outE))
+		len(itlE), stats.Median(itlE), stats.Median(ttftE), stats.Median(outE))
 	b.WriteString("Not evaluated (models not in the catalog: the v0.5/v0.6.1 tables use Llama 2, GPT-J and Falcon):\n\n")
 	for _, s := range other.skipped {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}
 	return b.String()
-}
-
-// checkDocSection compares (or with -update rewrites) the text between
-// <!-- NAME:begin --> and <!-- NAME:end --> in a Markdown file.
-func checkDocSection(t *testing.T, path, name, body string) {
-	t.Helper()
-	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
-	doc, err := os.ReadFile(filepath.Clean(path))
-	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
-	s := string(doc)
-	i, j := strings.Index(s, begin), strings.Index(s, end)
-	if i < 0 || j < i {
-		t.Fatalf("%s lacks the %q … %q markers", path, begin, end)
-	}
-	if s[i+len(begin):j] == body {
-		return
-	}
-	if *update {
-		s = s[:i+len(begin)] + body + s[j:]
-		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Errorf("%s section %q is out of date; run go test ./perf -run %s -update", path, name, t.Name())
 }

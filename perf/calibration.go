@@ -10,13 +10,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/stats"
 )
 
 // CalibrationSchemaVersion is the version of the calibration file format
@@ -627,34 +627,5 @@ func median2(xs [][2]float64) [2]float64 {
 	for i, x := range xs {
 		a[i], b[i] = x[0], x[1]
 	}
-	return [2]float64{median(a), median(b)}
-}
-
-// median of xs (xs is reordered); NaN for none.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	sort.Float64s(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
-}
-
-// percentile returns the p-th percentile (0–100) of xs by linear
-// interpolation between closest ranks; xs is reordered.
-func percentile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	sort.Float64s(xs)
-	if len(xs) == 1 {
-		return xs[0]
-	}
-	rank := p / 100 * float64(len(xs)-1)
-	lo := int(math.Floor(rank))
-	hi := int(math.Ceil(rank))
-	return xs[lo] + (xs[hi]-xs[lo])*(rank-float64(lo))
+	return [2]float64{stats.Median(a), stats.Median(b)}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/stats"
 )
 
 // FitOptions tells the fitter how to resolve the names in points.
@@ -380,13 +381,13 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 		rs := ratiosByGPU[g]
 		f.Points = len(gpus[g])
 		if len(rs) > 0 {
-			f.BandLow = round2(percentile(append([]float64(nil), rs...), 10))
-			f.BandHigh = round2(percentile(append([]float64(nil), rs...), 90))
+			f.BandLow = round2(stats.Percentile(rs, 10))
+			f.BandHigh = round2(stats.Percentile(rs, 90))
 			abs := make([]float64, len(rs))
 			for i, r := range rs {
 				abs[i] = math.Abs(1/r-1) * 100
 			}
-			f.MedianAbsErrorPct = math.Round(median(abs)*10) / 10
+			f.MedianAbsErrorPct = math.Round(stats.Median(abs)*10) / 10
 		}
 		f.BandLow, f.BandHigh = math.Min(f.BandLow, 1-minBandHalfWidth), math.Max(f.BandHigh, 1+minBandHalfWidth)
 		gfs = append(gfs, f)
@@ -394,8 +395,8 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 	ef.Engine, ef.EngineVersion = engine, version
 	ef.Points = len(pts)
 	if len(allRatios) > 0 {
-		ef.BandLow = math.Min(round2(percentile(append([]float64(nil), allRatios...), 5)), 1-minBandHalfWidth)
-		ef.BandHigh = math.Max(round2(percentile(append([]float64(nil), allRatios...), 95)), 1+minBandHalfWidth)
+		ef.BandLow = math.Min(round2(stats.Percentile(allRatios, 5)), 1-minBandHalfWidth)
+		ef.BandHigh = math.Max(round2(stats.Percentile(allRatios, 95)), 1+minBandHalfWidth)
 	}
 	return gfs, ef, resid
 }

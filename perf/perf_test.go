@@ -12,6 +12,7 @@ import (
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/stats"
 	"github.com/gpuplan/gpuplan/units"
 )
 
@@ -524,10 +525,10 @@ func TestHardwareDefaults(t *testing.T) {
 	if len(copies) == 0 || len(matmuls) == 0 {
 		t.Fatal("the hardware catalog has no measured rates")
 	}
-	if got := math.Round(median(copies)*100) / 100; got != defaultCopyFraction {
+	if got := math.Round(stats.Median(copies)*100) / 100; got != defaultCopyFraction {
 		t.Errorf("median measured copy fraction is %.2f, defaultCopyFraction is %.2f", got, defaultCopyFraction)
 	}
-	if got := math.Round(median(matmuls)*100) / 100; got != defaultMatmulFraction {
+	if got := math.Round(stats.Median(matmuls)*100) / 100; got != defaultMatmulFraction {
 		t.Errorf("median measured matmul fraction is %.2f (of %d), defaultMatmulFraction is %.2f", got, len(matmuls), defaultMatmulFraction)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/golden"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 )
@@ -56,31 +57,5 @@ func TestCLIDocListsEverything(t *testing.T) {
 		}
 		fmt.Fprintf(&tbl, "| `%s` | %s | %.0f GB | %s | %s |\n", g.ID, g.Name, g.DatasheetMemory.GB(), cuda, strings.Join(g.Aliases, ", "))
 	}
-	checkSection(t, path, "gpus", tbl.String())
-}
-
-// checkSection compares (or with -update rewrites) the text between
-// <!-- NAME:begin --> and <!-- NAME:end --> in a Markdown file.
-func checkSection(t *testing.T, path, name, body string) {
-	t.Helper()
-	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	i, j := strings.Index(s, begin), strings.Index(s, end)
-	if i < 0 || j < i {
-		t.Fatalf("%s lacks the %s markers", path, name)
-	}
-	if s[i+len(begin):j] == body {
-		return
-	}
-	if !*update {
-		t.Errorf("%s section %q is out of date; run go test ./cmd/gpuplan -update", path, name)
-		return
-	}
-	if err := os.WriteFile(path, []byte(s[:i+len(begin)]+body+s[j:]), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	golden.Section(t, path, "gpus", tbl.String(), *update)
 }

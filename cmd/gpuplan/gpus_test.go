@@ -45,7 +45,7 @@ func TestGPUsGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			golden(t, c.golden, out)
+			goldenFile(t, c.golden, out)
 		})
 	}
 }

@@ -23,7 +23,7 @@ func TestGuideGolden(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d; stderr: %s", code, errOut)
 			}
-			golden(t, tt.name, out)
+			goldenFile(t, tt.name, out)
 		})
 	}
 }

@@ -24,7 +24,7 @@ func TestPerfGolden(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d; stderr: %s", code, errOut)
 			}
-			golden(t, tt.name, out)
+			goldenFile(t, tt.name, out)
 		})
 	}
 }

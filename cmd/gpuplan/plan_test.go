@@ -27,7 +27,7 @@ func TestPlanGolden(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			golden(t, tt.name, out)
+			goldenFile(t, tt.name, out)
 		})
 	}
 }

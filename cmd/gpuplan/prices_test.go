@@ -26,7 +26,7 @@ func TestPricesGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			golden(t, c.golden, out)
+			goldenFile(t, c.golden, out)
 			// The spot capture of 2026-09-16 is more than 30 days before the
 			// pinned clock (2026-11-27): warn, with dates, not ages.
 			if !strings.Contains(errOut, "warning: 1 of") || !strings.Contains(errOut, "oldest 2026-09-16") {

@@ -51,7 +51,7 @@ func TestPTUGolden(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d; stderr: %s", code, errOut)
 			}
-			golden(t, tt.name, out)
+			goldenFile(t, tt.name, out)
 		})
 	}
 }

@@ -144,6 +144,17 @@ func TestAPICommandsFromTree(t *testing.T) {
 	if plan["rps"] != server.Float || plan["input-tokens"] != server.Int {
 		t.Errorf("plan flag types: %v", plan)
 	}
+	if perf, ok := byName["perf"]; ok {
+		pf := types(perf)
+		for _, name := range []string{"plot", "calibration", "output"} {
+			if _, ok := pf[name]; ok {
+				t.Errorf("perf exposes --%s", name)
+			}
+		}
+		if pf["concurrency"] != server.String || pf["input-tokens"] != server.Int {
+			t.Errorf("perf flag types: %v", pf)
+		}
+	}
 	if args := byName["size"].Args; len(args) != 1 || args[0].Name != "MODEL" || !args[0].Required || args[0].Validate == nil {
 		t.Errorf("size args: %+v", args)
 	}
@@ -178,6 +189,10 @@ var parityCases = []struct {
 	{"ptu", "model=gpt-4.1&rpm=60&input_tokens=1800&output_tokens=650&cache_rate=0.2&avg_rpm=40", "",
 		[]string{"ptu", "gpt-4.1", "--rpm", "60", "--input-tokens", "1800", "--output-tokens", "650", "--cache-rate", "0.2", "--avg-rpm", "40"}, 200},
 	{"guide", "", "", []string{"guide"}, 200},
+	{"perf", "model=llama-3.1-8b-instruct&gpu=h100-sxm&input_tokens=1000&output_tokens=200&concurrency=1,8,32,max&kv_dtype=fp8", "",
+		[]string{"perf", "llama-3.1-8b-instruct", "--gpu", "h100-sxm", "--input-tokens", "1000", "--output-tokens", "200", "--concurrency", "1,8,32,max", "--kv-dtype", "fp8"}, 200},
+	{"perf", "", `{"model":"qwen3-30b-a3b","gpu":"h200","tp":2,"input_tokens":2000,"output_tokens":300,"rps":"0.5,2"}`,
+		[]string{"perf", "qwen3-30b-a3b", "--gpu", "h200", "--tp", "2", "--input-tokens", "2000", "--output-tokens", "300", "--rps", "0.5,2"}, 200},
 }
 
 // TestAPIMatchesCLI is the parity guarantee: every endpoint answers with
@@ -345,6 +360,56 @@ func TestAPIBadInput(t *testing.T) {
 	}
 }
 
+// TestAPIEveryEndpointRejectsBadInput sends the same kinds of bad request
+// to every served command, including ones added after this test.
+func TestAPIEveryEndpointRejectsBadInput(t *testing.T) {
+	env := apiEnv(t.TempDir(), "")
+	ts, srv := newTestAPI(t, env, server.Options{})
+	a := &app{Options: Options{Getenv: env, Now: time.Now}}
+	cmds := map[string]server.Command{}
+	for _, c := range apiCommands(newRootCmd(a), a) {
+		cmds[c.Name] = c
+	}
+	big := `{"x":"` + strings.Repeat("y", 65<<10) + `"}`
+	for _, name := range srv.Commands() {
+		t.Run(name, func(t *testing.T) {
+			u := ts.URL + "/api/v1/" + name
+			if status, body := get(t, http.DefaultClient, u+"?no_such_parameter=1"); status != 400 || !strings.Contains(string(body), "unknown parameter") {
+				t.Errorf("unknown parameter: %d %s", status, body)
+			}
+			if status, _ := post(t, u, big); status != 413 {
+				t.Errorf("oversized body: %d", status)
+			}
+			if status, _ := post(t, u, `{"no_such_parameter": 1}`); status != 400 {
+				t.Errorf("unknown parameter in body: %d", status)
+			}
+			req, _ := http.NewRequest("PUT", u, nil)
+			if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 405 {
+				t.Errorf("PUT: %v %v", resp.StatusCode, err)
+			} else {
+				resp.Body.Close()
+			}
+			for _, f := range cmds[name].Flags {
+				var bad string
+				switch f.Type {
+				case server.Int:
+					bad = "1.5"
+				case server.Float:
+					bad = "lots"
+				case server.Bool:
+					bad = "maybe"
+				default:
+					continue
+				}
+				status, body := get(t, http.DefaultClient, u+"?"+server.ParamName(f.Name)+"="+bad)
+				if status != 400 || !strings.Contains(string(body), server.ParamName(f.Name)) {
+					t.Errorf("--%s=%s: %d %s", f.Name, bad, status, body)
+				}
+			}
+		})
+	}
+}
+
 // TestAPIOffline checks --offline and the --catalog overlay reach every
 // request: a Hugging Face id that is not cached is 503 (the server cannot
 // fetch it), and an overlay model is served.
@@ -400,7 +465,7 @@ func TestAPIOffline(t *testing.T) {
 // catalogs and must not see each other's flags or results. Run it with
 // -race to check the sharing itself.
 func TestAPIConcurrentRequests(t *testing.T) {
-	ts, _ := newTestAPI(t, apiEnv(t.TempDir(), ""), server.Options{MaxConcurrent: 8})
+	ts, srv := newTestAPI(t, apiEnv(t.TempDir(), ""), server.Options{MaxConcurrent: 8})
 	paths := []string{
 		"size?model=llama-3.1-8b-instruct&gpu=h100-sxm&context=8192&concurrency=16",
 		"size?model=llama-3.1-70b&precision=int8&gpu=a100-80gb-sxm",
@@ -410,6 +475,9 @@ func TestAPIConcurrentRequests(t *testing.T) {
 		"gpus?id=l40s",
 		"prices?region=westeurope",
 		"ptu?model=gpt-4.1&rpm=60&input_tokens=1800&output_tokens=650",
+	}
+	if contains(srv.Commands(), "perf") {
+		paths = append(paths, "perf?model=llama-3.1-8b-instruct&input_tokens=1000&output_tokens=200&concurrency=1,16,max")
 	}
 	want := map[string]string{}
 	for _, p := range paths {

@@ -24,7 +24,7 @@ func TestSizeGolden(t *testing.T) {
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
 			}
-			golden(t, tt.name, out)
+			goldenFile(t, tt.name, out)
 		})
 	}
 }
