@@ -161,7 +161,6 @@ func TestFittedConstantsAreCurrent(t *testing.T) {
 // accuracyRow is one record's prediction against measurement.
 type accuracyRow struct {
 	name                                 string
-	source                               string
 	measTokens, predTokens               int64
 	tokenErr                             float64 // relative, signed
 	measWeights, predWeights             float64 // GiB

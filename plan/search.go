@@ -611,6 +611,15 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 		kv = "auto"
 	}
 	verdict := string(comp.Verdict)
+	// Cold start: a new replica downloads the weights from the Hugging
+	// Face Hub (the worst of perf's stated sources; a warm model cache on
+	// NVMe or Blob is faster), which deploy sizes its startup probe from.
+	var coldStart float64
+	if src, err := perf.LookupLoadSource("hf"); err == nil {
+		if cs, err := perf.ColdStart(b.Weights.Total, src); err == nil {
+			coldStart = cs.Seconds
+		}
+	}
 	return Candidate{
 		SchemaVersion: SchemaVersion,
 		Model:         ModelRef{ID: r.Model.ID, Source: r.Model.Source, Revision: r.Model.Revision, ParamsTotal: s.params.Total, ParamsActive: s.params.Active},
@@ -628,6 +637,7 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 			OutputTokensPerS: e.OutputTokensPerS * float64(replicas), RequestsPerS: e.RequestsPerS * float64(replicas),
 			MaxConcurrency: int64(fit.capacity), KVCacheTokens: b.KVCacheTokens, Bottleneck: string(e.Bottleneck),
 			Calibrated: e.Calibrated, ErrorBandFraction: math.Max(e.Band.High-1, 1-e.Band.Low),
+			ColdStartS: math.Round(coldStart),
 		},
 		Prices:             Prices{Currency: "USD", Pricing: string(r.Pricing)},
 		WeightsBytes:       int64(b.Weights.Total),

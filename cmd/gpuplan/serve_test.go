@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -973,6 +974,7 @@ func TestAPILoad(t *testing.T) {
 			firstErr  string
 			wg        sync.WaitGroup
 		)
+		cpu0 := processCPU()
 		start := time.Now()
 		deadline := start.Add(dur)
 		for c := 0; c < clients; c++ {
@@ -1005,11 +1007,13 @@ func TestAPILoad(t *testing.T) {
 		}
 		wg.Wait()
 		elapsed := time.Since(start)
+		cpu := processCPU() - cpu0
 		sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 		pct := func(q float64) time.Duration { return latencies[int(math.Ceil(q*float64(len(latencies))))-1] }
-		t.Logf("%s: %d clients, %s: %d requests (%.0f/s), %d errors; latency p50 %s, p90 %s, p99 %s, max %s",
+		t.Logf("%s: %d clients, %s: %d requests (%.0f/s), %d errors; latency p50 %s, p90 %s, p99 %s, max %s; CPU %.2f ms per request (server and clients); load average %s",
 			ph.name, clients, elapsed.Round(time.Millisecond), len(latencies), float64(len(latencies))/elapsed.Seconds(), errs,
-			pct(0.50).Round(100*time.Microsecond), pct(0.90).Round(100*time.Microsecond), pct(0.99).Round(100*time.Microsecond), latencies[len(latencies)-1].Round(100*time.Microsecond))
+			pct(0.50).Round(100*time.Microsecond), pct(0.90).Round(100*time.Microsecond), pct(0.99).Round(100*time.Microsecond), latencies[len(latencies)-1].Round(100*time.Microsecond),
+			cpu.Seconds()*1000/float64(len(latencies)), loadAverage())
 		if errs > 0 {
 			t.Errorf("%s: %d errors (first: %s)", ph.name, errs, firstErr)
 		}
@@ -1018,4 +1022,23 @@ func TestAPILoad(t *testing.T) {
 		}
 		client.CloseIdleConnections()
 	}
+}
+
+// processCPU is the CPU time (user + system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAverage is the 1-minute load average (Linux), to tell how busy the
+// machine was apart from the test.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(b))[0]
 }
