@@ -299,3 +299,43 @@ func limitText(n int) string {
 	}
 	return fmt.Sprintf("%d sequences", n)
 }
+
+// Deployment is one prepared deployment — model, precision, GPUs, engine
+// and request lengths resolved, its memory budget computed — that predicts
+// many loads cheaply. The planner bisects on concurrency with it.
+type Deployment struct {
+	r Request
+	d *deployment
+	f resolvedFactors
+}
+
+// Prepare resolves r once for repeated predictions with Deployment.Predict;
+// r.Workload's input and output lengths are kept, its load is ignored.
+func Prepare(r Request) (*Deployment, error) {
+	if !r.Workload.Max && r.Workload.RPS == 0 && r.Workload.Concurrency == 0 {
+		r.Workload.Concurrency = 1 // any valid load: prepare checks one
+	}
+	d, err := prepare(r)
+	if err != nil {
+		return nil, err
+	}
+	f, err := factorsFor(r, d)
+	if err != nil {
+		return nil, err
+	}
+	return &Deployment{r: r, d: d, f: f}, nil
+}
+
+// Predict predicts one load (one of Concurrency, RPS or Max) at the
+// prepared request lengths; the lengths in w are ignored.
+func (p *Deployment) Predict(w Workload) (Estimate, error) {
+	w.InputTokens, w.OutputTokens = p.r.Workload.InputTokens, p.r.Workload.OutputTokens
+	if err := checkLoad(w); err != nil {
+		return Estimate{}, err
+	}
+	e := p.d.solve(p.f, w)
+	if !p.r.Brief {
+		e.Assumptions = p.d.assumptions(e, p.f)
+	}
+	return e, nil
+}

@@ -115,6 +115,7 @@ type offerKey struct {
 
 // replicaFit is what one replica of an offer can do.
 type replicaFit struct {
+	dep      *perf.Deployment
 	budget   memory.Budget
 	capacity int     // max concurrency meeting SLOs and KV
 	capRPS   float64 // requests/s at that concurrency
@@ -407,8 +408,20 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 	if limit < 1 {
 		return &replicaFit{budget: b, reject: &Rejection{Kind: "does_not_fit", Reason: "the KV pool cannot hold one request"}}
 	}
+	prec2 := p
+	dep, err := perf.Prepare(perf.Request{
+		Model: r.Model, Precision: &prec2, KVDType: r.KVDType, GPU: g, TP: tp, PP: pp, Engine: r.Engine,
+		Workload: perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens}, Calibration: r.Calibration, Brief: true,
+	})
+	if err != nil {
+		kind := "incompatible"
+		if errors.Is(err, perf.ErrDoesNotFit) {
+			kind = "does_not_fit"
+		}
+		return &replicaFit{budget: b, reject: &Rejection{Kind: kind, Reason: err.Error()}}
+	}
 	meets := func(c int) (perf.Estimate, bool, error) {
-		e, err := s.predict(g, p, tp, pp, perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Concurrency: c})
+		e, err := dep.Predict(perf.Workload{Concurrency: c})
 		if err != nil {
 			return e, false, err
 		}
@@ -438,15 +451,7 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 			}
 		}
 	}
-	return &replicaFit{budget: b, capacity: lo, capRPS: best.RequestsPerS}
-}
-
-func (s *searcher) predict(g hardware.GPU, p dtype.Precision, tp, pp int, w perf.Workload) (perf.Estimate, error) {
-	prec := p
-	return perf.Predict(perf.Request{
-		Model: s.r.Model, Precision: &prec, KVDType: s.r.KVDType, GPU: g, TP: tp, PP: pp,
-		Engine: s.r.Engine, Workload: w, Calibration: s.r.Calibration,
-	})
+	return &replicaFit{dep: dep, budget: b, capacity: lo, capRPS: best.RequestsPerS}
 }
 
 func (s *searcher) meetsSLO(e perf.Estimate) bool {
@@ -486,7 +491,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		replicas = int(math.Ceil(r.RPS / fit.capRPS))
 		w = perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, RPS: r.RPS / float64(replicas)}
 	}
-	e, err := s.predict(g, p, tp, pp, w)
+	e, err := fit.dep.Predict(w)
 	for err == nil && !s.meetsSLO(e) && replicas < 1<<16 {
 		// The open-loop rate at the closed-loop capacity can sit just past
 		// the SLO's edge; add replicas until it holds.
@@ -496,7 +501,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		} else {
 			w.RPS = r.RPS / float64(replicas)
 		}
-		e, err = s.predict(g, p, tp, pp, w)
+		e, err = fit.dep.Predict(w)
 	}
 	if err != nil {
 		s.reject(vm.Series, "incompatible", err.Error())

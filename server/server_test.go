@@ -347,12 +347,13 @@ func TestTimeoutAndBusy(t *testing.T) {
 		t.Errorf("timeout took %v", d)
 	}
 	// Hold the only slot, then ask again.
-	release := make(chan struct{})
+	release, holding := make(chan struct{}), make(chan struct{})
 	s2 := newTestServer(t, func(o *Options) {
 		o.Timeout = 300 * time.Millisecond
 		o.MaxConcurrent = 1
 		o.Run = func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if len(args) > 1 && args[1] == "--mode=hold" {
+				close(holding)
 				<-release
 			}
 			return fakeRun(ctx, args, stdout, stderr)
@@ -360,7 +361,7 @@ func TestTimeoutAndBusy(t *testing.T) {
 	})
 	done := make(chan result)
 	go func() { done <- do(t, s2, "GET", "/api/v1/size?mode=hold", "", "") }()
-	time.Sleep(50 * time.Millisecond)
+	<-holding
 	r = do(t, s2, "GET", "/api/v1/prices", "", "")
 	if r.status != 503 || r.header.Get("Retry-After") == "" {
 		t.Errorf("status %d (Retry-After %q), want 503 while busy: %s", r.status, r.header.Get("Retry-After"), r.body)
