@@ -41,11 +41,17 @@ type Request struct {
 	Region string
 	// BudgetUSDMonth rejects offers above it; 0 means no budget.
 	BudgetUSDMonth float64
-	// Precisions to consider; empty means the checkpoint's own plus fp8,
-	// int8 and int4 where the GPU runs them.
-	Precisions []dtype.Precision
-	KVDType    dtype.KVDType
-	Engine     memory.Profile
+	// Precisions to consider. Empty means the forms this checkpoint can be
+	// served in as it is: its own precision (fp16 on GPUs without bf16)
+	// plus fp8, which vLLM quantizes at load time. AllPrecisions adds int8
+	// and int4, which need a separately quantized checkpoint.
+	Precisions    []dtype.Precision
+	AllPrecisions bool
+	// CheckpointOnly restricts an empty Precisions to the checkpoint's own
+	// form (deploy's default: no quantization the user did not ask for).
+	CheckpointOnly bool
+	KVDType        dtype.KVDType
+	Engine         memory.Profile
 	// Calibration for perf; nil means perf's embedded calibration.
 	Calibration *perf.Calibration
 	Pricing     hardware.PriceKind
@@ -272,9 +278,14 @@ func (s *searcher) precisionsFor(g hardware.GPU) []dtype.Precision {
 		native = "fp16" // vLLM --dtype half on GPUs without bf16
 	}
 	add(native)
+	if s.r.CheckpointOnly {
+		return out
+	}
 	add("fp8")
-	add("int8")
-	add("int4")
+	if s.r.AllPrecisions {
+		add("int8")
+		add("int4")
+	}
 	return out
 }
 
@@ -526,7 +537,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 			s.reject(vm.Series, "over_budget", fmt.Sprintf("%s × %d costs $%.0f/month, over the $%.0f budget", vm.Name, vmCount, *row.Candidate.Prices.USDPerMonth, r.BudgetUSDMonth))
 			return Row{}, false
 		}
-		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d at %s; %s-bound%s", plural(replicas, "replica"), tp, pp, p.Name, strings.ReplaceAll(string(e.Bottleneck), "_", " "), deployNote(r.Model, p))
+		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d at %s%s; %s-bound%s", plural(replicas, "replica"), tp, pp, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), deployNote(r.Model, p))
 	} else {
 		row.Candidate.Reason = fmt.Sprintf("price unknown for %s in %s (%s) — supply with --catalog", vm.Name, r.Region, r.Pricing)
 	}
@@ -756,4 +767,15 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// compatNote flags rows that run non-natively.
+func compatNote(c Compatibility, g hardware.GPU) string {
+	switch c.Verdict {
+	case WeightOnly:
+		return fmt.Sprintf(" (weight-only on %s: %s math)", g.ID, c.Compute)
+	case UnknownSupport:
+		return " (support unknown)"
+	}
+	return ""
 }

@@ -70,7 +70,7 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	fl.BoolVar(&f.stdout, "stdout", false, "print every artifact as one multi-document YAML stream")
 	// MODEL --vm: the planner's request.
 	fl.StringVar(&f.vm, "vm", "", "Azure VM size to deploy MODEL on (evaluated by the planner)")
-	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the best the planner finds on --vm)")
+	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own; quantize only when asked)")
 	fl.Int64Var(&f.context, "context", 0, "maximum model length (default: input + output tokens)")
 	fl.IntVar(&f.input, "input-tokens", 0, "prompt tokens per request (with MODEL)")
 	fl.IntVar(&f.output, "output-tokens", 0, "completion tokens per request (with MODEL)")
@@ -215,6 +215,9 @@ func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan
 			return plan.Candidate{}, nil, usageErr(err)
 		}
 		req.Precisions = []dtype.Precision{p}
+	} else {
+		// Deploy what the checkpoint is unless a quantization is asked for.
+		req.CheckpointOnly = true
 	}
 	if req.KVDType, err = dtype.ParseKVDType(f.kv); err != nil {
 		return plan.Candidate{}, nil, usageErr(err)

@@ -63,7 +63,7 @@ table, one "why not" line per rejected family.
 	fl.Float64Var(&f.tpot, "tpot-slo-ms", 0, "time-per-output-token target in ms (on the band's upper edge)")
 	fl.StringVar(&f.region, "region", "eastus", "Azure region (ARM name)")
 	fl.Float64Var(&f.budget, "budget-usd-month", 0, "reject offers above this monthly cost")
-	fl.StringVar(&f.precision, "precision", "any", "precision to consider: any, or a comma-separated list (docs/cli.md)")
+	fl.StringVar(&f.precision, "precision", "auto", "precisions to consider: auto (the checkpoint's own and fp8 quantized at load), any (also int8/int4, which need a quantized checkpoint), or a comma-separated list (docs/cli.md)")
 	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
 	fl.StringVar(&f.engine, "engine", "vllm", "engine profile: vllm, vllm@0.22, sglang, trtllm")
 	fl.StringVar(&f.calibration, "calibration", "", "calibration FILE for the performance model (docs/calibration.md)")
@@ -127,7 +127,11 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	if req.Pricing, err = parsePricing(f.pricing); err != nil {
 		return usageErr(err)
 	}
-	if f.precision != "" && f.precision != "any" {
+	switch f.precision {
+	case "", "auto":
+	case "any":
+		req.AllPrecisions = true
+	default:
 		for _, name := range strings.Split(f.precision, ",") {
 			p, err := dtype.LookupPrecision(name)
 			if err != nil {
