@@ -2,7 +2,9 @@ package perf
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"strings"
@@ -598,6 +600,7 @@ func TestSVGGolden(t *testing.T) {
 	if !strings.HasPrefix(got, "<svg") || strings.Contains(got, "<trtllm>") || strings.Contains(got, "<script") {
 		t.Error("SVG must start with <svg, escape its title and carry no script")
 	}
+	checkWellFormedXML(t, got)
 	const path = "testdata/plot.golden.svg"
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -631,5 +634,31 @@ func TestBriefSameNumbers(t *testing.T) {
 	b, _ := json.Marshal(brief)
 	if string(a) != string(b) {
 		t.Error("Brief changes the numbers")
+	}
+}
+
+// checkWellFormedXML parses doc as XML and fails on an element that repeats
+// an attribute, which browsers refuse to render (a standalone .svg is
+// parsed as XML, not HTML).
+func checkWellFormedXML(t *testing.T, doc string) {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(doc))
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("SVG is not well-formed XML: %v", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			seen := map[string]bool{}
+			for _, a := range se.Attr {
+				if seen[a.Name.Local] {
+					t.Fatalf("<%s> repeats attribute %q", se.Name.Local, a.Name.Local)
+				}
+				seen[a.Name.Local] = true
+			}
+		}
 	}
 }

@@ -69,7 +69,7 @@ func WriteSVG(w io.Writer, title string, ests []Estimate) error {
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n", svgWidth, svgHeight, svgWidth, svgHeight)
 	p(`<rect width="100%%" height="100%%" fill="white"/>` + "\n")
-	p(`<text x="%d" y="20" %s font-size="14" font-weight="bold">%s</text>`+"\n", plotLeft, plotFont, html.EscapeString(title))
+	p(`<text x="%d" y="20" font-family="sans-serif" font-size="14" font-weight="bold">%s</text>`+"\n", plotLeft, html.EscapeString(title))
 
 	panel := func(top float64, label, colour string, val, lo, hi func(pt) float64) {
 		ymax := 0.0
