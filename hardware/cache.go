@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/gpuplan/gpuplan/atomicfile"
 )
 
 // CacheDir returns where gpuplan caches downloaded data: $GPUPLAN_CACHE_DIR
@@ -105,30 +107,9 @@ func WritePriceCache(dir string, pc PriceCache) error {
 		return fmt.Errorf("encode price cache: %w", err)
 	}
 	b = append(b, '\n')
-	tmp, err := os.CreateTemp(dir, ".prices-*.tmp")
-	if err != nil {
-		return fmt.Errorf("create temporary cache file in %s: %w", dir, err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(b); err != nil {
-		return fmt.Errorf("write price cache: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sync price cache: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close price cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), PriceCachePath(dir, pc.Currency)); err != nil {
+	if err := atomicfile.Write(PriceCachePath(dir, pc.Currency), b, 0o644); err != nil {
 		return fmt.Errorf("replace price cache: %w", err)
 	}
-	ok = true
 	return nil
 }
 

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gpuplan/gpuplan/atomicfile"
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/perf"
@@ -223,7 +222,7 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 		if err := perf.WriteSVG(&buf, title, rows); err != nil {
 			return fmt.Errorf("--plot: %w", err)
 		}
-		if err := writeFileAtomic(f.plot, buf.Bytes()); err != nil {
+		if err := atomicfile.Write(f.plot, buf.Bytes(), 0o644); err != nil {
 			return err
 		}
 	}
@@ -250,31 +249,6 @@ func coldStart(f perfFlags, e perf.Estimate) (perf.ColdStartEstimate, error) {
 	// Every GPU of the replica reads its own shard: the replica reads the
 	// whole model once.
 	return perf.ColdStart(e.WeightsPerGPU*units.Bytes(e.GPUs), src)
-}
-
-// writeFileAtomic writes data through a temporary file in the same
-// directory and a rename, so a failure never leaves a partial file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	name := tmp.Name()
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("write %s: %w", path, errors.Join(werr, cerr))
-	}
-	if err := os.Chmod(name, 0o644); err != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 func printPerf(w *tabwriter.Writer, o perfOutput) error {

@@ -3,7 +3,6 @@ package hfhub
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -11,6 +10,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/gpuplan/gpuplan/atomicfile"
 )
 
 // Cache layout, under CacheDir:
@@ -46,29 +47,13 @@ func (c *Client) cachePath(t target) (string, error) {
 	return filepath.Join(c.CacheDir, host, ns, name, url.PathEscape(t.revision), filepath.FromSlash(t.file)), nil
 }
 
-// writeAtomic writes data to p through a temporary file in the same
-// directory and a rename, so readers never see a partial file.
+// writeAtomic writes data to p, creating the cache directory, so that
+// readers never see a partial file.
 func writeAtomic(p string, data []byte) error {
-	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(p)+"-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil {
-		os.Remove(name)
-		return errors.Join(werr, cerr)
-	}
-	if err := os.Rename(name, p); err != nil {
-		os.Remove(name)
-		return err
-	}
-	return nil
+	return atomicfile.Write(p, data, 0o644)
 }
 
 // readCached reads a cached whole file, bounded by limit.
