@@ -45,17 +45,25 @@ type app struct {
 // (docs/cli.md, "Exit codes").
 func Run(ctx context.Context, args []string, opts Options) int {
 	a := &app{Options: opts}
+	if err := a.execute(ctx, args); err != nil {
+		return exitCode(err)
+	}
+	return exitOK
+}
+
+// execute runs one command line against a's streams, printing a failure as
+// one "Error:" line on stderr. Run and the API server both go through it.
+func (a *app) execute(ctx context.Context, args []string) error {
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	root.SetIn(opts.Stdin)
-	root.SetOut(opts.Stdout)
-	root.SetErr(opts.Stderr)
+	root.SetIn(a.Stdin)
+	root.SetOut(a.Stdout)
+	root.SetErr(a.Stderr)
 	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return exitOK
+	if err != nil {
+		fmt.Fprintln(a.Stderr, "Error:", err)
 	}
-	fmt.Fprintln(opts.Stderr, "Error:", err)
-	return exitCode(err)
+	return err
 }
 
 func newRootCmd(a *app) *cobra.Command {

@@ -115,8 +115,8 @@ func (a *app) apiServer(root *cobra.Command, o server.Options) (*server.Server, 
 
 // apiRun runs one API request as the CLI: the command line Run would
 // execute, with --output=json and the server's --catalog and --offline
-// appended, so the response is what the command prints. It does what Run
-// does (TestAPIMatchesCLI compares the two), except that the catalogs are
+// appended, so the response is what the command prints. It shares Run's
+// execute (TestAPIMatchesCLI compares the two), except that the catalogs are
 // loaded once for all requests, and it keeps the error value,
 // so that failures whose cause is outside the request (the Hugging Face
 // Hub) get the server's extra exit codes.
@@ -140,17 +140,10 @@ func (a *app) apiRun() server.RunFunc {
 		if loadErr == nil {
 			req.cats.once.Do(func() { req.cats.c = shared })
 		}
-		root := newRootCmd(req)
-		root.SetArgs(full)
-		root.SetIn(req.Stdin)
-		root.SetOut(stdout)
-		root.SetErr(stderr)
-		err := root.ExecuteContext(ctx)
-		if err == nil {
-			return exitOK
+		if err := req.execute(ctx, full); err != nil {
+			return apiExitCode(err)
 		}
-		fmt.Fprintln(stderr, "Error:", err)
-		return apiExitCode(err)
+		return exitOK
 	}
 }
 
