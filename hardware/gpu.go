@@ -127,14 +127,14 @@ type GPU struct {
 	Notes   []string          `json:"notes,omitempty"`
 }
 
-// cudaReserveEstimate is subtracted from the driver-reported total to
+// CUDAReserveEstimate is subtracted from the driver-reported total to
 // estimate CUDA-visible memory where no CUDA figure is measured. It is the
 // largest gap seen between the two on cards where both are known, rounded
 // up: L40S 46068 MiB vs vLLM's 44.31 GiB (695 MiB), A100 40GB 40960 MiB vs
 // 39.38 GiB (635 MiB), H200 143771 MiB vs 143155.5 MiB (616 MiB), H100 SXM
 // 81559 MiB vs 79.19 GiB (468 MiB). The largest gap makes the estimate err
 // towards less memory, so a plan never fits only because of the estimate.
-const cudaReserveEstimate = 700 * units.MiB
+const CUDAReserveEstimate = 700 * units.MiB
 
 // TFLOPS returns the dense peak for math m. FP16 and BF16 tensor rates are
 // equal on every chip whose source lists both (stas00/ml-engineering's
@@ -424,11 +424,11 @@ func gpuIDs(gpus []GPU) []string {
 // finishGPU derives what the data leaves to code: the CUDA-memory estimate
 // from the driver total when nothing is measured.
 func finishGPU(g *GPU) {
-	if g.CUDAMemory == 0 && g.DriverMemory > cudaReserveEstimate {
-		g.CUDAMemory = g.DriverMemory - cudaReserveEstimate
+	if g.CUDAMemory == 0 && g.DriverMemory > CUDAReserveEstimate {
+		g.CUDAMemory = g.DriverMemory - CUDAReserveEstimate
 		g.CUDAMemoryEstimated = true
 		g.CUDAMemoryNote = fmt.Sprintf("estimated: driver total %d MiB minus %d MiB, the largest driver-vs-CUDA gap seen on measured cards; measure with torch.cuda.mem_get_info and supply it with --catalog",
-			int64(g.DriverMemory/units.MiB), int64(cudaReserveEstimate/units.MiB))
+			int64(g.DriverMemory/units.MiB), int64(CUDAReserveEstimate/units.MiB))
 	}
 	if g.DevicePluginResource == "" {
 		switch g.Vendor {

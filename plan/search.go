@@ -388,9 +388,9 @@ func scaleGPU(g hardware.GPU, frac float64, vmMemory units.Bytes) hardware.GPU {
 	if mem <= 0 {
 		mem = units.Bytes(float64(g.DatasheetMemory) * frac)
 	}
-	// Same CUDA reserve as estimated elsewhere for cards without a
-	// measurement (hardware's cudaReserveEstimate, 700 MiB).
-	out.CUDAMemory = mem - 700*units.MiB
+	// The partition's CUDA-visible memory, estimated as for cards without
+	// a measurement.
+	out.CUDAMemory = mem - hardware.CUDAReserveEstimate
 	out.CUDAMemoryEstimated = true
 	return out
 }
