@@ -3,10 +3,11 @@ package hardware
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gpuplan/gpuplan/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated tables in docs/hardware.md")
@@ -128,11 +129,6 @@ func generatedSources(c *Catalog) string {
 // TestDocsTablesMatchCatalog keeps docs/hardware.md's tables generated from
 // the embedded data (go test ./hardware -run TestDocs -update rewrites them).
 func TestDocsTablesMatchCatalog(t *testing.T) {
-	b, err := os.ReadFile(docsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(b)
 	c := Default()
 	sections := []struct{ name, body string }{
 		{"chips", generatedChips(c)},
@@ -141,25 +137,7 @@ func TestDocsTablesMatchCatalog(t *testing.T) {
 		{"prices", generatedPrices(c)},
 		{"sources", generatedSources(c)},
 	}
-	out := doc
 	for _, s := range sections {
-		begin := "<!-- BEGIN generated:" + s.name + " -->\n"
-		end := "<!-- END generated:" + s.name + " -->"
-		i := strings.Index(out, begin)
-		j := strings.Index(out, end)
-		if i < 0 || j < i {
-			t.Fatalf("docs/hardware.md lacks the markers for %s", s.name)
-		}
-		out = out[:i+len(begin)] + s.body + out[j:]
+		golden.Section(t, docsPath, s.name, s.body, *update)
 	}
-	if out == doc {
-		return
-	}
-	if *update {
-		if err := os.WriteFile(docsPath, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Error("docs/hardware.md's generated tables are out of date; run go test ./hardware -run TestDocs -update")
 }

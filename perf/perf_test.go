@@ -6,11 +6,11 @@ import (
 	"errors"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/golden"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
@@ -601,19 +601,7 @@ func TestSVGGolden(t *testing.T) {
 		t.Error("SVG must start with <svg, escape its title and carry no script")
 	}
 	checkWellFormedXML(t, got)
-	const path = "testdata/plot.golden.svg"
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./perf -run TestSVGGolden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("plot differs from %s; run go test ./perf -run TestSVGGolden -update and review the diff", path)
-	}
+	golden.File(t, "testdata/plot.golden.svg", got, *update)
 	if err := WriteSVG(&b, "x", []Estimate{{Saturated: true}}); err == nil {
 		t.Error("plotting only saturated loads should fail")
 	}
