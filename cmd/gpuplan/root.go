@@ -55,6 +55,9 @@ func Run(ctx context.Context, args []string, opts Options) int {
 // one "Error:" line on stderr. Run and the API server both go through it.
 func (a *app) execute(ctx context.Context, args []string) error {
 	root := newRootCmd(a)
+	if isCompletionRun(args) {
+		registerCompletions(root)
+	}
 	root.SetArgs(args)
 	root.SetIn(a.Stdin)
 	root.SetOut(a.Stdout)
