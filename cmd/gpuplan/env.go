@@ -71,6 +71,15 @@ func (a *app) cacheDir() (string, error) {
 	return filepath.Join(base, "gpuplan"), nil
 }
 
+// hubClient is the Hugging Face client of this run, caching under
+// dir/hf. For an API request it keeps the Hub's own error text out of
+// messages, which the server relays to its clients.
+func (a *app) hubClient(dir string) *hfhub.Client {
+	hub := hfhub.FromEnv(a.Getenv, filepath.Join(dir, "hf"))
+	hub.OmitServerMessages = a.api
+	return hub
+}
+
 // resolveModel turns the MODEL argument into a Spec: catalog, local file or
 // directory, GGUF URL, or Hugging Face id (config and safetensors headers by
 // range requests, cached on disk so a second run works offline).
@@ -83,8 +92,8 @@ func (a *app) resolveModel(ctx context.Context, ref string) (*model.Spec, error)
 	if err != nil {
 		return nil, err
 	}
-	hub := hfhub.FromEnv(a.Getenv, filepath.Join(dir, "hf"))
-	spec, err := model.Resolve(ctx, ref, model.ResolveOptions{Catalog: mc, Hub: hub, Offline: a.offline, ReadHeaders: true})
+	hub := a.hubClient(dir)
+	spec, err := model.Resolve(ctx, ref, model.ResolveOptions{Catalog: mc, Hub: hub, Offline: a.offline, ReadHeaders: true, CatalogAndHubOnly: a.api})
 	if err != nil {
 		if errors.Is(err, model.ErrNotInCatalog) {
 			return nil, usageErr(err)
