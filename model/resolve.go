@@ -43,6 +43,11 @@ type ResolveOptions struct {
 	// URL. A server resolving references sent by strangers sets it, so that
 	// no spelling of a path reads the server's own files (docs/security.md).
 	CatalogAndHubOnly bool
+	// MaxHeaderBytes bounds the safetensors header bytes this resolution
+	// reads across all shards (beyond each file's first range request);
+	// 0 means safetensors.DefaultMaxTotalHeaderBytes. A server sets it per
+	// request so that one hostile repository cannot hold gigabytes.
+	MaxHeaderBytes int64
 }
 
 // NormalizeRef is the one normalisation of a MODEL reference: surrounding
@@ -79,6 +84,9 @@ func (o ResolveOptions) hub() *hfhub.Client {
 // what in it is approximate; its weights (Spec.Inventory) are exact.
 func Resolve(ctx context.Context, ref string, opts ResolveOptions) (*Spec, error) {
 	ref = NormalizeRef(ref)
+	if opts.MaxHeaderBytes > 0 {
+		ctx = safetensors.WithBudget(ctx, safetensors.NewBudget(opts.MaxHeaderBytes))
+	}
 	if ref == "" {
 		return nil, errors.New("no model given: pass a catalog id, a Hugging Face id (org/name), a local config.json, model directory or .gguf file, or a .gguf URL")
 	}
@@ -319,7 +327,7 @@ func hubInventory(ctx context.Context, hub *hfhub.Client, repo, rev string) (*Te
 		if c, ok := r.(io.Closer); ok {
 			defer c.Close()
 		}
-		h, err := safetensors.ReadHeader(r, size)
+		h, err := safetensors.ReadHeaderContext(ctx, r, size)
 		if err != nil {
 			return nil, fmt.Errorf("read safetensors header of model.safetensors in %s@%s: %w", repo, rev, err)
 		}

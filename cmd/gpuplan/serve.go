@@ -21,6 +21,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/model/hfhub"
+	"github.com/gpuplan/gpuplan/model/safetensors"
 	"github.com/gpuplan/gpuplan/server"
 )
 
@@ -196,7 +197,8 @@ func apiExitCode(err error) int {
 		return server.ExitNotFound
 	case errors.Is(err, hfhub.ErrNotCached):
 		return server.ExitUnavailable
-	case errors.Is(err, hfhub.ErrNetwork), errors.Is(err, hfhub.ErrAccess), errors.Is(err, hfhub.ErrHTTP), errors.Is(err, hfhub.ErrTooLarge):
+	case errors.Is(err, hfhub.ErrNetwork), errors.Is(err, hfhub.ErrAccess), errors.Is(err, hfhub.ErrHTTP), errors.Is(err, hfhub.ErrTooLarge),
+		errors.Is(err, safetensors.ErrHeaderBudget):
 		return server.ExitUpstream
 	}
 	return code

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gpuplan/gpuplan/server"
 )
@@ -80,4 +86,64 @@ func TestOutputFlagCompletion(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAPIHostileHeadersBounded serves a repository of eight shards whose
+// safetensors headers are 24 MiB each (legal, padded with spaces): the
+// request is refused with 502 after reading about the per-request header
+// budget, rather than reading all 192 MiB (eight 77 MB headers once drove
+// one request to 8.9 GB and 87 s of CPU).
+func TestAPIHostileHeadersBounded(t *testing.T) {
+	cfg, err := os.ReadFile("../../model/testdata/groundtruth/configs/Qwen__Qwen2.5-0.5B.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const shards, pad = 8, 24 << 20
+	js := append([]byte(`{"x":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`), bytes.Repeat([]byte(" "), pad)...)
+	shard := make([]byte, 8, 8+len(js)+1)
+	binary.LittleEndian.PutUint64(shard, uint64(len(js)))
+	shard = append(append(shard, js...), 0)
+	wm := map[string]string{}
+	for i := range shards {
+		wm[fmt.Sprintf("t%d", i)] = fmt.Sprintf("model-%05d-of-%05d.safetensors", i+1, shards)
+	}
+	index, _ := json.Marshal(map[string]any{"metadata": map[string]any{}, "weight_map": wm})
+	var served atomic.Int64
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cw := &countingWriter{ResponseWriter: w, n: &served}
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/config.json"):
+			http.ServeContent(cw, r, "config.json", time.Time{}, bytes.NewReader(cfg))
+		case strings.HasSuffix(r.URL.Path, "/model.safetensors.index.json"):
+			http.ServeContent(cw, r, "index.json", time.Time{}, bytes.NewReader(index))
+		case strings.HasSuffix(r.URL.Path, ".safetensors"):
+			http.ServeContent(cw, r, "shard", time.Time{}, bytes.NewReader(shard))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer hub.Close()
+	ts, _ := newTestAPI(t, apiEnv(t.TempDir(), hub.URL), server.Options{})
+	start := time.Now()
+	status, body := get(t, http.DefaultClient, ts.URL+"/api/v1/size?model=acme/huge-headers")
+	if status != http.StatusBadGateway || !strings.Contains(string(body), "header budget") {
+		t.Fatalf("status %d, want 502 naming the header budget: %.400s", status, body)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if limit := int64(apiMaxHeaderBytes + shards*2<<20); served.Load() > limit {
+		t.Errorf("the Hub served %d bytes, want at most %d", served.Load(), limit)
+	}
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n.Add(int64(n))
+	return n, err
 }
