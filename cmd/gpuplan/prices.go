@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"fmt"
 	"net/http"
 	"sort"
@@ -105,16 +106,20 @@ unknown prices are never guessed.`,
 				}
 				vmName = v.Name
 			}
-			cur := strings.ToUpper(strings.TrimSpace(currency))
-			if cur == "" {
-				cur = "USD"
+			cur, err := hardware.NormalizeCurrency(currency)
+			if err != nil {
+				return usageErrf("--currency: %v", err)
 			}
 			book, warnings := a.priceBook(hc, cur)
 			now := a.Now()
 			out := pricesOutput{Currency: cur, StaleAfterDays: int(hardware.StaleAfter / (24 * time.Hour)), Prices: []priceRow{}, Unpriced: []string{}, Warnings: []string{}}
 			if dir, err := a.cacheDir(); err == nil {
 				if pc, found, err := hardware.LoadPriceCache(dir, cur); err == nil && found {
-					out.Cache = &cacheInfo{Path: hardware.PriceCachePath(dir, cur), RefreshedAt: pc.RefreshedAt.UTC().Format(time.RFC3339), APIURL: pc.APIURL, Rows: len(pc.Prices)}
+					path := hardware.PriceCachePath(dir, cur)
+					if a.api {
+						path = filepath.Base(path) // the server's directories are not the client's business
+					}
+					out.Cache = &cacheInfo{Path: path, RefreshedAt: pc.RefreshedAt.UTC().Format(time.RFC3339), APIURL: pc.APIURL, Rows: len(pc.Prices)}
 				}
 			}
 			var shown []hardware.Price
@@ -286,7 +291,11 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 			if err != nil {
 				return err
 			}
-			q := hardware.RetailQuery{VMs: vms, Currency: strings.ToUpper(strings.TrimSpace(currency))}
+			cur, err := hardware.NormalizeCurrency(currency)
+			if err != nil {
+				return usageErrf("--currency: %v", err)
+			}
+			q := hardware.RetailQuery{VMs: vms, Currency: cur}
 			if region != "" {
 				if q.Region, err = hardware.NormalizeRegion(region); err != nil {
 					return usageErr(err)
@@ -296,9 +305,6 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 				if _, err := hc.LookupVM(v); err != nil {
 					return usageErr(err)
 				}
-			}
-			if len(q.Currency) != 3 {
-				return usageErrf("--currency %q: give an ISO 4217 code the API supports, such as USD or EUR", currency)
 			}
 			dir, err := a.cacheDir()
 			if err != nil {
