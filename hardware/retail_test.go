@@ -511,3 +511,45 @@ func FuzzParseRetailPage(f *testing.F) {
 		}
 	})
 }
+
+// TestRetailTotalBytesCap: pages within the per-page cap that add up past
+// MaxTotalBytes stop the fetch (one size once cost 3 GB).
+func TestRetailTotalBytesCap(t *testing.T) {
+	p1 := readPage(t, "nc24-page1.json")
+	// Valid pages padded with spaces to ~1 MB each, chained forever.
+	big := p1 + strings.Repeat(" ", 1<<20)
+	script := make([]response, 40)
+	for i := range script {
+		script[i] = response{body: big}
+	}
+	srv := newPageServer(t, map[string][]response{"Standard_NC24ads_A100_v4": script})
+	var progress []RetailProgress
+	c := &RetailClient{BaseURL: srv.url(), MaxTotalBytes: 5 << 20, Progress: func(p RetailProgress) { progress = append(progress, p) }}
+	_, err := c.FetchItems(context.Background(), RetailQuery{VMs: []string{"Standard_NC24ads_A100_v4"}})
+	if err == nil || !strings.Contains(err.Error(), "exceed 5 MiB in all") {
+		t.Fatalf("err = %v, want the total cap", err)
+	}
+	if n := len(progress); n == 0 || n > 5 {
+		t.Errorf("%d pages reported before stopping, want 1 to 5", n)
+	}
+	if last := progress[len(progress)-1]; last.Bytes <= 0 || last.Bytes > 5<<20 {
+		t.Errorf("progress bytes %d, want within the cap", last.Bytes)
+	}
+}
+
+// TestRetailErrorBodyIsPrintable: a hostile error body cannot put control
+// sequences on the user's terminal through the error message.
+func TestRetailErrorBodyIsPrintable(t *testing.T) {
+	srv := newPageServer(t, map[string][]response{"Standard_NC24ads_A100_v4": {{status: 400, body: "bad\x1b[2J\x1b]0;pwned\x07filter\nFAKE: done\u202e"}}})
+	c := &RetailClient{BaseURL: srv.url()}
+	_, err := c.FetchItems(context.Background(), RetailQuery{VMs: []string{"Standard_NC24ads_A100_v4"}})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if strings.ContainsAny(err.Error(), "\x1b\x07\n\u202e") {
+		t.Errorf("error carries control characters: %q", err)
+	}
+	if !strings.Contains(err.Error(), "bad [2J ]0;pwned filter FAKE: done") {
+		t.Errorf("error = %q", err)
+	}
+}
