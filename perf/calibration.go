@@ -301,6 +301,13 @@ func (f EngineFactors) key() string { return strings.ToLower(f.Engine) + "|" + f
 //go:embed data/trtllm-0.17-max-throughput.json
 var embeddedPoints []byte
 
+// embeddedVLLMPoints are the vLLM 0.15.1 online-serving stages on H100
+// (inference-sim/training's default_args runs), the fit set of vLLM's
+// factors.
+//
+//go:embed data/vllm-0.15.1-h100-serving.json
+var embeddedVLLMPoints []byte
+
 var (
 	embeddedOnce sync.Once
 	embeddedCal  *Calibration
@@ -308,7 +315,8 @@ var (
 )
 
 // Embedded returns the built-in calibration: the TensorRT-LLM v0.17
-// maximum-throughput points and the factors fitted on them (fitted.go).
+// maximum-throughput points, the vLLM 0.15.1 H100 serving stages, and the
+// factors fitted on them (fitted.go).
 // The returned value is shared; callers must not modify it (use Clone).
 func Embedded() *Calibration {
 	embeddedOnce.Do(func() {
@@ -317,6 +325,13 @@ func Embedded() *Calibration {
 			embeddedErr = fmt.Errorf("embedded calibration: %w", err)
 			return
 		}
+		v, err := ReadCalibration(bytes.NewReader(embeddedVLLMPoints))
+		if err != nil {
+			embeddedErr = fmt.Errorf("embedded vLLM calibration: %w", err)
+			return
+		}
+		c.Points = append(c.Points, v.Points...)
+		c.Description = strings.TrimSpace(c.Description + "\n" + v.Description)
 		c.GPUFactors = append([]GPUFactors(nil), fittedGPUFactors...)
 		c.EngineFactors = cloneEngineFactors(fittedEngineFactors)
 		c.buildIndex()

@@ -426,8 +426,16 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 			continue
 		}
 		ratio := fp.p.OutputTokensPerS / e.OutputTokensPerS
-		ratiosByGPU[fp.dep.gpu.ID] = append(ratiosByGPU[fp.dep.gpu.ID], ratio)
-		allRatios = append(allRatios, ratio)
+		if lr := latencyRatios(fp.p, e); len(lr) > 0 {
+			// At an open-loop rate the throughput is the offered rate and
+			// says nothing: the band comes from the latencies (predicted
+			// ÷ measured, the way Estimate applies the band to them).
+			ratiosByGPU[fp.dep.gpu.ID] = append(ratiosByGPU[fp.dep.gpu.ID], lr...)
+			allRatios = append(allRatios, lr...)
+		} else {
+			ratiosByGPU[fp.dep.gpu.ID] = append(ratiosByGPU[fp.dep.gpu.ID], ratio)
+			allRatios = append(allRatios, ratio)
+		}
 		resid = append(resid, Residual{Point: fp.p, Predicted: e.OutputTokensPerS, Measured: fp.p.OutputTokensPerS,
 			ErrorPct: (e.OutputTokensPerS - fp.p.OutputTokensPerS) / fp.p.OutputTokensPerS * 100, Bottleneck: e.Bottleneck, Batch: e.RunningBatch})
 	}
@@ -456,6 +464,22 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 		ef.BandHigh = math.Max(round2(stats.Percentile(allRatios, 95)), 1+minBandHalfWidth)
 	}
 	return gfs, ef, resid
+}
+
+// latencyRatios returns predicted ÷ measured mean TTFT, TPOT and E2E of an
+// online point (a throughput-like ratio: a latency band is the inverse of a
+// throughput band), or nothing for max-throughput points.
+func latencyRatios(p Point, e Estimate) []float64 {
+	if p.LoadKind() == LoadMax || e.Saturated {
+		return nil
+	}
+	var out []float64
+	for _, pair := range [][2]*Latency{{p.TTFT, &e.TTFT}, {p.TPOT, &e.TPOT}, {p.E2E, &e.E2E}} {
+		if pair[0] != nil && pair[0].Mean > 0 && pair[1].Mean > 0 {
+			out = append(out, pair[1].Mean/pair[0].Mean)
+		}
+	}
+	return out
 }
 
 // pointLoss is the absolute log error of one point (summed over the
