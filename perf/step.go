@@ -7,6 +7,7 @@ import "math"
 type rates struct {
 	bw        float64 // bytes/s of device memory
 	flops     float64 // dense FLOP/s for the compute type
+	attn      float64 // dense FLOP/s for attention (the KV cache's type)
 	link      float64 // bytes/s per direction for prompt tokens' collectives
 	linkDec   float64 // bytes/s per direction for decode tokens' collectives
 	arLatency float64 // seconds per all-reduce call
@@ -19,6 +20,7 @@ func (d *deployment) rates(f resolvedFactors) rates {
 	r := rates{
 		bw:       d.peakBW * d.hwBW * f.gpu.BandwidthEfficiency,
 		flops:    d.peakFLOPS * d.hwCompute * f.gpu.ComputeEfficiency,
+		attn:     d.attnPeakFLOPS * d.hwAttn * f.gpu.ComputeEfficiency,
 		overhead: f.engine.StepOverheadMS / 1e3,
 		moe:      f.engine.MoEEfficiency,
 		perSeq:   f.engine.SeqOverheadUS / 1e6,
@@ -107,27 +109,25 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 	c.bytes = denseB + routedB + attnB
 	c.flops = denseF + routedF + attnF
 	c.mem = c.bytes / r.bw
-	c.compute = c.flops / r.flops
-	gpu := math.Max(denseB/r.bw, denseF/r.flops) + math.Max(routedB/r.bw, routedF/r.flops)/r.moe + math.Max(attnB/r.bw, attnF/r.flops)
+	c.compute = (denseF+routedF)/r.flops + attnF/r.attn
+	gpu := math.Max(denseB/r.bw, denseF/r.flops) + math.Max(routedB/r.bw, routedF/r.flops)/r.moe + math.Max(attnB/r.bw, attnF/r.attn)
 
 	// Tensor parallelism: two all-reduces per layer (after attention and
 	// after the MLP) of tokens × hidden activations; a ring moves
 	// 2(TP−1)/TP of the message over each link direction.
 	if d.tp > 1 {
-		tp := float64(d.tp)
-		ring := 2 * (tp - 1) / tp * d.hidden * d.actBytes
-		c.comm = 2 * d.stageLayers * (r.arLatency + ring*(pre/r.link+dec/r.linkDec))
+		c.comm = 2 * d.stageLayers * d.allReduce(r, pre, dec)
 	}
 	stage := gpu + c.comm
 	c.overhead = r.overhead + r.perSeq*seqs
 	if d.pp > 1 {
 		// One hop per stage boundary carries the micro-batch's hidden
 		// states.
-		hop := r.arLatency + tokens*d.hidden*d.actBytes/r.link
-		c.comm = pp*c.comm + (pp-1)*hop
+		hops := d.ppHops(r, tokens)
+		c.comm = pp*c.comm + hops
 		c.mem *= pp
 		c.compute *= pp
-		c.total = pp*stage + (pp-1)*hop + c.overhead
+		c.total = pp*stage + hops + c.overhead
 	} else {
 		c.total = stage + c.overhead
 	}

@@ -86,6 +86,13 @@ type Request struct {
 	// Interconnect overrides GPU.Interconnect (the link between the GPUs of
 	// one VM); nil uses the chip's.
 	Interconnect *hardware.Interconnect
+	// Fabric is the VM size's links (hardware.LookupFabric): the scale-up
+	// domain's size and link and the network between VMs. Nil: when the
+	// replica needs more GPUs than the largest VM size of the chip holds,
+	// that size's fabric (hardware.FabricForGPU); otherwise one domain.
+	// GPUsPerVM is the VM size's GPU count (0: the fabric's domain size).
+	Fabric    *hardware.Fabric
+	GPUsPerVM int
 	// Engine is the engine's memory profile (memory.LookupProfile); its
 	// zero value means memory.DefaultProfile().
 	Engine memory.Profile
