@@ -90,6 +90,7 @@ type deployment struct {
 	hidden         float64
 	stageLayers    float64
 	lastStageHead  bool
+	moe            moeLayout
 
 	peakBW, peakFLOPS float64
 	math              hardware.Math
@@ -158,7 +159,7 @@ func prepare(r Request) (*deployment, error) {
 		Model: spec, Precision: r.Precision, KVDType: r.KVDType,
 		Context: int64(w.InputTokens + w.OutputTokens), Concurrency: 1,
 		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp,
-		Profile: prof, Utilization: r.Utilization,
+		Profile: prof, Utilization: r.Utilization, EP: r.EP, DPAttention: r.DPAttention,
 	}
 	if lim.maxTokens > 0 {
 		// The activation reserve follows the engine's token budget.
@@ -231,9 +232,11 @@ func prepare(r Request) (*deployment, error) {
 		}
 	}
 
+	d.moe.dp = r.DPAttention && d.spec.MoE != nil
 	if err := d.shape(spec, b); err != nil {
 		return nil, err
 	}
+	d.moeParallel(r, b)
 	if tp > 1 || pp > 1 {
 		ic := g.Interconnect
 		if r.Interconnect != nil {
@@ -347,7 +350,11 @@ func (d *deployment) shape(s *model.Spec, b memory.Budget) error {
 			continue
 		}
 		h := float64(l.KVHeads)
-		if l.Kind != model.KVMLA {
+		switch {
+		case d.moe.dp:
+			// DP attention: whole-head caches of 1/TP of the sequences.
+			h /= tp
+		case l.Kind != model.KVMLA:
 			h = math.Max(1, math.Floor(h/tp))
 		}
 		perTok := h * float64(l.KeyDim+l.ValueDim) * kvBytes

@@ -96,9 +96,9 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 	if d.experts > 0 {
 		// With uniform routing each token picks k of E experts, so the
 		// chance that an expert is untouched by T tokens is (1 − k/E)^T.
-		c.touched = 1 - math.Pow(1-d.topK/d.experts, tokens)
+		c.touched = 1 - math.Pow(1-d.topK/d.experts, d.expertTouchTokens(tokens))
 		routedB = d.routedBytes * c.touched
-		routedF = tokens * d.flopsExpertTok
+		routedF = tokens * d.flopsExpertTok * d.expertImbalance(tokens)
 	}
 	denseB := d.denseBytes + (dec+preSeqs)*d.logitsBytes
 	denseF := tokens*d.flopsDenseTok + (dec+preSeqs)*d.flopsHead
@@ -115,7 +115,9 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 	// Tensor parallelism: two all-reduces per layer (after attention and
 	// after the MLP) of tokens × hidden activations; a ring moves
 	// 2(TP−1)/TP of the message over each link direction.
-	if d.tp > 1 {
+	if d.tp > 1 && d.moe.active() && d.experts > 0 {
+		c.comm = d.moeComm(r, pre, dec)
+	} else if d.tp > 1 {
 		c.comm = 2 * d.stageLayers * d.allReduce(r, pre, dec)
 	}
 	stage := gpu + c.comm

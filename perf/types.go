@@ -93,6 +93,12 @@ type Request struct {
 	// GPUsPerVM is the VM size's GPU count (0: the fabric's domain size).
 	Fabric    *hardware.Fabric
 	GPUsPerVM int
+	// EP is the expert-parallel degree of an MoE model (0 or 1: experts
+	// split by TP); DPAttention runs attention data-parallel across the TP
+	// group (each GPU its own sequences), as vLLM's and SGLang's DeepSeek
+	// and Qwen3 MoE deployments do (moe_parallel.go).
+	EP          int
+	DPAttention bool
 	// Engine is the engine's memory profile (memory.LookupProfile); its
 	// zero value means memory.DefaultProfile().
 	Engine memory.Profile
