@@ -91,6 +91,7 @@ type deployment struct {
 	stageLayers    float64
 	lastStageHead  bool
 	moe            moeLayout
+	spec2          speculation // speculative decoding (speculative.go)
 
 	peakBW, peakFLOPS float64
 	math              hardware.Math
@@ -237,6 +238,9 @@ func prepare(r Request) (*deployment, error) {
 		return nil, err
 	}
 	d.moeParallel(r, b)
+	if err := d.speculate(r, b); err != nil {
+		return nil, err
+	}
 	if tp > 1 || pp > 1 {
 		ic := g.Interconnect
 		if r.Interconnect != nil {

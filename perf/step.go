@@ -82,7 +82,11 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 		micro = math.Min(pp, math.Max(1, seqs))
 		dec, pre, preSeqs = dec/micro, pre/micro, preSeqs/micro
 	}
-	tokens := dec + pre
+	// Speculative decoding: the target verifies K + 1 positions of every
+	// decoding sequence (its weights and the sequence's cache are still
+	// read once), after the proposer's K passes.
+	decTok := dec * d.spec2.verifyTokens()
+	tokens := decTok + pre
 	var c stepCost
 
 	// Three kinds of kernels run one after another, each at its own
@@ -100,25 +104,26 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 		routedB = d.routedBytes * c.touched
 		routedF = tokens * d.flopsExpertTok * d.expertImbalance(tokens)
 	}
-	denseB := d.denseBytes + (dec+preSeqs)*d.logitsBytes
-	denseF := tokens*d.flopsDenseTok + (dec+preSeqs)*d.flopsHead
+	denseB := d.denseBytes + (decTok+preSeqs)*d.logitsBytes
+	denseF := tokens*d.flopsDenseTok + (decTok+preSeqs)*d.flopsHead
 	// Attention reads every decoding sequence's KV and writes every new
 	// token's.
 	attnB := dec*d.kvRead(ctxDec) + d.kvRead(1)*tokens
-	attnF := dec*d.attnFLOPs(ctxDec) + pre*d.attnFLOPs(ctxPre)
+	attnF := decTok*d.attnFLOPs(ctxDec) + pre*d.attnFLOPs(ctxPre)
 	c.bytes = denseB + routedB + attnB
 	c.flops = denseF + routedF + attnF
 	c.mem = c.bytes / r.bw
 	c.compute = (denseF+routedF)/r.flops + attnF/r.attn
-	gpu := math.Max(denseB/r.bw, denseF/r.flops) + math.Max(routedB/r.bw, routedF/r.flops)/r.moe + math.Max(attnB/r.bw, attnF/r.attn)
+	gpu := math.Max(denseB/r.bw, denseF/r.flops) + math.Max(routedB/r.bw, routedF/r.flops)/r.moe + math.Max(attnB/r.bw, attnF/r.attn) +
+		d.draftTime(r, dec, ctxDec)
 
 	// Tensor parallelism: two all-reduces per layer (after attention and
 	// after the MLP) of tokens × hidden activations; a ring moves
 	// 2(TP−1)/TP of the message over each link direction.
 	if d.tp > 1 && d.moe.active() && d.experts > 0 {
-		c.comm = d.moeComm(r, pre, dec)
+		c.comm = d.moeComm(r, pre, decTok)
 	} else if d.tp > 1 {
-		c.comm = 2 * d.stageLayers * d.allReduce(r, pre, dec)
+		c.comm = 2 * d.stageLayers * d.allReduce(r, pre, decTok)
 	}
 	stage := gpu + c.comm
 	c.overhead = r.overhead + r.perSeq*seqs

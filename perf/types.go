@@ -99,6 +99,8 @@ type Request struct {
 	// and Qwen3 MoE deployments do (moe_parallel.go).
 	EP          int
 	DPAttention bool
+	// Speculative turns on speculative decoding (nil: off).
+	Speculative *Speculative
 	// Engine is the engine's memory profile (memory.LookupProfile); its
 	// zero value means memory.DefaultProfile().
 	Engine memory.Profile
