@@ -175,6 +175,17 @@ func RefreshPrices(ctx context.Context, client *RetailClient, cat *Catalog, dir 
 	}
 	fresh, warnings := SelectPrices(items, names, q.Currency, DateOf(now), source)
 
+	// Read, merge and write under the cache's lock: two refreshes at once
+	// (say of two regions) each keep the other's rows instead of the last
+	// writer dropping the first one's.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return RefreshResult{}, fmt.Errorf("create cache directory %s: %w", dir, err)
+	}
+	release, err := atomicfile.Lock(ctx, PriceCachePath(dir, q.Currency))
+	if err != nil {
+		return RefreshResult{}, fmt.Errorf("refresh prices (cache left unchanged): %w", err)
+	}
+	defer release()
 	old, found, err := LoadPriceCache(dir, q.Currency)
 	if err != nil {
 		warnings = append(warnings, fmt.Sprintf("ignoring the old cache: %v", err))

