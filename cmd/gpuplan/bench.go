@@ -382,7 +382,9 @@ func runBench(cmd *cobra.Command, a *app, f *benchFlags) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.Stderr, "Calibration: %d point(s) added to %s (%d in all)\n", len(pts), f.calibFile, total)
+		if !f.quiet {
+			fmt.Fprintf(a.Stderr, "Calibration: %d point(s) added to %s (%d in all)\n", len(pts), f.calibFile, total)
+		}
 	}
 	if err := render(a.Stdout, f.format, rep, func(tw *tabwriter.Writer) error { return benchTable(tw, rep) }); err != nil {
 		return err
