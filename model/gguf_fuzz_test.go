@@ -28,6 +28,33 @@ func tinyLlamaGGUF(blocks uint32) []byte {
 	return append(bytes.Clone(v.head), make([]byte, v.size-int64(len(v.head)))...)
 }
 
+// TestSpecFromGGUFNameIsPrintable: general.name becomes the Spec's id,
+// which is printed in tables and written into deploy files: its control
+// characters are replaced.
+func TestSpecFromGGUFNameIsPrintable(t *testing.T) {
+	kvs := []rsKV{
+		{"general.architecture", "llama"},
+		{"general.name", "nice\x1b[2J\nrm -rf ~\u2028x"},
+		{"llama.block_count", uint32(1)},
+		{"llama.embedding_length", uint32(64)},
+		{"llama.attention.head_count", uint32(4)},
+		{"llama.feed_forward_length", uint32(128)},
+	}
+	v := rsGGUF(kvs, []rsGGUFTensor{{"token_embd.weight", []uint64{64, 32}, 8}})
+	b := append(bytes.Clone(v.head), make([]byte, v.size-int64(len(v.head)))...)
+	f, err := gguf.ParseBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := SpecFromGGUF(f, "x.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ID != "nice [2J rm -rf ~ x" {
+		t.Errorf("ID = %q", s.ID)
+	}
+}
+
 // TestSpecFromGGUFHugeCounts: absurd counts are refused at once.
 func TestSpecFromGGUFHugeCounts(t *testing.T) {
 	b := hugeBlockCountGGUF()

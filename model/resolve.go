@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/internal/termtext"
 	"github.com/gpuplan/gpuplan/model/gguf"
 	"github.com/gpuplan/gpuplan/model/hfhub"
 	"github.com/gpuplan/gpuplan/model/safetensors"
@@ -566,7 +567,7 @@ func SpecFromGGUF(f *gguf.File, source string) (*Spec, error) {
 	var approx []string
 
 	s := &Spec{
-		ID:                    h.Name,
+		ID:                    strings.TrimSpace(termtext.Printable(h.Name)), // general.name may be any text
 		ModelType:             h.Architecture,
 		Layers:                int(min(h.BlockCount, 1<<31)),
 		Hidden:                int(min(h.EmbeddingLength, 1<<31)),
