@@ -153,10 +153,8 @@ func (f *benchFlags) levels() ([]bench.Level, error) {
 		return nil, usageErrf("--concurrency and --rps are exclusive: a run is either closed-loop or open-loop")
 	}
 	var out []bench.Level
+	// Values are range-checked with every other flag (flagcheck.go).
 	for _, c := range f.rps {
-		if !(c > 0) || math.IsInf(c, 0) {
-			return nil, usageErrf("--rps values must be positive numbers, got %v", c)
-		}
 		out = append(out, bench.Level{RPS: c})
 	}
 	conc := f.concurrency
@@ -164,9 +162,6 @@ func (f *benchFlags) levels() ([]bench.Level, error) {
 		conc = []int{1, 4, 16}
 	}
 	for _, c := range conc {
-		if c < 1 || c > 100_000 {
-			return nil, usageErrf("--concurrency values must be between 1 and 100000, got %d", c)
-		}
 		out = append(out, bench.Level{Concurrency: c})
 	}
 	return out, nil
@@ -242,21 +237,8 @@ func runBench(cmd *cobra.Command, a *app, f *benchFlags) error {
 	if err != nil {
 		return err
 	}
+	// Ranges of the numeric flags are checked in flagcheck.go.
 	switch {
-	case f.requests < 1 || f.requests > maxBenchRequests:
-		return usageErrf("--requests must be between 1 and %d per level, got %d", maxBenchRequests, f.requests)
-	case f.duration <= 0:
-		return usageErrf("--duration must be positive, got %s", f.duration)
-	case f.timeout <= 0:
-		return usageErrf("--timeout must be positive, got %s", f.timeout)
-	case f.outputTokens < 1:
-		return usageErrf("--output-tokens must be at least 1, got %d", f.outputTokens)
-	case f.inputTokens < 1 || f.inputTokens > 10_000_000:
-		return usageErrf("--input-tokens must be between 1 and 10000000, got %d", f.inputTokens)
-	case f.ttftSLO < 0 || f.tpotSLO < 0 || f.e2eSLO < 0:
-		return usageErrf("SLO values must not be negative")
-	case f.maxInflight < 1:
-		return usageErrf("--max-inflight must be at least 1")
 	case f.promptsFile != "" && cmd.Flags().Changed("input-tokens"):
 		return usageErrf("--input-tokens applies to synthetic prompts; drop it or --prompts")
 	case f.noStream && (f.ttftSLO > 0 || f.tpotSLO > 0):
@@ -583,20 +565,7 @@ func runQuality(cmd *cobra.Command, a *app, f *qualityFlags) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case !(f.maxDrop >= 0 && f.maxDrop < 1):
-		return usageErrf("--max-drop is a fraction between 0 and 1 (0.02 = 2 points), got %v", f.maxDrop)
-	case f.minN < 1:
-		return usageErrf("--min-n must be at least 1")
-	case f.concurrency < 1 || f.concurrency > 1024:
-		return usageErrf("--concurrency must be between 1 and 1024")
-	case f.retries < 0 || f.retries > 10:
-		return usageErrf("--retries must be between 0 and 10")
-	case f.timeout <= 0:
-		return usageErrf("--timeout must be positive")
-	case f.builtinN < 1 || f.builtinN > bench.MaxBuiltinItems:
-		return usageErrf("--builtin-n must be between 1 and %d", bench.MaxBuiltinItems)
-	}
+	// Ranges of the numeric flags are checked in flagcheck.go.
 	var items []bench.QualityItem
 	name := fmt.Sprintf("built-in (n=%d, seed=%d)", f.builtinN, f.seed)
 	if f.dataset != "" {

@@ -161,7 +161,7 @@ func TestPTUUsageErrors(t *testing.T) {
 		{"unknown model", []string{"ptu", "gpt-9", "--rpm", "1", "--input-tokens", "1"}, "no provisioned-throughput parameters"},
 		{"no rpm", []string{"ptu", "gpt-4.1", "--input-tokens", "1"}, "--rpm"},
 		{"no tokens", []string{"ptu", "gpt-4.1", "--rpm", "5"}, "--input-tokens"},
-		{"percent cache", []string{"ptu", "gpt-4.1", "--rpm", "5", "--input-tokens", "100", "--cache-rate", "50"}, "not a percentage"},
+		{"percent cache", []string{"ptu", "gpt-4.1", "--rpm", "5", "--input-tokens", "100", "--cache-rate", "50"}, "--cache-rate 50 is out of range (allowed: 0 to 1; a fraction, not a percentage"},
 		{"both volumes", []string{"ptu", "gpt-4.1", "--rpm", "5", "--input-tokens", "100", "--avg-rpm", "2", "--hours-per-day", "8"}, "not both"},
 		{"avg above peak", []string{"ptu", "gpt-4.1", "--rpm", "5", "--input-tokens", "100", "--avg-rpm", "6"}, "above the peak"},
 		{"bad deployment", []string{"ptu", "gpt-4.1", "--rpm", "5", "--input-tokens", "100", "--deployment", "zonal"}, "unknown deployment"},

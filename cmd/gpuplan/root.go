@@ -67,6 +67,9 @@ func (a *app) execute(ctx context.Context, args []string) error {
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
 	err := root.ExecuteContext(ctx)
+	if err != nil && exitCode(err) == exitError && isUnknownCommand(err) {
+		err = usageErr(err)
+	}
 	if err != nil {
 		fmt.Fprintln(a.Stderr, "Error:", err)
 	}
@@ -87,6 +90,9 @@ Every figure states its source and date; the built-in catalog works offline.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	// Numeric flags are range-checked in one place (flagcheck.go), after
+	// parsing and before any command runs or touches the network.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return checkFlagRanges(cmd) }
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.catalogFile, "catalog", "", "overlay `FILE` (JSON or YAML) adding or overriding models, GPUs, VM sizes and prices; see docs/catalog.md")
 	pf.BoolVar(&a.offline, "offline", false, "never touch the network; use the embedded catalog and the on-disk cache only")
@@ -104,6 +110,7 @@ Every figure states its source and date; the built-in catalog works offline.`,
 		newServeCmd(a),
 		newDeployCmd(a),
 	)
+	wrapArgsErrors(root)
 	return root
 }
 

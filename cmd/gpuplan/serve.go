@@ -79,9 +79,6 @@ SIGTERM. See docs/server.md.`,
 			default:
 				return usageErrf("unknown --log-format %q (use text or json)", logFormat)
 			}
-			if timeout <= 0 {
-				return usageErrf("--timeout must be positive")
-			}
 			if _, _, err := a.loadCatalogs(); err != nil {
 				return err
 			}

@@ -317,10 +317,19 @@ func TestAPIBadInput(t *testing.T) {
 		{"unknown GPU", "GET", "size?model=llama-3.1-8b&gpu=rtx-9999", "", 400, "rtx-9999"},
 		{"missing required flags", "GET", "plan?model=llama-3.1-8b", "", 400, "--input-tokens and --output-tokens are required"},
 		{"missing MODEL", "GET", "size", "", 400, "size needs exactly one MODEL"},
-		{"absurd context", "GET", "size?model=llama-3.1-8b&context=1000000000000", "", 400, "longer than the model's max_position_embeddings"},
-		{"absurd TP", "GET", "size?model=llama-3.1-8b&tp=1000000", "", 400, "does not divide"},
-		{"absurd concurrency", "GET", "size?model=llama-3.1-8b&concurrency=1000000000000000", "", 422, "does not fit"},
-		{"absurd rate", "GET", "ptu?model=gpt-4.1&rpm=1e15&input_tokens=1e9&output_tokens=1", "", 400, "beyond any deployment"},
+		// Out-of-range values are refused by the shared range check
+		// (flagcheck.go) before the command runs; these used to reach it.
+		{"absurd context", "GET", "size?model=llama-3.1-8b&context=1000000000000", "", 400, "--context 1000000000000 is out of range"},
+		{"context beyond the model", "GET", "size?model=llama-3.1-8b&context=99999999", "", 400, "longer than the model's max_position_embeddings"},
+		{"absurd TP", "GET", "size?model=llama-3.1-8b&tp=1000000", "", 400, "--tp 1000000 is out of range"},
+		{"TP that does not divide", "GET", "size?model=llama-3.1-8b&tp=7", "", 400, "does not divide"},
+		{"absurd concurrency", "GET", "size?model=llama-3.1-8b&concurrency=1000000000000000", "", 400, "--concurrency 1000000000000000 is out of range"},
+		{"concurrency that does not fit", "GET", "size?model=llama-3.1-8b&concurrency=100000", "", 422, "does not fit"},
+		{"absurd rate", "GET", "ptu?model=gpt-4.1&rpm=1e15&input_tokens=1e9&output_tokens=1", "", 400, "out of range"},
+		{"rate beyond any deployment", "GET", "ptu?model=gpt-4.1&rpm=1e8&input_tokens=1e7&output_tokens=1", "", 400, "beyond any deployment"},
+		// Every parameter is checked before the network: a bad context is
+		// 400 even for a Hugging Face id that would need fetching.
+		{"bad flag before the network", "GET", "size?model=no/such&context=-5", "", 400, "--context -5 is out of range"},
 		{"int64 overflow", "GET", "size?model=llama-3.1-8b&context=9223372036854775808", "", 400, "context must be an integer"},
 		{"oversized body", "POST", "size", big, 413, "larger than 65536 bytes"},
 		{"local absolute path", "GET", "size?model=/etc/passwd", "", 400, "looks like a path"},
