@@ -52,3 +52,25 @@ func testOptions(stdout, stderr *bytes.Buffer) Options {
 		Getenv: func(string) string { return "" },
 	}
 }
+
+// TestREADMESetUp: the set-up installs the command the tour runs, and
+// names the Go version go.mod requires.
+func TestREADMESetUp(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	for _, want := range []string{"Go " + string(m[1]) + " or newer", "go install ./cmd/gpuplan"} {
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("README set-up lacks %q", want)
+		}
+	}
+}
