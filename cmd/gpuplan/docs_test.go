@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -58,4 +61,44 @@ func TestCLIDocListsEverything(t *testing.T) {
 		fmt.Fprintf(&tbl, "| `%s` | %s | %.0f GB | %s | %s |\n", g.ID, g.Name, g.DatasheetMemory.GB(), cuda, strings.Join(g.Aliases, ", "))
 	}
 	golden.Section(t, path, "gpus", tbl.String(), *update)
+}
+
+// TestSecurityDocNamesRealTests: every test docs/security.md cites as the
+// proof of a rule exists, so the page cannot point at a test that was
+// renamed or removed.
+func TestSecurityDocNamesRealTests(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/security.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sources strings.Builder
+	err = filepath.WalkDir("../..", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && p != "../.." {
+			return filepath.SkipDir
+		}
+		if strings.HasSuffix(p, "_test.go") {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			sources.Write(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := sources.String()
+	names := regexp.MustCompile("`((?:Test|Fuzz)[A-Za-z0-9_]+)`").FindAllStringSubmatch(string(doc), -1)
+	if len(names) < 20 {
+		t.Fatalf("docs/security.md cites %d tests; expected its rules to name their tests", len(names))
+	}
+	for _, m := range names {
+		if !strings.Contains(all, "func "+m[1]+"(") {
+			t.Errorf("docs/security.md cites %s, which no test file defines", m[1])
+		}
+	}
 }
