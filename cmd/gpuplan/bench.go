@@ -28,6 +28,7 @@ type benchFlags struct {
 	concurrency                 []int
 	rps                         []float64
 	requests, warmup            int
+	maxErrorRate                float64
 	duration, timeout           time.Duration
 	inputTokens, outputTokens   int
 	promptsFile                 string
@@ -95,6 +96,7 @@ prompts and fails (exit 4) when accuracy drops too much.`,
 	fl.IntVar(&f.requests, "requests", 200, "measured requests per level")
 	fl.DurationVar(&f.duration, "duration", 60*time.Second, "longest time a level keeps starting requests")
 	fl.IntVar(&f.warmup, "warmup", -1, "unmeasured warm-up requests per level (default: one per concurrent slot)")
+	fl.Float64Var(&f.maxErrorRate, "max-error-rate", 0.01, "largest fraction of failed measured requests before the run exits 1 (0.01 = 1%)")
 	fl.DurationVar(&f.timeout, "timeout", 300*time.Second, "limit on one request, from sending to the last byte")
 	fl.IntVar(&f.inputTokens, "input-tokens", 512, "synthetic prompt length in tokens (approximate; see docs/bench.md)")
 	fl.IntVar(&f.outputTokens, "output-tokens", 128, "max_tokens per request")
@@ -377,7 +379,28 @@ func runBench(cmd *cobra.Command, a *app, f *benchFlags) error {
 		}
 		return runErr
 	}
-	return nil
+	return checkErrorRate(res.Levels, f.maxErrorRate)
+}
+
+// checkErrorRate fails a run (exit 1) whose measured requests failed more
+// often than maxRate, naming the error classes: a benchmark whose numbers
+// come from a tenth of its requests is not a measurement to act on. The
+// results are printed first.
+func checkErrorRate(levels []bench.LevelResult, maxRate float64) error {
+	sent, failed := 0, 0
+	classes := map[bench.ErrorClass]int{}
+	for _, l := range levels {
+		sent += l.Requests
+		failed += l.Failed
+		for k, v := range l.Errors {
+			classes[k] += v
+		}
+	}
+	if sent == 0 || float64(failed)/float64(sent) <= maxRate {
+		return nil
+	}
+	return fmt.Errorf("%d of %d measured requests failed (%.1f%%, more than --max-error-rate %g): %s; the figures above are not reliable, fix the errors or raise --max-error-rate",
+		failed, sent, 100*float64(failed)/float64(sent), maxRate, errSummary(classes))
 }
 
 func (f *benchFlags) warmupCount(levels []bench.Level) int {
@@ -450,16 +473,25 @@ func errSummary(m map[bench.ErrorClass]int) string {
 	return strings.Join(parts, ",")
 }
 
-// progressPrinter keeps one status line on stderr, rewritten in place.
+// progressPrinter keeps one status line on stderr: rewritten in place with
+// \r on a terminal; elsewhere (a log file, CI) as whole lines, one when the
+// level or phase changes and at most one per progressEvery in between, so
+// a log holds no carriage returns and no thousand-line runs.
 type progressPrinter struct {
-	mu    sync.Mutex
-	w     io.Writer
-	quiet bool
-	wrote bool
+	mu       sync.Mutex
+	w        io.Writer
+	quiet    bool
+	terminal bool
+	wrote    bool
+	last     time.Time
+	lastKey  string
 }
 
+// progressEvery spaces the progress lines written to a non-terminal.
+const progressEvery = 10 * time.Second
+
 func newProgressPrinter(w io.Writer, quiet bool) *progressPrinter {
-	return &progressPrinter{w: w, quiet: quiet || w == nil}
+	return &progressPrinter{w: w, quiet: quiet || w == nil, terminal: isTerminal(w)}
 }
 
 func (p *progressPrinter) update(pr bench.Progress) {
@@ -476,9 +508,18 @@ func (p *progressPrinter) update(pr bench.Progress) {
 	if s := pr.Elapsed.Seconds(); s > 0 {
 		rate = float64(pr.Done) / s
 	}
-	fmt.Fprintf(p.w, "\rlevel %d/%d %s %s: %d/%d done, %d failed, %.1f req/s, %s elapsed   ",
+	line := fmt.Sprintf("level %d/%d %s %s: %d/%d done, %d failed, %.1f req/s, %s elapsed",
 		pr.Level, pr.Levels, pr.Load, phase, pr.Done, pr.Target, pr.Failed, rate, pr.Elapsed.Round(time.Second))
-	p.wrote = true
+	if p.terminal {
+		fmt.Fprintf(p.w, "\r%s   ", line)
+		p.wrote = true
+		return
+	}
+	key := fmt.Sprintf("%d/%s", pr.Level, phase)
+	if now := time.Now(); key != p.lastKey || now.Sub(p.last) >= progressEvery || pr.Done == pr.Target {
+		fmt.Fprintln(p.w, line)
+		p.last, p.lastKey = now, key
+	}
 }
 
 func (p *progressPrinter) finish() {

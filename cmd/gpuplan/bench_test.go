@@ -255,3 +255,38 @@ func TestBenchQualityExitCodes(t *testing.T) {
 		t.Errorf("small dataset: exit %d %s", code, stderr)
 	}
 }
+
+// TestBenchMaxErrorRate: a run where more than --max-error-rate of the
+// measured requests fail exits 1 naming the error classes, after printing
+// its results; its progress on a non-terminal has no carriage returns;
+// the HTML report states the default warm-up in words, not as -1.
+func TestBenchMaxErrorRate(t *testing.T) {
+	// Every fifth request after the probe and warm-up answers 500.
+	srv := benchtest.New(benchtest.Options{Tokens: 4, Fault: func(n int64, _ string) benchtest.Fault {
+		if n > 3 && n%5 == 0 {
+			return benchtest.Fault{Kind: benchtest.Status, Code: 500}
+		}
+		return benchtest.Fault{}
+	}})
+	defer srv.Close()
+	report := filepath.Join(t.TempDir(), "r.html")
+	args := []string{"bench", "--url", srv.BaseURL(), "--model", "m", "--concurrency", "1", "--requests", "20", "--input-tokens", "16", "--output-tokens", "4", "--report", report}
+	stdout, stderr, code := runBenchCLI(t, nil, args...)
+	if code != exitError || !strings.Contains(stderr, "of 20 measured requests failed") || !strings.Contains(stderr, "more than --max-error-rate 0.01") || !strings.Contains(stderr, "http_500:") {
+		t.Errorf("exit %d, stderr %q; want exit 1 naming the rate and the classes", code, stderr)
+	}
+	if !strings.Contains(stdout, "c=1") {
+		t.Errorf("the results were not printed before failing: %q", stdout)
+	}
+	if strings.Contains(stderr, "\r") {
+		t.Errorf("progress to a non-terminal uses carriage returns: %q", stderr)
+	}
+	if h, _ := os.ReadFile(report); !strings.Contains(string(h), "one warm-up request per concurrent slot") || strings.Contains(string(h), "-1 warm-up") {
+		t.Errorf("report warm-up text wrong")
+	}
+	// A tolerant threshold lets the same run pass.
+	_, stderr, code = runBenchCLI(t, nil, append(args, "--max-error-rate", "0.5")...)
+	if code != 0 {
+		t.Errorf("with --max-error-rate 0.5: exit %d, %s", code, stderr)
+	}
+}
