@@ -176,13 +176,14 @@ Unknown values print as "unknown" (null in JSON); supply them with --catalog.`,
 				}
 			}
 			out.PricesAsOf = hwDate(hardware.OldestAsOf(used))
+			width := a.tableWidth(a.Stdout)
 			return render(a.Stdout, output, out, func(w *tabwriter.Writer) error {
-				writeGPUTable(w, out.GPUs)
+				writeGPUTable(w, out.GPUs, width)
 				fmt.Fprintln(w)
-				writeVMTable(w, out.VMSizes, reg)
+				writeVMTable(w, out.VMSizes, reg, width)
 				fmt.Fprintln(w)
-				fmt.Fprintf(w, "%d chips, %d VM sizes. CUDA GiB marked * is an estimate (see `gpuplan gpus ID`). TFLOPS are dense (no sparsity).\n", len(out.GPUs), len(out.VMSizes))
-				fmt.Fprintf(w, "Prices: Linux pay-as-you-go in %s, USD; oldest price as of %s. `gpuplan prices` lists every known price with its source.\n", reg, hwOrUnknown(out.PricesAsOf))
+				fmt.Fprint(w, wrapText(fmt.Sprintf("%d chips, %d VM sizes. CUDA GiB marked * is an estimate (see `gpuplan gpus ID`). TFLOPS are dense (no sparsity).", len(out.GPUs), len(out.VMSizes)), width, 0))
+				fmt.Fprint(w, wrapText(fmt.Sprintf("Prices: Linux pay-as-you-go in %s, USD; oldest price as of %s. `gpuplan prices` lists every known price with its source.", reg, hwOrUnknown(out.PricesAsOf)), width, 0))
 				return nil
 			})
 		},
@@ -227,7 +228,7 @@ func (a *app) printGPU(output outputFormat, hc *hardware.Catalog, book hardware.
 		writeGPUDetail(w, hc, g, row)
 		if len(out.VMSizes) > 0 {
 			fmt.Fprintln(w)
-			writeVMTable(w, out.VMSizes, reg)
+			writeVMTable(w, out.VMSizes, reg, a.tableWidth(a.Stdout))
 		} else {
 			fmt.Fprintf(w, "\nNo Azure VM size in the catalog carries the %s.\n", g.Name)
 		}
@@ -430,8 +431,11 @@ func newVMRow(v hardware.VMSize, book hardware.PriceBook, region string) (vmRow,
 	return r, &p
 }
 
-func writeGPUTable(w io.Writer, rows []gpuRow) {
-	fmt.Fprintln(w, "GPU\tNAME\tMEMORY GB\tCUDA GiB\tBW GB/s\tBF16 TFLOPS\tFP8 TFLOPS\tINTERCONNECT\tHOST CPU")
+func writeGPUTable(w io.Writer, rows []gpuRow, width int) {
+	t := textTable{
+		Header: []string{"GPU", "NAME", "MEMORY GB", "CUDA GiB", "BW GB/s", "BF16 TFLOPS", "FP8 TFLOPS", "INTERCONNECT", "HOST CPU"},
+		Drop:   []int{8, 1, 7, 3, 6},
+	}
 	for _, r := range rows {
 		cuda := "unknown"
 		if r.CUDAMemoryBytes != nil {
@@ -458,13 +462,17 @@ func writeGPUTable(w io.Writer, rows []gpuRow) {
 				ic += fmt.Sprintf(" %s GB/s", hwNum(*r.Interconnect.Bandwidth/1e9))
 			}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, hwNum(float64(r.DatasheetMemoryBytes)/1e9), cuda, bw,
-			hwFptr(bf16), hwFptr(r.DenseTFLOPS[string(hardware.MathFP8)]), ic, hwOrUnknown(r.HostCPUArch))
+		t.Rows = append(t.Rows, []string{r.ID, r.Name, hwNum(float64(r.DatasheetMemoryBytes) / 1e9), cuda, bw,
+			hwFptr(bf16), hwFptr(r.DenseTFLOPS[string(hardware.MathFP8)]), ic, hwOrUnknown(r.HostCPUArch)})
 	}
+	_ = t.write(w, width)
 }
 
-func writeVMTable(w io.Writer, rows []vmRow, region string) {
-	fmt.Fprintf(w, "VM SIZE\tGPUS\tGPU MEM GB\tvCPU\tRAM GiB\tINFINIBAND\tAKS\tKAITO\tACA\tSTATUS\t$/HOUR (%s)\t$/GPU-HOUR\tPRICE AS OF\n", region)
+func writeVMTable(w io.Writer, rows []vmRow, region string, width int) {
+	t := textTable{
+		Header: []string{"VM SIZE", "GPUS", "GPU MEM GB", "vCPU", "RAM GiB", "INFINIBAND", "AKS", "KAITO", "ACA", "STATUS", "$/HOUR (" + region + ")", "$/GPU-HOUR", "PRICE AS OF"},
+		Drop:   []int{12, 4, 3, 5, 8, 7, 6, 11, 2, 9},
+	}
 	for _, r := range rows {
 		gpus := fmt.Sprintf("%d x %s", r.GPUCount, r.GPU)
 		if r.GPUFraction != "" {
@@ -488,9 +496,10 @@ func writeVMTable(w io.Writer, rows []vmRow, region string) {
 		if r.RetirementDate != nil {
 			status += " " + *r.RetirementDate
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, gpus, mem, r.VCPU, hwGiB(r.RAMBytes), ib,
-			r.AKS, r.KAITO, r.ContainerApps, status, hwMoney(r.USDPerHour), hwMoney(r.USDPerGPUHour), hwOrUnknown(r.PriceAsOf))
+		t.Rows = append(t.Rows, []string{r.Name, gpus, mem, fmt.Sprint(r.VCPU), hwGiB(r.RAMBytes), ib,
+			r.AKS, r.KAITO, r.ContainerApps, status, hwMoney(r.USDPerHour), hwMoney(r.USDPerGPUHour), hwOrUnknown(r.PriceAsOf)})
 	}
+	_ = t.write(w, width)
 }
 
 // Small formatting helpers shared by gpus and prices.

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -78,7 +79,8 @@ func runGuide(a *app, f guideFlags) error {
 		return err
 	}
 	g.Assumptions = append(g.Assumptions, warnings...)
-	return render(a.Stdout, f.output, g, func(tw *tabwriter.Writer) error { return printGuide(tw, g) })
+	width := a.tableWidth(a.Stdout)
+	return render(a.Stdout, f.output, g, func(tw *tabwriter.Writer) error { return printGuide(tw, g, width) })
 }
 
 func guideUSD(v *float64) string {
@@ -117,27 +119,37 @@ func guideWhere(s guide.Setup, region string) string {
 	return " (" + s.PriceRegion + ")"
 }
 
-func printGuide(w *tabwriter.Writer, g guide.Guide) error {
-	fmt.Fprintf(w, "GPU sizing guide at %s: %s-token context, %d concurrent sequence(s), %s (utilization %.2f), prices %s\n\n",
-		g.Precision, costCount(float64(g.Context)), g.Concurrency, g.Engine, g.Utilization, g.Region)
+func printGuide(w io.Writer, g guide.Guide, width int) error {
+	fmt.Fprint(w, wrapText(fmt.Sprintf("GPU sizing guide at %s: %s-token context, %d concurrent sequence(s), %s (utilization %.2f), prices %s",
+		g.Precision, costCount(float64(g.Context)), g.Concurrency, g.Engine, g.Utilization, g.Region), width, 0))
+	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "THE SEED'S TABLE, CHECKED")
-	fmt.Fprintln(w, "SIZE\tMODEL\tSEED MIN VRAM\tRULE +20%\tSEED GPU\tRULE FITS\tKV TOKENS (vLLM)\tSEED VM\tSEED $/H\tCATALOG $/H")
+	seed := textTable{
+		Header: []string{"SIZE", "MODEL", "SEED MIN VRAM", "RULE +20%", "SEED GPU", "RULE FITS", "KV TOKENS (vLLM)", "SEED VM", "SEED $/H", "CATALOG $/H"},
+		// The seed's own figures go first; the checks stay.
+		Drop: []int{8, 2, 7, 3, 9, 1},
+	}
 	for _, r := range g.Rows {
 		sg, sv := r.SeedGPU, r.SeedVM
-		gpu := fmt.Sprintf("%d× %s", sg.GPUs, sg.GPU)
-		fmt.Fprintf(w, "%s\t%s (%.2fB)\t%s\t%.1f GB\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			r.SizeClass, r.Model, float64(r.Params)/1e9, r.Seed.MinVRAM, r.RuleWithOverhead.GB(), gpu, yesNo(sg.RuleFits), guideKV(sg),
-			sv.VM, r.Seed.CostPerHour, guideUSD(sv.USDPerHour)+guideWhere(sv, g.Region))
+		seed.Rows = append(seed.Rows, []string{r.SizeClass, fmt.Sprintf("%s (%.2fB)", r.Model, float64(r.Params)/1e9), r.Seed.MinVRAM,
+			fmt.Sprintf("%.1f GB", r.RuleWithOverhead.GB()), fmt.Sprintf("%d× %s", sg.GPUs, sg.GPU), yesNo(sg.RuleFits), guideKV(sg),
+			sv.VM, r.Seed.CostPerHour, guideUSD(sv.USDPerHour) + guideWhere(sv, g.Region)})
+	}
+	if err := seed.write(w, width); err != nil {
+		return err
 	}
 
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "REGENERATED (least GPU memory that fits)")
-	fmt.Fprintln(w, "SIZE\tAZURE VM\tGPUS\tTP\tWEIGHTS/GPU\tKV TOKENS\t$/HOUR\tPRICE AS OF")
+	regen := textTable{
+		Header: []string{"SIZE", "AZURE VM", "GPUS", "TP", "WEIGHTS/GPU", "KV TOKENS", "$/HOUR", "PRICE AS OF"},
+		Drop:   []int{7, 4, 3, 5},
+	}
 	for _, r := range g.Rows {
 		p := r.Pick
 		if p == nil {
-			fmt.Fprintf(w, "%s\tno single VM\t-\t-\t-\t-\t-\t-\n", r.SizeClass)
+			regen.Rows = append(regen.Rows, []string{r.SizeClass, "no single VM", "-", "-", "-", "-", "-", "-"})
 			continue
 		}
 		asOf := "-"
@@ -147,8 +159,11 @@ func printGuide(w *tabwriter.Writer, g guide.Guide) error {
 				asOf += " (third-party)"
 			}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d× %s\t%d\t%.2f GiB\t%s\t%s\t%s\n",
-			r.SizeClass, p.VM, p.VMGPUs, p.GPU, p.TP, units.Bytes(p.WeightsPerGPU).GiB(), guideKV(*p), guideUSD(p.USDPerHour)+guideWhere(*p, g.Region), asOf)
+		regen.Rows = append(regen.Rows, []string{r.SizeClass, p.VM, fmt.Sprintf("%d× %s", p.VMGPUs, p.GPU), fmt.Sprint(p.TP),
+			fmt.Sprintf("%.2f GiB", units.Bytes(p.WeightsPerGPU).GiB()), guideKV(*p), guideUSD(p.USDPerHour) + guideWhere(*p, g.Region), asOf})
+	}
+	if err := regen.write(w, width); err != nil {
+		return err
 	}
 
 	fmt.Fprintln(w)
@@ -156,13 +171,13 @@ func printGuide(w *tabwriter.Writer, g guide.Guide) error {
 	for _, r := range g.Rows {
 		fmt.Fprintf(w, "%s (%s):\n", r.SizeClass, r.Model)
 		for _, fl := range r.Flags {
-			fmt.Fprintf(w, "  - [%s] %s\n", fl.Kind, fl.Text)
+			fmt.Fprint(w, wrapText(fmt.Sprintf("  - [%s] %s", fl.Kind, fl.Text), width, 4))
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Currency %s; prices as of %s. Seed table: %s.\n", g.Currency, g.PricesAsOf, g.SeedSource.Ref)
+	fmt.Fprint(w, wrapText(fmt.Sprintf("Currency %s; prices as of %s. Seed table: %s.", g.Currency, g.PricesAsOf, g.SeedSource.Ref), width, 0))
 	for _, s := range g.Assumptions {
-		fmt.Fprintf(w, "- %s\n", s)
+		fmt.Fprint(w, wrapText("- "+s, width, 2))
 	}
 	return nil
 }

@@ -85,8 +85,12 @@ QUERY filters by id, alias or family (case-insensitive substring).`,
 				fmt.Fprintf(a.Stdout, "No catalog model matches %q. A Hugging Face id or a local config.json also works as MODEL.\n", query)
 				return nil
 			}
+			width := a.tableWidth(a.Stdout)
 			return render(a.Stdout, output, map[string]any{"models": rows}, func(w *tabwriter.Writer) error {
-				fmt.Fprintln(w, "ID\tALIAS\tPARAMS\tACTIVE\tCONTEXT\tKV/TOKEN\tQUANTIZATION\tCONFIG\tCONFIG AS OF")
+				t := textTable{
+					Header: []string{"ID", "ALIAS", "PARAMS", "ACTIVE", "CONTEXT", "KV/TOKEN", "QUANTIZATION", "CONFIG", "CONFIG AS OF"},
+					Drop:   []int{8, 7, 1, 3, 5, 6},
+				}
 				for _, r := range rows {
 					alias := ""
 					if len(r.Aliases) > 0 {
@@ -100,11 +104,15 @@ QUERY filters by id, alias or family (case-insensitive substring).`,
 					if kind == "" {
 						kind = "-"
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.ID, alias, billions(r.ParamsTotal), billions(r.ParamsActive),
-						r.MaxContextTokens, strings.TrimSpace(perToken(unitsPerToken(r.KVBytesPerToken))), quant, kind, r.AsOf)
+					t.Rows = append(t.Rows, []string{r.ID, alias, billions(r.ParamsTotal), billions(r.ParamsActive),
+						fmt.Sprint(r.MaxContextTokens), strings.TrimSpace(perToken(unitsPerToken(r.KVBytesPerToken))), quant, kind, r.AsOf})
 				}
-				fmt.Fprintf(w, "\n%d models. KV/TOKEN is the whole model's cache per token in its release dtype, before any TP split.\n", len(rows))
-				fmt.Fprintln(w, "CONFIG: verbatim = the vendor's config.json bytes; transcribed = read from its Hugging Face page; reconstructed = assembled from cited values (docs/catalog-models.md).")
+				if err := t.write(w, width); err != nil {
+					return err
+				}
+				fmt.Fprintln(w)
+				fmt.Fprint(w, wrapText(fmt.Sprintf("%d models. KV/TOKEN is the whole model's cache per token in its release dtype, before any TP split.", len(rows)), width, 0))
+				fmt.Fprint(w, wrapText("CONFIG: verbatim = the vendor's config.json bytes; transcribed = read from its Hugging Face page; reconstructed = assembled from cited values (docs/catalog-models.md).", width, 0))
 				return nil
 			})
 		},

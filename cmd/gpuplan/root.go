@@ -38,6 +38,7 @@ type app struct {
 	Options
 	catalogFile string
 	offline     bool
+	wide        bool
 	cats        catalogs
 	// api is set for a command run on behalf of an API client: MODEL
 	// resolves to catalog and Hugging Face ids only, and Hub errors do not
@@ -96,6 +97,7 @@ Every figure states its source and date; the built-in catalog works offline.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.catalogFile, "catalog", "", "overlay `FILE` (JSON or YAML) adding or overriding models, GPUs, VM sizes and prices; see docs/catalog.md")
 	pf.BoolVar(&a.offline, "offline", false, "never touch the network; use the embedded catalog and the on-disk cache only")
+	pf.BoolVar(&a.wide, "wide", false, "print every table column in full, even when the terminal (or COLUMNS) is narrower")
 
 	root.AddCommand(
 		newModelsCmd(a),
