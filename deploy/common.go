@@ -149,6 +149,12 @@ func (d *deployment) checkShared() {
 	if c.Engine.Name != string(memory.VLLM) {
 		d.refuse("deploy generates vLLM servers; the plan uses engine %q (re-plan with --engine vllm)", c.Engine.Name)
 	}
+	if _, err := vllmParallelArgs(c.Engine); err != nil {
+		d.refuse("%v", err)
+	}
+	if _, err := vllmSpeculativeArgs(c.Engine.Speculative); err != nil {
+		d.refuse("%v", err)
+	}
 	// With no --image the default vLLM image runs, which is x86-64 only
 	// whatever --image-arch says.
 	imageArch := d.o.ImageArch
@@ -236,8 +242,12 @@ func (d *deployment) vllmArgs() []string {
 	if d.c.Model.Revision != "" {
 		args = append(args, "--revision", d.c.Model.Revision)
 	}
+	par, err := vllmParallelArgs(e)
+	if err != nil {
+		par = []string{"--tensor-parallel-size", strconv.Itoa(e.TP)}
+	}
+	args = append(args, par...)
 	args = append(args,
-		"--tensor-parallel-size", strconv.Itoa(e.TP),
 		"--pipeline-parallel-size", strconv.Itoa(e.PP),
 		"--max-model-len", strconv.FormatInt(e.MaxModelLen, 10),
 		"--gpu-memory-utilization", strconv.FormatFloat(e.GPUMemoryUtilization, 'f', -1, 64),
@@ -256,6 +266,9 @@ func (d *deployment) vllmArgs() []string {
 	}
 	if e.MaxNumBatchedTokens > 0 {
 		args = append(args, "--max-num-batched-tokens", strconv.Itoa(e.MaxNumBatchedTokens))
+	}
+	if spec, err := vllmSpeculativeArgs(e.Speculative); err == nil {
+		args = append(args, spec...)
 	}
 	return args
 }
