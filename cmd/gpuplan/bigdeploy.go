@@ -9,6 +9,7 @@ import (
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/perf"
+	"github.com/gpuplan/gpuplan/plan"
 )
 
 // bigFlags are the flags of large deployments: the VM size whose fabric
@@ -35,6 +36,10 @@ func addMoEFlags(fl *pflag.FlagSet, f *bigFlags) {
 func addBigFlags(fl *pflag.FlagSet, f *bigFlags) {
 	addMoEFlags(fl, f)
 	fl.StringVar(&f.vm, "vm", "", "Azure VM size whose links join the GPUs (default: the chip's largest size when TP × PP exceeds one VM)")
+	addSpecFlags(fl, f)
+}
+
+func addSpecFlags(fl *pflag.FlagSet, f *bigFlags) {
 	fl.StringVar(&f.speculative, "speculative", "", "speculative decoding: draft:MODEL, eagle, eagle:MODEL or mtp")
 	fl.IntVar(&f.specTokens, "spec-tokens", 3, "tokens proposed per step with --speculative (1-16)")
 	fl.Float64Var(&f.acceptance, "acceptance-rate", -1, "per-token acceptance probability with --speculative (0-1; required with it)")
@@ -102,5 +107,20 @@ func (f bigFlags) applyPerf(ctx context.Context, resolve func(context.Context, s
 		return usageErrf("--speculative %q: want draft:MODEL, eagle, eagle:MODEL or mtp", f.speculative)
 	}
 	req.Speculative = s
+	return nil
+}
+
+// applyPlan sets a plan request's MoE layout and speculative decoding from
+// the flags (the planner then searches the other layouts only when neither
+// --ep nor --dp-attention is given).
+func (f bigFlags) applyPlan(ctx context.Context, resolve func(context.Context, string) (*model.Spec, error), req *plan.Request) error {
+	var pr perf.Request
+	if err := f.applyPerf(ctx, resolve, &pr); err != nil {
+		return err
+	}
+	if pr.EP > 1 {
+		req.EP = pr.EP
+	}
+	req.DPAttention, req.Speculative = pr.DPAttention, pr.Speculative
 	return nil
 }
