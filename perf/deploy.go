@@ -67,6 +67,8 @@ type deployment struct {
 	gpu            hardware.GPU
 	tp, pp, gpus   int
 	isl, osl       int
+	cacheRate      float64 // fraction of prompt tokens served from the prefix cache
+	newIn          float64 // prompt tokens computed per request: isl × (1 − cacheRate), at least 1
 	engine         memory.Profile
 	budget         memory.Budget
 	limits         schedulerLimits
@@ -121,6 +123,9 @@ func prepare(r Request) (*deployment, error) {
 	if err := checkLoad(w); err != nil {
 		return nil, err
 	}
+	if err := checkScheduler(r); err != nil {
+		return nil, err
+	}
 	tp, pp := max(r.TP, 1), max(r.PP, 1)
 	if r.TP < 0 || r.PP < 0 {
 		return nil, fmt.Errorf("%w: --tp and --pp must be at least 1", ErrInvalid)
@@ -134,6 +139,7 @@ func prepare(r Request) (*deployment, error) {
 		prof = memory.DefaultProfile()
 	}
 	d := &deployment{spec: s, gpu: g, tp: tp, pp: pp, gpus: max(r.GPUCount, tp*pp), isl: w.InputTokens, osl: w.OutputTokens, engine: prof}
+	d.setCacheRate(w.CacheRate)
 
 	// TensorRT-LLM sizes every layer's cache for the whole sequence unless
 	// max_attention_window_size is set, which trtllm-bench does not do; the
@@ -156,15 +162,19 @@ func prepare(r Request) (*deployment, error) {
 		kvType = dtype.FP8
 	}
 	lim := engineLimits(prof, spec, prec, kvType, g, tp, pp, w.InputTokens, w.OutputTokens, conc)
+	lim = lim.override(r.MaxNumSeqs, r.MaxNumBatchedTokens)
 	mreq := memory.Request{
 		Model: spec, Precision: r.Precision, KVDType: r.KVDType,
 		Context: int64(w.InputTokens + w.OutputTokens), Concurrency: 1,
 		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp,
 		Profile: prof, Utilization: r.Utilization, EP: r.EP, DPAttention: r.DPAttention,
 	}
-	if lim.maxTokens > 0 {
+	if lim.maxTokens > 0 || lim.maxSeqs > 0 {
 		// The activation reserve follows the engine's token budget.
 		mreq.Scheduler = memory.Scheduler{MaxNumBatchedTokens: lim.maxTokens}
+		if prof.Engine == memory.VLLM {
+			mreq.Scheduler.MaxNumSeqs = lim.maxSeqs
+		}
 	}
 	b, err := memory.Estimate(mreq)
 	if err != nil {
@@ -173,9 +183,12 @@ func prepare(r Request) (*deployment, error) {
 		}
 		return nil, err
 	}
-	if lim.maxTokens <= 0 {
-		lim = schedulerLimits{maxSeqs: b.Scheduler.MaxNumSeqs, maxTokens: b.Scheduler.MaxNumBatchedTokens,
-			note: fmt.Sprintf("vLLM scheduler defaults for this GPU: max_num_seqs %d, max_num_batched_tokens %d (chunked prefill)", b.Scheduler.MaxNumSeqs, b.Scheduler.MaxNumBatchedTokens)}
+	if prof.Engine == memory.VLLM {
+		note := fmt.Sprintf("vLLM scheduler defaults for this GPU: max_num_seqs %d, max_num_batched_tokens %d (chunked prefill)", b.Scheduler.MaxNumSeqs, b.Scheduler.MaxNumBatchedTokens)
+		if r.MaxNumSeqs > 0 || r.MaxNumBatchedTokens > 0 {
+			note = fmt.Sprintf("vLLM scheduler: max_num_seqs %d, max_num_batched_tokens %d (chunked prefill; set by --max-num-seqs/--max-num-batched-tokens where given, else vLLM's defaults for this GPU)", b.Scheduler.MaxNumSeqs, b.Scheduler.MaxNumBatchedTokens)
+		}
+		lim = schedulerLimits{maxSeqs: b.Scheduler.MaxNumSeqs, maxTokens: b.Scheduler.MaxNumBatchedTokens, note: note}
 	}
 	d.budget, d.limits = b, lim
 	if lim.note != "" {
@@ -273,6 +286,46 @@ func prepare(r Request) (*deployment, error) {
 		}
 	}
 	return d, nil
+}
+
+// maxSchedulerLimit bounds --max-num-seqs and --max-num-batched-tokens.
+const maxSchedulerLimit = 1 << 20
+
+// checkScheduler validates the scheduler overrides of a request.
+func checkScheduler(r Request) error {
+	if r.MaxNumSeqs < 0 || r.MaxNumSeqs > maxSchedulerLimit {
+		return fmt.Errorf("%w: --max-num-seqs must be between 1 and %d", ErrInvalid, maxSchedulerLimit)
+	}
+	if r.MaxNumBatchedTokens < 0 || r.MaxNumBatchedTokens > maxSchedulerLimit {
+		return fmt.Errorf("%w: --max-num-batched-tokens must be between 1 and %d", ErrInvalid, maxSchedulerLimit)
+	}
+	cr := r.Workload.CacheRate
+	if !(cr >= 0 && cr < 1) {
+		return fmt.Errorf("%w: --cache-rate must be at least 0 and below 1 (the fraction of prompt tokens served from the prefix cache)", ErrInvalid)
+	}
+	return nil
+}
+
+// setCacheRate records the prefix-cache hit rate: newIn prompt tokens
+// are computed per request (at least one: an engine always runs the last
+// prompt token to produce the first output token).
+func (d *deployment) setCacheRate(rate float64) {
+	d.cacheRate = rate
+	d.newIn = math.Max(1, math.Round(float64(d.isl)*(1-rate)))
+}
+
+// override applies user-given scheduler limits (0 keeps the engine's).
+func (l schedulerLimits) override(maxSeqs, maxTokens int) schedulerLimits {
+	if maxSeqs > 0 {
+		l.maxSeqs = maxSeqs
+	}
+	if maxTokens > 0 {
+		l.maxTokens = maxTokens
+	}
+	if maxSeqs > 0 || maxTokens > 0 {
+		l.note += fmt.Sprintf("; scheduler limits set by the request: max sequences %s, token budget %d", limitText(l.maxSeqs), l.maxTokens)
+	}
+	return l
 }
 
 func gpuName(g hardware.GPU) string {
