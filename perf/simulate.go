@@ -262,9 +262,8 @@ func (p *Deployment) Simulate(w Workload, cfg SimConfig) (SimResult, error) {
 		// drawn the same way.
 		n := min(len(reqs), 1000)
 		full := make([]simReq, n)
-		copy(full, reqs[:n])
 		for i := range full {
-			full[i].arrival, full[i].user = 0, -1
+			full[i] = simReq{in: reqs[i].in, out: reqs[i].out, cached: reqs[i].cached, user: -1}
 		}
 		fs := newSim(p.d, s.rt, cfg)
 		res.SustainableRPS = fs.run(full, 0, 0).steadyRate
