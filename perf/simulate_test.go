@@ -242,3 +242,22 @@ func BenchmarkSimulate(b *testing.B) {
 		}
 	}
 }
+
+func TestSchedulerArgs(t *testing.T) {
+	for _, tc := range []struct {
+		engine       memory.Engine
+		seqs, tokens int
+		cache        bool
+		want         string
+	}{
+		{memory.VLLM, 128, 2048, true, "--max-num-seqs 128 --max-num-batched-tokens 2048 --enable-prefix-caching"},
+		{memory.VLLM, 0, 0, false, ""},
+		{memory.SGLang, 64, 4096, true, "--max-running-requests 64 --chunked-prefill-size 4096"},
+		{memory.TRTLLM, 256, 8192, false, "--max_batch_size 256 --max_num_tokens 8192"},
+		{memory.LlamaCPP, 4, 512, true, "--parallel 4 --ubatch-size 512"},
+	} {
+		if got := strings.Join(SchedulerArgs(tc.engine, tc.seqs, tc.tokens, tc.cache), " "); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.engine, got, tc.want)
+		}
+	}
+}

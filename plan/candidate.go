@@ -111,6 +111,9 @@ type Engine struct {
 	MaxNumSeqs           int     `json:"max_num_seqs"`
 	BlockSize            int     `json:"block_size"`
 	GPUMemoryUtilization float64 `json:"gpu_memory_utilization"`
+	// PrefixCaching asks the engine to keep its prefix cache on (the plan
+	// was sized for a cache rate above 0).
+	PrefixCaching bool `json:"enable_prefix_caching,omitempty"`
 }
 
 // Workload is the load the plan was sized for.
@@ -122,6 +125,7 @@ type Workload struct {
 	HoursPerDay  float64 `json:"hours_per_day,omitempty"`
 	TTFTSLOMs    float64 `json:"ttft_slo_ms,omitempty"`
 	TPOTSLOMs    float64 `json:"tpot_slo_ms,omitempty"`
+	CacheRate    float64 `json:"cache_rate,omitempty"`
 }
 
 // Latency is the shared latency object (docs/cli.md) as predicted: mean

@@ -98,3 +98,68 @@ func TestPerfBadSchedulerFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestSchedulerKnobsPlanDeploy: plan carries --max-num-seqs,
+// --max-num-batched-tokens and --cache-rate into the saved engine settings
+// and predictions (a cache rate lowers TTFT), and deploy emits them as
+// vLLM flags.
+func TestSchedulerKnobsPlanDeploy(t *testing.T) {
+	dir := t.TempDir()
+	base := []string{"plan", "llama-3.1-8b-instruct", "--concurrency", "16", "--input-tokens", "4000", "--output-tokens", "200", "--top", "1", "-o", "json"}
+	type planOut struct {
+		Rows []struct {
+			Candidate struct {
+				Engine struct {
+					MaxNumSeqs          int  `json:"max_num_seqs"`
+					MaxNumBatchedTokens int  `json:"max_num_batched_tokens"`
+					PrefixCaching       bool `json:"enable_prefix_caching"`
+				} `json:"engine"`
+				Predictions struct {
+					TTFT struct {
+						Mean float64 `json:"mean"`
+					} `json:"ttft_ms"`
+				} `json:"predictions"`
+			} `json:"candidate"`
+		} `json:"rows"`
+	}
+	parse := func(args ...string) planOut {
+		t.Helper()
+		out, errOut, code := run(t, args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		var v planOut
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Rows) == 0 {
+			t.Fatalf("%v: no rows", args)
+		}
+		return v
+	}
+	plain := parse(base...)
+	knobs := parse(append(append([]string(nil), base...), "--max-num-seqs", "64", "--max-num-batched-tokens", "4096", "--cache-rate", "0.75")...)
+	e := knobs.Rows[0].Candidate.Engine
+	if e.MaxNumSeqs != 64 || e.MaxNumBatchedTokens != 4096 || !e.PrefixCaching {
+		t.Errorf("engine %+v: want max_num_seqs 64, max_num_batched_tokens 4096, prefix caching on", e)
+	}
+	if a, b := knobs.Rows[0].Candidate.Predictions.TTFT.Mean, plain.Rows[0].Candidate.Predictions.TTFT.Mean; !(a < b) {
+		t.Errorf("TTFT with 75%% of the prompt cached %.1f ms, not below %.1f ms without", a, b)
+	}
+	planFile := filepath.Join(dir, "plan.json")
+	if _, errOut, code := run(t, append(append([]string(nil), base[:len(base)-2]...), "--cache-rate", "0.5", "--save", planFile)...); code != exitOK {
+		t.Fatalf("plan --save: %s", errOut)
+	}
+	out, errOut, code := run(t, "deploy", "--plan", planFile, "--target", "aks", "--stdout", "--max-num-seqs", "32")
+	if code != exitOK {
+		t.Fatalf("deploy: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"- --max-num-seqs\n", "- \"32\"", "- --enable-prefix-caching"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("deploy output lacks %q", want)
+		}
+	}
+	if _, errOut, code := run(t, "plan", "llama-3.1-8b-instruct", "--concurrency", "4", "--input-tokens", "10", "--output-tokens", "10", "--cache-rate", "1.5"); code != exitUsage || !strings.Contains(errOut, "--cache-rate") {
+		t.Errorf("plan --cache-rate 1.5: exit %d, %q", code, errOut)
+	}
+}
