@@ -12,6 +12,7 @@ import (
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/plan"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -152,6 +153,12 @@ func (d *deployment) checkShared() {
 	if c.Engine.Name != string(memory.VLLM) {
 		d.refuse("deploy generates vLLM servers; the plan uses engine %q (re-plan with --engine vllm)", c.Engine.Name)
 	}
+	if _, err := vllmParallelArgs(c.Engine); err != nil {
+		d.refuse("%v", err)
+	}
+	if _, err := vllmSpeculativeArgs(c.Engine.Speculative); err != nil {
+		d.refuse("%v", err)
+	}
 	// With no --image the default vLLM image runs, which is x86-64 only
 	// whatever --image-arch says.
 	imageArch := d.o.ImageArch
@@ -248,8 +255,12 @@ func (d *deployment) vllmArgs() []string {
 	if d.c.Model.Revision != "" {
 		args = append(args, "--revision", d.c.Model.Revision)
 	}
+	par, err := vllmParallelArgs(e)
+	if err != nil {
+		par = []string{"--tensor-parallel-size", strconv.Itoa(e.TP)}
+	}
+	args = append(args, par...)
 	args = append(args,
-		"--tensor-parallel-size", strconv.Itoa(e.TP),
 		"--pipeline-parallel-size", strconv.Itoa(e.PP),
 		"--max-model-len", strconv.FormatInt(e.MaxModelLen, 10),
 		"--gpu-memory-utilization", strconv.FormatFloat(e.GPUMemoryUtilization, 'f', -1, 64),
@@ -263,11 +274,9 @@ func (d *deployment) vllmArgs() []string {
 	if e.Quantization != "" {
 		args = append(args, "--quantization", e.Quantization)
 	}
-	if e.MaxNumSeqs > 0 {
-		args = append(args, "--max-num-seqs", strconv.Itoa(e.MaxNumSeqs))
-	}
-	if e.MaxNumBatchedTokens > 0 {
-		args = append(args, "--max-num-batched-tokens", strconv.Itoa(e.MaxNumBatchedTokens))
+	args = append(args, perf.SchedulerArgs(memory.VLLM, e.MaxNumSeqs, e.MaxNumBatchedTokens, e.PrefixCaching)...)
+	if spec, err := vllmSpeculativeArgs(e.Speculative); err == nil {
+		args = append(args, spec...)
 	}
 	return args
 }
