@@ -14,11 +14,12 @@ func TestBigDeployFlags(t *testing.T) {
 		extra []string
 		want  string
 	}{
-		{[]string{"--ep", "0"}, "--ep must be between 1 and 256"},
+		// Ranges come from the shared check (flagcheck.go).
+		{[]string{"--ep", "0"}, "--ep 0 is out of range (allowed: 1 to 256)"},
 		{[]string{"--ep", "3"}, "--ep 3 must divide"},
 		{[]string{"--speculative", "mtp"}, "--acceptance-rate between 0 and 1"},
-		{[]string{"--speculative", "mtp", "--acceptance-rate", "2"}, "--acceptance-rate between 0 and 1"},
-		{[]string{"--speculative", "mtp", "--acceptance-rate", "0.5", "--spec-tokens", "40"}, "--spec-tokens must be between 1 and 16"},
+		{[]string{"--speculative", "mtp", "--acceptance-rate", "2"}, "--acceptance-rate 2 is out of range (allowed: 0 to 1"},
+		{[]string{"--speculative", "mtp", "--acceptance-rate", "0.5", "--spec-tokens", "40"}, "--spec-tokens 40 is out of range (allowed: 1 to 16)"},
 		{[]string{"--speculative", "medusa", "--acceptance-rate", "0.5"}, "want draft:MODEL, eagle, eagle:MODEL or mtp"},
 		{[]string{"--acceptance-rate", "0.5"}, "--acceptance-rate needs --speculative"},
 		{[]string{"--vm", "Standard_ND96isr_H100_v5"}, "carries h100-sxm GPUs"},
