@@ -139,7 +139,7 @@ var flagRanges = map[string]flagRange{
 	"timeout":                   longDuration,
 	"deadline":                  longDuration,
 	"startup-window":            longDuration,
-	"ep":                        parallel,
+	"ep":                        atLeastOne(256),
 	"spec-tokens":               atLeastOne(16),
 	"acceptance-rate":           {Min: 0, Max: 1, Hint: "a probability per proposed token"},
 	"input-tokens-stddev":       {Min: 0, Max: 100_000_000},
