@@ -77,6 +77,7 @@ func (a *app) cacheDir() (string, error) {
 func (a *app) hubClient(dir string) *hfhub.Client {
 	hub := hfhub.FromEnv(a.Getenv, filepath.Join(dir, "hf"))
 	hub.OmitServerMessages = a.api
+	hub.Warn = func(msg string) { fmt.Fprintln(a.Stderr, "Warning:", msg) }
 	return hub
 }
 

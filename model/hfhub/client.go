@@ -87,6 +87,9 @@ type Client struct {
 	FirstRangeBytes int64
 	// UserAgent is sent with every request ("gpuplan" when empty).
 	UserAgent string
+	// Warn, if set, receives warnings, such as serving a cached copy
+	// because the Hub could not be reached.
+	Warn func(msg string)
 	// OmitServerMessages keeps the Hub's X-Error-Message text and local
 	// cache paths out of error messages. A server that relays errors to its
 	// own clients sets it: the Hub's text is not the server's to repeat,
@@ -281,7 +284,13 @@ func (c *Client) Clone() *Client {
 		Endpoint: c.Endpoint, Token: c.Token, CacheDir: c.CacheDir, HTTP: c.HTTP, Offline: c.Offline,
 		MaxRetries: c.MaxRetries, RetryBaseDelay: c.RetryBaseDelay, MaxRetryDelay: c.MaxRetryDelay,
 		RequestTimeout: c.RequestTimeout, MaxFileBytes: c.MaxFileBytes, FirstRangeBytes: c.FirstRangeBytes,
-		UserAgent: c.UserAgent, OmitServerMessages: c.OmitServerMessages,
+		UserAgent: c.UserAgent, OmitServerMessages: c.OmitServerMessages, Warn: c.Warn,
+	}
+}
+
+func (c *Client) warnf(format string, args ...any) {
+	if c.Warn != nil {
+		c.Warn(fmt.Sprintf(format, args...))
 	}
 }
 

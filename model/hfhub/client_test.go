@@ -505,3 +505,49 @@ func TestTruncatedHeadIsRepaired(t *testing.T) {
 		t.Errorf("offline after the repairing online run: %v", err)
 	}
 }
+
+// TestUnreachableHubFallsBackToCache: when the Hub cannot be reached, a
+// cached copy is served with a warning (as huggingface_hub does), for
+// whole files and for ranged heads; without a cached copy it is the
+// network error it was.
+func TestUnreachableHubFallsBackToCache(t *testing.T) {
+	h := newFakeHub(t)
+	cfg := []byte(`{"model_type":"llama"}`)
+	h.add("org/model", "main", "config.json", cfg)
+	h.add("org/model", "main", "model.safetensors", stFile(3))
+	c := h.client(t)
+	if _, err := c.Fetch(ctx, "org/model", "main", "config.json"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Open(ctx, "org/model", "main", "model.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := safetensors.ReadHeader(f, f.Size()); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	h.hub.Close()
+	h.cdn.Close()
+	var warnings []string
+	c.Warn = func(m string) { warnings = append(warnings, m) }
+	c.MaxRetries = -1
+	got, err := c.Fetch(ctx, "org/model", "main", "config.json")
+	if err != nil || string(got) != string(cfg) {
+		t.Fatalf("Fetch with the Hub down: %q, %v; want the cached copy", got, err)
+	}
+	f, err = c.Open(ctx, "org/model", "main", "model.safetensors")
+	if err != nil {
+		t.Fatalf("Open with the Hub down: %v", err)
+	}
+	if _, err := safetensors.ReadHeader(f, f.Size()); err != nil {
+		t.Errorf("cached head: %v", err)
+	}
+	if len(warnings) != 2 || !strings.Contains(warnings[0], "using the cached copy of config.json") || !strings.Contains(warnings[1], "using the cached start of model.safetensors") {
+		t.Errorf("warnings = %q", warnings)
+	}
+	if _, err := c.Fetch(ctx, "org/model", "main", "tokenizer.json"); !errors.Is(err, ErrNetwork) {
+		t.Errorf("uncached file with the Hub down: %v, want ErrNetwork", err)
+	}
+}

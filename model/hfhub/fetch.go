@@ -44,6 +44,14 @@ func (c *Client) Fetch(ctx context.Context, repo, revision, file string) ([]byte
 	if err != nil {
 		var ne *netError
 		if errors.As(err, &ne) {
+			// The Hub cannot be reached: a cached copy serves, with a
+			// warning, as huggingface_hub falls back to its cache.
+			if perr == nil {
+				if data, rerr := readCached(p, limit); rerr == nil {
+					c.warnf("cannot reach %s (%v); using the cached copy of %s, which may be out of date (--offline skips the attempt)", c.endpoint(), ne.err, t)
+					return data, nil
+				}
+			}
 			return nil, c.networkError(t, ne.err, perr == nil && exists(p))
 		}
 		return nil, err

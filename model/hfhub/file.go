@@ -82,6 +82,15 @@ func (c *Client) open(ctx context.Context, t target) (*File, error) {
 	}
 	first := orInt(c.FirstRangeBytes, DefaultFirstRangeBytes)
 	if _, err := f.extend(first); err != nil {
+		// Unreachable Hub, cached head: serve the head (reads beyond it
+		// fail as offline reads do), with a warning.
+		if errors.Is(err, ErrNetwork) && f.cache != "" {
+			cached := &File{c: c, ctx: ctx, t: t, size: -1, offline: true, cache: f.cache}
+			if cerr := cached.loadCache(); cerr == nil {
+				c.warnf("cannot reach %s; using the cached start of %s, which may be out of date (--offline skips the attempt)", c.endpoint(), t)
+				return cached, nil
+			}
+		}
 		return nil, err
 	}
 	return f, nil
