@@ -40,6 +40,33 @@ type KAITOCatalog struct {
 	HFIDsSince    string        `json:"hf_ids_since"`
 	LegacyRemoved string        `json:"legacy_removed"`
 	Presets       []KAITOPreset `json:"presets"`
+	SKUs          []KAITOSKUs   `json:"skus"`
+}
+
+// KAITOSKUs is the list of Azure sizes KAITO can provision in the releases
+// From to To, read from its SKU table at Commit.
+type KAITOSKUs struct {
+	From   string   `json:"from"`
+	To     string   `json:"to"`
+	Commit string   `json:"commit"`
+	Sizes  []string `json:"sizes"`
+}
+
+// Source is the file the list was read from.
+func (s KAITOSKUs) Source() string {
+	return "https://github.com/kaito-project/kaito/blob/" + s.Commit + "/pkg/sku/azure_sku_handler.go"
+}
+
+// skusFor is the SKU list of KAITO release v.
+func (k *KAITOCatalog) skusFor(v version) (KAITOSKUs, bool) {
+	for _, s := range k.SKUs {
+		from, _ := parseVersion(s.From)
+		to, _ := parseVersion(s.To)
+		if !v.less(from) && !to.less(v) {
+			return s, true
+		}
+	}
+	return KAITOSKUs{}, false
 }
 
 var kaitoOnce = sync.OnceValues(func() (*KAITOCatalog, error) {
@@ -50,6 +77,13 @@ var kaitoOnce = sync.OnceValues(func() (*KAITOCatalog, error) {
 	for _, v := range []string{c.Oldest, c.Newest, c.Addon, c.HFIDsSince, c.LegacyRemoved} {
 		if _, err := parseVersion(v); err != nil {
 			return nil, fmt.Errorf("deploy/data/kaito.yaml: %w", err)
+		}
+	}
+	for _, s := range c.SKUs {
+		_, e1 := parseVersion(s.From)
+		_, e2 := parseVersion(s.To)
+		if e1 != nil || e2 != nil || len(s.Commit) != 40 || len(s.Sizes) == 0 {
+			return nil, fmt.Errorf("deploy/data/kaito.yaml: SKU list %s-%s needs versions, a 40-digit commit and sizes", s.From, s.To)
 		}
 	}
 	for _, p := range c.Presets {
@@ -94,6 +128,21 @@ func (v version) less(o version) bool {
 
 func (v version) String() string { return fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2]) }
 
+// inSKUList reports whether the deployment's VM size is one of sizes,
+// matched through the catalog so aliases count (KAITO spells
+// Standard_ND96asr_v4 as Standard_ND96asr_A100_v4).
+func (d *deployment) inSKUList(sizes []string) bool {
+	for _, s := range sizes {
+		if strings.EqualFold(s, d.vm.Name) {
+			return true
+		}
+		if v, err := d.hw.LookupVM(s); err == nil && v.Name == d.vm.Name {
+			return true
+		}
+	}
+	return false
+}
+
 // presetFor finds the preset serving modelID (or named name).
 func (k *KAITOCatalog) presetFor(modelID, name string) (KAITOPreset, bool) {
 	for _, p := range k.Presets {
@@ -128,12 +177,14 @@ func (d *deployment) buildKAITO() error {
 	hfSince, _ := parseVersion(k.HFIDsSince)
 	legacyGone, _ := parseVersion(k.LegacyRemoved)
 
-	if d.vm.KAITO != hardware.Yes {
-		why := "it is not in KAITO's Azure SKU list"
-		if d.gpu.Vendor == hardware.VendorAMD {
-			why = "AMD GPU sizes are not a supported KAITO instanceType (AKS ai-toolchain-operator.md)"
-		}
-		d.refuse("KAITO cannot provision %s: %s", d.vm.Name, why)
+	skus, known := k.skusFor(ver)
+	switch {
+	case d.gpu.Vendor == hardware.VendorAMD:
+		d.refuse("KAITO cannot provision %s: AMD GPU sizes are not a supported KAITO instanceType (AKS ai-toolchain-operator.md)", d.vm.Name)
+	case !known:
+		d.refuse("deploy has no KAITO %s SKU list to check %s against (deploy/data/kaito.yaml)", ver, d.vm.Name)
+	case !d.inSKUList(skus.Sizes):
+		d.refuse("KAITO %s cannot provision %s: it is not in that release's Azure SKU list (%s)", ver, d.vm.Name, skus.Source())
 	}
 	if d.c.Engine.Quantization != "" && d.c.Engine.Checkpoint == string(dtype.CheckpointRuntime) {
 		d.refuse("the plan quantizes at load (vLLM --quantization %s); a KAITO preset serves its checkpoint as released and its inference ConfigMap here sets only max-model-len and gpu-memory-utilization: re-plan with the checkpoint's precision, or use --target aks", d.c.Engine.Quantization)

@@ -1,0 +1,68 @@
+package deploy
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestKAITOSKUListsMatchSources: each SKU list in data/kaito.yaml is the
+// SKU table of the KAITO tag it starts at (testdata/kaito-skus, read from
+// kaito-project/kaito at the commits named there).
+func TestKAITOSKUListsMatchSources(t *testing.T) {
+	k, err := KAITOPresets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k.SKUs) == 0 {
+		t.Fatal("no SKU lists")
+	}
+	for _, s := range k.SKUs {
+		b, err := os.ReadFile(filepath.Join("testdata", "kaito-skus", "v"+s.From+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.Fields(string(b))
+		got := slices.Clone(s.Sizes)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("KAITO %s-%s sizes differ from the source list:\n got %v\nwant %v", s.From, s.To, got, want)
+		}
+		readme, _ := os.ReadFile(filepath.Join("testdata", "kaito-skus", "README.md"))
+		if !strings.Contains(string(readme), s.Commit) {
+			t.Errorf("KAITO %s list's commit %s is not in testdata/kaito-skus/README.md", s.From, s.Commit)
+		}
+	}
+}
+
+// TestKAITOSKUsByVersion: a T4 size is in KAITO 0.6.0's list (the AKS
+// add-on's version) and not in 0.12.0's; the check follows
+// --kaito-version, not today's list.
+func TestKAITOSKUsByVersion(t *testing.T) {
+	t4 := loadPlan(t, "qwen2.5-3b-t4")
+	skuRefusal := func(ver string) string {
+		_, err := Generate(t4, Options{Target: TargetKAITO, KAITOVersion: ver})
+		var re *RefusedError
+		if errors.As(err, &re) {
+			for _, r := range re.Reasons {
+				if strings.Contains(r, "SKU list") {
+					return r
+				}
+			}
+		}
+		return ""
+	}
+	if r := skuRefusal("0.6.0"); r != "" {
+		t.Errorf("KAITO 0.6.0 refuses %s: %s (the T4 sizes are in its list)", t4.VM, r)
+	}
+	if r := skuRefusal("0.9.0"); r != "" {
+		t.Errorf("KAITO 0.9.0 refuses %s: %s", t4.VM, r)
+	}
+	r := skuRefusal("0.12.0")
+	if !strings.Contains(r, "KAITO 0.12.0 cannot provision "+t4.VM) || !strings.Contains(r, "0894eb2b567d48cd2d66afe579acb1542b226af4") {
+		t.Errorf("KAITO 0.12.0: refusal %q, want the SKU list and its commit", r)
+	}
+}
