@@ -63,6 +63,9 @@ func loadEmbedded() (*Catalog, error) {
 	if err := readData("data/vms.yaml", &c.vms); err != nil {
 		return nil, err
 	}
+	if err := c.readNetwork(); err != nil {
+		return nil, err
+	}
 	if err := readData("data/containerapps.yaml", &c.profiles); err != nil {
 		return nil, err
 	}
@@ -222,3 +225,36 @@ func GPUs() []GPU { return Default().GPUs() }
 
 // LookupGPU resolves id in the embedded catalog (see Catalog.LookupGPU).
 func LookupGPU(id string) (GPU, error) { return Default().LookupGPU(id) }
+
+// vmNetwork is one row of data/vm-network.yaml.
+type vmNetwork struct {
+	VM          string  `json:"vm"`
+	NetworkMbps float64 `json:"network_mbps"`
+	Source      string  `json:"source"`
+	AsOf        Date    `json:"as_of"`
+}
+
+// readNetwork sets each size's NetworkBitsPerS from data/vm-network.yaml,
+// kept apart from vms.yaml so the figures carry their own source.
+func (c *Catalog) readNetwork() error {
+	var rows []vmNetwork
+	if err := readData("data/vm-network.yaml", &rows); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if _, ok := c.sources[r.Source]; !ok || !(r.NetworkMbps > 0) {
+			return fmt.Errorf("data/vm-network.yaml: %s needs a positive network_mbps and a known source", r.VM)
+		}
+		found := false
+		for i := range c.vms {
+			if c.vms[i].Name == r.VM {
+				c.vms[i].NetworkBitsPerS = r.NetworkMbps * 1e6
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("data/vm-network.yaml: %s is not in data/vms.yaml", r.VM)
+		}
+	}
+	return nil
+}

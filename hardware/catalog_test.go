@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -537,5 +538,43 @@ func TestLoadPriceCacheErrors(t *testing.T) {
 		if _, _, err := LoadPriceCache(dir, "USD"); err == nil || !strings.Contains(err.Error(), "refresh") {
 			t.Errorf("%s cache: err = %v, want advice to refresh", name, err)
 		}
+	}
+}
+
+// TestVMNetworkBandwidth: every size's network bandwidth is the figure its
+// Azure size page states (testdata/vm-network-mbps.txt), and sizes whose
+// page states none have none.
+func TestVMNetworkBandwidth(t *testing.T) {
+	b, err := os.ReadFile("testdata/vm-network-mbps.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Default()
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		v, err := c.LookupVM(f[0])
+		if err != nil {
+			t.Errorf("%s: %v", f[0], err)
+			continue
+		}
+		want := 0.0
+		if f[1] != "unstated" {
+			mbps, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = mbps * 1e6
+		}
+		if v.NetworkBitsPerS != want {
+			t.Errorf("%s: %g bit/s, want %g", f[0], v.NetworkBitsPerS, want)
+		}
+		n++
+	}
+	if n < 25 {
+		t.Errorf("only %d sizes checked", n)
 	}
 }

@@ -59,6 +59,10 @@ type VMSize struct {
 	// (resource) disk. Zero when not stated.
 	LocalNVMe units.Bytes `json:"local_nvme_bytes,omitempty"`
 	TempDisk  units.Bytes `json:"temp_disk_bytes,omitempty"`
+	// NetworkBitsPerS is the expected network bandwidth the size page
+	// states (data/vm-network.yaml); zero when not stated. It caps reads
+	// from remote storage such as Blob at cold start.
+	NetworkBitsPerS float64 `json:"network_bits_per_s,omitempty"`
 	// QuotaFamily is the Azure vCPU quota family (az vm list-usage).
 	QuotaFamily string `json:"quota_family,omitempty"`
 	// AKS: AKS installs GPU drivers for the size. KAITO: the size is in

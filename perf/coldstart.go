@@ -17,6 +17,23 @@ type LoadSource struct {
 	BytesPerS   float64 `json:"bytes_per_s"`
 	// Basis says where the throughput comes from and what it leaves out.
 	Basis string `json:"basis"`
+	// Remote sources are read over the VM's network, so its bandwidth
+	// caps them (CappedByNetwork).
+	Remote bool `json:"remote,omitempty"`
+}
+
+// CappedByNetwork returns s limited to a VM's network bandwidth (bits per
+// second, as the size page states it) when s is read over the network and
+// the VM is slower: a storage account that serves 120 Gbps still reaches an
+// 80 Gbps VM at 80 Gbps at most. Local sources, and an unknown bandwidth
+// (0), leave s as it is.
+func (s LoadSource) CappedByNetwork(vm string, bitsPerS float64) LoadSource {
+	if !s.Remote || !(bitsPerS > 0) || bitsPerS/8 >= s.BytesPerS {
+		return s
+	}
+	s.BytesPerS = bitsPerS / 8
+	s.Basis += fmt.Sprintf("; capped by %s's network bandwidth, %.0f Mbps (%.3g GB/s), as its Azure size page states", vm, bitsPerS/1e6, bitsPerS/8e9)
+	return s
 }
 
 // Built-in load sources. Each throughput is a stated ceiling, not a
@@ -27,11 +44,11 @@ var loadSources = []LoadSource{
 		BytesPerS: 7.88e9,
 		Basis:     "one PCIe 4.0 x4 NVMe drive's link ceiling: 16 GT/s × 4 lanes × 128/130 ÷ 8 = 7.88 GB/s (PCI Express Base Specification 4.0); striping several drives can go faster, a slower drive or a single-threaded loader slower"},
 	{Name: "blob", Description: "Azure Blob Storage (block blobs, general-purpose v2 account)",
-		BytesPerS: 15e9,
-		Basis:     "Azure Storage scalability targets: a single block blob reads up to the account's egress limit, 120 Gbps (15 GB/s) by default in most US, Europe and Asia regions (learn.microsoft.com/azure/storage/common/scalability-targets-standard-account); the VM's own network bandwidth caps it further"},
+		BytesPerS: 15e9, Remote: true,
+		Basis: "Azure Storage scalability targets: a single block blob reads up to the account's egress limit, 120 Gbps (15 GB/s) by default in most US, Europe and Asia regions (learn.microsoft.com/azure/storage/common/scalability-targets-standard-account); the VM's own network bandwidth caps it further"},
 	{Name: "hf", Description: "Hugging Face Hub download",
-		BytesPerS: 500e6,
-		Basis:     "about 500 MB/s, the rate the huggingface/hf_transfer README says the Python client cannot go beyond; slower links and throttled mirrors are common"},
+		BytesPerS: 500e6, Remote: true,
+		Basis: "about 500 MB/s, the rate the huggingface/hf_transfer README says the Python client cannot go beyond; slower links and throttled mirrors are common"},
 }
 
 // LoadSources returns the built-in load sources.

@@ -700,6 +700,7 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 	// NVMe or Blob is faster), which deploy sizes its startup probe from.
 	var coldStart float64
 	if src, err := perf.LookupLoadSource("hf"); err == nil {
+		src = src.CappedByNetwork(vm.Name, vm.NetworkBitsPerS)
 		if cs, err := perf.ColdStart(b.Weights.Total, src); err == nil {
 			coldStart = cs.Seconds
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/atomicfile"
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/units"
@@ -311,7 +313,15 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 		out.VM = req.Fabric.VM
 	}
 	if f.loadFrom != "" || f.loadThroughput != "" {
-		cs, err := coldStart(f, first)
+		// A remote source is read over the VM's network: the VM named
+		// with --vm (or chosen for a multi-VM replica) caps it.
+		var vm hardware.VMSize
+		if name := cmp.Or(f.big.vm, out.VM); name != "" {
+			if v, err := hc.LookupVM(name); err == nil {
+				vm = v
+			}
+		}
+		cs, err := coldStart(f, first, vm)
 		if err != nil {
 			return err
 		}
@@ -330,7 +340,7 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	return render(a.Stdout, f.format, out, func(w *tabwriter.Writer) error { return printPerf(w, out) })
 }
 
-func coldStart(f perfFlags, e perf.Estimate) (perf.ColdStartEstimate, error) {
+func coldStart(f perfFlags, e perf.Estimate, vm hardware.VMSize) (perf.ColdStartEstimate, error) {
 	src := perf.LoadSource{Name: "custom", Description: "the weight source you gave", Basis: "--load-throughput"}
 	if f.loadFrom != "" {
 		s, err := perf.LookupLoadSource(f.loadFrom)
@@ -346,6 +356,9 @@ func coldStart(f perfFlags, e perf.Estimate) (perf.ColdStartEstimate, error) {
 		}
 		src.BytesPerS = float64(b)
 		src.Basis = "--load-throughput (given)"
+	}
+	if f.loadThroughput == "" {
+		src = src.CappedByNetwork(vm.Name, vm.NetworkBitsPerS)
 	}
 	// Every GPU of the replica reads its own shard: the replica reads the
 	// whole model once.
