@@ -303,7 +303,11 @@ func estimate(r Request) (Budget, error) {
 		b.Reasons = append(b.Reasons, fmt.Sprintf("the KV pool (%s, %d tokens) cannot hold one sequence of %d tokens; vLLM refuses to start (longest context that fits: %d)",
 			b.KVPool, b.KVCacheTokens, ctx, b.MaxContext))
 	case b.MaxConcurrentSequences < conc:
-		b.Reasons = append(b.Reasons, fmt.Sprintf("the KV pool holds %d sequences of %d tokens, not the %d requested", b.MaxConcurrentSequences, ctx, conc))
+		seqs := fmt.Sprintf("%d sequences", b.MaxConcurrentSequences)
+		if b.MaxConcurrentSequences == 1 {
+			seqs = "1 sequence"
+		}
+		b.Reasons = append(b.Reasons, fmt.Sprintf("the KV pool holds %s of %d tokens, not the %d requested", seqs, ctx, conc))
 	}
 	b.Fits = len(b.Reasons) == 0
 	b.Assumptions.Notes = append(b.Assumptions.Notes, assumptionNotes(r, b)...)

@@ -688,12 +688,21 @@ func (q *CatalogQuant) toQuantization() (*Quantization, error) {
 // query (case-insensitive), sorted by family, then size, then id. An empty
 // query returns every entry.
 func (c *Catalog) Search(query string) []CatalogEntry {
-	q := strings.ToLower(strings.TrimSpace(query))
+	// Every word must match ("llama 70b" finds Llama-3.1-70B), each in the
+	// id, the family or an alias.
+	words := strings.Fields(strings.ToLower(query))
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	var out []CatalogEntry
 	for _, e := range c.entries {
-		if q == "" || entryMatches(&e, q) {
+		all := true
+		for _, w := range words {
+			if !entryMatches(&e, w) {
+				all = false
+				break
+			}
+		}
+		if all {
 			out = append(out, e.clone())
 		}
 	}

@@ -156,9 +156,18 @@ Unknown values print as "unknown" (null in JSON); supply them with --catalog.`,
 			if len(args) == 1 {
 				g, err := hc.LookupGPU(args[0])
 				if err != nil {
-					return usageErr(err)
+					// A VM size names its GPU: show that GPU with the
+					// size's own row (gpus Standard_ND96isr_H100_v5).
+					v, verr := hc.LookupVM(args[0])
+					if verr != nil {
+						return usageErrf("%v; a VM size such as Standard_ND96isr_H100_v5 also works", err)
+					}
+					if g, err = hc.LookupGPU(v.GPU); err != nil {
+						return err
+					}
+					return a.printGPU(output, hc, book, g, reg, v.Name)
 				}
-				return a.printGPU(output, hc, book, g, reg)
+				return a.printGPU(output, hc, book, g, reg, "")
 			}
 			out := gpusOutput{Currency: "USD", Region: reg}
 			var used []hardware.Price
@@ -194,7 +203,9 @@ Unknown values print as "unknown" (null in JSON); supply them with --catalog.`,
 	return cmd
 }
 
-func (a *app) printGPU(output outputFormat, hc *hardware.Catalog, book hardware.PriceBook, g hardware.GPU, reg string) error {
+// printGPU shows a chip and the VM sizes carrying it (only onlyVM, when
+// set).
+func (a *app) printGPU(output outputFormat, hc *hardware.Catalog, book hardware.PriceBook, g hardware.GPU, reg, onlyVM string) error {
 	row := newGPURow(g, hc)
 	for _, p := range dtype.Precisions() {
 		s := g.Support(p)
@@ -212,6 +223,9 @@ func (a *app) printGPU(output outputFormat, hc *hardware.Catalog, book hardware.
 	out := gpuDetailOutput{Currency: "USD", Region: reg, GPU: row, VMSizes: []vmRow{}, ContainerAppsProfiles: []hardware.ContainerAppsProfile{}}
 	var used []hardware.Price
 	for _, v := range hc.VMSizesFor(g.ID) {
+		if onlyVM != "" && v.Name != onlyVM {
+			continue
+		}
 		r, p := newVMRow(v, book, reg)
 		if p != nil {
 			used = append(used, *p)

@@ -70,8 +70,16 @@ QUERY filters by id, alias or family (case-insensitive substring).`,
 					KVBytesPerToken:  int64(spec.KVBytesPerToken(dtype.KVAuto)),
 					Source:           e.Source, AsOf: e.AsOf,
 				}
-				if e.Quantization != nil {
+				switch {
+				case e.Quantization != nil:
 					r.Quantization = e.Quantization.Precision + " (" + e.Quantization.Method + ")"
+				case spec.Quant != nil:
+					// A release that ships quantized (DeepSeek-V3's FP8
+					// blocks, gpt-oss's MXFP4) says so in its own config.
+					r.Quantization = string(spec.Quant.Method)
+					if w := string(spec.Quant.Weight); w != "" && w != r.Quantization {
+						r.Quantization = w + " (" + r.Quantization + ")"
+					}
 				}
 				r.ConfigKind = e.ConfigKind
 				if e.Base != "" {

@@ -374,8 +374,8 @@ func printPerf(w *tabwriter.Writer, o perfOutput) error {
 	fmt.Fprintf(w, "Model\t%s, %s weights, %s KV cache\n", o.Model, o.Precision, o.KVDType)
 	fmt.Fprintf(w, "GPUs\t%d × %s (TP %d, PP %d), %s, %s\n", o.GPUs, o.GPU, o.TP, o.PP, o.Engine, cal)
 	fmt.Fprintf(w, "Workload\t%d input + %d output tokens per request\n", o.InputTokens, o.OutputTokens)
-	fmt.Fprintf(w, "KV pool\t%.2f GiB per GPU: %d sequences of %d tokens at once; max %.2f requests/s\n",
-		first.KVPoolGPU.GiB(), first.MaxConcurrency, o.InputTokens+o.OutputTokens, first.MaxRPS)
+	fmt.Fprintf(w, "KV pool\t%.2f GiB per GPU: %s of %d tokens at once; max %.2f requests/s\n",
+		first.KVPoolGPU.GiB(), plural(int64(first.MaxConcurrency), "sequence", "sequences"), o.InputTokens+o.OutputTokens, first.MaxRPS)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "LOAD\tCONC\tTTFT ms mean (p99)\tTPOT ms [band]\tITL p99 ms\tE2E s\tOUTPUT TOK/S [band]\tPER USER\tREQ/S\tBOTTLENECK")
 	for _, e := range o.Rows {

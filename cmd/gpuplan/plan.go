@@ -282,12 +282,12 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 			if p.USDPerMillionInput != nil && p.USDPerMillionOutput != nil {
 				split = fmt.Sprintf(" (%s/%s)", money(p.USDPerMillionInput), money(p.USDPerMillionOutput))
 			}
-			fmt.Fprintf(w, "%d\t%s × %d\t%g × %s\t%s\t%d×%d\t%s\t%s\t%s%s\t%.0f [%.0f–%.0f]\t%.1f [%.1f–%.1f]\t%.0f\t%.0f%%\t%s\t%s (%d)\t%s\n",
-				row.Rank, c.VM, c.VMCount, c.GPUsPerVM*float64(c.VMCount), c.GPU, c.Engine.Precision, c.Engine.TP, c.Engine.PP,
+			fmt.Fprintf(w, "%d\t%s × %d\t%s × %s\t%s\t%d×%d\t%s\t%s\t%s%s\t%.0f [%.0f–%.0f]\t%.1f [%.1f–%.1f]\t%.0f\t%.0f%%\t%s\t%s\t%s\n",
+				row.Rank, c.VM, c.VMCount, gpuCount(c.GPUsPerVM*float64(c.VMCount)), c.GPU, c.Engine.Precision, c.Engine.TP, c.Engine.PP,
 				money(p.USDPerHour), money(p.USDPerMonth), money(p.USDPerMillionTokens), split,
 				c.Predictions.TTFTMs.Mean, c.Predictions.TTFTMs.Low, c.Predictions.TTFTMs.High,
 				c.Predictions.TPOTMs.Mean, c.Predictions.TPOTMs.Low, c.Predictions.TPOTMs.High,
-				c.Predictions.OutputTokensPerS, row.Headroom*100, row.RegionAvailable, row.QuotaFamily, row.VCPUsNeeded, c.Reason)
+				c.Predictions.OutputTokensPerS, row.Headroom*100, row.RegionAvailable, quotaText(row.QuotaFamily, row.VCPUsNeeded), c.Reason)
 		}
 	} else {
 		fmt.Fprintln(w, "No offer meets the request.")

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestGPUCountAndQuotaText(t *testing.T) {
+	for in, want := range map[float64]string{1: "1", 8: "8", 16: "16", 1.0 / 3: "1/3", 1.0 / 6: "1/6", 0.5: "1/2", 2.0 / 3: "2/3"} {
+		if got := gpuCount(in); got != want {
+			t.Errorf("gpuCount(%v) = %q, want %q", in, got, want)
+		}
+	}
+	if got := quotaText("", 16); got != "unknown (16)" {
+		t.Errorf("quotaText blank = %q", got)
+	}
+	if got := quotaText("standardNDSH100v5Family", 96); got != "standardNDSH100v5Family (96)" {
+		t.Errorf("quotaText = %q", got)
+	}
+	if plural(1, "sequence", "sequences") != "1 sequence" || plural(3, "sequence", "sequences") != "3 sequences" {
+		t.Error("plural")
+	}
+}
+
+// TestSmallThings covers the small defects of issue 17 that users met.
+func TestSmallThings(t *testing.T) {
+	// A partial GPU prints as a fraction and a missing quota family as
+	// "unknown", in plan's table.
+	out, _, code := run(t, "plan", "qwen2.5-0.5b", "--input-tokens", "100", "--output-tokens", "20", "--concurrency", "1", "--top", "0")
+	if code != 0 {
+		t.Fatalf("plan exit %d", code)
+	}
+	if strings.Contains(out, "0.3333") || !strings.Contains(out, "1/3 × a10") {
+		t.Errorf("plan shows a partial A10 as a decimal, or not at all")
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "Standard_NC8ads_A10_v4") && !strings.Contains(l, "unknown (8)") {
+			t.Errorf("blank quota family: %q", l)
+		}
+	}
+	// All words of a models query must match.
+	out, _, _ = run(t, "models", "llama 70b")
+	if !strings.Contains(out, "meta-llama/Llama-3.1-70B-Instruct") || strings.Contains(out, "Llama-3.1-8B") {
+		t.Errorf("models \"llama 70b\":\n%s", out)
+	}
+	// Releases that ship quantized show it.
+	out, _, _ = run(t, "models", "gpt-oss", "-o", "json")
+	var doc struct {
+		Models []struct {
+			ID           string `json:"id"`
+			Quantization string `json:"quantization"`
+		} `json:"models"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Models) == 0 {
+		t.Fatalf("models gpt-oss: %v", err)
+	}
+	for _, m := range doc.Models {
+		if m.Quantization != "mxfp4" {
+			t.Errorf("%s quantization %q, want mxfp4", m.ID, m.Quantization)
+		}
+	}
+	// A VM size given to gpus shows its GPU and that size.
+	out, errOut, code := run(t, "gpus", "Standard_ND96isr_H100_v5")
+	if code != 0 || !strings.Contains(out, "Standard_ND96isr_H100_v5  8 x h100-sxm") || strings.Contains(out, "Standard_ND96isr_H200_v5") {
+		t.Errorf("gpus VM: exit %d %s\n%s", code, errOut, out)
+	}
+}
