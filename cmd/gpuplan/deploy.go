@@ -46,7 +46,7 @@ be deployed as asked are refused with exit code 3 and the reasons. No file ever
 contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 		Example: `  gpuplan deploy --plan plan.json --target aks --out-dir deploy/
   gpuplan deploy --plan plan.json --target aks --prometheus operator --spot --stdout
-  gpuplan deploy llama-3.1-8b-instruct --vm Standard_NC24ads_A100_v4 --input-tokens 1000 --output-tokens 200 --target kaito --stdout
+  gpuplan deploy llama-3.1-8b-instruct --vm Standard_NC24ads_A100_v4 --input-tokens 1000 --output-tokens 200 --context 8192 --target kaito --stdout
   gpuplan deploy --plan plan.json --target containerapps --region swedencentral --out-dir aca/`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
@@ -73,7 +73,7 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	// MODEL --vm: the planner's request.
 	fl.StringVar(&f.vm, "vm", "", "Azure VM size to deploy MODEL on (evaluated by the planner)")
 	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own; quantize only when asked)")
-	fl.Int64Var(&f.context, "context", 0, "maximum model length (default: input + output tokens)")
+	fl.Int64Var(&f.context, "context", 0, "maximum model length: the longest request (prompt + answer) the endpoint must accept; required with MODEL")
 	fl.IntVar(&f.input, "input-tokens", 0, "prompt tokens per request (with MODEL)")
 	fl.IntVar(&f.output, "output-tokens", 0, "completion tokens per request (with MODEL)")
 	fl.IntVar(&f.conc, "concurrency", 0, "concurrent users (with MODEL; default 1 when --rps is not given)")
@@ -206,6 +206,9 @@ func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan
 	}
 	spec, err := a.resolveModel(cmd.Context(), ref)
 	if err != nil {
+		return plan.Candidate{}, nil, err
+	}
+	if err := requireDeployContext(f.context, spec); err != nil {
 		return plan.Candidate{}, nil, err
 	}
 	_, hc, err := a.loadCatalogs()

@@ -77,7 +77,8 @@ func TestDeployExitCodes(t *testing.T) {
 	}{
 		{"refused: no Container Apps H100", []string{"deploy", "--plan", deployPlan, "--target", "containerapps", "--stdout"}, exitInfeasible, "no Container Apps serverless GPU profile"},
 		{"refused: single-node plan on multi-node", []string{"deploy", "--plan", deployPlan, "--target", "aks-multinode", "--stdout"}, exitInfeasible, "use --target aks"},
-		{"refused: Arm host", []string{"deploy", "llama-3.1-8b-instruct", "--vm", "Standard_ND128isr_NDR_GB200_v6", "--input-tokens", "1000", "--output-tokens", "200", "--target", "aks", "--stdout"}, exitInfeasible, "Arm (arm64)"},
+		{"refused: Arm host", []string{"deploy", "llama-3.1-8b-instruct", "--vm", "Standard_ND128isr_NDR_GB200_v6", "--input-tokens", "1000", "--output-tokens", "200", "--context", "8192", "--target", "aks", "--stdout"}, exitInfeasible, "Arm (arm64)"},
+		{"usage: model without context", []string{"deploy", "llama-3.1-8b-instruct", "--vm", "Standard_NC24ads_A100_v4", "--input-tokens", "1000", "--output-tokens", "200", "--target", "aks", "--stdout"}, exitUsage, "deploy MODEL needs --context"},
 		{"usage: plan and model", []string{"deploy", "llama-3.1-8b", "--plan", deployPlan, "--target", "aks", "--stdout"}, exitUsage, "not both"},
 		{"usage: no output", []string{"deploy", "--plan", deployPlan, "--target", "aks"}, exitUsage, "--out-dir DIR and --stdout"},
 		{"usage: no target", []string{"deploy", "--plan", deployPlan, "--stdout"}, exitUsage, "--target is required"},
@@ -99,14 +100,15 @@ func TestDeployExitCodes(t *testing.T) {
 }
 
 // MODEL --vm goes through the planner: the engine settings are the
-// planner's (max model length = input + output tokens by default).
+// planner's, with --context as the max model length (deploy requires it
+// rather than defaulting to input + output tokens, issue 17).
 func TestDeployModelAndVM(t *testing.T) {
 	out, errOut, code := run(t, "deploy", "llama-3.1-8b-instruct", "--vm", "Standard_NC24ads_A100_v4",
-		"--input-tokens", "1000", "--output-tokens", "200", "--target", "kaito", "--stdout")
+		"--input-tokens", "1000", "--output-tokens", "200", "--context", "8192", "--target", "kaito", "--stdout")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"max-model-len: 1200", "name: llama-3.1-8b-instruct", "instanceType: Standard_NC24ads_A100_v4", "modelAccessSecret: hf-token"} {
+	for _, want := range []string{"max-model-len: 8192", "name: llama-3.1-8b-instruct", "instanceType: Standard_NC24ads_A100_v4", "modelAccessSecret: hf-token"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

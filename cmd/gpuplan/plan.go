@@ -117,6 +117,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		return err
 	}
 	book, warnings := a.priceBook(hc, "USD")
+	if w := contextDefaultWarning(cmd, f.input, f.out, spec); w != "" {
+		warnings = append(warnings, w)
+	}
 	req := plan.Request{
 		Model: spec, Context: f.context, InputTokens: f.input, OutputTokens: f.out,
 		Concurrency: f.concurrency, RPS: f.rps, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,

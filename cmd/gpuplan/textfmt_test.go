@@ -66,3 +66,16 @@ func TestSmallThings(t *testing.T) {
 		t.Errorf("gpus VM: exit %d %s\n%s", code, errOut, out)
 	}
 }
+
+// TestContextRule: plan without --context says what it sized for and that
+// longer requests will be rejected; with --context it says nothing.
+func TestContextRule(t *testing.T) {
+	_, errOut, code := run(t, "plan", "llama-3.1-8b-instruct", "--input-tokens", "500", "--output-tokens", "200", "--concurrency", "1", "--top", "1")
+	if code != 0 || !strings.Contains(errOut, "--context not given: each replica is sized for requests of 700 tokens") || !strings.Contains(errOut, "accepts up to 131,072") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	_, errOut, _ = run(t, "plan", "llama-3.1-8b-instruct", "--input-tokens", "500", "--output-tokens", "200", "--concurrency", "1", "--top", "1", "--context", "8192")
+	if strings.Contains(errOut, "--context not given") {
+		t.Errorf("warned although --context was given: %q", errOut)
+	}
+}
