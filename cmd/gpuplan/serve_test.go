@@ -757,10 +757,27 @@ func TestPageInBrowser(t *testing.T) {
 	}
 	waitReady("first load")
 	reqs := compareShown(t, ctx, p, ts.URL, []string{"size", "plan"})
-	for k, v := range map[string]string{"context": "8192", "concurrency": "16", "gpu": "h100-sxm"} {
-		if got := reqs["size"].Get(k); got != v {
-			t.Errorf("size request %s=%q, want %q", k, got, v)
-		}
+	// The memory and speed panels follow the plan's first row, not the
+	// form's GPU (which applies only when no row is feasible).
+	rows := planRows(t, ts.URL, reqs["plan"])
+	if len(rows) < 2 {
+		t.Fatalf("the plan has %d rows; the test needs two", len(rows))
+	}
+	checkFollowsRow(t, reqs, rows[0], "first load")
+	var fitsText string
+	mustEvalInto(t, ctx, p, `document.querySelector('[data-field="size.fits"]').textContent`, &fitsText)
+	if fitsText != "Fits" {
+		t.Errorf("memory panel says %q next to a feasible plan row", fitsText)
+	}
+	// Choosing another row moves both panels to it.
+	mustEval(t, ctx, p, `document.querySelector('button.show[data-row="1"]').click()`)
+	waitReady("after choosing plan row 2")
+	reqs = compareShown(t, ctx, p, ts.URL, []string{"size", "plan", "perf"})
+	checkFollowsRow(t, reqs, planRows(t, ts.URL, reqs["plan"])[1], "row 2 chosen")
+	var pressed string
+	mustEvalInto(t, ctx, p, `document.querySelector('button.show[aria-pressed="true"]').dataset.row`, &pressed)
+	if pressed != "1" {
+		t.Errorf("the pressed Show button is row %q, want 1", pressed)
 	}
 	var managed int
 	mustEvalInto(t, ctx, p, `document.querySelectorAll('#cost-figs [data-field^="plan.managed.0.comparison."]').length`, &managed)
@@ -825,10 +842,12 @@ func TestPageInBrowser(t *testing.T) {
 	}
 	shot("calculator-rps.png")
 
-	// 4. A model that does not fit its GPU: the 422 answer is shown too.
-	// An Azure OpenAI model the catalog lacks: the plan is shown without
-	// the comparison, and the cost section says why.
-	if err := p.Navigate(ctx, ts.URL+"/?model=llama-3.1-70b&gpu=t4&context=4096&concurrency=1&input_tokens=1000&output_tokens=200&aoai_model=no-such-aoai-model"); err != nil {
+	// 4. No feasible plan row (an impossible TPOT target): the memory
+	// panel falls back to the form's GPU, where the model does not fit;
+	// the 422 answer is shown too, and the negative KV pool reads as a
+	// shortfall. An Azure OpenAI model the catalog lacks: the plan is
+	// shown without the comparison, and the cost section says why.
+	if err := p.Navigate(ctx, ts.URL+"/?model=llama-3.1-70b&gpu=t4&context=4096&concurrency=1&input_tokens=1000&output_tokens=200&tpot_slo_ms=0.001&aoai_model="); err != nil {
 		t.Fatal(err)
 	}
 	gen = 0
@@ -842,15 +861,120 @@ func TestPageInBrowser(t *testing.T) {
 	if fits != "Does not fit" {
 		t.Errorf("fit verdict shown: %q", fits)
 	}
+	var kvText string
+	mustEvalInto(t, ctx, p, `document.querySelector('[data-field="size.kv_pool_bytes"]').textContent`, &kvText)
+	if !strings.HasPrefix(kvText, "short by ") {
+		t.Errorf("negative KV pool shown as %q, want a shortfall", kvText)
+	}
+	shot("calculator-does-not-fit.png")
+
+	// 4b. An Azure OpenAI model the catalog lacks: the plan is shown
+	// without the comparison, and the cost section says why.
+	if err := p.Navigate(ctx, ts.URL+"/?model=llama-3.1-8b-instruct&context=4096&concurrency=1&input_tokens=1000&output_tokens=200&aoai_model=no-such-aoai-model"); err != nil {
+		t.Fatal(err)
+	}
+	gen = 0
+	waitReady("unknown Azure OpenAI model")
 	var costNote string
 	mustEvalInto(t, ctx, p, `document.getElementById("cost-note").textContent`, &costNote)
 	if !strings.Contains(costNote, "no-such-aoai-model") {
 		t.Errorf("cost note %q does not explain the unknown Azure OpenAI model", costNote)
 	}
-	shot("calculator-does-not-fit.png")
+
+	// 5. Errors name the form's fields, not the CLI's flags.
+	if err := p.Navigate(ctx, ts.URL+"/?model=llama-3.1-8b-instruct&context=-5&concurrency=4&input_tokens=1000&output_tokens=200"); err != nil {
+		t.Fatal(err)
+	}
+	gen = 0
+	waitReady("bad context")
+	var planErr string
+	mustEvalInto(t, ctx, p, `document.getElementById("plan-summary").textContent`, &planErr)
+	if !strings.Contains(planErr, "“Context length (tokens)” -5 is out of range") || strings.Contains(planErr, "--context") {
+		t.Errorf("plan error %q does not name the form field", planErr)
+	}
+
+	// 6. A phone: 390 × 844. One column, nothing wider than the screen,
+	// the form above the results and not pinned over them.
+	phone, err := b.NewPage(ctx, 390, 844)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := phone.Navigate(ctx, ts.URL+"/?"+q); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
+	defer wcancel()
+	if err := phone.WaitFor(wctx, `document.body.dataset.state === "ready"`); err != nil {
+		t.Fatalf("phone: %v", err)
+	}
+	var layout struct {
+		ScrollWidth, InnerWidth int
+		FormPosition            string
+		Widest                  string
+	}
+	mustEvalInto(t, ctx, phone, `(function () {
+		var w = window.innerWidth, widest = "";
+		document.querySelectorAll("header, form, #results > section, #results > section > *:not(.tablewrap)").forEach(function (e) {
+			var r = e.getBoundingClientRect();
+			if (r.right > w + 1 && !widest) widest = (e.id || e.tagName) + " ends at " + Math.round(r.right);
+		});
+		return { ScrollWidth: document.documentElement.scrollWidth, InnerWidth: w,
+			FormPosition: getComputedStyle(document.getElementById("inputs")).position, Widest: widest };
+	})()`, &layout)
+	if layout.ScrollWidth > layout.InnerWidth || layout.Widest != "" {
+		t.Errorf("phone: page is %d px wide in a %d px window (%s)", layout.ScrollWidth, layout.InnerWidth, layout.Widest)
+	}
+	if layout.FormPosition == "sticky" || layout.FormPosition == "fixed" {
+		t.Errorf("phone: the form is %s, covering the results", layout.FormPosition)
+	}
+	png, err := phone.Screenshot(ctx)
+	if err == nil {
+		_ = os.WriteFile(filepath.Join(outDir, "calculator-phone.png"), png, 0o644)
+	}
 
 	if ex := p.Exceptions(); len(ex) > 0 {
 		t.Errorf("JavaScript errors: %q", ex)
+	}
+}
+
+// planRows asks the API the plan question the page asked and returns its
+// rows.
+func planRows(t *testing.T, base string, q url.Values) []map[string]any {
+	t.Helper()
+	status, body := get(t, http.DefaultClient, base+"/api/v1/plan?"+q.Encode())
+	if status != 200 {
+		t.Fatalf("plan: %d %.300s", status, body)
+	}
+	var doc struct{ Rows []map[string]any }
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Rows
+}
+
+// checkFollowsRow checks the page's size and perf requests ask about the
+// plan row's GPU, parallelism, precision and context.
+func checkFollowsRow(t *testing.T, reqs map[string]url.Values, row map[string]any, step string) {
+	t.Helper()
+	c := row["candidate"].(map[string]any)
+	e := c["engine"].(map[string]any)
+	want := map[string]string{
+		"gpu": c["gpu"].(string), "tp": fmt.Sprint(e["tensor_parallel_size"]),
+		"precision": e["precision"].(string), "context": fmt.Sprint(e["max_model_len"]),
+	}
+	for _, ep := range []string{"size", "perf"} {
+		q, ok := reqs[ep]
+		if !ok {
+			continue
+		}
+		for k, v := range want {
+			if ep == "perf" && k == "context" {
+				continue // perf takes the request lengths, not a context
+			}
+			if got := q.Get(k); got != v {
+				t.Errorf("%s: %s request %s=%q, want the plan row's %q", step, ep, k, got, v)
+			}
+		}
 	}
 }
 
@@ -971,6 +1095,8 @@ func jsonPath(v any, path string) (any, bool) {
 // expectedText is how the page prints a value, by the unit its key names.
 func expectedText(path string, v float64) (string, bool) {
 	switch {
+	case strings.HasSuffix(path, "_bytes") && v < 0:
+		return fmt.Sprintf("short by %.2f GiB", -v/(1<<30)), true
 	case strings.HasSuffix(path, "_bytes"):
 		return fmt.Sprintf("%.2f GiB", v/(1<<30)), true
 	case strings.Contains(path, "usd"), strings.HasSuffix(path, ".amount"):
