@@ -95,6 +95,8 @@ table, one "why not" line per rejected family.
 type planOutput struct {
 	plan.Result
 	Managed []managedRow `json:"managed,omitempty"`
+	// ManagedNote says why --managed printed no rows.
+	ManagedNote string `json:"managed_note,omitempty"`
 }
 
 // managedRow is one Azure OpenAI comparison beside the self-hosted rows:
@@ -198,8 +200,13 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	}
 	out := planOutput{Result: res}
 	if f.managed != "" {
+		// Managed rows serve the same request stream as the self-hosted
+		// rows, and are printed even when no self-hosted row is feasible.
 		if out.Managed, err = a.managedRows(f, plan.RequestRate(res, req)); err != nil {
 			return err
+		}
+		if len(out.Managed) == 0 {
+			out.ManagedNote = "Azure OpenAI rows need a request rate: " + res.RequestStream + "; give --rps, an SLO, or --think-time-s"
 		}
 	}
 	printed := out
@@ -335,7 +342,7 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 		rule = r.SLOPercentile + " upper bound"
 	}
 	if len(slo) > 0 {
-		fmt.Fprintf(w, "; SLO %s on the %s", strings.Join(slo, ", "), rule)
+		fmt.Fprintf(w, "\nSLO %s, judged on the %s", strings.Join(slo, ", "), rule)
 	}
 	regions := r.Region
 	if len(r.Regions) > 1 {
@@ -354,7 +361,7 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 		if r.SLORule == "band" {
 			pct += "↑"
 		}
-		fmt.Fprintf(w, "RANK\tVM × COUNT\tGPUS\tPRECISION TP×PP\tREGION\t$/MONTH\t$/MTOK\tTTFT %s\tTPOT %s\tTOK/S\tNOTE\n", pct, pct)
+		fmt.Fprintf(w, "RANK\tVM × COUNT\tGPUS\tPREC TP×PP\tREGION\t$/MONTH\t$/MTOK\tTTFT %s\tTPOT %s\tTOK/S\tNOTE\n", pct, pct)
 		for _, row := range r.Rows {
 			c := row.Candidate
 			vm := strings.TrimPrefix(c.VM, "Standard_")
@@ -396,26 +403,60 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 			fmt.Fprintf(w, "%s\t%s\t%.0f\t%s\t%s\t%d\t%s\t[%d]\n", m.Model, m.Deployment, m.PeakRPM, costCount(math.Round(m.TokensPerMinute)), payg, c.Estimate.PTU, strings.Join(terms, " / "), len(notes))
 		}
 	}
+	if out.ManagedNote != "" {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, out.ManagedNote+".")
+	}
+	if r.RequestStream != "" && len(out.Managed) > 0 {
+		fmt.Fprintf(w, "Both sides serve %.4g requests/s (%s).\n", r.RequestsPerS, r.RequestStream)
+	}
 	if len(notes) > 0 {
 		fmt.Fprintln(w)
 		for i, n := range notes {
-			fmt.Fprintf(w, "[%d] %s\n", i+1, n)
+			fmt.Fprintln(w, wrapText(fmt.Sprintf("[%d] %s", i+1, n), 118, "    "))
 		}
 	}
 	if len(r.WhyNot) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Why not:")
 		for _, j := range r.WhyNot {
-			fmt.Fprintf(w, "  %s: %s — %s\n", j.Family, strings.ReplaceAll(j.Kind, "_", " "), j.Reason)
+			fmt.Fprintln(w, wrapText(fmt.Sprintf("  %s: %s — %s", j.Family, strings.ReplaceAll(j.Kind, "_", " "), j.Reason), 118, "      "))
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "$/month: %s.\n", r.Excludes)
+	fmt.Fprintln(w, wrapText(fmt.Sprintf("$/month: %s.", r.Excludes), 118, "  "))
 	for _, s := range r.Assumptions {
-		fmt.Fprintf(w, "Assumption: %s.\n", s)
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("Assumption: %s.", s), 118, "  "))
 	}
 	_ = searchErr
 	return nil
+}
+
+// wrapText breaks s into lines of at most width runes at spaces, indenting
+// continuation lines; a word longer than a line stays whole.
+func wrapText(s string, width int, indent string) string {
+	var b strings.Builder
+	line := 0
+	for i, word := range strings.Fields(s) {
+		n := len([]rune(word))
+		switch {
+		case i == 0:
+			if strings.HasPrefix(s, " ") {
+				lead := s[:len(s)-len(strings.TrimLeft(s, " "))]
+				b.WriteString(lead)
+				line = len(lead)
+			}
+		case line+1+n > width:
+			b.WriteString("\n" + indent)
+			line = len(indent)
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(word)
+		line += n
+	}
+	return b.String()
 }
 
 // judged is the latency figure the SLOs were judged on for a row.
@@ -487,7 +528,8 @@ func (a *app) managedRows(f planFlags, rps float64) ([]managedRow, error) {
 		if err != nil {
 			return nil, usageErr(err)
 		}
-		rows = append(rows, managedRow{Model: m, Deployment: d, PeakRPM: w.RPM, TokensPerMinute: w.RPM * (w.InputTokens + w.OutputTokens), Comparison: c})
+		tpm := w.RPM * (w.InputTokens + w.OutputTokens)
+		rows = append(rows, managedRow{Model: m, Deployment: d, PeakRPM: w.RPM, TokensPerMinute: tpm, Quota: cost.QuotaCheck(m, d, tpm, w.RPM), Comparison: c})
 	}
 	return rows, nil
 }
