@@ -53,7 +53,8 @@ func TestPlanJSONMoneyByHand(t *testing.T) {
 	if math.Abs(perMonth-perHour*730) > 1e-6 {
 		t.Errorf("$/month %v ≠ $/hour %v × 730", perMonth, perHour)
 	}
-	tokensPerHour := c.Predictions.RequestsPerS * 1200 * 3600
+	// Every row is costed for the request stream both sides serve.
+	tokensPerHour := res.RequestsPerS * 1200 * 3600
 	if want := perHour / tokensPerHour * 1e6; math.Abs(*c.Prices.USDPerMillionTokens-want)/want > 1e-9 {
 		t.Errorf("$/Mtok %v, want %v", *c.Prices.USDPerMillionTokens, want)
 	}
@@ -124,9 +125,17 @@ func TestPlanREADMEExample(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	a100, h100 := strings.Index(out, "NC24ads_A100_v4 × 1"), strings.Index(out, "NC40ads_H100_v5 × 1")
-	if a100 < 0 || h100 < 0 || a100 > h100 {
-		t.Errorf("A100 row at %d, H100 NVL row at %d:\n%s", a100, h100, out)
+	all, _, _ := planJSON(t, append(append([]string(nil), planArgs[1:]...), "--top", "0")...)
+	rankOf := func(vm string) int {
+		for _, row := range all.Rows {
+			if row.Candidate.VM == vm && row.PriceKnown {
+				return row.Rank
+			}
+		}
+		return 0
+	}
+	if a100, h100 := rankOf("Standard_NC24ads_A100_v4"), rankOf("Standard_NC40ads_H100_v5"); a100 < 1 || h100 < 1 || a100 > h100 {
+		t.Errorf("A100 row ranks %d, H100 NVL row %d; the cheaper bill should rank first", a100, h100)
 	}
 	for _, want := range []string{"Ranked by monthly bill for this load", "judged on the p90 predicted", "TTFT p90", "REGION", "quota StandardNCADSA100v4Family (24 vCPUs)"} {
 		if !strings.Contains(out, want) {
