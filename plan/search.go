@@ -325,6 +325,21 @@ type searcher struct {
 	params model.Params
 	// caProfile is the Container Apps profile being searched, if any.
 	caProfile hardware.ContainerAppsProfile
+	// prices indexes the USD price book by VM (lower case), region and
+	// kind; cheapest holds each VM and kind's cheapest row in any region.
+	prices   map[priceKey]hardware.Price
+	cheapest map[priceKey]hardware.Price
+}
+
+type priceKey struct {
+	vm, region string
+	kind       hardware.PriceKind
+}
+
+// lookup finds a USD price in the index.
+func (s *searcher) lookup(vm, region string, kind hardware.PriceKind) (hardware.Price, bool) {
+	p, ok := s.prices[priceKey{strings.ToLower(vm), region, kind}]
+	return p, ok
 }
 
 func newSearcher(r Request) *searcher {
@@ -332,7 +347,20 @@ func newSearcher(r Request) *searcher {
 	for _, g := range r.Hardware.GPUs() {
 		gpus[g.ID] = g
 	}
-	return &searcher{r: r, gpus: gpus, cache: map[offerKey]*replicaFit{}, why: map[string]Rejection{}, params: r.Model.Params()}
+	s := &searcher{r: r, gpus: gpus, cache: map[offerKey]*replicaFit{}, why: map[string]Rejection{}, params: r.Model.Params(),
+		prices: map[priceKey]hardware.Price{}, cheapest: map[priceKey]hardware.Price{}}
+	for _, p := range r.Prices.Prices {
+		if !strings.EqualFold(p.Currency, "USD") {
+			continue
+		}
+		k := priceKey{strings.ToLower(p.VM), p.Region, p.Kind}
+		s.prices[k] = p
+		ck := priceKey{k.vm, "", p.Kind}
+		if c, ok := s.cheapest[ck]; !ok || p.USDPerHour < c.USDPerHour {
+			s.cheapest[ck] = p
+		}
+	}
+	return s
 }
 
 // reject records why a configuration of a family failed, keeping per
@@ -885,7 +913,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 	row.Region = region
 	row.Candidate.Region = region
 	row.RegionAvailable = "unknown"
-	if _, inRegion := r.Prices.PAYG(vm.Name, region); inRegion {
+	if _, inRegion := s.lookup(vm.Name, region, hardware.PAYG); inRegion {
 		row.RegionAvailable = "yes"
 	}
 	if target == TargetContainerApps {
@@ -914,7 +942,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 	} else if target == TargetContainerApps {
 		row.Candidate.Reason = fmt.Sprintf("Container Apps %s: no sourced per-second price (the embedded book has VM prices only); supply one with --catalog or compare with the VM rows%s", s.caProfile.Type, idleNote)
 	} else {
-		row.Candidate.Reason = noPriceReason(r.Prices, vm.Name, region, r.Pricing) + idleNote
+		row.Candidate.Reason = s.noPriceReason(vm.Name, region, r.Pricing) + idleNote
 	}
 	return row, true
 }
@@ -936,7 +964,7 @@ func (s *searcher) cheapestRegion(vm hardware.VMSize, target string) (string, ha
 	var best hardware.Price
 	bestRegion, found := r.Regions[0], false
 	for _, reg := range r.Regions {
-		p, ok := r.Prices.Lookup(vm.Name, reg, r.Pricing, "USD")
+		p, ok := s.lookup(vm.Name, reg, r.Pricing)
 		if ok && (!found || p.USDPerHour < best.USDPerHour) {
 			best, bestRegion, found = p, reg, true
 		}
@@ -946,15 +974,8 @@ func (s *searcher) cheapestRegion(vm hardware.VMSize, target string) (string, ha
 
 // noPriceReason says that a size has no price of the kind asked for, and
 // how to supply one: `gpuplan prices refresh` or a --catalog prices row.
-func noPriceReason(book hardware.PriceBook, vm, region string, kind hardware.PriceKind) string {
-	var cheapest hardware.Price
-	found := false
-	for _, p := range book.Filter(vm, "") {
-		if p.Kind == kind && strings.EqualFold(p.Currency, "USD") && (!found || p.USDPerHour < cheapest.USDPerHour) {
-			cheapest, found = p, true
-		}
-	}
-	if found {
+func (s *searcher) noPriceReason(vm, region string, kind hardware.PriceKind) string {
+	if cheapest, found := s.cheapest[priceKey{strings.ToLower(vm), "", kind}]; found {
 		return fmt.Sprintf("no %s price known for %s in %s; it is priced in %s ($%s/hour): search there with --region %s or --region any, or add a --catalog row {vm: %s, region: %s, kind: %s, usd_per_hour, currency: USD, source, as_of}",
 			kind, vm, region, cheapest.Region, cost.FormatPrice(cheapest.USDPerHour), cheapest.Region, vm, region, kind)
 	}
