@@ -331,3 +331,28 @@ func TestPlanManagedSameStream(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanSaveDeployRunsEveryReplica: a plan that fills an 8-GPU VM with
+// TP-1 replicas deploys all of them on that one VM.
+func TestPlanSaveDeployRunsEveryReplica(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.json")
+	_, errOut, code := run(t, "plan", "qwen3-30b-a3b", "--context", "16384", "--concurrency", "8", "--input-tokens", "1000", "--output-tokens", "500",
+		"--vm", "Standard_ND96isr_H100_v5", "--precision", "bf16", "--save", path)
+	if code != exitOK {
+		t.Fatalf("plan exit %d: %s", code, errOut)
+	}
+	c, err := plan.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Engine.TP != 1 || c.VMCount != 1 || c.Replicas != 8 {
+		t.Fatalf("saved plan: TP %d, %d VMs, %d replicas; want TP 1 filling one VM with 8 replicas", c.Engine.TP, c.VMCount, c.Replicas)
+	}
+	out, errOut, code := run(t, "deploy", "--plan", path, "--target", "aks", "--stdout", "--prometheus", "none")
+	if code != exitOK {
+		t.Fatalf("deploy exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "replicas: 8") || !strings.Contains(out, `nvidia.com/gpu: "1"`) {
+		t.Errorf("deployment does not run the plan's 8 one-GPU replicas:\n%s", out)
+	}
+}
