@@ -22,6 +22,7 @@ type sizeFlags struct {
 	precision, kvDType, gpu, gpuMemory, engine, table string
 	context, concurrency                              int64
 	utilization                                       float64
+	flashAttn                                         bool
 	tp, pp, maxBatched, maxSeqs                       int
 	output                                            outputFormat
 }
@@ -59,6 +60,9 @@ config.json, a model directory or a GGUF file.`,
 			if f.table != "" {
 				return runSeedTable(a, f)
 			}
+			if f.engine == "llamacpp" && isLocalGGUF(args[0]) {
+				return runSizeLlamaCPP(cmd, a, args[0], f)
+			}
 			return runSize(cmd, a, args[0], f)
 		},
 	}
@@ -75,6 +79,7 @@ config.json, a model directory or a GGUF file.`,
 	fl.IntVar(&f.maxBatched, "max-num-batched-tokens", 0, "vLLM max_num_batched_tokens (default: vLLM's rule for the GPU)")
 	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "vLLM max_num_seqs (default: vLLM's rule for the GPU)")
 	fl.StringVar(&f.engine, "engine", "vllm", "engine memory profile: vllm, vllm@0.22, sglang, trtllm, llamacpp")
+	fl.BoolVar(&f.flashAttn, "flash-attn", false, "llama.cpp --flash-attn (with --engine llamacpp on a GGUF file)")
 	fl.StringVar(&f.table, "table", "", "reproduce the seed's VRAM table for bare sizes, e.g. 7B,13B,70B")
 	addOutputFlag(cmd, &f.output)
 	return cmd
