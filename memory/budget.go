@@ -43,6 +43,11 @@ type Request struct {
 	// SkipSuggestions leaves Budget.Suggestions empty, for callers that
 	// size many requests and only need the verdict (the planner).
 	SkipSuggestions bool
+	// EP is the expert-parallel degree of an MoE model (0 or 1: experts
+	// split by TP); DPAttention runs attention data-parallel across the TP
+	// group (moe_parallel.go).
+	EP          int
+	DPAttention bool
 }
 
 // Budget is the per-GPU memory budget of one request under an engine
@@ -57,10 +62,14 @@ type Budget struct {
 	Concurrency  int64           `json:"concurrency"`
 	TP           int             `json:"tp"`
 	PP           int             `json:"pp"`
-	GPUs         int             `json:"gpus"`
-	GPU          GPU             `json:"gpu"`
-	Utilization  float64         `json:"gpu_memory_utilization"`
-	Scheduler    Scheduler       `json:"scheduler"`
+	// EP and DPAttention echo the MoE layout (absent when experts are
+	// split by TP and attention by TP).
+	EP          int       `json:"ep,omitempty"`
+	DPAttention bool      `json:"dp_attention,omitempty"`
+	GPUs        int       `json:"gpus"`
+	GPU         GPU       `json:"gpu"`
+	Utilization float64   `json:"gpu_memory_utilization"`
+	Scheduler   Scheduler `json:"scheduler"`
 	// WeightsPerGPU is Weights.PerGPU, at the top level for scripts.
 	WeightsPerGPU   units.Bytes         `json:"weights_bytes_per_gpu"`
 	Weights         Weights             `json:"weights"`
@@ -198,9 +207,17 @@ func estimate(r Request) (Budget, error) {
 	if err != nil {
 		return Budget{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if w, err = moeParallelWeights(s, prec, r, w); err != nil {
+		return Budget{}, err
+	}
 	kvType := r.KVDType.Resolve(unquantizedDType(s, prec))
 	modelLayers := s.KVLayers()
-	layers, perTokenPerGPU := kvLayersPerGPU(modelLayers, kvType, r.TP, r.PP)
+	kvTP := r.TP
+	if r.DPAttention {
+		// Each GPU keeps whole-head caches of its own sequences.
+		kvTP = 1
+	}
+	layers, perTokenPerGPU := kvLayersPerGPU(modelLayers, kvType, kvTP, r.PP)
 	blockSize := r.Profile.BlockSize
 	layout, err := newKVLayout(layers, blockSize)
 	if err != nil {
@@ -257,13 +274,22 @@ func estimate(r Request) (Budget, error) {
 	b.KVCacheTokens = layout.ReportedTokens(b.Blocks)
 	batched := int64(sched.MaxNumBatchedTokens)
 	b.MaxConcurrency = layout.MaxConcurrency(b.Blocks, ctx, batched)
+	perGPUConc := conc
+	if r.DPAttention {
+		// Every GPU of the group serves its own sequences.
+		b.MaxConcurrency *= float64(r.TP)
+		perGPUConc = (conc + int64(r.TP) - 1) / int64(r.TP)
+		b.EP, b.DPAttention = max(r.EP, 1), true
+	} else if r.EP > 1 {
+		b.EP = r.EP
+	}
 	b.MaxConcurrentSequences = int64(math.Floor(b.MaxConcurrency + 1e-9))
 	limit := int64(s.MaxPositionEmbeddings)
 	if limit <= 0 {
 		limit = ctx
 	}
 	b.MaxContext = layout.MaxLen(b.Blocks, conc, batched, limit)
-	b.KVForRequest = units.Bytes(conc) * layout.SequenceBytes(ctx, batched)
+	b.KVForRequest = units.Bytes(perGPUConc) * layout.SequenceBytes(ctx, batched)
 	b.TotalPerGPU = nonKV + b.KVForRequest
 	if !b.CUDAGraphsInBudget {
 		b.TotalPerGPU += b.CUDAGraphs

@@ -113,7 +113,7 @@ func (c Constants) byTP(m map[int]units.Bytes, tp int) (units.Bytes, bool) {
 
 // Profiles returns the known engine profiles, default first per engine.
 func Profiles() []Profile {
-	return []Profile{vllm019, vllm022, sglangProfile, trtllmProfile, llamacppProfile}
+	return []Profile{vllm019, vllm022, sglangProfile, trtllmProfile, trtllm10Profile, llamacppProfile}
 }
 
 // DefaultProfile is the profile used when --engine is not given.

@@ -57,6 +57,18 @@ var trtllmProfile = Profile{
 	Constants:  vllmFitted,
 }
 
+// trtllm10Profile is TensorRT-LLM 1.0: the same KV-cache rules as 0.17;
+// what changes is how trtllm-bench sizes the engine (perf's batch rule
+// counts NVFP4 weights at half a byte, tensorrt_llm/bench/build/tuning.py
+// BYTES_PER_ELEM). The speed factors fall back to 0.17's until 1.0 has
+// measurements of its own.
+var trtllm10Profile = Profile{
+	Engine: TRTLLM, Version: "1.0", DefaultUtilization: 0.90, BlockSize: 32,
+	Calibrated: false,
+	Source:     "TensorRT-LLM KvCacheConfig: free_gpu_memory_fraction 0.9, tokens_per_block 32; trtllm-bench tuning.py BYTES_PER_ELEM (NVFP4 0.5 bytes)",
+	Constants:  vllmFitted,
+}
+
 // llamacppProfile: llama.cpp allocates the KV cache for the whole context
 // up front (F16 K and V by default) plus a compute buffer and a fixed
 // platform footprint (250 MiB VRAM in gguf-parser-go's estimator).

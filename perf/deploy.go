@@ -67,6 +67,8 @@ type deployment struct {
 	gpu            hardware.GPU
 	tp, pp, gpus   int
 	isl, osl       int
+	cacheRate      float64 // fraction of prompt tokens served from the prefix cache
+	newIn          float64 // prompt tokens computed per request: isl × (1 − cacheRate), at least 1
 	engine         memory.Profile
 	budget         memory.Budget
 	limits         schedulerLimits
@@ -90,12 +92,19 @@ type deployment struct {
 	hidden         float64
 	stageLayers    float64
 	lastStageHead  bool
+	moe            moeLayout
+	spec2          speculation // speculative decoding (speculative.go)
 
 	peakBW, peakFLOPS float64
 	math              hardware.Math
 	hwBW, hwCompute   float64
-	linkKind          string
-	linkPerDirection  float64
+	// attnMath is attention's compute type, with its peak and hardware
+	// fraction.
+	attnMath              hardware.Math
+	attnPeakFLOPS, hwAttn float64
+	linkKind              string
+	linkPerDirection      float64
+	topo                  topology
 }
 
 // prepare resolves a request into a deployment.
@@ -114,6 +123,9 @@ func prepare(r Request) (*deployment, error) {
 	if err := checkLoad(w); err != nil {
 		return nil, err
 	}
+	if err := checkScheduler(r); err != nil {
+		return nil, err
+	}
 	tp, pp := max(r.TP, 1), max(r.PP, 1)
 	if r.TP < 0 || r.PP < 0 {
 		return nil, fmt.Errorf("%w: --tp and --pp must be at least 1", ErrInvalid)
@@ -127,6 +139,7 @@ func prepare(r Request) (*deployment, error) {
 		prof = memory.DefaultProfile()
 	}
 	d := &deployment{spec: s, gpu: g, tp: tp, pp: pp, gpus: max(r.GPUCount, tp*pp), isl: w.InputTokens, osl: w.OutputTokens, engine: prof}
+	d.setCacheRate(w.CacheRate)
 
 	// TensorRT-LLM sizes every layer's cache for the whole sequence unless
 	// max_attention_window_size is set, which trtllm-bench does not do; the
@@ -149,15 +162,19 @@ func prepare(r Request) (*deployment, error) {
 		kvType = dtype.FP8
 	}
 	lim := engineLimits(prof, spec, prec, kvType, g, tp, pp, w.InputTokens, w.OutputTokens, conc)
+	lim = lim.override(r.MaxNumSeqs, r.MaxNumBatchedTokens)
 	mreq := memory.Request{
 		Model: spec, Precision: r.Precision, KVDType: r.KVDType,
 		Context: int64(w.InputTokens + w.OutputTokens), Concurrency: 1,
 		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp,
-		Profile: prof, Utilization: r.Utilization,
+		Profile: prof, Utilization: r.Utilization, EP: r.EP, DPAttention: r.DPAttention,
 	}
-	if lim.maxTokens > 0 {
+	if lim.maxTokens > 0 || lim.maxSeqs > 0 {
 		// The activation reserve follows the engine's token budget.
 		mreq.Scheduler = memory.Scheduler{MaxNumBatchedTokens: lim.maxTokens}
+		if prof.Engine == memory.VLLM {
+			mreq.Scheduler.MaxNumSeqs = lim.maxSeqs
+		}
 	}
 	b, err := memory.Estimate(mreq)
 	if err != nil {
@@ -166,9 +183,12 @@ func prepare(r Request) (*deployment, error) {
 		}
 		return nil, err
 	}
-	if lim.maxTokens <= 0 {
-		lim = schedulerLimits{maxSeqs: b.Scheduler.MaxNumSeqs, maxTokens: b.Scheduler.MaxNumBatchedTokens,
-			note: fmt.Sprintf("vLLM scheduler defaults for this GPU: max_num_seqs %d, max_num_batched_tokens %d (chunked prefill)", b.Scheduler.MaxNumSeqs, b.Scheduler.MaxNumBatchedTokens)}
+	if prof.Engine == memory.VLLM {
+		note := fmt.Sprintf("vLLM scheduler defaults for this GPU: max_num_seqs %d, max_num_batched_tokens %d (chunked prefill)", b.Scheduler.MaxNumSeqs, b.Scheduler.MaxNumBatchedTokens)
+		if r.MaxNumSeqs > 0 || r.MaxNumBatchedTokens > 0 {
+			note = fmt.Sprintf("vLLM scheduler: max_num_seqs %d, max_num_batched_tokens %d (chunked prefill; set by --max-num-seqs/--max-num-batched-tokens where given, else vLLM's defaults for this GPU)", b.Scheduler.MaxNumSeqs, b.Scheduler.MaxNumBatchedTokens)
+		}
+		lim = schedulerLimits{maxSeqs: b.Scheduler.MaxNumSeqs, maxTokens: b.Scheduler.MaxNumBatchedTokens, note: note}
 	}
 	d.budget, d.limits = b, lim
 	if lim.note != "" {
@@ -216,8 +236,22 @@ func prepare(r Request) (*deployment, error) {
 	d.peakFLOPS = peak * 1e12
 	d.peakBW = float64(g.MemoryBandwidth)
 	d.hwBW, d.hwCompute, _, _ = hardwareFractions(g, d.math)
+	// Attention runs at the KV cache's type, not the weights' (precision.go).
+	d.attnMath, d.attnPeakFLOPS, d.hwAttn = d.math, d.peakFLOPS, d.hwCompute
+	if am := attentionMath(d.math, b.KVDType, g); am != d.math {
+		if p, ok := g.TFLOPS(am); ok {
+			d.attnMath, d.attnPeakFLOPS = am, p*1e12
+			_, d.hwAttn, _, _ = hardwareFractions(g, am)
+			d.notes = append(d.notes, fmt.Sprintf("attention (QKᵀ, AV) runs in %s, the KV cache's type, at %.0f dense TFLOPS, not at the weights' %s rate", am, p, d.math))
+		}
+	}
 
+	d.moe.dp = r.DPAttention && d.spec.MoE != nil
 	if err := d.shape(spec, b); err != nil {
+		return nil, err
+	}
+	d.moeParallel(r, b)
+	if err := d.speculate(r, b); err != nil {
 		return nil, err
 	}
 	if tp > 1 || pp > 1 {
@@ -230,6 +264,21 @@ func prepare(r Request) (*deployment, error) {
 			d.linkKind = "pcie"
 		}
 		d.linkPerDirection = float64(ic.Bandwidth) / 2
+		fab, gpv := r.Fabric, r.GPUsPerVM
+		if fab == nil {
+			if f, n, ok := hardware.FabricForGPU(g.ID); ok && tp*pp > n {
+				fab, gpv = &f, n
+				d.notes = append(d.notes, fmt.Sprintf("%d GPUs exceed one VM: %d × %s over its network", tp*pp, (tp*pp+n-1)/n, f.VM))
+			}
+		}
+		if fab != nil && r.Interconnect == nil {
+			d.linkKind, d.linkPerDirection = fab.ScaleUp.Kind, float64(fab.ScaleUp.BytesPerS)
+		}
+		topo, err := layout(fab, gpv, tp, pp)
+		if err != nil {
+			return nil, err
+		}
+		d.topo = topo
 		if d.linkPerDirection <= 0 {
 			d.linkPerDirection = pcie4x16PerDirection
 			d.linkKind = "pcie"
@@ -237,6 +286,46 @@ func prepare(r Request) (*deployment, error) {
 		}
 	}
 	return d, nil
+}
+
+// maxSchedulerLimit bounds --max-num-seqs and --max-num-batched-tokens.
+const maxSchedulerLimit = 1 << 20
+
+// checkScheduler validates the scheduler overrides of a request.
+func checkScheduler(r Request) error {
+	if r.MaxNumSeqs < 0 || r.MaxNumSeqs > maxSchedulerLimit {
+		return fmt.Errorf("%w: --max-num-seqs must be between 1 and %d", ErrInvalid, maxSchedulerLimit)
+	}
+	if r.MaxNumBatchedTokens < 0 || r.MaxNumBatchedTokens > maxSchedulerLimit {
+		return fmt.Errorf("%w: --max-num-batched-tokens must be between 1 and %d", ErrInvalid, maxSchedulerLimit)
+	}
+	cr := r.Workload.CacheRate
+	if !(cr >= 0 && cr < 1) {
+		return fmt.Errorf("%w: --cache-rate must be at least 0 and below 1 (the fraction of prompt tokens served from the prefix cache)", ErrInvalid)
+	}
+	return nil
+}
+
+// setCacheRate records the prefix-cache hit rate: newIn prompt tokens
+// are computed per request (at least one: an engine always runs the last
+// prompt token to produce the first output token).
+func (d *deployment) setCacheRate(rate float64) {
+	d.cacheRate = rate
+	d.newIn = math.Max(1, math.Round(float64(d.isl)*(1-rate)))
+}
+
+// override applies user-given scheduler limits (0 keeps the engine's).
+func (l schedulerLimits) override(maxSeqs, maxTokens int) schedulerLimits {
+	if maxSeqs > 0 {
+		l.maxSeqs = maxSeqs
+	}
+	if maxTokens > 0 {
+		l.maxTokens = maxTokens
+	}
+	if maxSeqs > 0 || maxTokens > 0 {
+		l.note += fmt.Sprintf("; scheduler limits set by the request: max sequences %s, token budget %d", limitText(l.maxSeqs), l.maxTokens)
+	}
+	return l
 }
 
 func gpuName(g hardware.GPU) string {
@@ -318,7 +407,11 @@ func (d *deployment) shape(s *model.Spec, b memory.Budget) error {
 			continue
 		}
 		h := float64(l.KVHeads)
-		if l.Kind != model.KVMLA {
+		switch {
+		case d.moe.dp:
+			// DP attention: whole-head caches of 1/TP of the sequences.
+			h /= tp
+		case l.Kind != model.KVMLA:
 			h = math.Max(1, math.Floor(h/tp))
 		}
 		perTok := h * float64(l.KeyDim+l.ValueDim) * kvBytes

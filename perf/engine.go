@@ -39,6 +39,12 @@ func trtllmLimits(s *model.Spec, p dtype.Precision, kv dtype.DType, g hardware.G
 	if p.Name == "fp8" {
 		bytePerElem = 1
 	}
+	return trtllmLimitsBytes(s, bytePerElem, kv, g, tp, pp, isl, osl)
+}
+
+// trtllmLimitsBytes is trtllmLimits with the weights' bytes per parameter
+// as the engine version's tuning.py counts them.
+func trtllmLimitsBytes(s *model.Spec, bytePerElem float64, kv dtype.DType, g hardware.GPU, tp, pp, isl, osl int) schedulerLimits {
 	bytePerKV := 2.0
 	if kv == dtype.FP8 {
 		bytePerKV = 1
@@ -87,6 +93,9 @@ func trtllmLimits(s *model.Spec, p dtype.Precision, kv dtype.DType, g hardware.G
 func engineLimits(prof memory.Profile, s *model.Spec, p dtype.Precision, kv dtype.DType, g hardware.GPU, tp, pp, isl, osl int, conc int) schedulerLimits {
 	switch prof.Engine {
 	case memory.TRTLLM:
+		if prof.Version != trtllmBench017 {
+			return trtllmLimitsBytes(s, trtllm10BytesPerParam(p), kv, g, tp, pp, isl, osl)
+		}
 		return trtllmLimits(s, p, kv, g, tp, pp, isl, osl)
 	case memory.SGLang:
 		// python/sglang/srt/server_args.py (0.4): chunked_prefill_size

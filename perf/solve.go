@@ -30,23 +30,31 @@ type steadyState struct {
 }
 
 func (d *deployment) steady(rt rates, b float64) steadyState {
-	I, O := float64(d.isl), float64(d.osl)
+	// I is the prompt tokens a request computes: the prefix cache serves
+	// the rest, which attention still reads (the new tokens' mean position
+	// is past the cached prefix).
+	full, I, O := float64(d.isl), d.newIn, float64(d.osl)
 	N := float64(d.limits.maxTokens)
-	ctxDec, ctxPre := I+O/2, I/2
+	ctxDec, ctxPre := full+O/2, full-I/2
 	s := steadyState{b: b}
 	if b <= 0 {
 		return s
 	}
+	// With speculative decoding a request decodes in (O − 1)/E iterations
+	// of K + 1 verified positions each (speculative.go); below, O counts
+	// iterations and vt the budget tokens one decoding sequence uses.
+	outTokens, vt := O, d.spec2.verifyTokens()
+	O = d.spec2.iterations(O)
 	dec := b * (O - 1) / O
 	var r, kp float64
 	for i := 0; i < 4; i++ {
 		// Prompt chunks use what the budget leaves after the decodes; a
 		// fractional kp keeps the model continuous in B (engines run the
 		// last, partial chunk alongside other work).
-		capTok := math.Max(N-dec, 1)
+		capTok := math.Max(N-dec*vt, 1)
 		kp = math.Max(1, I/capTok)
 		r = b / (kp + O - 1)
-		if lim := N / (I + O - 1); r > lim {
+		if lim := N / (I + (O-1)*vt); r > lim {
 			r = lim
 			s.prefillLimited = true
 		} else {
@@ -83,6 +91,9 @@ func (d *deployment) steady(rt rates, b float64) steadyState {
 	if O > 1 {
 		s.ttft = math.Max(s.e2e-(O-1)*s.itl, own)
 		s.e2e = s.ttft + (O-1)*s.itl
+		// The gap between a sequence's output tokens: its iteration
+		// period spread over the E tokens each iteration yields.
+		s.itl *= (O - 1) / (outTokens - 1)
 	} else {
 		s.ttft = math.Max(s.e2e, own)
 		s.e2e = s.ttft
@@ -142,7 +153,7 @@ func (w waitTail) pct(p float64) float64 {
 func (d *deployment) prefillWait(s steadyState, lambda float64) waitTail {
 	N := float64(d.limits.maxTokens)
 	room := math.Max(N-s.dec, 1)
-	rho := lambda * float64(d.isl) * s.tm.total / room
+	rho := lambda * d.newIn * s.tm.total / room
 	if rho <= 0 {
 		return waitTail{}
 	}

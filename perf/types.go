@@ -56,6 +56,11 @@ type Workload struct {
 	RPS float64 `json:"rps,omitempty"`
 	// Max asks for the offline maximum-throughput case.
 	Max bool `json:"max,omitempty"`
+	// CacheRate is the fraction of prompt tokens served from the engine's
+	// prefix cache (0 ≤ rate < 1; the same name and meaning as in ptu):
+	// those tokens are neither computed nor written again, but attention
+	// still reads them. At least one prompt token is always computed.
+	CacheRate float64 `json:"cache_rate,omitempty"`
 }
 
 // Load returns the workload's load kind.
@@ -86,6 +91,21 @@ type Request struct {
 	// Interconnect overrides GPU.Interconnect (the link between the GPUs of
 	// one VM); nil uses the chip's.
 	Interconnect *hardware.Interconnect
+	// Fabric is the VM size's links (hardware.LookupFabric): the scale-up
+	// domain's size and link and the network between VMs. Nil: when the
+	// replica needs more GPUs than the largest VM size of the chip holds,
+	// that size's fabric (hardware.FabricForGPU); otherwise one domain.
+	// GPUsPerVM is the VM size's GPU count (0: the fabric's domain size).
+	Fabric    *hardware.Fabric
+	GPUsPerVM int
+	// EP is the expert-parallel degree of an MoE model (0 or 1: experts
+	// split by TP); DPAttention runs attention data-parallel across the TP
+	// group (each GPU its own sequences), as vLLM's and SGLang's DeepSeek
+	// and Qwen3 MoE deployments do (moe_parallel.go).
+	EP          int
+	DPAttention bool
+	// Speculative turns on speculative decoding (nil: off).
+	Speculative *Speculative
 	// Engine is the engine's memory profile (memory.LookupProfile); its
 	// zero value means memory.DefaultProfile().
 	Engine memory.Profile
@@ -93,7 +113,14 @@ type Request struct {
 	// --gpu-memory-utilization, TensorRT-LLM kv_cache_free_gpu_mem_fraction,
 	// SGLang --mem-fraction-static) when > 0.
 	Utilization float64
-	Workload    Workload
+	// MaxNumSeqs and MaxNumBatchedTokens override the engine's scheduler
+	// limits when > 0: the most sequences one iteration runs and the token
+	// budget of one iteration (vLLM --max-num-seqs and
+	// --max-num-batched-tokens; SGLang --max-running-requests and
+	// --chunked-prefill-size; TensorRT-LLM max_batch_size and
+	// max_num_tokens).
+	MaxNumSeqs, MaxNumBatchedTokens int
+	Workload                        Workload
 	// Calibration's points and factors override the embedded calibration's
 	// by key (nil: the embedded one alone). When it brings points of an
 	// engine version without that version's factors — a file `gpuplan bench
