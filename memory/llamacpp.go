@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/model/gguf"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -327,4 +328,23 @@ func LlamaCPPFileBuffers(path string, r LlamaCPPRequest) (LlamaCPPBuffersResult,
 		return LlamaCPPBuffersResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return LlamaCPPBuffers(m, r)
+}
+
+// LlamaCPPModelFromSpec approximates a LlamaCPPModel for a model known only
+// by its architecture (no GGUF file): the weights are one block of
+// weightBytes and the compute graph is llama's (dense decoder, gated MLP).
+// Model and KV buffers stay exact up to tensor padding; the compute buffer
+// is llama's graph at the model's widths.
+func LlamaCPPModelFromSpec(s *model.Spec, weightBytes int64) LlamaCPPModel {
+	hd := int64(s.HeadDim)
+	if hd == 0 && s.Heads > 0 {
+		hd = int64(s.Hidden / s.Heads)
+	}
+	kv := int64(s.KVHeads)
+	if kv == 0 {
+		kv = int64(s.Heads)
+	}
+	return LlamaCPPModel{Arch: "llama", Layers: int64(s.Layers), Hidden: int64(s.Hidden), Heads: int64(s.Heads),
+		KVHeads: kv, HeadDimK: hd, HeadDimV: hd, FFN: int64(s.Intermediate), Vocab: int64(s.Vocab),
+		TensorBytes: []int64{weightBytes}}
 }

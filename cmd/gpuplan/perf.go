@@ -25,6 +25,7 @@ type perfFlags struct {
 	calibration, plot                          string
 	loadFrom, loadThroughput                   string
 	format                                     outputFormat
+	cpuFlags
 }
 
 // defaultConcurrency is what perf sweeps when neither --concurrency nor
@@ -77,8 +78,24 @@ fills the KV pool; --rps is an open loop (Poisson arrivals).`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error { return runPerf(cmd, a, args[0], f) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			host, gvm, err := resolveCPUTarget(a, f.cpuFlags, f.gpu)
+			if err != nil {
+				return err
+			}
+			if host != nil {
+				return runPerfCPU(cmd, a, args[0], f, host)
+			}
+			if gvm != nil {
+				f.gpu = gvm.GPU
+				if f.tp == 1 && gvm.GPUCount > 1 {
+					f.tp = gvm.GPUCount
+				}
+			}
+			return runPerf(cmd, a, args[0], f)
+		},
 	}
+	addCPUFlags(cmd, &f.cpuFlags)
 	fl := cmd.Flags()
 	fl.StringVar(&f.gpu, "gpu", "", "GPU id (see 'gpuplan gpus'; default "+defaultGPU+")")
 	fl.StringVar(&f.gpuMemory, "gpu-memory", "", "CUDA-visible memory per GPU, e.g. 79.19GiB (overrides --gpu's figure)")

@@ -25,6 +25,7 @@ type sizeFlags struct {
 	flashAttn                                         bool
 	tp, pp, maxBatched, maxSeqs                       int
 	output                                            outputFormat
+	cpuFlags
 }
 
 func newSizeCmd(a *app) *cobra.Command {
@@ -60,12 +61,20 @@ config.json, a model directory or a GGUF file.`,
 			if f.table != "" {
 				return runSeedTable(a, f)
 			}
-			if f.engine == "llamacpp" && isLocalGGUF(args[0]) {
-				return runSizeLlamaCPP(cmd, a, args[0], f)
+			host, gvm, err := resolveCPUTarget(a, f.cpuFlags, f.gpu)
+			if err != nil {
+				return err
+			}
+			if gvm != nil {
+				f.gpu = gvm.GPU
+			}
+			if host != nil || (f.engine == "llamacpp" && isLocalGGUF(args[0])) {
+				return runSizeLlamaCPP(cmd, a, args[0], f, host)
 			}
 			return runSize(cmd, a, args[0], f)
 		},
 	}
+	addCPUFlags(cmd, &f.cpuFlags)
 	fl := cmd.Flags()
 	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own); see docs/cli.md")
 	fl.StringVar(&f.kvDType, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
