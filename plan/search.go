@@ -87,6 +87,13 @@ type Request struct {
 	VMs []string
 	// Top limits the printed rows (0 = all); the search ranks every row.
 	Top int
+	// EP and DPAttention fix an MoE layout for every candidate; when both
+	// are unset the search also tries DP attention with EP = TP for MoE
+	// models on vLLM and SGLang (layouts.go). Speculative applies
+	// speculative decoding to every candidate.
+	EP          int
+	DPAttention bool
+	Speculative *perf.Speculative
 }
 
 // Objective is what ranks the table.
@@ -235,6 +242,8 @@ type offerKey struct {
 	fraction  float64
 	precision string
 	tp, pp    int
+	layout    layout
+	fabric    string
 }
 
 // replicaFit is what one replica of an offer can do.
@@ -325,10 +334,18 @@ type searcher struct {
 	params model.Params
 	// caProfile is the Container Apps profile being searched, if any.
 	caProfile hardware.ContainerAppsProfile
+	// notes are search-wide remarks (not a family's rejection), printed
+	// with the assumptions.
+	notes []string
 	// prices indexes the USD price book by VM (lower case), region and
 	// kind; cheapest holds each VM and kind's cheapest row in any region.
 	prices   map[priceKey]hardware.Price
 	cheapest map[priceKey]hardware.Price
+	// cur, curFabric and curGPUsPerVM are the layout and multi-VM fabric
+	// of the combination being evaluated (layouts.go).
+	cur          layout
+	curFabric    *hardware.Fabric
+	curGPUsPerVM int
 }
 
 type priceKey struct {
@@ -425,6 +442,7 @@ func (s *searcher) run() (Result, error) {
 		res.PricesAsOf = d.String()
 	}
 	res.WhyNot = s.whyNot()
+	res.Assumptions = append(res.Assumptions, s.notes...)
 	if len(s.rows) == 0 {
 		return res, fmt.Errorf("%w for %s at this load and these SLOs", ErrInfeasible, r.Model.ID)
 	}
@@ -577,11 +595,21 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 		// TP within one VM, smallest first; a larger TP is tried only if a
 		// smaller one cannot hold the model or meet the SLO.
 		found, memoryOnly := false, true
+		s.curFabric, s.curGPUsPerVM = nil, 0
 		for _, tp := range []int{1, 2, 4, 8} {
 			if tp > max(whole, 1) {
 				break
 			}
-			ok, kind := s.evaluate(vm, g, p, tp, 1, 1, TargetAKS)
+			ok, kind := false, ""
+			for _, l := range s.layoutsFor(family, tp) {
+				s.cur = l
+				lok, lkind := s.evaluate(vm, g, p, tp, 1, 1, TargetAKS)
+				if lok {
+					ok = true
+				} else if kind == "" || kind == "does_not_fit" {
+					kind = lkind
+				}
+			}
 			if ok {
 				found = true
 				break
@@ -590,14 +618,27 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 				memoryOnly = false
 			}
 		}
+		s.cur = layout{ep: max(s.r.EP, 1), dp: s.r.DPAttention}
 		if !found && memoryOnly && whole >= 1 && multiNodeOK {
 			// Multi-node only when one VM cannot hold the model: pipeline
-			// stages across VMs, TP across each VM's GPUs.
+			// stages across VMs, TP across each VM's GPUs, hand-offs over
+			// the VM-to-VM network.
+			fab, err := fabricFor(vm)
+			if err != nil {
+				// The binding reason is still memory: say what did not fit
+				// in one VM, and why spanning VMs is not an option.
+				single := s.why[family].Reason
+				s.reject(Rejection{Family: family, VM: vm.Name, Precision: p.Name, TP: whole, PP: 2, VMs: 2, Kind: "does_not_fit",
+					Reason: fmt.Sprintf("%s at TP %d does not fit one VM (%s), and %v", p.Name, whole, single, err)})
+				continue
+			}
+			s.curFabric, s.curGPUsPerVM = fab, whole
 			for _, nodes := range []int{2, 4} {
 				if ok, _ := s.evaluate(vm, g, p, whole, nodes, nodes, TargetAKSMultinode); ok {
 					break
 				}
 			}
+			s.curFabric, s.curGPUsPerVM = nil, 0
 		}
 	}
 }
@@ -671,7 +712,10 @@ func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisio
 		// share of bandwidth and compute is assumed proportional.
 		gpu = scaleGPU(g, frac, vm.GPUMemory)
 	}
-	key := offerKey{gpu: g.ID, memory: gpu.CUDAMemory, fraction: frac, precision: p.Name, tp: tp, pp: pp}
+	key := offerKey{gpu: g.ID, memory: gpu.CUDAMemory, fraction: frac, precision: p.Name, tp: tp, pp: pp, layout: s.cur}
+	if s.curFabric != nil {
+		key.fabric = s.curFabric.VM
+	}
 	fit, ok := s.cache[key]
 	if !ok {
 		fit = s.fitReplica(gpu, p, tp, pp)
@@ -719,7 +763,7 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 	b, err := memory.Estimate(memory.Request{
 		Model: r.Model, Precision: &prec, KVDType: r.KVDType, Context: r.Context, Concurrency: 1,
 		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp, Profile: r.Engine,
-		SkipSuggestions: true,
+		SkipSuggestions: true, EP: s.cur.ep, DPAttention: s.cur.dp,
 	})
 	if err != nil {
 		return &replicaFit{err: err, reject: &Rejection{Kind: "incompatible", Reason: err.Error()}}
@@ -736,10 +780,12 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 		return &replicaFit{budget: b, reject: &Rejection{Kind: "does_not_fit", Reason: "the KV pool cannot hold one request"}}
 	}
 	prec2 := p
-	dep, err := perf.Prepare(perf.Request{
+	preq := perf.Request{
 		Model: r.Model, Precision: &prec2, KVDType: r.KVDType, GPU: g, TP: tp, PP: pp, Engine: r.Engine,
 		Workload: perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens}, Calibration: r.Calibration, Brief: true,
-	})
+	}
+	s.applyLayout(&preq)
+	dep, err := perf.Prepare(preq)
 	if err != nil {
 		kind := "incompatible"
 		if errors.Is(err, perf.ErrDoesNotFit) {
@@ -908,6 +954,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		idle = vmCount*whole - replicas*gpusPerReplica
 	}
 	c := s.candidate(vm, g, p, tp, pp, nodes, replicas, vmCount, fit, e, comp)
+	s.engineLayout(&c.Engine)
 	row := Row{Candidate: c, QuotaFamily: vm.QuotaFamily, VCPUsNeeded: vm.VCPU * vmCount, ConcurrencyPerReplica: w.Concurrency,
 		Headroom: s.headroom(e, fit), Target: target, IdleGPUs: idle}
 	if target == TargetContainerApps {
@@ -947,7 +994,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		if price.NoSpotDiscount() {
 			spot = "; " + hardware.NoSpotDiscountNote
 		}
-		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d at %s%s; %s-bound%s%s%s", plural(replicas, "replica"), tp, pp, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), idleNote, spot, deployNote(r.Model, p))
+		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d%s at %s%s; %s-bound%s%s%s", plural(replicas, "replica"), tp, pp, s.cur, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), idleNote, spot, deployNote(r.Model, p))
 	} else if target == TargetContainerApps {
 		row.Candidate.Reason = fmt.Sprintf("Container Apps %s: no sourced per-second price (the embedded book has VM prices only); supply one with --catalog or compare with the VM rows%s", s.caProfile.Type, idleNote)
 	} else {

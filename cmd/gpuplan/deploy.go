@@ -25,6 +25,7 @@ type deployFlags struct {
 	o                         deploy.Options
 	prometheus, minReplicas   string
 	startupWindow             time.Duration
+	big                       bigFlags
 }
 
 func newDeployCmd(a *app) *cobra.Command {
@@ -78,6 +79,8 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	fl.Float64Var(&f.rps, "rps", 0, "requests per second (with MODEL)")
 	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype (with MODEL): auto, bf16, fp16, fp8")
 	fl.StringVar(&f.engine, "engine", "vllm", "engine profile (with MODEL): vllm, vllm@0.22")
+	addMoEFlags(fl, &f.big)
+	addSpecFlags(fl, &f.big)
 	// Shared.
 	o := &f.o
 	fl.StringVar(&o.Name, "name", "", "base name of every object (default: from the model id)")
@@ -200,6 +203,9 @@ func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan
 	req := plan.Request{
 		Model: spec, Context: f.context, InputTokens: f.input, OutputTokens: f.output,
 		Concurrency: f.conc, RPS: f.rps, Hardware: hc, Prices: book, ImageArch: f.o.ImageArch,
+	}
+	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
+		return plan.Candidate{}, nil, err
 	}
 	if req.Concurrency == 0 && req.RPS == 0 {
 		req.Concurrency = 1

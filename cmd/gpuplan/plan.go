@@ -31,6 +31,7 @@ type planFlags struct {
 	gpus, vms, target        string
 	top, pick                int
 	output                   outputFormat
+	big                      bigFlags
 }
 
 func newPlanCmd(a *app) *cobra.Command {
@@ -86,6 +87,8 @@ table, one "why not" line per rejected family.
 	fl.IntVar(&f.top, "top", 10, "rows to print (0 = all)")
 	fl.StringVar(&f.save, "save", "", "write the best self-hosted row (or --pick RANK) to this plan.json")
 	fl.IntVar(&f.pick, "pick", 1, "rank of the row --save writes")
+	addMoEFlags(fl, &f.big)
+	addSpecFlags(fl, &f.big)
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
@@ -138,6 +141,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		Concurrency: f.concurrency, RPS: f.rps, ThinkTimeS: f.thinkTimeS, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,
 		BudgetUSDMonth: f.budget, HoursPerDay: f.hoursPerDay, Hardware: hc, Prices: book,
 		ImageArch: f.imageArch,
+	}
+	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
+		return err
 	}
 	if req.Regions, err = parseRegions(f.region, hc, book); err != nil {
 		return usageErr(err)
