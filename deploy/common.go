@@ -12,6 +12,7 @@ import (
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/plan"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -273,12 +274,7 @@ func (d *deployment) vllmArgs() []string {
 	if e.Quantization != "" {
 		args = append(args, "--quantization", e.Quantization)
 	}
-	if e.MaxNumSeqs > 0 {
-		args = append(args, "--max-num-seqs", strconv.Itoa(e.MaxNumSeqs))
-	}
-	if e.MaxNumBatchedTokens > 0 {
-		args = append(args, "--max-num-batched-tokens", strconv.Itoa(e.MaxNumBatchedTokens))
-	}
+	args = append(args, perf.SchedulerArgs(memory.VLLM, e.MaxNumSeqs, e.MaxNumBatchedTokens, e.PrefixCaching)...)
 	if spec, err := vllmSpeculativeArgs(e.Speculative); err == nil {
 		args = append(args, spec...)
 	}

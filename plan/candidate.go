@@ -118,6 +118,9 @@ type Engine struct {
 	ExpertParallelSize int                `json:"expert_parallel_size,omitempty"`
 	DPAttention        bool               `json:"dp_attention,omitempty"`
 	Speculative        *SpeculativeConfig `json:"speculative,omitempty"`
+	// PrefixCaching asks the engine to keep its prefix cache on (the plan
+	// was sized for a cache rate above 0).
+	PrefixCaching bool `json:"enable_prefix_caching,omitempty"`
 }
 
 // SpeculativeConfig is a plan's speculative decoding: the method ("draft",
@@ -139,6 +142,7 @@ type Workload struct {
 	HoursPerDay  float64 `json:"hours_per_day,omitempty"`
 	TTFTSLOMs    float64 `json:"ttft_slo_ms,omitempty"`
 	TPOTSLOMs    float64 `json:"tpot_slo_ms,omitempty"`
+	CacheRate    float64 `json:"cache_rate,omitempty"`
 }
 
 // Latency is the shared latency object (docs/cli.md) as predicted: mean

@@ -43,6 +43,12 @@ type Request struct {
 	// predicted value, or on its upper bound with SLOBand.
 	TTFTSLOMs float64
 	TPOTSLOMs float64
+	// MaxNumSeqs and MaxNumBatchedTokens override the engine's scheduler
+	// limits when > 0 (--max-num-seqs, --max-num-batched-tokens); CacheRate
+	// is the fraction of prompt tokens served from the prefix cache
+	// (--cache-rate).
+	MaxNumSeqs, MaxNumBatchedTokens int
+	CacheRate                       float64
 	// SLOPercentile is "p50", "p90", "p95" or "p99" (default p90).
 	SLOPercentile string
 	// SLOBand judges the percentile's upper bound (the error band applied
@@ -283,6 +289,12 @@ func (r *Request) normalize() error {
 	}
 	if r.Engine.Engine == "" {
 		r.Engine = memory.DefaultProfile()
+	}
+	if r.MaxNumSeqs < 0 || r.MaxNumSeqs > 1<<20 || r.MaxNumBatchedTokens < 0 || r.MaxNumBatchedTokens > 1<<20 {
+		return fmt.Errorf("%w: --max-num-seqs and --max-num-batched-tokens must be between 1 and %d", ErrInvalid, 1<<20)
+	}
+	if !(r.CacheRate >= 0 && r.CacheRate < 1) {
+		return fmt.Errorf("%w: --cache-rate must be at least 0 and below 1", ErrInvalid)
 	}
 	if r.Pricing == "" {
 		r.Pricing = hardware.PAYG
@@ -538,7 +550,7 @@ func (s *searcher) familyOf(vm, target string) string {
 
 func (s *searcher) workload() Workload {
 	return Workload{InputTokens: int64(s.r.InputTokens), OutputTokens: int64(s.r.OutputTokens), Concurrency: int64(s.r.Concurrency),
-		RPS: s.r.RPS, HoursPerDay: s.r.HoursPerDay, TTFTSLOMs: s.r.TTFTSLOMs, TPOTSLOMs: s.r.TPOTSLOMs}
+		RPS: s.r.RPS, HoursPerDay: s.r.HoursPerDay, TTFTSLOMs: s.r.TTFTSLOMs, TPOTSLOMs: s.r.TPOTSLOMs, CacheRate: s.r.CacheRate}
 }
 
 // precisionsFor lists the deployable precisions to try on a GPU.
@@ -763,6 +775,7 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 	b, err := memory.Estimate(memory.Request{
 		Model: r.Model, Precision: &prec, KVDType: r.KVDType, Context: r.Context, Concurrency: 1,
 		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp, Profile: r.Engine,
+		Scheduler:       memory.Scheduler{MaxNumSeqs: r.MaxNumSeqs, MaxNumBatchedTokens: r.MaxNumBatchedTokens},
 		SkipSuggestions: true, EP: s.cur.ep, DPAttention: s.cur.dp,
 	})
 	if err != nil {
@@ -782,7 +795,8 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 	prec2 := p
 	preq := perf.Request{
 		Model: r.Model, Precision: &prec2, KVDType: r.KVDType, GPU: g, TP: tp, PP: pp, Engine: r.Engine,
-		Workload: perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens}, Calibration: r.Calibration, Brief: true,
+		MaxNumSeqs: r.MaxNumSeqs, MaxNumBatchedTokens: r.MaxNumBatchedTokens,
+		Workload: perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, CacheRate: r.CacheRate}, Calibration: r.Calibration, Brief: true,
 	}
 	s.applyLayout(&preq)
 	dep, err := perf.Prepare(preq)
@@ -1194,7 +1208,7 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 			Name: string(r.Engine.Engine), Version: r.Engine.Version, Image: EngineImage(r.Engine, g),
 			Precision: p.Name, Checkpoint: checkpoint, Quantization: p.VLLMQuantization, DType: dt, KVCacheDType: kv,
 			TP: tp, PP: pp, MaxModelLen: r.Context, MaxNumBatchedTokens: b.Scheduler.MaxNumBatchedTokens, MaxNumSeqs: b.Scheduler.MaxNumSeqs,
-			BlockSize: b.Layout.BlockSize, GPUMemoryUtilization: b.Utilization,
+			BlockSize: b.Layout.BlockSize, GPUMemoryUtilization: b.Utilization, PrefixCaching: r.CacheRate > 0,
 		},
 		Workload: s.workload(),
 		Predictions: Predictions{

@@ -32,6 +32,7 @@ type planFlags struct {
 	top, pick                int
 	output                   outputFormat
 	big                      bigFlags
+	sched                    schedFlags
 }
 
 func newPlanCmd(a *app) *cobra.Command {
@@ -89,6 +90,7 @@ table, one "why not" line per rejected family.
 	fl.IntVar(&f.pick, "pick", 1, "rank of the row --save writes")
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
+	addSchedFlags(cmd, &f.sched)
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
@@ -140,7 +142,11 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		Model: spec, Context: f.context, InputTokens: f.input, OutputTokens: f.out,
 		Concurrency: f.concurrency, RPS: f.rps, ThinkTimeS: f.thinkTimeS, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,
 		BudgetUSDMonth: f.budget, HoursPerDay: f.hoursPerDay, Hardware: hc, Prices: book,
-		ImageArch: f.imageArch,
+		ImageArch:  f.imageArch,
+		MaxNumSeqs: f.sched.maxNumSeqs, MaxNumBatchedTokens: f.sched.maxNumBatchedTokens, CacheRate: f.sched.cacheRate,
+	}
+	if err := f.sched.check(); err != nil {
+		return err
 	}
 	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
 		return err
