@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
@@ -45,12 +44,8 @@ func (s *searcher) layoutsFor(family string, tp int) []layout {
 	switch r.Engine.Engine {
 	case memory.VLLM, memory.SGLang:
 	default:
-		// A remark on the whole search, not a reason a family was
-		// rejected: it goes with the assumptions, once.
-		note := fmt.Sprintf("expert parallelism and DP attention were not searched: %s@%s is modelled with experts and attention split by TP only", r.Engine.Engine, r.Engine.Version)
-		if !slices.Contains(s.notes, note) {
-			s.notes = append(s.notes, note)
-		}
+		// Plan-wide, not a reason against one family: an assumption line.
+		s.layoutNote = fmt.Sprintf("expert parallelism and DP attention were not searched: %s@%s is modelled with experts and attention split by TP only", r.Engine.Engine, r.Engine.Version)
 		return out
 	}
 	if r.Model.MoE.Experts%tp != 0 {

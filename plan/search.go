@@ -344,20 +344,19 @@ type searcher struct {
 	why    map[string]Rejection
 	n      int
 	params model.Params
-	// caProfile is the Container Apps profile being searched, if any.
-	caProfile hardware.ContainerAppsProfile
-	// notes are search-wide remarks (not a family's rejection), printed
-	// with the assumptions.
-	notes []string
-	// prices indexes the USD price book by VM (lower case), region and
-	// kind; cheapest holds each VM and kind's cheapest row in any region.
-	prices   map[priceKey]hardware.Price
-	cheapest map[priceKey]hardware.Price
 	// cur, curFabric and curGPUsPerVM are the layout and multi-VM fabric
 	// of the combination being evaluated (layouts.go).
 	cur          layout
 	curFabric    *hardware.Fabric
 	curGPUsPerVM int
+	// layoutNote says why MoE layouts were not searched (assumption line).
+	layoutNote string
+	// caProfile is the Container Apps profile being searched, if any.
+	caProfile hardware.ContainerAppsProfile
+	// prices indexes the USD price book by VM (lower case), region and
+	// kind; cheapest holds each VM and kind's cheapest row in any region.
+	prices   map[priceKey]hardware.Price
+	cheapest map[priceKey]hardware.Price
 }
 
 type priceKey struct {
@@ -395,7 +394,9 @@ func newSearcher(r Request) *searcher {
 // reject records why a configuration of a family failed, keeping per
 // family the strongest configuration tried.
 func (s *searcher) reject(rej Rejection) {
-	if old, ok := s.why[rej.Family]; ok && old.strength() > rej.strength() {
+	// On a tie the first configuration tried (the checkpoint's own
+	// precision comes first) keeps the line.
+	if old, ok := s.why[rej.Family]; ok && old.strength() >= rej.strength() {
 		return
 	}
 	s.why[rej.Family] = rej
@@ -443,6 +444,9 @@ func (s *searcher) run() (Result, error) {
 			"a multi-GPU VM runs GPUs ÷ (TP × PP) replicas: the VM is paid for whole, so every GPU serves",
 		},
 	}
+	if s.layoutNote != "" {
+		res.Assumptions = append(res.Assumptions, s.layoutNote)
+	}
 	var dates []hardware.Price
 	for _, row := range s.rows {
 		if row.Candidate.Prices.PriceAsOf != "" {
@@ -454,7 +458,6 @@ func (s *searcher) run() (Result, error) {
 		res.PricesAsOf = d.String()
 	}
 	res.WhyNot = s.whyNot()
-	res.Assumptions = append(res.Assumptions, s.notes...)
 	if len(s.rows) == 0 {
 		return res, fmt.Errorf("%w for %s at this load and these SLOs", ErrInfeasible, r.Model.ID)
 	}
@@ -637,11 +640,14 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 			// the VM-to-VM network.
 			fab, err := fabricFor(vm)
 			if err != nil {
-				// The binding reason is still memory: say what did not fit
-				// in one VM, and why spanning VMs is not an option.
-				single := s.why[family].Reason
-				s.reject(Rejection{Family: family, VM: vm.Name, Precision: p.Name, TP: whole, PP: 2, VMs: 2, Kind: "does_not_fit",
-					Reason: fmt.Sprintf("%s at TP %d does not fit one VM (%s), and %v", p.Name, whole, single, err)})
+				// The single-VM does_not_fit rejection stays the binding
+				// reason; say why spanning VMs was not tried.
+				if old, ok := s.why[family]; ok && old.Kind == "does_not_fit" {
+					old.Reason += "; " + err.Error()
+					s.why[family] = old
+				} else {
+					s.reject(Rejection{Family: family, VM: vm.Name, Precision: p.Name, TP: whole, PP: 1, VMs: 1, Kind: "incompatible", Reason: fmt.Sprintf("%s at TP %d does not fit one VM, and %v", p.Name, whole, err)})
+				}
 				continue
 			}
 			s.curFabric, s.curGPUsPerVM = fab, whole
