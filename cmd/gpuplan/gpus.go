@@ -191,8 +191,8 @@ Unknown values print as "unknown" (null in JSON); supply them with --catalog.`,
 				fmt.Fprintln(w)
 				writeVMTable(w, out.VMSizes, reg, width)
 				fmt.Fprintln(w)
-				fmt.Fprint(w, wrapText(fmt.Sprintf("%d chips, %d VM sizes. CUDA GiB marked * is an estimate (see `gpuplan gpus ID`). TFLOPS are dense (no sparsity).", len(out.GPUs), len(out.VMSizes)), width, 0))
-				fmt.Fprint(w, wrapText(fmt.Sprintf("Prices: Linux pay-as-you-go in %s, USD; oldest price as of %s. `gpuplan prices` lists every known price with its source.", reg, hwOrUnknown(out.PricesAsOf)), width, 0))
+				fmt.Fprint(w, wrapLine(fmt.Sprintf("%d chips, %d VM sizes. CUDA GiB marked * is an estimate (see `gpuplan gpus ID`). TFLOPS are dense (no sparsity).", len(out.GPUs), len(out.VMSizes)), width, 0))
+				fmt.Fprint(w, wrapLine(fmt.Sprintf("Prices: Linux pay-as-you-go in %s, USD; oldest price as of %s. `gpuplan prices` lists every known price with its source.", reg, hwOrUnknown(out.PricesAsOf)), width, 0))
 				return nil
 			})
 		},

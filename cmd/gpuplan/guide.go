@@ -120,7 +120,7 @@ func guideWhere(s guide.Setup, region string) string {
 }
 
 func printGuide(w io.Writer, g guide.Guide, width int) error {
-	fmt.Fprint(w, wrapText(fmt.Sprintf("GPU sizing guide at %s: %s-token context, %d concurrent sequence(s), %s (utilization %.2f), prices %s",
+	fmt.Fprint(w, wrapLine(fmt.Sprintf("GPU sizing guide at %s: %s-token context, %d concurrent sequence(s), %s (utilization %.2f), prices %s",
 		g.Precision, costCount(float64(g.Context)), g.Concurrency, g.Engine, g.Utilization, g.Region), width, 0))
 	fmt.Fprintln(w)
 
@@ -171,13 +171,13 @@ func printGuide(w io.Writer, g guide.Guide, width int) error {
 	for _, r := range g.Rows {
 		fmt.Fprintf(w, "%s (%s):\n", r.SizeClass, r.Model)
 		for _, fl := range r.Flags {
-			fmt.Fprint(w, wrapText(fmt.Sprintf("  - [%s] %s", fl.Kind, fl.Text), width, 4))
+			fmt.Fprint(w, wrapLine(fmt.Sprintf("  - [%s] %s", fl.Kind, fl.Text), width, 4))
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprint(w, wrapText(fmt.Sprintf("Currency %s; prices as of %s. Seed table: %s.", g.Currency, g.PricesAsOf, g.SeedSource.Ref), width, 0))
+	fmt.Fprint(w, wrapLine(fmt.Sprintf("Currency %s; prices as of %s. Seed table: %s.", g.Currency, g.PricesAsOf, g.SeedSource.Ref), width, 0))
 	for _, s := range g.Assumptions {
-		fmt.Fprint(w, wrapText("- "+s, width, 2))
+		fmt.Fprint(w, wrapLine("- "+s, width, 2))
 	}
 	return nil
 }

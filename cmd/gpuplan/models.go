@@ -119,8 +119,8 @@ QUERY filters by id, alias or family (case-insensitive substring).`,
 					return err
 				}
 				fmt.Fprintln(w)
-				fmt.Fprint(w, wrapText(fmt.Sprintf("%d models. KV/TOKEN is the whole model's cache per token in its release dtype, before any TP split.", len(rows)), width, 0))
-				fmt.Fprint(w, wrapText("CONFIG: verbatim = the vendor's config.json bytes; transcribed = read from its Hugging Face page; reconstructed = assembled from cited values (docs/catalog-models.md).", width, 0))
+				fmt.Fprint(w, wrapLine(fmt.Sprintf("%d models. KV/TOKEN is the whole model's cache per token in its release dtype, before any TP split.", len(rows)), width, 0))
+				fmt.Fprint(w, wrapLine("CONFIG: verbatim = the vendor's config.json bytes; transcribed = read from its Hugging Face page; reconstructed = assembled from cited values (docs/catalog-models.md).", width, 0))
 				return nil
 			})
 		},

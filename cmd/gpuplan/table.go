@@ -73,10 +73,10 @@ func (t textTable) write(w io.Writer, width int) error {
 		writeRow(&b, r, widths, shown)
 	}
 	for i, n := range notes {
-		b.WriteString(wrapText(fmt.Sprintf("[%d] %s", i+1, n), width, len(fmt.Sprintf("[%d] ", i+1))))
+		b.WriteString(wrapLine(fmt.Sprintf("[%d] %s", i+1, n), width, len(fmt.Sprintf("[%d] ", i+1))))
 	}
 	if len(hidden) > 0 {
-		b.WriteString(wrapText(fmt.Sprintf("(%d column(s) hidden to fit %d columns: %s; --wide shows every column, -o json every field)", len(hidden), width, strings.Join(hidden, ", ")), width, 1))
+		b.WriteString(wrapLine(fmt.Sprintf("(%d column(s) hidden to fit %d columns: %s; --wide shows every column, -o json every field)", len(hidden), width, strings.Join(hidden, ", ")), width, 1))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -129,36 +129,14 @@ func writeRow(b *strings.Builder, r []string, widths []int, shown []bool) {
 	b.WriteByte('\n')
 }
 
-// wrapText breaks s into lines of at most width runes at spaces, indenting
-// continuation lines by indent; width 0 leaves it on one line. A word
-// longer than the width stays whole.
-func wrapText(s string, width, indent int) string {
-	if width <= 0 || utf8.RuneCountInString(s) <= width {
+// wrapLine is wrapText (plan.go) for output that fits a width: a line
+// ending in a newline, wrapped at width with continuation lines indented
+// by indent spaces; width 0 (no limit) leaves it on one line.
+func wrapLine(s string, width, indent int) string {
+	if width <= 0 {
 		return s + "\n"
 	}
-	var b strings.Builder
-	pad := strings.Repeat(" ", indent)
-	lineLen := 0
-	for i, word := range strings.Fields(s) {
-		wl := utf8.RuneCountInString(word)
-		switch {
-		case i == 0:
-			// Keep the first line's own leading spaces.
-			lead := len(s) - len(strings.TrimLeft(s, " "))
-			b.WriteString(s[:lead])
-			lineLen = lead
-		case lineLen+1+wl > width:
-			b.WriteString("\n" + pad)
-			lineLen = indent
-		default:
-			b.WriteByte(' ')
-			lineLen++
-		}
-		b.WriteString(word)
-		lineLen += wl
-	}
-	b.WriteByte('\n')
-	return b.String()
+	return wrapText(s, width, strings.Repeat(" ", indent)) + "\n"
 }
 
 // tableWidth is the width human output must fit on w: 0 (no limit) with
