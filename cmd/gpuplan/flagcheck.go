@@ -145,6 +145,8 @@ var flagRanges = map[string]flagRange{
 	"input-tokens-stddev":       {Min: 0, Max: 100_000_000},
 	"output-tokens-stddev":      {Min: 0, Max: 100_000_000},
 	"think-time-ms":             {Min: 0, Max: 3_600_000},
+	"cores":                     atLeastOne(4096),
+	"think-time-s":              {Min: 0, Max: 3600},
 	"bench quality/concurrency": atLeastOne(1024),
 	"bench quality/retries":     {Min: 0, Max: 10},
 	"bench quality/builtin-n":   atLeastOne(bench.MaxBuiltinItems),

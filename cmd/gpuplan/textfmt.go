@@ -33,14 +33,6 @@ func gpuCount(n float64) string {
 	return strconv.FormatFloat(n, 'g', 3, 64)
 }
 
-// quotaText is a VM size's vCPU quota family with the vCPUs a plan needs;
-// "unknown" when the catalog does not know the family, never a blank.
-func quotaText(family string, vcpus int) string {
-	if family == "" {
-		family = "unknown"
-	}
-	return fmt.Sprintf("%s (%d)", family, vcpus)
-}
 
 // The context rule (docs/cli.md, "Context length"): --context is the
 // longest request, prompt plus answer, a deployment must accept. size
