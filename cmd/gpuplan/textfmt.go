@@ -33,7 +33,6 @@ func gpuCount(n float64) string {
 	return strconv.FormatFloat(n, 'g', 3, 64)
 }
 
-
 // The context rule (docs/cli.md, "Context length"): --context is the
 // longest request, prompt plus answer, a deployment must accept. size
 // defaults it to the model's maximum; plan (and perf) default it to
