@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -69,5 +71,31 @@ func TestContextRule(t *testing.T) {
 	_, errOut, _ = run(t, "plan", "llama-3.1-8b-instruct", "--input-tokens", "500", "--output-tokens", "200", "--concurrency", "1", "--top", "1", "--context", "8192")
 	if strings.Contains(errOut, "--context not given") {
 		t.Errorf("warned although --context was given: %q", errOut)
+	}
+}
+
+// TestPlanSaveThroughSymlinkKeepsMode: plan --save onto a symbolic link
+// writes the link's target and keeps its 0600 mode (it used to replace the
+// link with a plain 0644 file).
+func TestPlanSaveThroughSymlinkKeepsMode(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "shared-plan.json")
+	if err := os.WriteFile(target, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "plan.json")
+	if err := os.Symlink("shared-plan.json", link); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "plan", "llama-3.1-8b-instruct", "--input-tokens", "1000", "--output-tokens", "200", "--concurrency", "4", "--context", "4096", "--save", link)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("plan.json is no longer a symbolic link (%v)", err)
+	}
+	st, err := os.Stat(target)
+	if err != nil || st.Mode().Perm() != 0o600 || st.Size() < 100 {
+		t.Errorf("target: %v, mode %v, %d bytes; want the plan, 0600", err, st.Mode().Perm(), st.Size())
 	}
 }
