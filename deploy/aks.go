@@ -220,6 +220,10 @@ func (d *deployment) buildAKS() error {
 	var workload []byte
 	var target ScaleTarget
 	selector := d.selectorLabels()
+	if multi && d.eng.Info().MultiNodeScript == "" {
+		d.refuse("%s has no multi-node recipe in gpuplan (only vLLM's Ray helper is known): re-plan with a VM that holds one replica, or --engine vllm", d.eng.Info().ID())
+		return nil
+	}
 	if multi {
 		lws := d.leaderWorkerSet(s.podGPUs)
 		workload, err = marshalObjects(d.workloadHeader(s), lws)
@@ -259,13 +263,17 @@ func (d *deployment) buildAKS() error {
 			return err
 		}
 		d.add("60-servicemonitor.yaml", KindKubernetes, sm)
+		if d.eng.Info().Endpoints.QueueMetric == "" {
+			d.note("No autoscaling: %s exports no queue gauge for KEDA to scale on; the Deployment keeps %d replicas.", d.eng.Info().DisplayName, hi)
+			return nil
+		}
 		ta, so := d.keda(target, lo, hi)
 		var objs []any
 		if ta != nil {
 			objs = append(objs, ta)
 		}
 		objs = append(objs, so)
-		k, err := marshalObjects([]string{fmt.Sprintf("Autoscaling on vLLM's queue: %d to %d replicas, target %d waiting requests per replica.", lo, hi, d.o.QueueThreshold)}, objs...)
+		k, err := marshalObjects([]string{fmt.Sprintf("Autoscaling on %s's queue: %d to %d replicas, target %d waiting requests per replica.", d.eng.Info().DisplayName, lo, hi, d.o.QueueThreshold)}, objs...)
 		if err != nil {
 			return err
 		}

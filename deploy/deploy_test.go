@@ -78,8 +78,12 @@ func TestRefusals(t *testing.T) {
 			Options{Target: TargetAKSMultiNode}, "use --target aks"},
 		{"single-node target for a multi-node plan", loadPlan(t, "llama-3.1-405b-2xh100"),
 			Options{Target: TargetAKS}, "use --target aks-multinode"},
-		{"engine is not vLLM", edit(t, "llama-3.1-70b-h100", func(c *plan.Candidate) { c.Engine.Name = "sglang" }),
-			Options{Target: TargetAKS}, "deploy generates vLLM servers"},
+		{"SGLang has no recorded image", edit(t, "llama-3.1-70b-h100", func(c *plan.Candidate) { c.Engine.Name, c.Engine.Version = "sglang", "0.4" }),
+			Options{Target: TargetAKS}, "sglang@0.4 has no container image recorded for nvidia/x86-64"},
+		{"KAITO runs only vLLM presets", edit(t, "llama-3.3-70b-nc48", func(c *plan.Candidate) { c.Engine.Name, c.Engine.Version = "sglang", "0.4" }),
+			Options{Target: TargetKAITO, KAITOVersion: "0.12.0"}, "KAITO presets do not run SGLang"},
+		{"llama.cpp has no multi-node recipe", edit(t, "llama-3.1-405b-2xh100", func(c *plan.Candidate) { c.Engine.Name, c.Engine.Version = "llamacpp", "" }),
+			Options{Target: TargetAKSMultiNode}, "has no multi-node recipe"},
 		{"AKS does not install AMD drivers", loadPlan(t, "llama-3.1-70b-mi300x"),
 			Options{Target: TargetAKS, GPUDriver: "install"}, "enforces --gpu-driver none"},
 		{"MIG on a T4", loadPlan(t, "qwen2.5-3b-t4"), Options{Target: TargetAKS, MIGProfile: "MIG1g"}, "runs on A100, H100 and H200"},
@@ -526,14 +530,6 @@ func TestStreamIsYAML(t *testing.T) {
 			if err := yaml.Unmarshal(d, &v); err != nil || v == nil {
 				t.Errorf("%s: document %d is not a YAML object: %v", gc.name, i, err)
 			}
-		}
-	}
-}
-
-func TestImageTag(t *testing.T) {
-	for in, want := range map[string]string{"0.19": "v0.19.0", "v0.22": "v0.22.0", "0.19.1": "v0.19.1", "": "latest"} {
-		if got := imageTag(in); got != want {
-			t.Errorf("imageTag(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -45,10 +45,6 @@ type Precision struct {
 	GroupSize int `json:"group_size,omitempty"`
 	// Checkpoints lists how this form is deployed, preferred first.
 	Checkpoints []Checkpoint `json:"checkpoints,omitempty"`
-	// VLLMQuantization is the value of vLLM's --quantization flag when the
-	// engine quantizes at load; empty when a pre-quantized checkpoint says so
-	// itself or when no quantization applies.
-	VLLMQuantization string `json:"vllm_quantization,omitempty"`
 	// Summary is one line for help text.
 	Summary string `json:"summary"`
 	// GGUF is true for llama.cpp GGUF tensor types.
@@ -81,9 +77,9 @@ var precisions = []Precision{
 	{Name: "fp32", Weight: FP32, Compute: FP32, Summary: "full precision (vLLM --dtype float32)"},
 	{Name: "fp16", Weight: FP16, Compute: FP16, Summary: "half precision (vLLM --dtype float16); the only 16-bit form on T4 and V100"},
 	{Name: "bf16", Weight: BF16, Compute: BF16, Summary: "bfloat16 (vLLM --dtype bfloat16), the usual release format"},
-	{Name: "fp8", Weight: FP8, Compute: FP8, Checkpoints: []Checkpoint{CheckpointRuntime, CheckpointCompressedTensors, CheckpointFP8, CheckpointModelOpt}, VLLMQuantization: "fp8",
+	{Name: "fp8", Weight: FP8, Compute: FP8, Checkpoints: []Checkpoint{CheckpointRuntime, CheckpointCompressedTensors, CheckpointFP8, CheckpointModelOpt},
 		Summary: "native FP8 W8A8: FP8 weights and activations on FP8 tensor cores (Ada, Hopper, Blackwell, MI300X); runtime --quantization fp8 or an FP8-dynamic checkpoint"},
-	{Name: "fp8-w8a16", Weight: FP8, Compute: BF16, WeightOnly: true, Checkpoints: []Checkpoint{CheckpointRuntime, CheckpointCompressedTensors, CheckpointFP8}, VLLMQuantization: "fp8",
+	{Name: "fp8-w8a16", Weight: FP8, Compute: BF16, WeightOnly: true, Checkpoints: []Checkpoint{CheckpointRuntime, CheckpointCompressedTensors, CheckpointFP8},
 		Summary: "FP8 weights, 16-bit compute (vLLM's Marlin W8A16 path on Ampere, which has no FP8 tensor cores)"},
 	{Name: "int8", Weight: INT8, Compute: INT8, Checkpoints: []Checkpoint{CheckpointCompressedTensors},
 		Summary: "INT8 W8A8 (SmoothQuant-style compressed-tensors checkpoint, e.g. *-quantized.w8a8)"},
@@ -91,7 +87,7 @@ var precisions = []Precision{
 		Summary: "INT8 weight-only (8-bit GPTQ or compressed-tensors W8A16 checkpoint)"},
 	{Name: "int4", Weight: INT4, Compute: BF16, WeightOnly: true, GroupSize: 128, Checkpoints: []Checkpoint{CheckpointAWQ, CheckpointGPTQ, CheckpointCompressedTensors},
 		Summary: "INT4 weight-only W4A16, group size 128 (AWQ, GPTQ or compressed-tensors W4A16 checkpoint)"},
-	{Name: "mxfp4", Weight: MXFP4, Compute: BF16, WeightOnly: true, Checkpoints: []Checkpoint{CheckpointMXFP4}, VLLMQuantization: "mxfp4",
+	{Name: "mxfp4", Weight: MXFP4, Compute: BF16, WeightOnly: true, Checkpoints: []Checkpoint{CheckpointMXFP4},
 		Summary: "OCP MXFP4 weights (gpt-oss release format); native on Blackwell, weight-only kernels elsewhere"},
 	{Name: "nvfp4", Weight: NVFP4, Compute: NVFP4, Checkpoints: []Checkpoint{CheckpointModelOpt, CheckpointCompressedTensors},
 		Summary: "NVIDIA NVFP4 W4A4 (Blackwell only; ModelOpt or compressed-tensors checkpoint)"},

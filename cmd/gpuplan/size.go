@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -74,7 +75,7 @@ config.json, a model directory or a GGUF file.`,
 	fl.IntVar(&f.pp, "pp", 1, "pipeline-parallel size")
 	fl.IntVar(&f.maxBatched, "max-num-batched-tokens", 0, "vLLM max_num_batched_tokens (default: vLLM's rule for the GPU)")
 	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "vLLM max_num_seqs (default: vLLM's rule for the GPU)")
-	fl.StringVar(&f.engine, "engine", "vllm", "engine memory profile: vllm, vllm@0.22, sglang, trtllm, llamacpp")
+	addEngineFlag(cmd, &f.engine)
 	fl.StringVar(&f.table, "table", "", "reproduce the seed's VRAM table for bare sizes, e.g. 7B,13B,70B")
 	addOutputFlag(cmd, &f.output)
 	return cmd
@@ -88,7 +89,7 @@ func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
 	req := memory.Request{
 		Model: spec, Context: f.context, Concurrency: f.concurrency, TP: f.tp, PP: f.pp,
 		Utilization: f.utilization,
-		Scheduler:   memory.Scheduler{MaxNumBatchedTokens: f.maxBatched, MaxNumSeqs: f.maxSeqs},
+		Scheduler:   engine.Scheduler{MaxTokens: f.maxBatched, MaxSeqs: f.maxSeqs},
 	}
 	if f.precision != "" {
 		p, err := dtype.LookupPrecision(f.precision)
@@ -100,8 +101,8 @@ func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
 	if req.KVDType, err = dtype.ParseKVDType(f.kvDType); err != nil {
 		return usageErr(err)
 	}
-	if req.Profile, err = memory.LookupProfile(f.engine); err != nil {
-		return usageErr(err)
+	if req.Engine, err = lookupEngine(f.engine); err != nil {
+		return err
 	}
 	var notes []string
 	if req.GPU, notes, err = a.gpuForSizing(f.gpu, f.gpuMemory); err != nil {
