@@ -283,12 +283,19 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
+	return e.Summary() + " A Hugging Face id (org/name) or a local path to a config.json or model directory also works; `gpuplan models` lists the catalog."
+}
+
+// Summary is the first sentence of Error: the reference and the closest
+// catalog ids, without the hint about other kinds of reference.
+func (e *NotFoundError) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "model %q is not in the built-in catalog", e.Ref)
 	if len(e.Suggestions) > 0 {
 		fmt.Fprintf(&b, "; did you mean %s?", strings.Join(e.Suggestions, ", "))
+	} else {
+		b.WriteString(".")
 	}
-	b.WriteString(" A Hugging Face id (org/name) or a local path to a config.json or model directory also works; `gpuplan models` lists the catalog.")
 	return b.String()
 }
 

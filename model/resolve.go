@@ -38,7 +38,23 @@ type ResolveOptions struct {
 	// so that catalog lookups stay offline unless asked: the catalog's
 	// configs already give exact parameter counts.
 	ReadCatalogHeaders bool
+	// CatalogAndHubOnly resolves catalog ids and Hugging Face ids
+	// (org/name[@revision]) only: never a local file or directory, never a
+	// URL. A server resolving references sent by strangers sets it, so that
+	// no spelling of a path reads the server's own files (docs/security.md).
+	CatalogAndHubOnly bool
+	// MaxHeaderBytes bounds the safetensors header bytes this resolution
+	// reads across all shards (beyond each file's first range request);
+	// 0 means safetensors.DefaultMaxTotalHeaderBytes. A server sets it per
+	// request so that one hostile repository cannot hold gigabytes.
+	MaxHeaderBytes int64
 }
+
+// NormalizeRef is the one normalisation of a MODEL reference: surrounding
+// white space (any Unicode space) is dropped. Callers that check a
+// reference before resolving it must check NormalizeRef(ref), the value
+// Resolve uses, or a leading space slips past their check.
+func NormalizeRef(ref string) string { return strings.TrimSpace(ref) }
 
 func (o ResolveOptions) hub() *hfhub.Client {
 	h := o.Hub
@@ -67,7 +83,10 @@ func (o ResolveOptions) hub() *hfhub.Client {
 // A Spec built from GGUF metadata alone says so in Spec.Source, including
 // what in it is approximate; its weights (Spec.Inventory) are exact.
 func Resolve(ctx context.Context, ref string, opts ResolveOptions) (*Spec, error) {
-	ref = strings.TrimSpace(ref)
+	ref = NormalizeRef(ref)
+	if opts.MaxHeaderBytes > 0 {
+		ctx = safetensors.WithBudget(ctx, safetensors.NewBudget(opts.MaxHeaderBytes))
+	}
 	if ref == "" {
 		return nil, errors.New("no model given: pass a catalog id, a Hugging Face id (org/name), a local config.json, model directory or .gguf file, or a .gguf URL")
 	}
@@ -90,6 +109,9 @@ func Resolve(ctx context.Context, ref string, opts ResolveOptions) (*Spec, error
 		}
 		catalogErr = err
 	}
+	if opts.CatalogAndHubOnly {
+		return resolveHubOnly(ctx, hub, ref, catalogErr, opts)
+	}
 	if u, ok := parseHTTPURL(ref); ok {
 		return resolveURL(ctx, hub, u, opts)
 	}
@@ -108,6 +130,41 @@ func Resolve(ctx context.Context, ref string, opts ResolveOptions) (*Spec, error
 		return nil, catalogErr
 	}
 	return nil, fmt.Errorf("model %q is not a local path and not a Hugging Face id (org/name); pass a catalog id, org/name[@revision], a local config.json, model directory or .gguf file, or a .gguf URL", ref)
+}
+
+// errCatalogAndHubOnly explains what a CatalogAndHubOnly resolver accepts.
+var errCatalogAndHubOnly = errors.New("give a catalog id or alias or a Hugging Face id org/name[@revision]; local paths and URLs are not accepted here")
+
+// hubOnlyNotFound is a catalog miss under CatalogAndHubOnly: the catalog's
+// summary and suggestions, and what this resolver accepts instead (not the
+// local-path hint). errors.Is finds ErrNotInCatalog.
+type hubOnlyNotFound struct{ nf *NotFoundError }
+
+func (e hubOnlyNotFound) Error() string {
+	return e.nf.Summary() + " Give a catalog id or alias or a Hugging Face id org/name[@revision]; local paths and URLs are not accepted here."
+}
+func (e hubOnlyNotFound) Unwrap() error { return e.nf }
+
+// resolveHubOnly is Resolve under CatalogAndHubOnly, after a catalog miss:
+// only a well-formed Hugging Face id goes on, to the Hub; nothing touches
+// the file system. Messages quote the reference, never a path it would
+// expand to.
+func resolveHubOnly(ctx context.Context, hub *hfhub.Client, ref string, catalogErr error, opts ResolveOptions) (*Spec, error) {
+	if !strings.Contains(ref, "/") {
+		var nf *NotFoundError
+		if errors.As(catalogErr, &nf) {
+			return nil, hubOnlyNotFound{nf}
+		}
+		return nil, fmt.Errorf("model %q: %w", ref, errCatalogAndHubOnly)
+	}
+	if _, ok := parseHTTPURL(ref); ok || strings.Contains(ref, "://") || looksLikePath(ref) {
+		return nil, fmt.Errorf("model %q: %w", ref, errCatalogAndHubOnly)
+	}
+	repo, rev, err := hfhub.ParseRef(ref)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", ref, err)
+	}
+	return resolveHub(ctx, hub, repo, rev, opts)
 }
 
 // looksLikePath reports whether ref was meant as a file path, so that a
@@ -270,7 +327,7 @@ func hubInventory(ctx context.Context, hub *hfhub.Client, repo, rev string) (*Te
 		if c, ok := r.(io.Closer); ok {
 			defer c.Close()
 		}
-		h, err := safetensors.ReadHeader(r, size)
+		h, err := safetensors.ReadHeaderContext(ctx, r, size)
 		if err != nil {
 			return nil, fmt.Errorf("read safetensors header of model.safetensors in %s@%s: %w", repo, rev, err)
 		}

@@ -767,6 +767,56 @@ func TestResolveCatalogMiss(t *testing.T) {
 	}
 }
 
+// TestResolveCatalogAndHubOnly resolves, with CatalogAndHubOnly, references
+// that name existing local files and directories (with and without
+// surrounding spaces): none is read, and no message names a path.
+func TestResolveCatalogAndHubOnly(t *testing.T) {
+	cat, err := EmbeddedCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, qraw := rsConfigSpec(t, "Qwen/Qwen2.5-0.5B")
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), qraw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	home, _ := os.UserHomeDir()
+	opts := ResolveOptions{Catalog: cat, Offline: true, CatalogAndHubOnly: true}
+	for _, ref := range []string{"config.json", " config.json", "config.json ", ".", " .", "~", " ~", "\u00a0~", dir, " " + dir, "file://" + dir, "http://127.0.0.1:1/x.gguf", "privmodel", " privmodel"} {
+		t.Run(ref, func(t *testing.T) {
+			spec, err := Resolve(context.Background(), ref, opts)
+			if err == nil {
+				t.Fatalf("resolved %q to %s (%s)", ref, spec.ID, spec.Source)
+			}
+			msg := err.Error()
+			for _, p := range []string{dir, home} {
+				if p != "" && p != "/" && strings.Contains(msg, p) && !strings.Contains(ref, p) {
+					t.Errorf("message names the path %s: %s", p, msg)
+				}
+			}
+			if strings.Contains(msg, "local path to a config.json") {
+				t.Errorf("message suggests a local path: %s", msg)
+			}
+		})
+	}
+	// A catalog id still resolves, spaces and all.
+	if spec, err := Resolve(context.Background(), " llama-3.1-8b ", opts); err != nil || spec.Params().Total == 0 {
+		t.Errorf("catalog id: %v", err)
+	}
+}
+
+// TestNotFoundMessage checks the catalog miss reads as sentences with or
+// without suggestions ("...catalog A Hugging Face id" lacked a separator).
+func TestNotFoundMessage(t *testing.T) {
+	for _, e := range []*NotFoundError{{Ref: "nope"}, {Ref: "llama-3.1-8", Suggestions: []string{"llama-3.1-8b"}}} {
+		msg := e.Error()
+		if !strings.Contains(msg, ". A Hugging Face id") && !strings.Contains(msg, "? A Hugging Face id") {
+			t.Errorf("%q: no sentence break before the hint", msg)
+		}
+	}
+}
+
 func TestResolveCorruptLocalHeader(t *testing.T) {
 	_, qraw := rsConfigSpec(t, "Qwen/Qwen2.5-0.5B")
 	dir := t.TempDir()

@@ -38,9 +38,9 @@ func fitOptions(t testing.TB) FitOptions {
 // TestEmbeddedPointCount checks the fit set is the 230 TensorRT-LLM v0.17
 // throughput rows and that every model resolves through the catalog.
 func TestEmbeddedPointCount(t *testing.T) {
-	pts := Embedded().Points
+	pts := trtllmPoints(Embedded().Points)
 	if len(pts) != 230 {
-		t.Fatalf("embedded calibration has %d points, want the 230 v0.17 max-throughput rows", len(pts))
+		t.Fatalf("embedded calibration has %d TensorRT-LLM points, want the 230 v0.17 max-throughput rows", len(pts))
 	}
 	byGPU := map[string]int{}
 	opt := fitOptions(t)
@@ -60,6 +60,17 @@ func TestEmbeddedPointCount(t *testing.T) {
 			t.Errorf("%s: %d points, want %d", g, byGPU[g], n)
 		}
 	}
+}
+
+// trtllmPoints returns the TensorRT-LLM points of a set.
+func trtllmPoints(pts []Point) []Point {
+	var out []Point
+	for _, p := range pts {
+		if p.Engine == "trtllm" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // fitOnce caches the fit on the embedded points within one test run.
@@ -101,12 +112,14 @@ func TestFittedFactorsAreCurrent(t *testing.T) {
 		for i, e := range res.EngineFactors {
 			w := fittedEngineFactors[i]
 			if !same(e.StepOverheadMS, w.StepOverheadMS) || !same(e.SeqOverheadUS, w.SeqOverheadUS) || !same(e.MoEEfficiency, w.MoEEfficiency) ||
+				!same(e.RequestOverheadMS, w.RequestOverheadMS) || !same(e.FirstTokenIterations, w.FirstTokenIterations) ||
 				!same(e.BandLow, w.BandLow) || !same(e.BandHigh, w.BandHigh) || len(e.Links) != len(w.Links) {
 				ok = false
 			}
 			for k, l := range e.Links {
 				wl := w.Links[k]
-				if !same(l.Efficiency, wl.Efficiency) || !same(l.DecodeEfficiency, wl.DecodeEfficiency) || !same(l.AllReduceLatencyUS, wl.AllReduceLatencyUS) {
+				if !same(l.Efficiency, wl.Efficiency) || !same(l.DecodeEfficiency, wl.DecodeEfficiency) || !same(l.AllReduceLatencyUS, wl.AllReduceLatencyUS) ||
+					!same(l.PeerLatencyUS, wl.PeerLatencyUS) {
 					ok = false
 				}
 			}
@@ -121,6 +134,12 @@ func TestFittedFactorsAreCurrent(t *testing.T) {
 func goLiteral(res FitResult) string {
 	var b strings.Builder
 	f := func(v float64) string { return fmt.Sprintf("%.3g", v) }
+	opt := func(name string, v float64) string {
+		if v == 0 {
+			return ""
+		}
+		return fmt.Sprintf(", %s: %s", name, f(v))
+	}
 	b.WriteString("var fittedGPUFactors = []GPUFactors{\n")
 	for _, g := range res.GPUFactors {
 		fmt.Fprintf(&b, "\t{GPU: %q, Engine: %q, EngineVersion: %q, BandwidthEfficiency: %s, ComputeEfficiency: %s,\n\t\tBandLow: %s, BandHigh: %s, Points: %d, MedianAbsErrorPct: %.1f},\n",
@@ -128,11 +147,12 @@ func goLiteral(res FitResult) string {
 	}
 	b.WriteString("}\n\nvar fittedEngineFactors = []EngineFactors{\n")
 	for _, e := range res.EngineFactors {
-		fmt.Fprintf(&b, "\t{Engine: %q, EngineVersion: %q, StepOverheadMS: %s, SeqOverheadUS: %s, MoEEfficiency: %s,\n\t\tLinks: map[string]LinkFactors{\n",
-			e.Engine, e.EngineVersion, f(e.StepOverheadMS), f(e.SeqOverheadUS), f(e.MoEEfficiency))
+		fmt.Fprintf(&b, "\t{Engine: %q, EngineVersion: %q, StepOverheadMS: %s, SeqOverheadUS: %s, MoEEfficiency: %s%s%s,\n\t\tLinks: map[string]LinkFactors{\n",
+			e.Engine, e.EngineVersion, f(e.StepOverheadMS), f(e.SeqOverheadUS), f(e.MoEEfficiency),
+			opt("RequestOverheadMS", e.RequestOverheadMS), opt("FirstTokenIterations", e.FirstTokenIterations))
 		for _, k := range sortedKeys(e.Links) {
 			l := e.Links[k]
-			fmt.Fprintf(&b, "\t\t\t%q: {Efficiency: %s, DecodeEfficiency: %s, AllReduceLatencyUS: %s},\n", k, f(l.Efficiency), f(l.DecodeEfficiency), f(l.AllReduceLatencyUS))
+			fmt.Fprintf(&b, "\t\t\t%q: {Efficiency: %s, DecodeEfficiency: %s, AllReduceLatencyUS: %s%s},\n", k, f(l.Efficiency), f(l.DecodeEfficiency), f(l.AllReduceLatencyUS), opt("PeerLatencyUS", l.PeerLatencyUS))
 		}
 		fmt.Fprintf(&b, "\t\t},\n\t\tBandLow: %s, BandHigh: %s, Points: %d},\n", f(e.BandLow), f(e.BandHigh), e.Points)
 	}
@@ -192,7 +212,8 @@ func TestThroughputAccuracy(t *testing.T) {
 		t.Skip("refits the model for the held-out figures")
 	}
 	cal := Embedded()
-	rows := predictPoints(t, cal.Points, cal)
+	trt := trtllmPoints(cal.Points)
+	rows := predictPoints(t, trt, cal)
 	all := statsOf(rows)
 	t.Logf("in-sample: n=%.0f median |err| %.1f%%, p90 %.1f%%, max %.1f%%", all.n, all.median, all.p90, all.max)
 	if all.median > 15 {
@@ -201,8 +222,8 @@ func TestThroughputAccuracy(t *testing.T) {
 	if all.max > 60 {
 		t.Errorf("max |error| %.1f%% > 60%%: a row is badly off", all.max)
 	}
-	byModel := heldOutByModel(t, cal.Points)
-	byGPU := heldOutByGPU(t, cal.Points)
+	byModel := heldOutByModel(t, trt)
+	byGPU := heldOutByGPU(t, trt)
 	hm, hg := statsOf(byModel), statsOf(byGPU)
 	t.Logf("held out by model: median %.1f%%, p90 %.1f%%; by GPU: median %.1f%%, p90 %.1f%%", hm.median, hm.p90, hg.median, hg.p90)
 	if hm.median > 20 {
@@ -370,9 +391,15 @@ func speedSection(rows, byModel, byGPU []row, other otherResult) string {
 	b.WriteString("Factors fitted on them by `perf.Fit` (compiled into `perf/fitted.go`; `TestFittedFactorsAreCurrent` refits them):\n\n")
 	b.WriteString("| GPU | bandwidth efficiency | compute efficiency | band (p10–p90 of measured ÷ predicted) | points |\n|---|---|---|---|---|\n")
 	for _, g := range fittedGPUFactors {
+		if g.Engine != "trtllm" {
+			continue
+		}
 		fmt.Fprintf(&b, "| %s | %.2f | %.2f | %.2f–%.2f | %d |\n", g.GPU, g.BandwidthEfficiency, g.ComputeEfficiency, g.BandLow, g.BandHigh, g.Points)
 	}
 	for _, e := range fittedEngineFactors {
+		if e.Engine != "trtllm" {
+			continue
+		}
 		fmt.Fprintf(&b, "\nEngine %s@%s: iteration overhead %.2g ms, %.2g µs per sequence per iteration, MoE kernels at %.2f of the dense rate", e.Engine, e.EngineVersion, e.StepOverheadMS, e.SeqOverheadUS, e.MoEEfficiency)
 		for _, k := range sortedKeys(e.Links) {
 			l := e.Links[k]

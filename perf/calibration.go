@@ -66,7 +66,13 @@ type Point struct {
 	// Utilization is the engine memory fraction the run used, when not the
 	// engine's default.
 	Utilization float64 `json:"gpu_memory_utilization,omitempty"`
-	Completed   int     `json:"completed,omitempty"`
+	// MaxNumSeqs and MaxNumBatchedTokens are the server's scheduler limits
+	// when not the engine's defaults; CacheRate the fraction of prompt
+	// tokens the workload served from the prefix cache.
+	MaxNumSeqs          int     `json:"max_num_seqs,omitempty"`
+	MaxNumBatchedTokens int     `json:"max_num_batched_tokens,omitempty"`
+	CacheRate           float64 `json:"cache_rate,omitempty"`
+	Completed           int     `json:"completed,omitempty"`
 
 	TTFT             *Latency `json:"ttft_ms,omitempty"`
 	TPOT             *Latency `json:"tpot_ms,omitempty"`
@@ -100,8 +106,32 @@ func (p Point) Key() string {
 	return fmt.Sprintf("%s|%s|%d|%d|%d|%s|%s|%s|%s|%s|%d|%d|%d|%g",
 		strings.ToLower(p.Model), strings.ToLower(p.GPU), p.GPUCount, p.TP, max(p.PP, 1),
 		strings.ToLower(p.Engine), p.EngineVersion, p.Precision, p.KVDType,
-		p.LoadKind(), p.InputTokens, p.OutputTokens, p.Concurrency, p.RPS)
+		p.LoadKind(), p.InputTokens, p.OutputTokens, p.Concurrency, p.RPS) + p.schedulerKey()
 }
+
+// schedulerKey extends Key with the scheduler limits and cache rate, empty
+// when all are defaults (so older files keep their keys).
+func (p Point) schedulerKey() string {
+	if p.MaxNumSeqs == 0 && p.MaxNumBatchedTokens == 0 && p.CacheRate == 0 {
+		return ""
+	}
+	return fmt.Sprintf("|%d|%d|%g", p.MaxNumSeqs, p.MaxNumBatchedTokens, p.CacheRate)
+}
+
+// KeptUp reports whether an open-loop point completed at least 95% of the
+// offered rate (the criterion of the development runs); points without a
+// measured request rate, and other loads, count as kept up.
+func (p Point) KeptUp() bool {
+	if p.LoadKind() != LoadRPS || p.RequestsPerS <= 0 {
+		return true
+	}
+	return p.RequestsPerS >= keptUpFraction*p.RPS
+}
+
+// keptUpFraction is the completed ÷ offered rate at or above which an
+// open-loop stage counts as served (the issue's definition for the vLLM
+// development runs).
+const keptUpFraction = 0.95
 
 // validate checks the fields the fitter needs and canonicalises names.
 func (p *Point) validate() error {
@@ -160,6 +190,12 @@ func (p *Point) validate() error {
 	if math.IsNaN(p.OutputTokensPerS) || math.IsInf(p.OutputTokensPerS, 0) || p.OutputTokensPerS < 0 {
 		bad = append(bad, "output_tokens_per_s must be a non-negative number")
 	}
+	if p.MaxNumSeqs < 0 || p.MaxNumBatchedTokens < 0 {
+		bad = append(bad, "max_num_seqs and max_num_batched_tokens must not be negative")
+	}
+	if !(p.CacheRate >= 0 && p.CacheRate < 1) {
+		bad = append(bad, "cache_rate must be in [0, 1)")
+	}
 	if p.Utilization < 0 || p.Utilization > 1 || math.IsNaN(p.Utilization) {
 		bad = append(bad, "gpu_memory_utilization must be in (0, 1]")
 	}
@@ -212,6 +248,23 @@ type EngineFactors struct {
 	// engines whose MoE kernels match their dense ones, unused by dense
 	// models.
 	MoEEfficiency float64 `json:"moe_efficiency"`
+	// RequestOverheadMS is the fixed cost of one request outside the
+	// engine's iterations: HTTP parsing, tokenization, scheduling into the
+	// next iteration, detokenization and streaming the first token back.
+	// It adds to TTFT and E2E, not to the iteration. 0 where no online
+	// measurement fixes it (the maximum-throughput tables count TTFT from
+	// admission).
+	RequestOverheadMS float64 `json:"request_overhead_ms,omitempty"`
+	// FirstTokenIterations is how many further engine iterations pass,
+	// beyond the request's own prefill, before its first token reaches the
+	// client: a request that arrives mid-iteration is admitted at the next
+	// boundary, and an engine that overlaps output processing with the
+	// next iteration (vLLM V1's engine core and API server are separate
+	// processes) hands the token over an iteration later. It scales with
+	// the iteration time, so it is what makes TTFT grow with the model and
+	// the load; 0 where no online measurement fixes it (the open-loop
+	// queueing terms then assume half an iteration of wait).
+	FirstTokenIterations float64 `json:"first_token_iterations,omitempty"`
 	// Links are the collective-communication constants by link kind
 	// ("nvlink", "pcie", "infinity-fabric").
 	Links map[string]LinkFactors `json:"links,omitempty"`
@@ -236,12 +289,24 @@ type LinkFactors struct {
 	// AllReduceLatencyUS is the fixed cost of one all-reduce call
 	// (synchronisation and kernel launch), whatever its size.
 	AllReduceLatencyUS float64 `json:"all_reduce_latency_us"`
+	// PeerLatencyUS is a further fixed cost of each all-reduce call per
+	// peer GPU (TP − 1 of them): the synchronisation a small-message
+	// collective waits for grows with the GPUs it spans. It is what light
+	// loads at several TP degrees reveal; 0 where none were measured.
+	PeerLatencyUS float64 `json:"peer_latency_us,omitempty"`
 }
 
 func (f EngineFactors) key() string { return strings.ToLower(f.Engine) + "|" + f.EngineVersion }
 
 //go:embed data/trtllm-0.17-max-throughput.json
 var embeddedPoints []byte
+
+// embeddedVLLMPoints are the vLLM 0.15.1 online-serving stages on H100
+// (inference-sim/training's default_args runs), the fit set of vLLM's
+// factors.
+//
+//go:embed data/vllm-0.15.1-h100-serving.json
+var embeddedVLLMPoints []byte
 
 var (
 	embeddedOnce sync.Once
@@ -250,7 +315,8 @@ var (
 )
 
 // Embedded returns the built-in calibration: the TensorRT-LLM v0.17
-// maximum-throughput points and the factors fitted on them (fitted.go).
+// maximum-throughput points, the vLLM 0.15.1 H100 serving stages, and the
+// factors fitted on them (fitted.go).
 // The returned value is shared; callers must not modify it (use Clone).
 func Embedded() *Calibration {
 	embeddedOnce.Do(func() {
@@ -259,6 +325,13 @@ func Embedded() *Calibration {
 			embeddedErr = fmt.Errorf("embedded calibration: %w", err)
 			return
 		}
+		v, err := ReadCalibration(bytes.NewReader(embeddedVLLMPoints))
+		if err != nil {
+			embeddedErr = fmt.Errorf("embedded vLLM calibration: %w", err)
+			return
+		}
+		c.Points = append(c.Points, v.Points...)
+		c.Description = strings.TrimSpace(c.Description + "\n" + v.Description)
 		c.GPUFactors = append([]GPUFactors(nil), fittedGPUFactors...)
 		c.EngineFactors = cloneEngineFactors(fittedEngineFactors)
 		c.buildIndex()
@@ -349,6 +422,12 @@ func ReadCalibration(r io.Reader) (*Calibration, error) {
 		if !(e.SeqOverheadUS >= 0 && e.SeqOverheadUS < 1e4) {
 			return nil, fmt.Errorf("engine_factors[%d] (%s): seq_overhead_us must be in [0, 10000)", i, e.Engine)
 		}
+		if !(e.RequestOverheadMS >= 0 && e.RequestOverheadMS < 1e4) {
+			return nil, fmt.Errorf("engine_factors[%d] (%s): request_overhead_ms must be in [0, 10000)", i, e.Engine)
+		}
+		if !(e.FirstTokenIterations >= 0 && e.FirstTokenIterations < 100) {
+			return nil, fmt.Errorf("engine_factors[%d] (%s): first_token_iterations must be in [0, 100)", i, e.Engine)
+		}
 		if !(e.StepOverheadMS >= 0 && e.StepOverheadMS < 1000) {
 			return nil, fmt.Errorf("engine_factors[%d] (%s): step_overhead_ms must be in [0, 1000)", i, e.Engine)
 		}
@@ -358,6 +437,9 @@ func ReadCalibration(r io.Reader) (*Calibration, error) {
 			}
 			if err := checkFraction("links."+k+".decode_efficiency", v.DecodeEfficiency); err != nil {
 				return nil, fmt.Errorf("engine_factors[%d] (%s): %w", i, e.Engine, err)
+			}
+			if !(v.PeerLatencyUS >= 0 && v.PeerLatencyUS < 1e6) {
+				return nil, fmt.Errorf("engine_factors[%d] (%s): links.%s.peer_latency_us must be in [0, 1e6)", i, e.Engine, k)
 			}
 			if !(v.AllReduceLatencyUS >= 0 && v.AllReduceLatencyUS < 1e6) {
 				return nil, fmt.Errorf("engine_factors[%d] (%s): links.%s.all_reduce_latency_us must be in [0, 1e6)", i, e.Engine, k)

@@ -68,6 +68,8 @@ type deployment struct {
 	gpu            hardware.GPU
 	tp, pp, gpus   int
 	isl, osl       int
+	cacheRate      float64 // fraction of prompt tokens served from the prefix cache
+	newIn          float64 // prompt tokens computed per request: isl × (1 − cacheRate), at least 1
 	engine         engine.Engine
 	calName        string // calibration key: engine name and version
 	calVersion     string
@@ -129,6 +131,9 @@ func prepare(r Request) (*deployment, error) {
 	if err := checkLoad(w); err != nil {
 		return nil, err
 	}
+	if err := checkScheduler(r); err != nil {
+		return nil, err
+	}
 	tp, pp := max(r.TP, 1), max(r.PP, 1)
 	if r.TP < 0 || r.PP < 0 {
 		return nil, fmt.Errorf("%w: --tp and --pp must be at least 1", ErrInvalid)
@@ -147,6 +152,7 @@ func prepare(r Request) (*deployment, error) {
 	if r.calVersion != "" {
 		d.calVersion = r.calVersion
 	}
+	d.setCacheRate(w.CacheRate)
 
 	// An engine that keeps the whole sequence's KV in every layer
 	// (TensorRT-LLM without max_attention_window_size, which trtllm-bench
@@ -173,6 +179,10 @@ func prepare(r Request) (*deployment, error) {
 		GPU: g, Model: spec, Precision: prec, KVDType: kvType, TP: tp, PP: pp,
 		InputTokens: w.InputTokens, OutputTokens: w.OutputTokens, Concurrency: conc,
 	})
+	if r.MaxNumSeqs > 0 || r.MaxNumBatchedTokens > 0 {
+		sched = sched.Override(r.MaxNumSeqs, r.MaxNumBatchedTokens)
+		sched.Note += "; scheduler limits set by the request where given: " + sched.Describe()
+	}
 	mreq := memory.Request{
 		Model: spec, Precision: r.Precision, KVDType: r.KVDType,
 		Context: int64(w.InputTokens + w.OutputTokens), Concurrency: 1,
@@ -254,6 +264,32 @@ func prepare(r Request) (*deployment, error) {
 		}
 	}
 	return d, nil
+}
+
+// maxSchedulerLimit bounds --max-num-seqs and --max-num-batched-tokens.
+const maxSchedulerLimit = 1 << 20
+
+// checkScheduler validates the scheduler overrides of a request.
+func checkScheduler(r Request) error {
+	if r.MaxNumSeqs < 0 || r.MaxNumSeqs > maxSchedulerLimit {
+		return fmt.Errorf("%w: --max-num-seqs must be between 1 and %d", ErrInvalid, maxSchedulerLimit)
+	}
+	if r.MaxNumBatchedTokens < 0 || r.MaxNumBatchedTokens > maxSchedulerLimit {
+		return fmt.Errorf("%w: --max-num-batched-tokens must be between 1 and %d", ErrInvalid, maxSchedulerLimit)
+	}
+	cr := r.Workload.CacheRate
+	if !(cr >= 0 && cr < 1) {
+		return fmt.Errorf("%w: --cache-rate must be at least 0 and below 1 (the fraction of prompt tokens served from the prefix cache)", ErrInvalid)
+	}
+	return nil
+}
+
+// setCacheRate records the prefix-cache hit rate: newIn prompt tokens
+// are computed per request (at least one: an engine always runs the last
+// prompt token to produce the first output token).
+func (d *deployment) setCacheRate(rate float64) {
+	d.cacheRate = rate
+	d.newIn = math.Max(1, math.Round(float64(d.isl)*(1-rate)))
 }
 
 func gpuName(g hardware.GPU) string {

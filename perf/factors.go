@@ -124,7 +124,7 @@ func (c *Calibration) resolveUncached(gpuID, engine, version string) (resolvedFa
 		return r, fmt.Errorf("%w: the calibration has no engine factors; fit one (perf.Fit) or drop --calibration", ErrInvalid)
 	}
 	r.source = strings.Join(notes, "; ")
-	r.band = bandFor(r)
+	r.band = bandFor(r, ix.engine[defaultEngine+"|"+defaultEngineVersion])
 	return r, nil
 }
 
@@ -190,8 +190,11 @@ const uncalibratedWidening = 2.0
 // fit happens to be tight on few points.
 const minBandHalfWidth = 0.05
 
-// bandFor returns the throughput error band of a prediction.
-func bandFor(r resolvedFactors) Band {
+// bandFor returns the throughput error band of a prediction. An
+// uncalibrated prediction starts from the wider of its engine's band and
+// the default engine's (an engine fitted on few GPUs and models has a
+// narrow band that says nothing about the GPUs it was not measured on).
+func bandFor(r resolvedFactors, def EngineFactors) Band {
 	if r.gpuCalibrated && r.engineCalibrated && r.gpu.BandLow > 0 {
 		return Band{Low: min(r.gpu.BandLow, 1-minBandHalfWidth), High: max(r.gpu.BandHigh, 1+minBandHalfWidth), Calibrated: true,
 			Source: fmt.Sprintf("10th–90th percentile of measured ÷ predicted on the %d fitted points of %s@%s on %s", r.gpu.Points, r.gpu.Engine, r.gpu.EngineVersion, r.gpu.GPU)}
@@ -200,6 +203,9 @@ func bandFor(r resolvedFactors) Band {
 	if lo <= 0 || hi <= 0 {
 		lo, hi = 0.7, 1.3
 	}
+	if def.BandLow > 0 && def.BandHigh > 0 {
+		lo, hi = min(lo, def.BandLow), max(hi, def.BandHigh)
+	}
 	return Band{Low: min(math.Pow(lo, uncalibratedWidening), 1-minBandHalfWidth), High: max(math.Pow(hi, uncalibratedWidening), 1+minBandHalfWidth), Calibrated: false,
-		Source: fmt.Sprintf("uncalibrated: the 5th–95th percentile band of %s@%s widened %g× in log space", r.engine.Engine, r.engine.EngineVersion, uncalibratedWidening)}
+		Source: fmt.Sprintf("uncalibrated: the 5th–95th percentile band of %s@%s (at least that of %s@%s) widened %g× in log space", r.engine.Engine, r.engine.EngineVersion, defaultEngine, defaultEngineVersion, uncalibratedWidening)}
 }

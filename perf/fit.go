@@ -42,6 +42,11 @@ type FitResult struct {
 	Residuals     []Residual      `json:"residuals"`
 	// Skipped lists points that could not be used, with the reason.
 	Skipped []string `json:"skipped,omitempty"`
+	// NotKeptUp lists open-loop points whose server completed less than
+	// 95% of the offered rate: they measure a collapsing queue, not a
+	// steady state, so they are left out of the fit (a prediction should
+	// call them saturated).
+	NotKeptUp []string `json:"not_kept_up,omitempty"`
 }
 
 // Calibration returns the fitted factors with the points they came from.
@@ -60,7 +65,7 @@ type fitPoint struct {
 	w   Workload
 	// targets: log of measured output tokens/s, TPOT mean and TTFT mean
 	// (NaN when absent).
-	logX, logTPOT, logTTFT float64
+	logX, logTPOT, logTTFT, logE2E float64
 }
 
 // The parameter vector of one engine version: per GPU a bandwidth and a
@@ -72,6 +77,16 @@ const (
 	minOverheadMS, maxOvhdMS = 0.01, 50
 	minARLatUS, maxARLatUS   = 0.5, 200
 	minSeqUS, maxSeqUS       = 0.01, 100
+)
+
+// Bounds and starting values of the online-only factors: the fixed cost
+// per request (ms) and the all-reduce cost per peer GPU (µs). The starts
+// are round values of the right order: a few milliseconds of HTTP,
+// tokenization and streaming, a few microseconds per NVLink peer.
+const (
+	minReqMS, maxReqMS = 0.01, 1000
+	fitStartRequestMS  = 5
+	fitStartPeerUS     = 5
 )
 
 // allReduceLatencyUS is the fixed cost of one all-reduce call the fitter
@@ -103,6 +118,10 @@ func Fit(points []Point, opt FitOptions) (FitResult, error) {
 		}
 		if err := p.validate(); err != nil {
 			res.Skipped = append(res.Skipped, fmt.Sprintf("%s on %s: %v", p.Model, p.GPU, err))
+			continue
+		}
+		if !p.KeptUp() {
+			res.NotKeptUp = append(res.NotKeptUp, fmt.Sprintf("%s on %d × %s (tp %d) %d/%d at %g req/s: %.3g completed", p.Model, p.GPUCount, p.GPU, p.TP, p.InputTokens, p.OutputTokens, p.RPS, p.RequestsPerS))
 			continue
 		}
 		fp, err := preparePoint(p, opt)
@@ -145,7 +164,8 @@ func preparePoint(p Point, opt FitOptions) (fitPoint, error) {
 		return fitPoint{}, err
 	}
 	// The profile's rules stand for the point's engine version.
-	req := Request{Model: spec, GPU: g, TP: p.TP, PP: p.PP, GPUCount: p.GPUCount, Engine: eng, Utilization: p.Utilization, calVersion: p.EngineVersion}
+	req := Request{Model: spec, GPU: g, TP: p.TP, PP: p.PP, GPUCount: p.GPUCount, Engine: eng, Utilization: p.Utilization, calVersion: p.EngineVersion,
+		MaxNumSeqs: p.MaxNumSeqs, MaxNumBatchedTokens: p.MaxNumBatchedTokens}
 	if p.Precision != "" {
 		pr, err := dtype.LookupPrecision(p.Precision)
 		if err != nil {
@@ -156,7 +176,7 @@ func preparePoint(p Point, opt FitOptions) (fitPoint, error) {
 	if req.KVDType, err = dtype.ParseKVDType(p.KVDType); err != nil {
 		return fitPoint{}, err
 	}
-	w := Workload{InputTokens: p.InputTokens, OutputTokens: p.OutputTokens}
+	w := Workload{InputTokens: p.InputTokens, OutputTokens: p.OutputTokens, CacheRate: p.CacheRate}
 	switch p.LoadKind() {
 	case LoadMax:
 		w.Max = true
@@ -170,7 +190,7 @@ func preparePoint(p Point, opt FitOptions) (fitPoint, error) {
 	if err != nil {
 		return fitPoint{}, err
 	}
-	fp := fitPoint{p: p, dep: d, w: w, logX: math.NaN(), logTPOT: math.NaN(), logTTFT: math.NaN()}
+	fp := fitPoint{p: p, dep: d, w: w, logX: math.NaN(), logTPOT: math.NaN(), logTTFT: math.NaN(), logE2E: math.NaN()}
 	if p.OutputTokensPerS > 0 {
 		fp.logX = math.Log(p.OutputTokensPerS)
 	}
@@ -179,6 +199,9 @@ func preparePoint(p Point, opt FitOptions) (fitPoint, error) {
 	}
 	if p.TTFT != nil && p.TTFT.Mean > 0 {
 		fp.logTTFT = math.Log(p.TTFT.Mean)
+	}
+	if p.E2E != nil && p.E2E.Mean > 0 && w.Load() != LoadMax {
+		fp.logE2E = math.Log(p.E2E.Mean)
 	}
 	if math.IsNaN(fp.logX) && math.IsNaN(fp.logTPOT) && math.IsNaN(fp.logTTFT) {
 		return fitPoint{}, errors.New("no measured output_tokens_per_s, tpot_ms or ttft_ms")
@@ -258,6 +281,24 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 		ps = append(ps, &param{name: "moe", lo: math.Log(minEff), hi: math.Log(maxEff), v: math.Log(clamp(orOne(ef.MoEEfficiency), minEff, maxEff)), touches: moePts,
 			apply: func(f *resolvedFactors, v float64) { f.engine.MoEEfficiency = v }})
 	}
+	// The fixed per-request cost and the per-peer all-reduce cost show only
+	// in online (open- or closed-loop) measurements; engines without any
+	// keep 0.
+	var online, onlineTP []int
+	for i, fp := range pts {
+		if fp.w.Load() != LoadMax && (!math.IsNaN(fp.logTTFT) || !math.IsNaN(fp.logE2E)) {
+			online = append(online, i)
+			if fp.dep.tp > 1 {
+				onlineTP = append(onlineTP, i)
+			}
+		}
+	}
+	if len(online) > 0 {
+		ps = append(ps, &param{name: "request_overhead", lo: math.Log(minReqMS), hi: math.Log(maxReqMS), v: math.Log(fitStartRequestMS), touches: online,
+			apply: func(f *resolvedFactors, v float64) { f.engine.RequestOverheadMS = v }},
+			&param{name: "first_token_iterations", lo: math.Log(0.05), hi: math.Log(10), v: math.Log(1), touches: online,
+				apply: func(f *resolvedFactors, v float64) { f.engine.FirstTokenIterations = v }})
+	}
 	ps = append(ps, &param{name: "seq_overhead", lo: math.Log(minSeqUS), hi: math.Log(maxSeqUS), v: math.Log(clamp(ef.SeqOverheadUS, minSeqUS, maxSeqUS)), touches: all,
 		apply: func(f *resolvedFactors, v float64) { f.engine.SeqOverheadUS = v }})
 	ps = append(ps, &param{name: "overhead", lo: math.Log(minOverheadMS), hi: math.Log(maxOvhdMS), v: math.Log(clamp(ef.StepOverheadMS, minOverheadMS, maxOvhdMS)), touches: all,
@@ -284,6 +325,16 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 				apply: func(f *resolvedFactors, v float64) {
 					setLink(f, kind, func(l *LinkFactors) { l.AllReduceLatencyUS = v })
 				}})
+		var peerPts []int
+		for _, i := range onlineTP {
+			if pts[i].dep.linkKind == kind {
+				peerPts = append(peerPts, i)
+			}
+		}
+		if len(peerPts) > 0 {
+			ps = append(ps, &param{name: "link." + kind + ".peer", lo: math.Log(minARLatUS), hi: math.Log(maxARLatUS), v: math.Log(fitStartPeerUS), touches: links[kind],
+				apply: func(f *resolvedFactors, v float64) { setLink(f, kind, func(l *LinkFactors) { l.PeerLatencyUS = v }) }})
+		}
 	}
 	for _, p := range ps {
 		for _, i := range p.touches {
@@ -344,6 +395,10 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 			ef.SeqOverheadUS = v
 		case p.name == "moe":
 			ef.MoEEfficiency = v
+		case p.name == "request_overhead":
+			ef.RequestOverheadMS = v
+		case p.name == "first_token_iterations":
+			ef.FirstTokenIterations = v
 		case strings.HasPrefix(p.name, "link."):
 			parts := strings.Split(p.name, ".")
 			l := ef.Links[parts[1]]
@@ -352,6 +407,8 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 				l.Efficiency = v
 			case "decode":
 				l.DecodeEfficiency = v
+			case "peer":
+				l.PeerLatencyUS = v
 			default:
 				l.AllReduceLatencyUS = v
 			}
@@ -368,8 +425,16 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 			continue
 		}
 		ratio := fp.p.OutputTokensPerS / e.OutputTokensPerS
-		ratiosByGPU[fp.dep.gpu.ID] = append(ratiosByGPU[fp.dep.gpu.ID], ratio)
-		allRatios = append(allRatios, ratio)
+		if lr := latencyRatios(fp.p, e); len(lr) > 0 {
+			// At an open-loop rate the throughput is the offered rate and
+			// says nothing: the band comes from the latencies (predicted
+			// ÷ measured, the way Estimate applies the band to them).
+			ratiosByGPU[fp.dep.gpu.ID] = append(ratiosByGPU[fp.dep.gpu.ID], lr...)
+			allRatios = append(allRatios, lr...)
+		} else {
+			ratiosByGPU[fp.dep.gpu.ID] = append(ratiosByGPU[fp.dep.gpu.ID], ratio)
+			allRatios = append(allRatios, ratio)
+		}
 		resid = append(resid, Residual{Point: fp.p, Predicted: e.OutputTokensPerS, Measured: fp.p.OutputTokensPerS,
 			ErrorPct: (e.OutputTokensPerS - fp.p.OutputTokensPerS) / fp.p.OutputTokensPerS * 100, Bottleneck: e.Bottleneck, Batch: e.RunningBatch})
 	}
@@ -400,6 +465,22 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 	return gfs, ef, resid
 }
 
+// latencyRatios returns predicted ÷ measured mean TTFT, TPOT and E2E of an
+// online point (a throughput-like ratio: a latency band is the inverse of a
+// throughput band), or nothing for max-throughput points.
+func latencyRatios(p Point, e Estimate) []float64 {
+	if p.LoadKind() == LoadMax || e.Saturated {
+		return nil
+	}
+	var out []float64
+	for _, pair := range [][2]*Latency{{p.TTFT, &e.TTFT}, {p.TPOT, &e.TPOT}, {p.E2E, &e.E2E}} {
+		if pair[0] != nil && pair[0].Mean > 0 && pair[1].Mean > 0 {
+			out = append(out, pair[1].Mean/pair[0].Mean)
+		}
+	}
+	return out
+}
+
 // pointLoss is the absolute log error of one point (summed over the
 // measured quantities it has).
 func pointLoss(fp fitPoint, f resolvedFactors) float64 {
@@ -413,6 +494,16 @@ func pointLoss(fp fitPoint, f resolvedFactors) float64 {
 	}
 	if t := st.ttftMean() * 1e3; !math.IsNaN(fp.logTTFT) && t > 0 && !st.saturated {
 		l += lossOf(math.Log(t) - fp.logTTFT)
+	}
+	if t := (st.ttftMean() + float64(fp.dep.osl-1)*st.s.itl) * 1e3; !math.IsNaN(fp.logE2E) && t > 0 && !st.saturated {
+		l += lossOf(math.Log(t) - fp.logE2E)
+	}
+	if st.saturated && fp.w.Load() == LoadRPS {
+		// A stage the server kept up with predicted as saturated: the
+		// latencies are undefined, so charge each latency as if it were
+		// off by a factor e (more than any unsaturated answer costs), plus
+		// how far the offered rate is above the predicted maximum.
+		l += lossOf(math.Log(fp.w.RPS/st.maxState.xReq)) + 3*lossOf(1)
 	}
 	return l
 }

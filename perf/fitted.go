@@ -1,9 +1,12 @@
 package perf
 
-// The factors below are Fit's output on the embedded TensorRT-LLM v0.17
-// maximum-throughput points (data/trtllm-0.17-max-throughput.json, 230
-// rows on H100 SXM, A100 SXM4 80GB and L40S). TestFittedFactorsAreCurrent
-// refits them and fails when they drift; it prints the literal to paste.
+// The factors below are Fit's output on the embedded points: the
+// TensorRT-LLM v0.17 maximum-throughput rows (data/trtllm-0.17-max-
+// throughput.json, 230 rows on H100 SXM, A100 SXM4 80GB and L40S) and the
+// vLLM 0.15.1 online-serving stages on H100 (data/vllm-0.15.1-h100-
+// serving.json, 20 stages that kept up of 24). Each engine version is
+// fitted on its own points. TestFittedFactorsAreCurrent refits them and
+// fails when they drift; it prints the literal to paste.
 // What each one means (docs/perf.md, "Factors"):
 //
 //   - BandwidthEfficiency, ComputeEfficiency: the fraction of the chip's
@@ -19,6 +22,19 @@ package perf
 //   - Links: all-reduce efficiency of the one-way link bandwidth for
 //     prompt-token messages (large) and decode-token messages (a few MB),
 //     plus a fixed 10 µs per call (aiconfigurator's p2p_latency, not fitted);
+//   - RequestOverheadMS (vLLM): the fixed cost of a request outside the
+//     iterations (HTTP, tokenization, detokenization, streaming), about
+//     5 ms; FirstTokenIterations (vLLM): iterations between arrival and
+//     the first token beyond the request's own prefill (waiting for the
+//     next iteration boundary, then the API-server process receiving the
+//     engine core's output one iteration later), about 1.7; PeerLatencyUS
+//     (vLLM): the extra cost of each all-reduce per peer GPU, which makes
+//     light-load decode slower at TP 4 than at TP 2 for the same work;
+//     all three are only visible in online measurements, so the
+//     TensorRT-LLM tables leave them 0. vLLM's compute efficiency and
+//     prompt-token link efficiency stay at the fit's starting values (0.8,
+//     0.5): the runs' prompts come from the prefix cache, so no large
+//     prefill constrains them;
 //   - BandLow/BandHigh: 10th–90th (per GPU) and 5th–95th (engine)
 //     percentiles of measured ÷ predicted on the fit set: the error band.
 
@@ -29,6 +45,8 @@ var fittedGPUFactors = []GPUFactors{
 		BandLow: 0.88, BandHigh: 1.1, Points: 97, MedianAbsErrorPct: 5.5},
 	{GPU: "l40s", Engine: "trtllm", EngineVersion: "0.17", BandwidthEfficiency: 0.84, ComputeEfficiency: 0.61,
 		BandLow: 0.95, BandHigh: 1.05, Points: 54, MedianAbsErrorPct: 2.3},
+	{GPU: "h100-sxm", Engine: "vllm", EngineVersion: "0.15.1", BandwidthEfficiency: 1, ComputeEfficiency: 0.8,
+		BandLow: 0.95, BandHigh: 1.1, Points: 20, MedianAbsErrorPct: 3.3},
 }
 
 var fittedEngineFactors = []EngineFactors{
@@ -38,4 +56,9 @@ var fittedEngineFactors = []EngineFactors{
 			"pcie":   {Efficiency: 0.53, DecodeEfficiency: 0.43, AllReduceLatencyUS: 10},
 		},
 		BandLow: 0.84, BandHigh: 1.2, Points: 230},
+	{Engine: "vllm", EngineVersion: "0.15.1", StepOverheadMS: 1.8, SeqOverheadUS: 1, MoEEfficiency: 0.97, RequestOverheadMS: 5.3, FirstTokenIterations: 1.7,
+		Links: map[string]LinkFactors{
+			"nvlink": {Efficiency: 0.5, DecodeEfficiency: 0.25, AllReduceLatencyUS: 10, PeerLatencyUS: 3.8},
+		},
+		BandLow: 0.95, BandHigh: 1.1, Points: 20},
 }

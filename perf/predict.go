@@ -38,7 +38,7 @@ func PredictLoads(r Request, loads []Workload) ([]Estimate, error) {
 	var d *deployment
 	var f resolvedFactors
 	for i, w := range loads {
-		w.InputTokens, w.OutputTokens = r.Workload.InputTokens, r.Workload.OutputTokens
+		w.InputTokens, w.OutputTokens, w.CacheRate = r.Workload.InputTokens, r.Workload.OutputTokens, r.Workload.CacheRate
 		r.Workload = w
 		if d == nil {
 			var err error
@@ -79,18 +79,25 @@ type loadState struct {
 	// residual the open loop's wait for the next iteration boundary
 	// (uniform over one iteration), meanWait the mean of the queueing tails.
 	queue, residual, meanWait float64
-	waits                     []waitTail
-	saturated                 bool
-	conc                      int
-	reqPerS                   float64
+	// request is the engine's fixed per-request cost outside iterations.
+	request   float64
+	waits     []waitTail
+	saturated bool
+	conc      int
+	reqPerS   float64
 }
 
 // ttftMean is the mean time to first token, seconds.
-func (l loadState) ttftMean() float64 { return l.s.ttft + l.queue + l.residual/2 + l.meanWait }
+func (l loadState) ttftMean() float64 {
+	return l.s.ttft + l.queue + l.residual/2 + l.meanWait + l.request
+}
 
 // load solves the steady state of a load.
 func (d *deployment) load(rt rates, w Workload) loadState {
 	l := loadState{maxState: d.steady(rt, d.capacity)}
+	if w.Load() != LoadMax {
+		l.request = rt.request
+	}
 	switch w.Load() {
 	case LoadMax:
 		l.s = l.maxState
@@ -128,6 +135,12 @@ func (d *deployment) load(rt rates, w Workload) loadState {
 	l.reqPerS = l.s.xReq
 	if w.Load() == LoadRPS && !l.saturated {
 		l.reqPerS = w.RPS
+	}
+	if w.Load() != LoadMax && rt.firstIt > 0 {
+		// The engine's hand-off iterations replace the generic half
+		// iteration an open-loop arrival waits for a boundary.
+		l.request += rt.firstIt * l.s.tbar
+		l.residual = 0
 	}
 	return l
 }
@@ -180,7 +193,7 @@ func (d *deployment) solve(f resolvedFactors, w Workload) Estimate {
 			v := s.itl + zq[p]*sd
 			return math.Min(math.Max(v, math.Min(s.td.total, s.itl)), math.Max(s.tm.total, s.itl))
 		}
-		ttftBase := s.ttft + queue
+		ttftBase := s.ttft + queue + l.request
 		ttftPct := func(p float64) float64 {
 			v := ttftBase + residual*p/100
 			for _, wt := range waits {
@@ -324,9 +337,9 @@ func Prepare(r Request) (*Deployment, error) {
 }
 
 // Predict predicts one load (one of Concurrency, RPS or Max) at the
-// prepared request lengths; the lengths in w are ignored.
+// prepared request lengths and cache rate; those of w are ignored.
 func (p *Deployment) Predict(w Workload) (Estimate, error) {
-	w.InputTokens, w.OutputTokens = p.r.Workload.InputTokens, p.r.Workload.OutputTokens
+	w.InputTokens, w.OutputTokens, w.CacheRate = p.r.Workload.InputTokens, p.r.Workload.OutputTokens, p.r.Workload.CacheRate
 	if err := checkLoad(w); err != nil {
 		return Estimate{}, err
 	}

@@ -30,9 +30,12 @@ type steadyState struct {
 }
 
 func (d *deployment) steady(rt rates, b float64) steadyState {
-	I, O := float64(d.isl), float64(d.osl)
+	// I is the prompt tokens a request computes: the prefix cache serves
+	// the rest, which attention still reads (the new tokens' mean position
+	// is past the cached prefix).
+	full, I, O := float64(d.isl), d.newIn, float64(d.osl)
 	N := float64(d.limits.maxTokens)
-	ctxDec, ctxPre := I+O/2, I/2
+	ctxDec, ctxPre := full+O/2, full-I/2
 	s := steadyState{b: b}
 	if b <= 0 {
 		return s
@@ -142,7 +145,7 @@ func (w waitTail) pct(p float64) float64 {
 func (d *deployment) prefillWait(s steadyState, lambda float64) waitTail {
 	N := float64(d.limits.maxTokens)
 	room := math.Max(N-s.dec, 1)
-	rho := lambda * float64(d.isl) * s.tm.total / room
+	rho := lambda * d.newIn * s.tm.total / room
 	if rho <= 0 {
 		return waitTail{}
 	}

@@ -13,6 +13,8 @@ type rates struct {
 	overhead  float64 // seconds per engine iteration
 	moe       float64 // routed experts' share of bw and flops
 	perSeq    float64 // seconds per sequence per iteration
+	request   float64 // seconds per request outside the iterations (TTFT)
+	firstIt   float64 // iterations between admission/prefill and the first token
 }
 
 func (d *deployment) rates(f resolvedFactors) rates {
@@ -22,6 +24,8 @@ func (d *deployment) rates(f resolvedFactors) rates {
 		overhead: f.engine.StepOverheadMS / 1e3,
 		moe:      f.engine.MoEEfficiency,
 		perSeq:   f.engine.SeqOverheadUS / 1e6,
+		request:  f.engine.RequestOverheadMS / 1e3,
+		firstIt:  f.engine.FirstTokenIterations,
 	}
 	if r.moe <= 0 {
 		r.moe = 1
@@ -36,7 +40,7 @@ func (d *deployment) rates(f resolvedFactors) rates {
 		if r.linkDec <= 0 {
 			r.linkDec = r.link
 		}
-		r.arLatency = l.AllReduceLatencyUS / 1e6
+		r.arLatency = (l.AllReduceLatencyUS + l.PeerLatencyUS*float64(d.tp-1)) / 1e6
 	}
 	return r
 }

@@ -56,6 +56,11 @@ type Workload struct {
 	RPS float64 `json:"rps,omitempty"`
 	// Max asks for the offline maximum-throughput case.
 	Max bool `json:"max,omitempty"`
+	// CacheRate is the fraction of prompt tokens served from the engine's
+	// prefix cache (0 ≤ rate < 1; the same name and meaning as in ptu):
+	// those tokens are neither computed nor written again, but attention
+	// still reads them. At least one prompt token is always computed.
+	CacheRate float64 `json:"cache_rate,omitempty"`
 }
 
 // Load returns the workload's load kind.
@@ -97,7 +102,14 @@ type Request struct {
 	// --gpu-memory-utilization, TensorRT-LLM kv_cache_free_gpu_mem_fraction,
 	// SGLang --mem-fraction-static) when > 0.
 	Utilization float64
-	Workload    Workload
+	// MaxNumSeqs and MaxNumBatchedTokens override the engine's scheduler
+	// limits when > 0: the most sequences one iteration runs and the token
+	// budget of one iteration (vLLM --max-num-seqs and
+	// --max-num-batched-tokens; SGLang --max-running-requests and
+	// --chunked-prefill-size; TensorRT-LLM max_batch_size and
+	// max_num_tokens).
+	MaxNumSeqs, MaxNumBatchedTokens int
+	Workload                        Workload
 	// Calibration's points and factors override the embedded calibration's
 	// by key (nil: the embedded one alone). When it brings points of an
 	// engine version without that version's factors — a file `gpuplan bench

@@ -226,6 +226,10 @@ func normalizeText(p param, s string) (string, error) {
 		return strconv.FormatBool(b), nil
 	}
 	if p.arg != nil {
+		// Positional arguments are normalised once, here, and the trimmed
+		// value is both checked and passed on: a check of the raw value
+		// while the command trims would let " ~" through as "~".
+		s = strings.TrimSpace(s)
 		if s == "" {
 			return "", badRequest("parameter %s is empty", p.name)
 		}

@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -99,6 +100,12 @@ type Server struct {
 	pageCSP  string
 	metrics  *metrics
 	sem      chan struct{}
+	// overtime holds commands that outlived their request (timed out or
+	// cancelled, still unwinding): up to MaxConcurrent of them run outside
+	// sem, so that a slow command does not keep the next request waiting;
+	// beyond that they keep their slot, so at most 2×MaxConcurrent
+	// commands ever run at once.
+	overtime chan struct{}
 	mux      *http.ServeMux
 	reqID    atomic.Uint64
 }
@@ -141,6 +148,7 @@ func New(o Options) (*Server, error) {
 		commands: map[string]*compiled{},
 		metrics:  newMetrics(o.Version, o.Now()),
 		sem:      make(chan struct{}, o.MaxConcurrent),
+		overtime: make(chan struct{}, o.MaxConcurrent),
 		page:     indexHTML,
 	}
 	for _, c := range o.Commands {
@@ -456,16 +464,21 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := make(chan runResult, 1)
+	sl := &slot{s: s}
 	go func() {
-		defer func() { <-s.sem }()
+		defer sl.release()
 		res <- s.run(ctx, args)
 	}()
 	var out runResult
 	select {
 	case out = <-res:
 	case <-ctx.Done():
-		// The command goes on in its goroutine (holding its slot) until it
-		// notices the cancelled context; the client gets an answer now.
+		// The command goes on in its goroutine until it notices the
+		// cancelled context; the client gets an answer now, and the slot
+		// goes to the next request if an overtime place is free.
+		if sl.overtime() {
+			s.log.Warn("command outlived its request; its slot is released", "endpoint", c.Name)
+		}
 		if r.Context().Err() != nil {
 			fail(499, "the client closed the request")
 			return
@@ -489,6 +502,45 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+}
+
+// slot is one running command's place in sem, or in overtime once its
+// request has ended.
+type slot struct {
+	s    *Server
+	mu   sync.Mutex
+	over bool // moved to overtime
+	done bool // released
+}
+
+// overtime moves the slot from sem to overtime if a place is free, and
+// reports whether it did.
+func (sl *slot) overtime() bool {
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	if sl.done || sl.over {
+		return false
+	}
+	select {
+	case sl.s.overtime <- struct{}{}:
+		sl.over = true
+		<-sl.s.sem
+		return true
+	default:
+		return false
+	}
+}
+
+// release frees whichever place the slot holds.
+func (sl *slot) release() {
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	if sl.over {
+		<-sl.s.overtime
+	} else {
+		<-sl.s.sem
+	}
+	sl.done = true
 }
 
 // readBody reads and validates a POST body.

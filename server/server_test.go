@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -362,7 +363,9 @@ func TestTimeoutAndBusy(t *testing.T) {
 	done := make(chan result)
 	go func() { done <- do(t, s2, "GET", "/api/v1/size?mode=hold", "", "") }()
 	<-holding
-	r = do(t, s2, "GET", "/api/v1/prices", "", "")
+	// The waiting client gives up (100 ms) before the holder's request
+	// times out (300 ms), which would hand its slot on.
+	r = doCtx(t, s2, 100*time.Millisecond, "/api/v1/prices")
 	if r.status != 503 || r.header.Get("Retry-After") == "" {
 		t.Errorf("status %d (Retry-After %q), want 503 while busy: %s", r.status, r.header.Get("Retry-After"), r.body)
 	}
@@ -370,6 +373,57 @@ func TestTimeoutAndBusy(t *testing.T) {
 	<-done
 	if r := do(t, s2, "GET", "/api/v1/prices", "", ""); r.status != 200 {
 		t.Errorf("after the slot freed: status %d", r.status)
+	}
+}
+
+// doCtx is a GET whose client gives up after d.
+func doCtx(t *testing.T, h http.Handler, d time.Duration, target string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	req := httptest.NewRequest("GET", target, nil).WithContext(ctx)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return result{w.Code, w.Header(), w.Body.String()}
+}
+
+// TestSlotReleasedWhenRequestEnds: a command that ignores its cancelled
+// context for a while (a hostile header being parsed) no longer keeps the
+// next request waiting once its own request has ended; at most
+// MaxConcurrent such commands run in overtime, and beyond that they keep
+// their slot, so the total stays bounded.
+func TestSlotReleasedWhenRequestEnds(t *testing.T) {
+	release := make(chan struct{})
+	var running atomic.Int32
+	s := newTestServer(t, func(o *Options) {
+		o.Timeout = 100 * time.Millisecond
+		o.MaxConcurrent = 1
+		o.Run = func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			if len(args) > 1 && args[1] == "--mode=hold" {
+				running.Add(1)
+				defer running.Add(-1)
+				<-release
+			}
+			return fakeRun(ctx, args, stdout, stderr)
+		}
+	})
+	defer close(release)
+	if r := do(t, s, "GET", "/api/v1/size?mode=hold", "", ""); r.status != 504 {
+		t.Fatalf("hold: status %d, want 504", r.status)
+	}
+	// The first overrunning command went to overtime: the slot is free.
+	if r := do(t, s, "GET", "/api/v1/prices", "", ""); r.status != 200 {
+		t.Fatalf("after a timed-out request: status %d, want 200 (the slot should be free): %s", r.status, r.body)
+	}
+	// A second one finds overtime full and keeps its slot.
+	if r := do(t, s, "GET", "/api/v1/size?mode=hold", "", ""); r.status != 504 {
+		t.Fatalf("second hold: status %d, want 504", r.status)
+	}
+	if r := do(t, s, "GET", "/api/v1/prices", "", ""); r.status != 503 {
+		t.Errorf("with overtime full: status %d, want 503", r.status)
+	}
+	if n := running.Load(); n != 2 {
+		t.Errorf("%d commands still running, want 2 (MaxConcurrent in overtime + MaxConcurrent holding slots)", n)
 	}
 }
 

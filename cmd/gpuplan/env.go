@@ -71,6 +71,31 @@ func (a *app) cacheDir() (string, error) {
 	return filepath.Join(base, "gpuplan"), nil
 }
 
+// hubClient is the Hugging Face client of this run, caching under
+// dir/hf. For an API request it keeps the Hub's own error text out of
+// messages, which the server relays to its clients.
+func (a *app) hubClient(dir string) *hfhub.Client {
+	hub := hfhub.FromEnv(a.Getenv, filepath.Join(dir, "hf"))
+	hub.OmitServerMessages = a.api
+	return hub
+}
+
+// apiMaxHeaderBytes bounds the safetensors header bytes one API request
+// may read (all shards together): several times the largest public
+// checkpoints' headers (DeepSeek-V3's ~92k tensor entries take about
+// 11 MB), so every real model is served, and small enough
+// that the default two slots cannot be made to hold gigabytes.
+const apiMaxHeaderBytes = 64 << 20
+
+// maxHeaderBytes is the header budget of one resolution: bounded for API
+// requests, the library default for the CLI.
+func (a *app) maxHeaderBytes() int64 {
+	if a.api {
+		return apiMaxHeaderBytes
+	}
+	return 0
+}
+
 // resolveModel turns the MODEL argument into a Spec: catalog, local file or
 // directory, GGUF URL, or Hugging Face id (config and safetensors headers by
 // range requests, cached on disk so a second run works offline).
@@ -83,8 +108,8 @@ func (a *app) resolveModel(ctx context.Context, ref string) (*model.Spec, error)
 	if err != nil {
 		return nil, err
 	}
-	hub := hfhub.FromEnv(a.Getenv, filepath.Join(dir, "hf"))
-	spec, err := model.Resolve(ctx, ref, model.ResolveOptions{Catalog: mc, Hub: hub, Offline: a.offline, ReadHeaders: true})
+	hub := a.hubClient(dir)
+	spec, err := model.Resolve(ctx, ref, model.ResolveOptions{Catalog: mc, Hub: hub, Offline: a.offline, ReadHeaders: true, CatalogAndHubOnly: a.api, MaxHeaderBytes: a.maxHeaderBytes()})
 	if err != nil {
 		if errors.Is(err, model.ErrNotInCatalog) {
 			return nil, usageErr(err)

@@ -24,9 +24,36 @@ const (
 func addOutputFlag(cmd *cobra.Command, f *outputFormat) {
 	*f = formatTable
 	cmd.Flags().VarP((*outputFlag)(f), "output", "o", "output format: table, json or yaml")
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+}
+
+// registerCompletions adds the flag value completions to the tree under
+// root. Only a shell-completion run needs them, and cobra keeps them in a
+// package-level map keyed by *pflag.Flag that is never cleared, so the
+// API server, which builds a tree per request, must not register them
+// (TestAPIHeapStaysFlat: 69 MB of growth per 20,000 requests otherwise).
+func registerCompletions(root *cobra.Command) {
+	formats := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp
-	})
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.LocalFlags().Lookup("output") != nil {
+			_ = c.RegisterFlagCompletionFunc("output", formats)
+		}
+		if c.LocalFlags().Lookup("engine") != nil {
+			_ = c.RegisterFlagCompletionFunc("engine", engineCompletions)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// isCompletionRun reports whether args ask cobra for shell completions
+// (the hidden __complete commands the generated scripts call).
+func isCompletionRun(args []string) bool {
+	return len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd)
 }
 
 type outputFlag outputFormat

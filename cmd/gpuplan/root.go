@@ -39,6 +39,10 @@ type app struct {
 	catalogFile string
 	offline     bool
 	cats        catalogs
+	// api is set for a command run on behalf of an API client: MODEL
+	// resolves to catalog and Hugging Face ids only, and Hub errors do not
+	// quote the Hub's own messages (docs/security.md).
+	api bool
 }
 
 // Run executes the CLI with args and returns the process exit code
@@ -55,6 +59,9 @@ func Run(ctx context.Context, args []string, opts Options) int {
 // one "Error:" line on stderr. Run and the API server both go through it.
 func (a *app) execute(ctx context.Context, args []string) error {
 	root := newRootCmd(a)
+	if isCompletionRun(args) {
+		registerCompletions(root)
+	}
 	root.SetArgs(args)
 	root.SetIn(a.Stdin)
 	root.SetOut(a.Stdout)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/model/hfhub"
+	"github.com/gpuplan/gpuplan/model/safetensors"
 	"github.com/gpuplan/gpuplan/server"
 )
 
@@ -133,18 +136,52 @@ func (a *app) apiRun() server.RunFunc {
 	// at once (TestAPIConcurrentRequests runs under the race detector). A
 	// changed --catalog file is read when the server restarts.
 	shared, loadErr := a.loadAll()
+	var pathRes []*regexp.Regexp
+	for _, p := range a.serverPaths() {
+		// Whole path components only: "/root" in "acme/root" is a model id.
+		pathRes = append(pathRes, regexp.MustCompile(`(?m)(^|[^\w.\-/])`+regexp.QuoteMeta(p)+`((?:/[^\s"']*)?)($|[^\w.\-])`))
+	}
+	redact := func(s string) string {
+		for _, re := range pathRes {
+			s = re.ReplaceAllString(s, "${1}<server path>${3}")
+		}
+		return s
+	}
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		full := make([]string, 0, len(args)+1+len(globals))
 		full = append(append(append(full, args...), "--output=json"), globals...)
-		req := &app{Options: Options{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Now: a.Now, Getenv: a.Getenv}}
+		req := &app{Options: Options{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Now: a.Now, Getenv: a.Getenv}, api: true}
 		if loadErr == nil {
 			req.cats.once.Do(func() { req.cats.c = shared })
 		}
-		if err := req.execute(ctx, full); err != nil {
+		var errBuf bytes.Buffer
+		req.Stderr = &errBuf
+		err := req.execute(ctx, full)
+		_, _ = io.WriteString(stderr, redact(errBuf.String()))
+		if err != nil {
 			return apiExitCode(err)
 		}
 		return exitOK
 	}
+}
+
+// serverPaths are the server's own directories that may appear in an
+// error's wrapped cause (an *os.PathError from the cache); redact replaces
+// them before a message leaves the server.
+func (a *app) serverPaths() []string {
+	var out []string
+	if d, err := a.cacheDir(); err == nil && d != "" {
+		out = append(out, d)
+	}
+	if d, err := os.UserHomeDir(); err == nil && d != "" && d != "/" {
+		out = append(out, d)
+	}
+	if d, err := os.Getwd(); err == nil && d != "/" {
+		out = append(out, d)
+	}
+	// Longest first, so a cache under $HOME is named as the cache.
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
 }
 
 // apiExitCode is the CLI's exit code for err, refined for Hugging Face Hub
@@ -160,7 +197,8 @@ func apiExitCode(err error) int {
 		return server.ExitNotFound
 	case errors.Is(err, hfhub.ErrNotCached):
 		return server.ExitUnavailable
-	case errors.Is(err, hfhub.ErrNetwork), errors.Is(err, hfhub.ErrAccess), errors.Is(err, hfhub.ErrHTTP), errors.Is(err, hfhub.ErrTooLarge):
+	case errors.Is(err, hfhub.ErrNetwork), errors.Is(err, hfhub.ErrAccess), errors.Is(err, hfhub.ErrHTTP), errors.Is(err, hfhub.ErrTooLarge),
+		errors.Is(err, safetensors.ErrHeaderBudget):
 		return server.ExitUpstream
 	}
 	return code
@@ -249,9 +287,18 @@ func argDoc(c *cobra.Command, name string, subs map[string]bool, a *app) (string
 
 var errModelRef = errors.New("give a catalog id or alias (see /api/v1/models) or a Hugging Face id org/name[@revision]; the API does not read local files or fetch URLs")
 
-// checkAPIModelRef rejects MODEL values that model.Resolve would treat as a
-// URL or a local file or directory.
-func (a *app) checkAPIModelRef(ref string) error {
+// checkAPIModelRef accepts exactly what the API resolves: a catalog id or
+// alias, or a well-formed Hugging Face id. It checks model.NormalizeRef(ref),
+// the value model.Resolve would use, so surrounding spaces cannot carry a
+// path past it, and it never looks at the file system, so its answers say
+// nothing about which files the server has. The request itself resolves
+// with model.ResolveOptions.CatalogAndHubOnly, which refuses any name that
+// is neither.
+func (a *app) checkAPIModelRef(raw string) error {
+	ref := model.NormalizeRef(raw)
+	if ref == "" {
+		return fmt.Errorf("is blank: %w", errModelRef)
+	}
 	low := strings.ToLower(ref)
 	if strings.Contains(low, "://") || strings.ContainsAny(ref, `\`) {
 		return fmt.Errorf("%q: %w", ref, errModelRef)
@@ -263,21 +310,25 @@ func (a *app) checkAPIModelRef(ref string) error {
 	case strings.HasSuffix(low, ".json"), strings.HasSuffix(low, ".gguf"), strings.HasSuffix(low, ".safetensors"):
 		return fmt.Errorf("%q looks like a file: %w", ref, errModelRef)
 	}
-	// A catalog hit is resolved before the file system is looked at.
-	if mc, _, err := a.loadCatalogs(); err == nil {
-		if _, _, err := mc.Lookup(ref); err == nil {
-			return nil
-		} else if !errors.Is(err, model.ErrNotInCatalog) {
-			return err
-		}
+	mc, _, err := a.loadCatalogs()
+	if err != nil {
+		return err
 	}
-	if _, err := os.Stat(ref); err == nil {
-		return fmt.Errorf("%q names a file on the server: %w", ref, errModelRef)
+	_, _, err = mc.Lookup(ref)
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, model.ErrNotInCatalog):
+		return err
+	case !strings.Contains(ref, "/"):
+		// Not an open model in the catalog: the command decides (ptu's
+		// MODEL is an Azure OpenAI model); model.Resolve, run with
+		// CatalogAndHubOnly for API requests, rejects it without looking
+		// at the file system.
+		return nil
 	}
-	if strings.Contains(ref, "/") {
-		if _, _, err := hfhub.ParseRef(ref); err != nil {
-			return err
-		}
+	if _, _, err := hfhub.ParseRef(ref); err != nil {
+		return err
 	}
 	return nil
 }

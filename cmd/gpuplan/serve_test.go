@@ -325,7 +325,15 @@ func TestAPIBadInput(t *testing.T) {
 		{"oversized body", "POST", "size", big, 413, "larger than 65536 bytes"},
 		{"local absolute path", "GET", "size?model=/etc/passwd", "", 400, "looks like a path"},
 		{"local relative path", "GET", "size?model=../../go.mod", "", 400, "looks like a path"},
-		{"file next to the server", "GET", "size?model=serve.go", "", 400, "names a file on the server"},
+		{"file next to the server", "GET", "size?model=serve.go", "", 400, "not in the built-in catalog"},
+		// A space before or after a path used to pass the check (made on
+		// the raw value) and then be trimmed by model.Resolve.
+		{"leading space before a file", "GET", "size?model=%20serve.go", "", 400, "not in the built-in catalog"},
+		{"trailing space after config.json", "GET", "size?model=config.json%20", "", 400, "looks like a file"},
+		{"space before ~", "GET", "size?model=%20~", "", 400, "looks like a path"},
+		{"tab before a directory", "GET", "size?model=%09testdata", "", 400, "control character"},
+		{"no-break space before a directory", "GET", "size?model=%C2%A0testdata", "", 400, "not in the built-in catalog"},
+		{"blank", "GET", "size?model=%20%20", "", 400, "empty"},
 		{"config file", "GET", "size?model=config.json", "", 400, "looks like a file"},
 		{"URL", "GET", "size?model=" + url.QueryEscape("https://example.com/model.gguf"), "", 400, "does not read local files or fetch URLs"},
 		{"flag as MODEL", "GET", "size?model=--help", "", 400, "must not start with '-'"},
@@ -357,7 +365,66 @@ func TestAPIBadInput(t *testing.T) {
 			if d := time.Since(start); d > 10*time.Second {
 				t.Errorf("took %v", d)
 			}
+			for _, p := range serverDirs(t) {
+				if strings.Contains(e.Error, p) {
+					t.Errorf("error %q shows the server path %s", e.Error, p)
+				}
+			}
 		})
+	}
+}
+
+// serverDirs are directories of the test process that an API answer must
+// never show.
+func serverDirs(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	if d, err := os.Getwd(); err == nil {
+		out = append(out, d)
+	}
+	if d, err := os.UserHomeDir(); err == nil && d != "/" {
+		out = append(out, d)
+	}
+	return out
+}
+
+// TestAPIErrorsHideServerPaths asks for Hugging Face models the server
+// cannot serve, and checks the answers name neither the cache directory
+// nor the Hub's own error text.
+func TestAPIErrorsHideServerPaths(t *testing.T) {
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Error-Code", "RepoNotFound")
+		w.Header().Set("X-Error-Message", "Repository Not Found for url: internal-host-7")
+		http.Error(w, "not found", http.StatusNotFound)
+	}))
+	defer hub.Close()
+	cache := t.TempDir()
+	ts, _ := newTestAPI(t, apiEnv(cache, hub.URL), server.Options{})
+	status, body := get(t, http.DefaultClient, ts.URL+"/api/v1/size?model=acme/no-such-model")
+	if status != 404 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	if strings.Contains(string(body), "internal-host-7") {
+		t.Errorf("the Hub's X-Error-Message reached the client: %s", body)
+	}
+
+	a := &app{Options: Options{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Now: func() time.Time { return serveNow }, Getenv: apiEnv(cache, hub.URL)}}
+	root := newRootCmd(a)
+	a.offline = true // after newRootCmd, which sets the flag's default
+	srv, err := a.apiServer(root, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := httptest.NewServer(srv)
+	defer off.Close()
+	status, body = get(t, http.DefaultClient, off.URL+"/api/v1/size?model=acme/not-cached")
+	if status != 503 {
+		t.Fatalf("offline: status %d: %s", status, body)
+	}
+	for _, p := range append(serverDirs(t), cache) {
+		if strings.Contains(string(body), p) {
+			t.Errorf("offline answer shows the server path %s: %s", p, body)
+		}
 	}
 }
 

@@ -82,6 +82,9 @@ func (c *Client) notCached(t target, p string) *Error {
 	where := "no cache directory is configured"
 	if p != "" {
 		where = "looked in " + p
+		if c.OmitServerMessages {
+			where = "looked in the server's cache"
+		}
 	}
 	return &Error{Kind: ErrNotCached, URL: t.url, Msg: fmt.Sprintf("offline: %s is not in the cache (%s); run once without --offline to fetch it, or pass a local path", t, where)}
 }

@@ -87,6 +87,11 @@ type Client struct {
 	FirstRangeBytes int64
 	// UserAgent is sent with every request ("gpuplan" when empty).
 	UserAgent string
+	// OmitServerMessages keeps the Hub's X-Error-Message text and local
+	// cache paths out of error messages. A server that relays errors to its
+	// own clients sets it: the Hub's text is not the server's to repeat,
+	// and the cache path tells a stranger about the server's file system.
+	OmitServerMessages bool
 
 	once sync.Once
 	http *http.Client
@@ -276,7 +281,7 @@ func (c *Client) Clone() *Client {
 		Endpoint: c.Endpoint, Token: c.Token, CacheDir: c.CacheDir, HTTP: c.HTTP, Offline: c.Offline,
 		MaxRetries: c.MaxRetries, RetryBaseDelay: c.RetryBaseDelay, MaxRetryDelay: c.MaxRetryDelay,
 		RequestTimeout: c.RequestTimeout, MaxFileBytes: c.MaxFileBytes, FirstRangeBytes: c.FirstRangeBytes,
-		UserAgent: c.UserAgent,
+		UserAgent: c.UserAgent, OmitServerMessages: c.OmitServerMessages,
 	}
 }
 

@@ -75,7 +75,7 @@ func (c *Client) statusError(t target, status int, h http.Header) *Error {
 	hubMsg := clean(h.Get("X-Error-Message"))
 	e := &Error{URL: t.url, Status: status, Code: code}
 	suffix := ""
-	if hubMsg != "" {
+	if hubMsg != "" && !c.OmitServerMessages {
 		suffix = fmt.Sprintf(" (Hub says: %s)", hubMsg)
 	}
 	repoPage := t.url

@@ -60,13 +60,28 @@ type Opener func(ctx context.Context, name string) (io.ReaderAt, int64, error)
 // ReadShards reads the header of every shard an index names, checks that
 // each tensor the index lists is in the shard it names and that no tensor
 // is stored twice, and returns the checkpoint.
+//
+// At most maxParallelShards headers are read at once; all of them draw
+// from the context's Budget (DefaultMaxTotalHeaderBytes when it has none);
+// the first error, a done context or a panic in a reader stops the rest.
 func ReadShards(ctx context.Context, ix *Index, open Opener) (*Checkpoint, error) {
+	ctx = ensureBudget(ctx)
 	files := ix.Shards()
 	headers := make([]*Header, len(files))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(maxParallelShards)
 	for i, f := range files {
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			// A panic here would end the process (a server with it), not
+			// just this read: turn it into this shard's error.
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("read safetensors header of %s: internal error: %v", f, p)
+				}
+			}()
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
 			h, err := readOne(gctx, open, f)
 			if err != nil {
 				return err
@@ -99,7 +114,7 @@ func readOne(ctx context.Context, open Opener, name string) (*Header, error) {
 	if c, ok := r.(io.Closer); ok {
 		defer c.Close()
 	}
-	h, err := ReadHeader(r, size)
+	h, err := ReadHeaderContext(ctx, r, size)
 	if err != nil {
 		return nil, fmt.Errorf("read safetensors header of %s: %w", name, err)
 	}
@@ -193,6 +208,7 @@ func ReadDir(ctx context.Context, dir string) (*Checkpoint, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%w in %s (no %s and no *.safetensors files)", ErrNoCheckpoint, dir, IndexFile)
 	}
+	ctx = ensureBudget(ctx)
 	c := &Checkpoint{IndexTotalSize: -1}
 	open := FileOpener(dir)
 	for _, f := range files {

@@ -2,6 +2,7 @@ package safetensors
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -111,6 +112,14 @@ func ParseHeader(b []byte) (*Header, error) {
 
 // ParseHeaderJSON parses and validates the JSON part of a header.
 func ParseHeaderJSON(js []byte) (*Header, error) {
+	return parseHeaderJSON(context.Background(), js)
+}
+
+// ctxCheckEvery is how many entries parseHeaderJSON parses between checks
+// of its context: a 77 MB header has about a million entries.
+const ctxCheckEvery = 1024
+
+func parseHeaderJSON(ctx context.Context, js []byte) (*Header, error) {
 	if !utf8.Valid(js) {
 		return nil, formatErr("header is not valid UTF-8")
 	}
@@ -125,7 +134,12 @@ func ParseHeaderJSON(js []byte) (*Header, error) {
 	}
 	h := &Header{HeaderBytes: int64(len(js))}
 	seen := make(map[string]bool)
-	for dec.More() {
+	for n := 0; dec.More(); n++ {
+		if n%ctxCheckEvery == ctxCheckEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, formatErr("header JSON: %v", err)

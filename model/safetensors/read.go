@@ -1,6 +1,7 @@
 package safetensors
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +29,16 @@ type Sizer interface {
 // end exactly at the end of the file, as the reference implementation
 // requires. Only the header is read, never the weights.
 func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
+	return ReadHeaderContext(context.Background(), r, size)
+}
+
+// ReadHeaderContext is ReadHeader that stops when ctx is done (between
+// reads and while parsing) and draws the header's length from the
+// context's Budget (WithBudget) before allocating it.
+func ReadHeaderContext(ctx context.Context, r io.ReaderAt, size int64) (*Header, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	first := int64(FirstReadBytes)
 	if size >= 0 && size < first {
 		first = size
@@ -56,6 +67,13 @@ func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
 	if size >= 0 && total > size {
 		return nil, formatErr("header length %d does not fit in a %d-byte file", hl, size)
 	}
+	// The first read (at most FirstReadBytes) is not charged: the budget
+	// bounds what a header's length prefix makes the reader allocate.
+	if extra := total - int64(len(buf)); extra > 0 {
+		if err := budgetFrom(ctx).take(extra, nameOf(r)); err != nil {
+			return nil, err
+		}
+	}
 	if int64(len(buf)) < total {
 		if size >= 0 {
 			// The size bounds the allocation: one more read fetches the rest.
@@ -67,6 +85,9 @@ func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
 		} else {
 			// Unknown size: grow by chunks so memory follows delivered bytes.
 			for step := int64(growStep); int64(len(buf)) < total; step *= 2 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
 				want := min(step, total-int64(len(buf)))
 				chunk := make([]byte, want)
 				if err := readFull(r, chunk, int64(len(buf))); err != nil {
@@ -76,7 +97,10 @@ func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
 			}
 		}
 	}
-	h, err := ParseHeader(buf[:total])
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	h, err := parseHeaderJSON(ctx, buf[lengthBytes:total])
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +108,15 @@ func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
 		return nil, formatErr("header describes %d bytes of tensor data but the file holds %d after the header (truncated or padded file?)", h.DataBytes, size-total)
 	}
 	return h, nil
+}
+
+// nameOf names r in messages: its Name() if it has one (hfhub.File,
+// *os.File), else "a file".
+func nameOf(r io.ReaderAt) string {
+	if n, ok := r.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return "a file"
 }
 
 // ReadFile reads the header of a local safetensors file.
