@@ -15,6 +15,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/plan"
 )
 
@@ -574,4 +576,51 @@ func FuzzGenerate(f *testing.F) {
 			t.Fatal("a bundle without artifacts")
 		}
 	})
+}
+
+// TestMI300XOneImage: plan.json recorded rocm/vllm:latest for MI300X while
+// deploy wrote vllm/vllm-openai-rocm:v0.19.0 and a fixture held a third
+// value; the engine profile now owns one image per vendor, which the plan
+// records and deploy writes.
+func TestMI300XOneImage(t *testing.T) {
+	cat, err := model.EmbeddedCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _, err := cat.Lookup("meta-llama/Llama-3.1-8B-Instruct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "vllm/vllm-openai-rocm:v0.19.0"
+	c, err := plan.EvaluateOffer(plan.Request{Model: spec, InputTokens: 1000, OutputTokens: 200, Concurrency: 4, Prices: hardware.Default().Prices()}, "Standard_ND96isr_MI300X_v5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Engine.Image != want {
+		t.Errorf("plan records image %q, want %q", c.Engine.Image, want)
+	}
+	fixture := loadPlan(t, "llama-3.1-70b-mi300x")
+	if fixture.Engine.Image != want {
+		t.Errorf("fixture holds image %q, want %q", fixture.Engine.Image, want)
+	}
+	for _, cand := range []plan.Candidate{c, fixture} {
+		b, err := Generate(cand, Options{Target: TargetAKS, Model: spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := deploymentOf(t, b).Spec.Template.Spec.Containers[0].Image; got != want {
+			t.Errorf("deploy writes image %q, want %q", got, want)
+		}
+	}
+	// An older plan.json that recorded another image is overruled, and the
+	// notes say so.
+	old := fixture
+	old.Engine.Image = "rocm/vllm:latest"
+	b, err := Generate(old, Options{Target: TargetAKS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := deploymentOf(t, b).Spec.Template.Spec.Containers[0].Image; got != want || !strings.Contains(strings.Join(b.Notes, "\n"), "plan.json records image rocm/vllm:latest") {
+		t.Errorf("old plan: image %q, notes %q", got, b.Notes)
+	}
 }

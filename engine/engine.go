@@ -307,8 +307,9 @@ type MemoryAccount struct {
 	// buffer").
 	ActivationLabel string
 	// NonTorch is runtime memory outside the framework allocator (CUDA
-	// context, NCCL, platform footprint).
-	NonTorch units.Bytes
+	// context, NCCL, platform footprint); OverheadLabel names it.
+	NonTorch      units.Bytes
+	OverheadLabel string
 	// CUDAGraphs is CUDA-graph capture memory; CUDAGraphsInBudget says
 	// whether it is taken out of the KV pool.
 	CUDAGraphs         units.Bytes

@@ -68,6 +68,7 @@ func (e *LlamaCPP) Account(in MemoryInput) MemoryAccount {
 	a := MemoryAccount{
 		Requested:       units.Bytes(float64(in.CUDAMemory) * in.Utilization),
 		Activation:      llamacppCompute(in),
+		OverheadLabel:   "platform footprint",
 		ActivationLabel: "compute buffer",
 		NonTorch:        llamacppFootprint,
 	}

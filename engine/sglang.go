@@ -52,6 +52,7 @@ func (e *SGLang) Scheduler(in SchedulerInput) Scheduler {
 func (e *SGLang) Account(in MemoryInput) MemoryAccount {
 	a := MemoryAccount{
 		Requested:       units.Bytes(float64(in.CUDAMemory) * in.Utilization),
+		OverheadLabel:   "runtime overhead (outside the static fraction)",
 		ActivationLabel: "activations (outside the static fraction)",
 		NonKV:           in.WeightsPerGPU,
 	}

@@ -122,6 +122,7 @@ func (e *TRTLLM) Account(in MemoryInput) MemoryAccount {
 	a := MemoryAccount{
 		Requested:       in.CUDAMemory,
 		Activation:      ProfileRunActivation(run, e.Buffers),
+		OverheadLabel:   "runtime buffers",
 		ActivationLabel: "activation reserve",
 	}
 	nt, measured := ByTP(e.Buffers.NonTorchByTP, in.TP)

@@ -178,6 +178,7 @@ func (v *VLLM) Account(in MemoryInput) MemoryAccount {
 	a := MemoryAccount{
 		Requested:          units.Bytes(math.Floor(in.Utilization * float64(in.CUDAMemory))),
 		Activation:         ProfileRunActivation(in, v.Constants),
+		OverheadLabel:      "runtime overhead (non-torch)",
 		ActivationLabel:    "activation peak",
 		CUDAGraphsInBudget: v.SubtractsCUDAGraphs,
 	}

@@ -49,6 +49,12 @@ type Request struct {
 	// when > 0; a Scheduler with Flags set replaces the defaults whole
 	// (perf passes the limits it computed with the request lengths).
 	Scheduler engine.Scheduler
+	// Target is the hardware when known (a catalog GPU, or CPUs): the
+	// request is then judged by engine.Check — a combination the engine
+	// cannot run does not fit, whatever the memory says — and an unset
+	// Precision defaults to one the hardware runs (fp16 for a bf16 model on
+	// a T4). Nil when only a memory figure is known (--gpu-memory).
+	Target *engine.Target
 	// SkipSuggestions leaves Budget.Suggestions empty, for callers that
 	// size many requests and only need the verdict (the planner).
 	SkipSuggestions bool
@@ -86,8 +92,11 @@ type Budget struct {
 	// peak, llama.cpp's compute buffer; ActivationLabel names it.
 	Activation      units.Bytes `json:"activation_bytes"`
 	ActivationLabel string      `json:"activation_label"`
-	// NonTorch is memory allocated outside PyTorch during profiling.
-	NonTorch units.Bytes `json:"non_torch_bytes"`
+	// NonTorch is runtime memory outside the activation reserve (vLLM's
+	// non-torch memory, TensorRT-LLM's buffers, llama.cpp's platform
+	// footprint); OverheadLabel names it.
+	NonTorch      units.Bytes `json:"non_torch_bytes"`
+	OverheadLabel string      `json:"overhead_label"`
 	// CUDAGraphs is the CUDA-graph capture memory; whether it is taken out
 	// of the KV pool depends on the profile (CUDAGraphsInBudget).
 	CUDAGraphs         units.Bytes `json:"cuda_graphs_bytes"`
@@ -117,6 +126,9 @@ type Budget struct {
 	// (+ CUDA graphs): what the GPU holds under the requested load.
 	TotalPerGPU units.Bytes `json:"total_per_gpu_bytes"`
 	Fits        bool        `json:"fits"`
+	// Compatibility is engine.Check's verdict when the hardware is known
+	// (Request.Target); a refusal makes Fits false.
+	Compatibility *engine.Compatibility `json:"compatibility,omitempty"`
 	// Reasons explain a "does not fit" verdict.
 	Reasons     []string     `json:"reasons,omitempty"`
 	Suggestions []Suggestion `json:"suggestions,omitempty"`
@@ -140,6 +152,9 @@ var ErrInvalid = errors.New("invalid sizing request")
 // Estimate computes the memory budget of a request; when it does not fit,
 // the budget carries ranked suggestions that would make it fit.
 func Estimate(r Request) (Budget, error) {
+	if r.Engine == nil {
+		r.Engine = engine.Default()
+	}
 	b, err := estimate(r)
 	if err == nil && !b.Fits && !r.SkipSuggestions {
 		b.Suggestions = suggest(r, b)
@@ -175,6 +190,12 @@ func estimate(r Request) (Budget, error) {
 	prec, err := resolvePrecision(s, r.Precision)
 	if err != nil {
 		return Budget{}, err
+	}
+	if r.Precision == nil && r.Target != nil {
+		// No precision asked for: the one the engine runs on this hardware.
+		if prec, err = engine.DefaultPrecision(s, *r.Target, r.Engine); err != nil {
+			return Budget{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
 	}
 	ctx := r.Context
 	if ctx == 0 {
@@ -243,7 +264,7 @@ func estimate(r Request) (Budget, error) {
 		Utilization: util, TP: r.TP, PP: r.PP, WeightsPerGPU: w.PerGPU, Scheduler: sched,
 		KVForRequest: b.KVForRequest, Concurrency: conc,
 	})
-	b.Requested, b.Activation, b.ActivationLabel, b.NonTorch = acct.Requested, acct.Activation, acct.ActivationLabel, acct.NonTorch
+	b.Requested, b.Activation, b.ActivationLabel, b.NonTorch, b.OverheadLabel = acct.Requested, acct.Activation, acct.ActivationLabel, acct.NonTorch, acct.OverheadLabel
 	b.CUDAGraphs, b.CUDAGraphsInBudget = acct.CUDAGraphs, acct.CUDAGraphsInBudget
 	b.KVPool, b.KVRoom = acct.KVPool, acct.KVRoom
 	nonKV := acct.NonKV
@@ -273,6 +294,13 @@ func estimate(r Request) (Budget, error) {
 			b.KVRoom, layout.ReportedTokens(room), ctx, eng.DisplayName, b.MaxContext))
 	case b.MaxConcurrentSequences < conc:
 		b.Reasons = append(b.Reasons, fmt.Sprintf("the KV pool holds %d sequences of %d tokens, not the %d requested", b.MaxConcurrentSequences, ctx, conc))
+	}
+	if r.Target != nil {
+		comp := engine.Check(engine.Combination{Model: s, Precision: prec, Target: *r.Target, Engine: r.Engine, TP: r.TP, PP: r.PP})
+		b.Compatibility = &comp
+		if !comp.OK() {
+			b.Reasons = append(comp.Refusals(), b.Reasons...)
+		}
 	}
 	b.Fits = len(b.Reasons) == 0
 	b.Assumptions.Notes = append(b.Assumptions.Notes, assumptionNotes(r, b)...)

@@ -169,8 +169,15 @@ func prepare(r Request) (*deployment, error) {
 	conc := w.Concurrency
 	// The engine's batch and token limits depend on the precision; resolve
 	// it the way memory does (the user's, else the checkpoint's, else the
-	// release dtype) so that one memory estimate suffices.
-	prec := checkpointPrecision(s, r.Precision)
+	// release dtype as the engine runs it on this GPU: fp16 for a bf16
+	// model on a T4) so that one memory estimate suffices.
+	reqPrec := r.Precision
+	if reqPrec == nil {
+		if p, err := engine.DefaultPrecision(s, engine.OnGPU(g), eng); err == nil {
+			reqPrec = &p
+		}
+	}
+	prec := checkpointPrecision(s, reqPrec)
 	kvType := dtype.BF16
 	if r.KVDType == dtype.KVFP8 {
 		kvType = dtype.FP8
@@ -184,7 +191,7 @@ func prepare(r Request) (*deployment, error) {
 		sched.Note += "; scheduler limits set by the request where given: " + sched.Describe()
 	}
 	mreq := memory.Request{
-		Model: spec, Precision: r.Precision, KVDType: r.KVDType,
+		Model: spec, Precision: reqPrec, KVDType: r.KVDType,
 		Context: int64(w.InputTokens + w.OutputTokens), Concurrency: 1,
 		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory, DriverMemory: g.DriverMemory}, TP: tp, PP: pp,
 		Engine: eng, Utilization: r.Utilization, Scheduler: sched,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/engine"
+	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -105,8 +106,15 @@ func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
 		return err
 	}
 	var notes []string
-	if req.GPU, notes, err = a.gpuForSizing(f.gpu, f.gpuMemory); err != nil {
+	var chip *hardware.GPU
+	if req.GPU, chip, notes, err = a.gpuForSizing(f.gpu, f.gpuMemory); err != nil {
 		return err
+	}
+	if chip != nil {
+		t := engine.OnGPU(*chip)
+		req.Target = &t
+	} else {
+		notes = append(notes, "no --gpu: whether the engine runs this precision is not checked (give --gpu to check it)")
 	}
 	b, err := memory.Estimate(req)
 	if errors.Is(err, memory.ErrInvalid) {
@@ -127,11 +135,12 @@ func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
 
 // gpuForSizing resolves --gpu / --gpu-memory to the figures the budget
 // needs, with notes on where they came from.
-func (a *app) gpuForSizing(id, mem string) (memory.GPU, []string, error) {
+func (a *app) gpuForSizing(id, mem string) (memory.GPU, *hardware.GPU, []string, error) {
 	_, hc, err := a.loadCatalogs()
 	if err != nil {
-		return memory.GPU{}, nil, err
+		return memory.GPU{}, nil, nil, err
 	}
+	var found *hardware.GPU
 	var notes []string
 	g := memory.GPU{}
 	if id == "" && mem == "" {
@@ -141,30 +150,31 @@ func (a *app) gpuForSizing(id, mem string) (memory.GPU, []string, error) {
 	if id != "" {
 		chip, err := hc.LookupGPU(id)
 		if err != nil {
-			return g, nil, usageErr(err)
+			return g, nil, nil, usageErr(err)
 		}
-		g.ID, g.CUDAMemory = chip.ID, chip.CUDAMemory
+		found = &chip
+		g.ID, g.CUDAMemory, g.DriverMemory = chip.ID, chip.CUDAMemory, chip.DriverMemory
 		if chip.CUDAMemoryEstimated {
 			notes = append(notes, fmt.Sprintf("%s CUDA memory %s is an estimate (%s); pass --gpu-memory with a measured figure", chip.ID, chip.CUDAMemory, chip.CUDAMemoryNote))
 		}
 	}
 	if mem != "" {
 		if _, err := strconv.ParseFloat(strings.TrimSpace(mem), 64); err == nil {
-			return g, nil, usageErrf("--gpu-memory %s needs a unit: 79.19GiB (what CUDA reports on an 80 GB H100) or 80GB", mem)
+			return g, nil, nil, usageErrf("--gpu-memory %s needs a unit: 79.19GiB (what CUDA reports on an 80 GB H100) or 80GB", mem)
 		}
 		m, err := units.ParseBytes(mem)
 		if err != nil {
-			return g, nil, usageErr(fmt.Errorf("--gpu-memory: %w", err))
+			return g, nil, nil, usageErr(fmt.Errorf("--gpu-memory: %w", err))
 		}
 		if m < 256*units.MiB {
-			return g, nil, usageErrf("--gpu-memory %s is implausibly small for a GPU; give the CUDA-visible memory such as 79.19GiB", mem)
+			return g, nil, nil, usageErrf("--gpu-memory %s is implausibly small for a GPU; give the CUDA-visible memory such as 79.19GiB", mem)
 		}
 		g.CUDAMemory = m
 	}
 	if g.CUDAMemory <= 0 {
-		return g, nil, usageErrf("the CUDA memory of %s is unknown: pass --gpu-memory (e.g. 79.19GiB) or add it with --catalog", id)
+		return g, nil, nil, usageErrf("the CUDA memory of %s is unknown: pass --gpu-memory (e.g. 79.19GiB) or add it with --catalog", id)
 	}
-	return g, notes, nil
+	return g, found, notes, nil
 }
 
 func printBudget(w *tabwriter.Writer, b memory.Budget) error {
@@ -182,8 +192,12 @@ func printBudget(w *tabwriter.Writer, b memory.Budget) error {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Per GPU\tGiB\n")
 	fmt.Fprintf(w, "  weights\t%s\n", gib(b.Weights.PerGPU))
-	fmt.Fprintf(w, "  activation peak\t%s\n", gib(b.Activation))
-	fmt.Fprintf(w, "  runtime overhead (non-torch)\t%s\n", gib(b.NonTorch))
+	if b.Activation > 0 {
+		fmt.Fprintf(w, "  %s\t%s\n", b.ActivationLabel, gib(b.Activation))
+	}
+	if b.NonTorch > 0 {
+		fmt.Fprintf(w, "  %s\t%s\n", b.OverheadLabel, gib(b.NonTorch))
+	}
 	if b.CUDAGraphs > 0 {
 		where := "outside the utilization budget"
 		if b.CUDAGraphsInBudget {
@@ -201,6 +215,9 @@ func printBudget(w *tabwriter.Writer, b memory.Budget) error {
 	verdict := "yes"
 	if !b.Fits {
 		verdict = "NO — " + strings.Join(b.Reasons, "; ")
+	}
+	if c := b.Compatibility; c != nil && c.OK() && c.Verdict != engine.VerdictNative {
+		fmt.Fprintf(w, "Runs\t%s: %s\n", c.Verdict, strings.Join(c.Texts(), "; "))
 	}
 	fmt.Fprintf(w, "Fits\t%s\n", verdict)
 	q := b.QuickRule
