@@ -21,7 +21,7 @@ func ExampleLookup() {
 	fmt.Println(err)
 	// Output:
 	// sglang@0.4 SGLang 30000 --max-running-requests --chunked-prefill-size
-	// unknown engine "ollama" (known: llamacpp@de4c07f, sglang@0.4, trtllm@0.17, vllm@0.19, vllm@0.22; the version after @ is optional)
+	// unknown engine "ollama" (known: llamacpp@de4c07f, sglang@0.4, trtllm@0.17, trtllm@1.0, vllm@0.19, vllm@0.22; the version after @ is optional)
 }
 
 func ExampleCheck() {

@@ -124,5 +124,6 @@ func init() {
 	Register(vllm022)
 	Register(sglang04)
 	Register(trtllm017)
+	Register(trtllm10)
 	Register(llamacppOllama090)
 }

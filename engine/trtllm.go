@@ -18,6 +18,34 @@ type TRTLLM struct {
 	// logs have been fitted: they are vLLM's fitted constants, so the
 	// profile is uncalibrated and says so.
 	Buffers VLLMConstants
+	// BenchBytesPerParam is how this version's trtllm-bench counts the
+	// weights' bytes per parameter when it sizes the engine
+	// (tensorrt_llm/bench/build/tuning.py).
+	BenchBytesPerParam func(dtype.Precision) float64
+}
+
+// trtllm017BytesPerParam: v0.17's tuning.py counts FP8 at one byte and
+// everything else at two (NVFP4 included).
+func trtllm017BytesPerParam(p dtype.Precision) float64 {
+	if p.Name == "fp8" {
+		return 1
+	}
+	return 2
+}
+
+// trtllm10BytesPerParam is trtllm-bench's bytes per parameter from
+// TensorRT-LLM 1.0 on (tuning.py, BYTES_PER_ELEM: no quantization 2, FP8
+// and FP8 block scales 1, NVFP4 0.5, anything else 2). The v0.17 rule
+// counted NVFP4 at 2 bytes, which made a 405B NVFP4 model look barely able
+// to fit and capped the batch.
+func trtllm10BytesPerParam(p dtype.Precision) float64 {
+	switch p.Weight {
+	case dtype.FP8:
+		return 1
+	case dtype.NVFP4:
+		return 0.5
+	}
+	return 2
 }
 
 var trtllm017 = &TRTLLM{Profile: Profile{
@@ -37,7 +65,30 @@ var trtllm017 = &TRTLLM{Profile: Profile{
 		"TensorRT-LLM capacity scheduler GUARANTEED_NO_EVICT: a request is admitted only when the pool holds its whole input + output",
 		"TensorRT-LLM runtime buffers use the vLLM 0.19 fit (no TensorRT-LLM start-up logs fitted)",
 	},
-}, Buffers: VLLMFitted}
+}, Buffers: VLLMFitted, BenchBytesPerParam: trtllm017BytesPerParam}
+
+// trtllm10 is TensorRT-LLM 1.0: the same KV-cache rules as 0.17; what
+// changes is how trtllm-bench sizes the engine (NVFP4 weights count half a
+// byte). The speed factors fall back to 0.17's until 1.0 has measurements
+// of its own.
+var trtllm10 = &TRTLLM{Profile: Profile{
+	EngineName: "trtllm", EngineVersion: "1.0", DisplayName: "TensorRT-LLM",
+	Summary:            "TensorRT-LLM 1.0 (trtllm-serve; engines built the way trtllm-bench builds them)",
+	Source:             "TensorRT-LLM KvCacheConfig: free_gpu_memory_fraction 0.9, tokens_per_block 32; trtllm-bench tuning.py BYTES_PER_ELEM (NVFP4 0.5 bytes)",
+	DefaultUtilization: 0.90, UtilizationFlag: "--kv_cache_free_gpu_memory_fraction",
+	BlockSize: 32,
+	// trtllm-bench sets no max_attention_window_size: every layer keeps
+	// the whole sequence.
+	IgnoresSlidingWindow: true,
+	// trtllm-serve docs: --port, default 8000; /health and /metrics.
+	Endpoints: Endpoints{Port: 8000, Health: "/health", Metrics: "/metrics"},
+	Flags: SchedulerFlags{MaxSeqs: "max_batch_size", MaxSeqsFlag: "--max_batch_size",
+		MaxTokens: "max_num_tokens", MaxTokensFlag: "--max_num_tokens"},
+	Notes: []string{
+		"TensorRT-LLM capacity scheduler GUARANTEED_NO_EVICT: a request is admitted only when the pool holds its whole input + output",
+		"TensorRT-LLM runtime buffers use the vLLM 0.19 fit (no TensorRT-LLM start-up logs fitted)",
+	},
+}, Buffers: VLLMFitted, BenchBytesPerParam: trtllm10BytesPerParam}
 
 // trtllmBenchKVFraction is trtllm-bench build's kv_cache_gpu_mem_fraction
 // default (tensorrt_llm/bench/build/tuning.py, calc_engine_setting).
@@ -62,10 +113,7 @@ func (e *TRTLLM) Scheduler(in SchedulerInput) Scheduler {
 	}
 	tp, pp := max(in.TP, 1), max(in.PP, 1)
 	s := in.Model
-	bytePerElem := 2.0
-	if in.Precision.Name == "fp8" {
-		bytePerElem = 1
-	}
+	bytePerElem := e.BenchBytesPerParam(in.Precision)
 	bytePerKV := 2.0
 	if in.KVDType == dtype.FP8 {
 		bytePerKV = 1

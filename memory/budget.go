@@ -58,6 +58,11 @@ type Request struct {
 	// SkipSuggestions leaves Budget.Suggestions empty, for callers that
 	// size many requests and only need the verdict (the planner).
 	SkipSuggestions bool
+	// EP is the expert-parallel degree of an MoE model (0 or 1: experts
+	// split by TP); DPAttention runs attention data-parallel across the TP
+	// group (moe_parallel.go).
+	EP          int
+	DPAttention bool
 }
 
 // Budget is the per-GPU memory budget of one request under an engine
@@ -72,6 +77,10 @@ type Budget struct {
 	Concurrency  int64           `json:"concurrency"`
 	TP           int             `json:"tp"`
 	PP           int             `json:"pp"`
+	// EP and DPAttention echo the MoE layout (absent when experts are
+	// split by TP and attention by TP).
+	EP           int             `json:"ep,omitempty"`
+	DPAttention  bool            `json:"dp_attention,omitempty"`
 	GPUs         int             `json:"gpus"`
 	GPU          GPU             `json:"gpu"`
 	Utilization  float64         `json:"gpu_memory_utilization"`
@@ -235,8 +244,16 @@ func estimate(r Request) (Budget, error) {
 	if err != nil {
 		return Budget{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if w, err = moeParallelWeights(s, prec, r, w); err != nil {
+		return Budget{}, err
+	}
 	modelLayers := s.KVLayers()
-	layers, perTokenPerGPU := kvLayersPerGPU(modelLayers, kvType, r.TP, r.PP)
+	kvTP := r.TP
+	if r.DPAttention {
+		// Each GPU keeps whole-head caches of its own sequences.
+		kvTP = 1
+	}
+	layers, perTokenPerGPU := kvLayersPerGPU(modelLayers, kvType, kvTP, r.PP)
 	blockSize := eng.BlockSize
 	layout, err := newKVLayout(layers, blockSize)
 	if err != nil {
@@ -258,7 +275,12 @@ func estimate(r Request) (Budget, error) {
 		},
 	}
 	batched := int64(sched.MaxTokens)
-	b.KVForRequest = units.Bytes(conc) * layout.SequenceBytes(ctx, batched)
+	perGPUConc := conc
+	if r.DPAttention {
+		// Every GPU of the group serves its own sequences.
+		perGPUConc = (conc + int64(r.TP) - 1) / int64(r.TP)
+	}
+	b.KVForRequest = units.Bytes(perGPUConc) * layout.SequenceBytes(ctx, batched)
 	acct := r.Engine.Account(engine.MemoryInput{
 		Model: s, Precision: prec, ActDType: unquantizedDType(s, prec), GPUID: r.GPU.ID, CUDAMemory: r.GPU.CUDAMemory,
 		Utilization: util, TP: r.TP, PP: r.PP, WeightsPerGPU: w.PerGPU, Scheduler: sched,
@@ -274,6 +296,12 @@ func estimate(r Request) (Budget, error) {
 	b.KVCacheTokens = layout.ReportedTokens(b.Blocks)
 	room := layout.Blocks(b.KVRoom)
 	b.MaxConcurrency = layout.MaxConcurrency(room, ctx, batched)
+	if r.DPAttention {
+		b.MaxConcurrency *= float64(r.TP)
+		b.EP, b.DPAttention = max(r.EP, 1), true
+	} else if r.EP > 1 {
+		b.EP = r.EP
+	}
 	b.MaxConcurrentSequences = int64(math.Floor(b.MaxConcurrency + 1e-9))
 	limit := int64(s.MaxPositionEmbeddings)
 	if limit <= 0 {

@@ -231,6 +231,7 @@ func TestThroughputAccuracy(t *testing.T) {
 	}
 	other := otherTables(t)
 	golden.Section(t, "../docs/accuracy.md", "perf", speedSection(rows, byModel, byGPU, other), *update)
+	golden.Section(t, "../docs/accuracy.md", "perf-breakdown", breakdownSection(t, rows, byModel), *update)
 }
 
 // heldOutByModel fits without each model in turn and predicts its rows.

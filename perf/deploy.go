@@ -95,12 +95,19 @@ type deployment struct {
 	hidden         float64
 	stageLayers    float64
 	lastStageHead  bool
+	moe            moeLayout
+	spec2          speculation // speculative decoding (speculative.go)
 
 	peakBW, peakFLOPS float64
 	math              hardware.Math
 	hwBW, hwCompute   float64
-	linkKind          string
-	linkPerDirection  float64
+	// attnMath is attention's compute type, with its peak and hardware
+	// fraction.
+	attnMath              hardware.Math
+	attnPeakFLOPS, hwAttn float64
+	linkKind              string
+	linkPerDirection      float64
+	topo                  topology
 }
 
 // schedulerLimits are an engine's per-iteration limits as the solver uses
@@ -194,7 +201,7 @@ func prepare(r Request) (*deployment, error) {
 		Model: spec, Precision: reqPrec, KVDType: r.KVDType,
 		Context: int64(w.InputTokens + w.OutputTokens), Concurrency: 1,
 		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory, DriverMemory: g.DriverMemory}, TP: tp, PP: pp,
-		Engine: eng, Utilization: r.Utilization, Scheduler: sched,
+		Engine: eng, Utilization: r.Utilization, Scheduler: sched, EP: r.EP, DPAttention: r.DPAttention,
 	}
 	b, err := memory.Estimate(mreq)
 	if err != nil {
@@ -250,8 +257,22 @@ func prepare(r Request) (*deployment, error) {
 	d.peakFLOPS = peak * 1e12
 	d.peakBW = float64(g.MemoryBandwidth)
 	d.hwBW, d.hwCompute, _, _ = hardwareFractions(g, d.math)
+	// Attention runs at the KV cache's type, not the weights' (precision.go).
+	d.attnMath, d.attnPeakFLOPS, d.hwAttn = d.math, d.peakFLOPS, d.hwCompute
+	if am := attentionMath(d.math, b.KVDType, g); am != d.math {
+		if p, ok := g.TFLOPS(am); ok {
+			d.attnMath, d.attnPeakFLOPS = am, p*1e12
+			_, d.hwAttn, _, _ = hardwareFractions(g, am)
+			d.notes = append(d.notes, fmt.Sprintf("attention (QKᵀ, AV) runs in %s, the KV cache's type, at %.0f dense TFLOPS, not at the weights' %s rate", am, p, d.math))
+		}
+	}
 
+	d.moe.dp = r.DPAttention && d.spec.MoE != nil
 	if err := d.shape(spec, b); err != nil {
+		return nil, err
+	}
+	d.moeParallel(r, b)
+	if err := d.speculate(r, b); err != nil {
 		return nil, err
 	}
 	if tp > 1 || pp > 1 {
@@ -264,6 +285,21 @@ func prepare(r Request) (*deployment, error) {
 			d.linkKind = "pcie"
 		}
 		d.linkPerDirection = float64(ic.Bandwidth) / 2
+		fab, gpv := r.Fabric, r.GPUsPerVM
+		if fab == nil {
+			if f, n, ok := hardware.FabricForGPU(g.ID); ok && tp*pp > n {
+				fab, gpv = &f, n
+				d.notes = append(d.notes, fmt.Sprintf("%d GPUs exceed one VM: %d × %s over its network", tp*pp, (tp*pp+n-1)/n, f.VM))
+			}
+		}
+		if fab != nil && r.Interconnect == nil {
+			d.linkKind, d.linkPerDirection = fab.ScaleUp.Kind, float64(fab.ScaleUp.BytesPerS)
+		}
+		topo, err := layout(fab, gpv, tp, pp)
+		if err != nil {
+			return nil, err
+		}
+		d.topo = topo
 		if d.linkPerDirection <= 0 {
 			d.linkPerDirection = pcie4x16PerDirection
 			d.linkKind = "pcie"
@@ -378,7 +414,11 @@ func (d *deployment) shape(s *model.Spec, b memory.Budget) error {
 			continue
 		}
 		h := float64(l.KVHeads)
-		if l.Kind != model.KVMLA {
+		switch {
+		case d.moe.dp:
+			// DP attention: whole-head caches of 1/TP of the sequences.
+			h /= tp
+		case l.Kind != model.KVMLA:
 			h = math.Max(1, math.Floor(h/tp))
 		}
 		perTok := h * float64(l.KeyDim+l.ValueDim) * kvBytes

@@ -282,6 +282,10 @@ func (d *deployment) assumptions(e Estimate, f resolvedFactors) []string {
 	if d.tp > 1 || d.pp > 1 {
 		out = append(out, fmt.Sprintf("tensor parallelism: two ring all-reduces per layer over %s at %.0f GB/s per direction, %.0f µs each",
 			d.linkKind, e.Factors.LinkBytesPerS/1e9, e.Factors.AllReduceLatencyUS))
+		if t := d.topo; t.multiDomain() {
+			out = append(out, fmt.Sprintf("%d VMs of %s: TP spans %d NVLink domain(s), %d pipeline hop(s) cross the network (%.0f GB/s per GPU each way, %.1f µs per NCCL step); collectives across VMs use NCCL's ring/tree cost model",
+				t.vms, t.fabric.VM, t.tpDomains, t.ppCrossHops, t.scaleOutPerGPU/1e9, t.netStep*1e6))
+		}
 	}
 	if d.experts > 0 {
 		out = append(out, fmt.Sprintf("MoE: %.0f of %.0f experts per token, uniform routing: the iteration reads %.0f%% of the routed experts", d.topK, d.experts, e.Step.ExpertsTouched*100))

@@ -40,16 +40,21 @@ func (d *deployment) steady(rt rates, b float64) steadyState {
 	if b <= 0 {
 		return s
 	}
+	// With speculative decoding a request decodes in (O − 1)/E iterations
+	// of K + 1 verified positions each (speculative.go); below, O counts
+	// iterations and vt the budget tokens one decoding sequence uses.
+	outTokens, vt := O, d.spec2.verifyTokens()
+	O = d.spec2.iterations(O)
 	dec := b * (O - 1) / O
 	var r, kp float64
 	for i := 0; i < 4; i++ {
 		// Prompt chunks use what the budget leaves after the decodes; a
 		// fractional kp keeps the model continuous in B (engines run the
 		// last, partial chunk alongside other work).
-		capTok := math.Max(N-dec, 1)
+		capTok := math.Max(N-dec*vt, 1)
 		kp = math.Max(1, I/capTok)
 		r = b / (kp + O - 1)
-		if lim := N / (I + O - 1); r > lim {
+		if lim := N / (I + (O-1)*vt); r > lim {
 			r = lim
 			s.prefillLimited = true
 		} else {
@@ -86,6 +91,9 @@ func (d *deployment) steady(rt rates, b float64) steadyState {
 	if O > 1 {
 		s.ttft = math.Max(s.e2e-(O-1)*s.itl, own)
 		s.e2e = s.ttft + (O-1)*s.itl
+		// The gap between a sequence's output tokens: its iteration
+		// period spread over the E tokens each iteration yields.
+		s.itl *= (O - 1) / (outTokens - 1)
 	} else {
 		s.ttft = math.Max(s.e2e, own)
 		s.e2e = s.ttft

@@ -7,6 +7,7 @@ import "math"
 type rates struct {
 	bw        float64 // bytes/s of device memory
 	flops     float64 // dense FLOP/s for the compute type
+	attn      float64 // dense FLOP/s for attention (the KV cache's type)
 	link      float64 // bytes/s per direction for prompt tokens' collectives
 	linkDec   float64 // bytes/s per direction for decode tokens' collectives
 	arLatency float64 // seconds per all-reduce call
@@ -21,6 +22,7 @@ func (d *deployment) rates(f resolvedFactors) rates {
 	r := rates{
 		bw:       d.peakBW * d.hwBW * f.gpu.BandwidthEfficiency,
 		flops:    d.peakFLOPS * d.hwCompute * f.gpu.ComputeEfficiency,
+		attn:     d.attnPeakFLOPS * d.hwAttn * f.gpu.ComputeEfficiency,
 		overhead: f.engine.StepOverheadMS / 1e3,
 		moe:      f.engine.MoEEfficiency,
 		perSeq:   f.engine.SeqOverheadUS / 1e6,
@@ -84,7 +86,11 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 		micro = math.Min(pp, math.Max(1, seqs))
 		dec, pre, preSeqs = dec/micro, pre/micro, preSeqs/micro
 	}
-	tokens := dec + pre
+	// Speculative decoding: the target verifies K + 1 positions of every
+	// decoding sequence (its weights and the sequence's cache are still
+	// read once), after the proposer's K passes.
+	decTok := dec * d.spec2.verifyTokens()
+	tokens := decTok + pre
 	var c stepCost
 
 	// Three kinds of kernels run one after another, each at its own
@@ -98,40 +104,41 @@ func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) st
 	if d.experts > 0 {
 		// With uniform routing each token picks k of E experts, so the
 		// chance that an expert is untouched by T tokens is (1 − k/E)^T.
-		c.touched = 1 - math.Pow(1-d.topK/d.experts, tokens)
+		c.touched = 1 - math.Pow(1-d.topK/d.experts, d.expertTouchTokens(tokens))
 		routedB = d.routedBytes * c.touched
-		routedF = tokens * d.flopsExpertTok
+		routedF = tokens * d.flopsExpertTok * d.expertImbalance(tokens)
 	}
-	denseB := d.denseBytes + (dec+preSeqs)*d.logitsBytes
-	denseF := tokens*d.flopsDenseTok + (dec+preSeqs)*d.flopsHead
+	denseB := d.denseBytes + (decTok+preSeqs)*d.logitsBytes
+	denseF := tokens*d.flopsDenseTok + (decTok+preSeqs)*d.flopsHead
 	// Attention reads every decoding sequence's KV and writes every new
 	// token's.
 	attnB := dec*d.kvRead(ctxDec) + d.kvRead(1)*tokens
-	attnF := dec*d.attnFLOPs(ctxDec) + pre*d.attnFLOPs(ctxPre)
+	attnF := decTok*d.attnFLOPs(ctxDec) + pre*d.attnFLOPs(ctxPre)
 	c.bytes = denseB + routedB + attnB
 	c.flops = denseF + routedF + attnF
 	c.mem = c.bytes / r.bw
-	c.compute = c.flops / r.flops
-	gpu := math.Max(denseB/r.bw, denseF/r.flops) + math.Max(routedB/r.bw, routedF/r.flops)/r.moe + math.Max(attnB/r.bw, attnF/r.flops)
+	c.compute = (denseF+routedF)/r.flops + attnF/r.attn
+	gpu := math.Max(denseB/r.bw, denseF/r.flops) + math.Max(routedB/r.bw, routedF/r.flops)/r.moe + math.Max(attnB/r.bw, attnF/r.attn) +
+		d.draftTime(r, dec, ctxDec)
 
 	// Tensor parallelism: two all-reduces per layer (after attention and
 	// after the MLP) of tokens × hidden activations; a ring moves
 	// 2(TP−1)/TP of the message over each link direction.
-	if d.tp > 1 {
-		tp := float64(d.tp)
-		ring := 2 * (tp - 1) / tp * d.hidden * d.actBytes
-		c.comm = 2 * d.stageLayers * (r.arLatency + ring*(pre/r.link+dec/r.linkDec))
+	if d.tp > 1 && d.moe.active() && d.experts > 0 {
+		c.comm = d.moeComm(r, pre, decTok)
+	} else if d.tp > 1 {
+		c.comm = 2 * d.stageLayers * d.allReduce(r, pre, decTok)
 	}
 	stage := gpu + c.comm
 	c.overhead = r.overhead + r.perSeq*seqs
 	if d.pp > 1 {
 		// One hop per stage boundary carries the micro-batch's hidden
 		// states.
-		hop := r.arLatency + tokens*d.hidden*d.actBytes/r.link
-		c.comm = pp*c.comm + (pp-1)*hop
+		hops := d.ppHops(r, tokens)
+		c.comm = pp*c.comm + hops
 		c.mem *= pp
 		c.compute *= pp
-		c.total = pp*stage + (pp-1)*hop + c.overhead
+		c.total = pp*stage + hops + c.overhead
 	} else {
 		c.total = stage + c.overhead
 	}

@@ -91,6 +91,21 @@ type Request struct {
 	// Interconnect overrides GPU.Interconnect (the link between the GPUs of
 	// one VM); nil uses the chip's.
 	Interconnect *hardware.Interconnect
+	// Fabric is the VM size's links (hardware.LookupFabric): the scale-up
+	// domain's size and link and the network between VMs. Nil: when the
+	// replica needs more GPUs than the largest VM size of the chip holds,
+	// that size's fabric (hardware.FabricForGPU); otherwise one domain.
+	// GPUsPerVM is the VM size's GPU count (0: the fabric's domain size).
+	Fabric    *hardware.Fabric
+	GPUsPerVM int
+	// EP is the expert-parallel degree of an MoE model (0 or 1: experts
+	// split by TP); DPAttention runs attention data-parallel across the TP
+	// group (each GPU its own sequences), as vLLM's and SGLang's DeepSeek
+	// and Qwen3 MoE deployments do (moe_parallel.go).
+	EP          int
+	DPAttention bool
+	// Speculative turns on speculative decoding (nil: off).
+	Speculative *Speculative
 	// Engine is the engine profile (engine.Lookup); nil means
 	// engine.Default(). Its scheduler limits, memory accounting and
 	// calibration key shape the prediction.

@@ -554,9 +554,24 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		}
 		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d at %s%s; %s-bound%s", plural(replicas, "replica"), tp, pp, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), deployNote(r.Model, p, r.Engine))
 	} else {
-		row.Candidate.Reason = fmt.Sprintf("price unknown for %s in %s (%s) — supply with --catalog", vm.Name, r.Region, r.Pricing)
+		row.Candidate.Reason = noPriceReason(r.Prices, vm.Name, r.Region, r.Pricing)
 	}
 	return row, true
+}
+
+// noPriceReason says that a size has no price of the kind asked for, and
+// how to supply one: `gpuplan prices refresh` or a --catalog prices row.
+func noPriceReason(book hardware.PriceBook, vm, region string, kind hardware.PriceKind) string {
+	anywhere := false
+	for _, p := range book.Filter(vm, "") {
+		anywhere = anywhere || (p.Kind == kind && strings.EqualFold(p.Currency, "USD"))
+	}
+	where := "in " + region
+	if !anywhere {
+		where = "in any region"
+	}
+	return fmt.Sprintf("no price known for %s %s (%s): run `gpuplan prices refresh`, or add a --catalog row {vm: %s, region: %s, kind: %s, usd_per_hour, currency: USD, source, as_of}",
+		vm, where, kind, vm, region, kind)
 }
 
 func (s *searcher) headroom(e perf.Estimate, fit *replicaFit) float64 {

@@ -126,6 +126,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	if req.Pricing, err = parsePricing(f.pricing); err != nil {
 		return usageErr(err)
 	}
+	if err := pricingKnown(book, req.Pricing, f.pricing); err != nil {
+		return usageErr(err)
+	}
 	switch f.precision {
 	case "", "auto":
 	case "any":
@@ -167,6 +170,12 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	if f.top > 0 && len(printed.Rows) > f.top {
 		printed.Rows = printed.Rows[:f.top]
 	}
+	if res.PricesAsOf != "" {
+		if d, err := hardware.ParseDate(res.PricesAsOf); err == nil && hardware.Stale(d, a.Now()) {
+			warnings = append(warnings, fmt.Sprintf("the prices used were observed as early as %s, more than %d days before %s; run `gpuplan prices refresh` for current prices",
+				res.PricesAsOf, int(hardware.StaleAfter.Hours()/24), hardware.DateOf(a.Now())))
+		}
+	}
 	for _, w := range warnings {
 		fmt.Fprintln(a.Stderr, "Warning:", w)
 	}
@@ -202,6 +211,24 @@ func parsePricing(s string) (hardware.PriceKind, error) {
 		return hardware.Reserved3Y, nil
 	}
 	return "", fmt.Errorf("unknown --pricing %q (use payg, spot, 1y or 3y)", s)
+}
+
+// pricingKnown refuses a --pricing kind the price book has no row of at
+// all (the embedded book has pay-as-you-go and spot only), instead of a
+// table where every row says "unknown".
+func pricingKnown(book hardware.PriceBook, kind hardware.PriceKind, flag string) error {
+	for _, p := range book.Prices {
+		if p.Kind == kind && strings.EqualFold(p.Currency, "USD") {
+			return nil
+		}
+	}
+	what := map[hardware.PriceKind]string{hardware.Reserved1Y: "1-year reservation", hardware.Reserved3Y: "3-year reservation"}[kind]
+	if what == "" {
+		what = string(kind)
+	}
+	return fmt.Errorf("--pricing %s: no %s prices are known for any VM size (the embedded price book has Linux pay-as-you-go and spot only); "+
+		"run `gpuplan prices refresh` to fetch them from the Azure Retail Prices API, or give them in a --catalog file (prices: kind: %s), or use --pricing payg or spot",
+		flag, what, kind)
 }
 
 func money(p *float64) string {

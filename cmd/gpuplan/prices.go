@@ -42,6 +42,8 @@ type priceRow struct {
 	Source        string   `json:"source"`
 	Note          string   `json:"note,omitempty"`
 	Stale         bool     `json:"stale"`
+	// NoSpotDiscount marks a spot row whose meter equals pay-as-you-go.
+	NoSpotDiscount bool `json:"no_spot_discount,omitempty"`
 }
 
 type pricesOutput struct {
@@ -79,8 +81,9 @@ func newPricesCmd(a *app) *cobra.Command {
 spot, 1- and 3-year reservations (hourly over the whole term) and savings plans,
 each with its source and the day it was observed. Prices come from the embedded
 snapshot, the cache written by 'gpuplan prices refresh', and --catalog (last wins).
-Rows older than 30 days are flagged and a warning is printed: run
-'gpuplan prices refresh'. Sizes with no known price are listed as unpriced;
+When the prices shown are older than 90 days, one line says so: run
+'gpuplan prices refresh'. Spot rows whose meter equals pay-as-you-go are
+marked "spot (=payg)": no spot discount is known for them. Sizes with no known price are listed as unpriced;
 unknown prices are never guessed.`,
 		Example: `  gpuplan prices
   gpuplan prices --region eastus --vm Standard_ND96isr_H100_v5
@@ -154,6 +157,7 @@ unknown prices are never guessed.`,
 				fmt.Fprintln(a.Stderr, "warning:", w)
 			}
 			return render(a.Stdout, output, out, func(w *tabwriter.Writer) error {
+				noDiscount := 0
 				if len(out.Prices) == 0 {
 					fmt.Fprintf(w, "No known %s price matches. Run `gpuplan prices refresh` or supply prices with --catalog.\n", cur)
 				} else {
@@ -172,14 +176,18 @@ unknown prices are never guessed.`,
 						if r.USDPerMonth != nil {
 							month = fmt.Sprintf("%.2f", *r.USDPerMonth)
 						}
-						asOf := r.PriceAsOf
-						if r.Stale {
-							asOf += " (stale)"
+						kind := r.Kind
+						if r.NoSpotDiscount {
+							kind += " (=payg)"
+							noDiscount++
 						}
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.VM, r.Region, r.Kind, hwMoney(hour), hwMoney(gpu), month, term, asOf, r.Source)
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.VM, r.Region, kind, hwMoney(hour), hwMoney(gpu), month, term, r.PriceAsOf, shortSource(r.Source))
 					}
 				}
 				fmt.Fprintln(w)
+				if noDiscount > 0 {
+					fmt.Fprintf(w, "spot (=payg): %s on %d rows; price with --pricing payg.\n", hardware.NoSpotDiscountNote, noDiscount)
+				}
 				if out.PricesAsOf != nil {
 					fmt.Fprintf(w, "Oldest price as of %s. Linux prices; a month is %d hours; reservations are the term total spread over its hours.\n", *out.PricesAsOf, hardware.HoursPerMonth)
 				}
@@ -210,7 +218,7 @@ unknown prices are never guessed.`,
 
 func newPriceRow(p hardware.Price, hc *hardware.Catalog, now time.Time) priceRow {
 	r := priceRow{VM: p.VM, Region: p.Region, Kind: string(p.Kind), PriceAsOf: p.AsOf.String(), Source: p.Source, Note: p.Note, TermHours: p.TermHours,
-		Stale: hardware.Stale(p.AsOf, now)}
+		Stale: hardware.Stale(p.AsOf, now), NoSpotDiscount: p.NoSpotDiscount()}
 	hour := p.USDPerHour
 	var perGPU *float64
 	if v, err := hc.LookupVM(p.VM); err == nil && v.GPUs() > 0 {
@@ -230,6 +238,20 @@ func newPriceRow(p hardware.Price, hc *hardware.Catalog, now time.Time) priceRow
 	}
 	r.EffectiveFrom = hwDate(p.EffectiveFrom)
 	return r
+}
+
+// shortSource shortens a GitHub file URL at a commit to "owner/repo@commit7
+// path" for the table; JSON keeps the full URL.
+func shortSource(s string) string {
+	const gh = "https://github.com/"
+	if !strings.HasPrefix(s, gh) {
+		return s
+	}
+	parts := strings.SplitN(strings.TrimPrefix(s, gh), "/", 5)
+	if len(parts) == 5 && parts[2] == "blob" && len(parts[3]) >= 7 {
+		return parts[0] + "/" + parts[1] + "@" + parts[3][:7] + " " + parts[4]
+	}
+	return s
 }
 
 // writePriceSourceKeys explains the source keys the rows cite.
