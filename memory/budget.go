@@ -79,11 +79,11 @@ type Budget struct {
 	PP           int             `json:"pp"`
 	// EP and DPAttention echo the MoE layout (absent when experts are
 	// split by TP and attention by TP).
-	EP           int             `json:"ep,omitempty"`
-	DPAttention  bool            `json:"dp_attention,omitempty"`
-	GPUs         int             `json:"gpus"`
-	GPU          GPU             `json:"gpu"`
-	Utilization  float64         `json:"gpu_memory_utilization"`
+	EP          int     `json:"ep,omitempty"`
+	DPAttention bool    `json:"dp_attention,omitempty"`
+	GPUs        int     `json:"gpus"`
+	GPU         GPU     `json:"gpu"`
+	Utilization float64 `json:"gpu_memory_utilization"`
 	// Scheduler is the engine's limits, under the engine's own names.
 	Scheduler engine.Scheduler `json:"scheduler"`
 	// WeightsPerGPU is Weights.PerGPU, at the top level for scripts.
