@@ -50,8 +50,26 @@ type Precision struct {
 	// GGUF is true for llama.cpp GGUF tensor types.
 	GGUF bool `json:"gguf,omitempty"`
 	// BitsPerWeight overrides Weight.Bits() for GGUF block types, whose bit
-	// widths include block scales (ggml-common.h block layouts).
+	// widths include block scales (ggml-common.h block layouts); for a GGUF
+	// file it is the file's real bytes × 8 ÷ elements.
 	BitsPerWeight float64 `json:"bits_per_weight,omitempty"`
+	// TensorTypes is a GGUF file's mix of storage types ("Q4_K/Q6_K");
+	// empty when the precision was named rather than read from a file.
+	TensorTypes string `json:"tensor_types,omitempty"`
+}
+
+// Describe is the precision for humans: "weights bf16, compute bf16", or
+// for GGUF "weights Q4_K/Q6_K, 4.85 bits per weight, compute fp16".
+func (p Precision) Describe() string {
+	if !p.GGUF {
+		return fmt.Sprintf("weights %s, compute %s", p.Weight, p.Compute)
+	}
+	types := p.TensorTypes
+	if types == "" {
+		types = strings.ToUpper(string(p.Weight))
+		return fmt.Sprintf("weights %s, %.4g bits per weight (the type's block layout; a GGUF file gives its exact mix), compute %s", types, p.WeightBits(), p.Compute)
+	}
+	return fmt.Sprintf("weights %s, %.4g bits per weight (from the file), compute %s", types, p.WeightBits(), p.Compute)
 }
 
 // WeightBits is the stored size of one quantized weight in bits, including
@@ -110,7 +128,7 @@ var ggufTypes = []struct {
 func init() {
 	for _, g := range ggufTypes {
 		precisions = append(precisions, Precision{
-			Name: g.name, Weight: INT8, Compute: FP16, WeightOnly: true, GGUF: true, BitsPerWeight: g.bpw,
+			Name: g.name, Weight: DType(g.name), Compute: FP16, WeightOnly: true, GGUF: true, BitsPerWeight: g.bpw,
 			Checkpoints: []Checkpoint{CheckpointGGUF},
 			Summary:     fmt.Sprintf("llama.cpp GGUF %s, %.4g bits per weight", strings.ToUpper(g.name), g.bpw),
 		})

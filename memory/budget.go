@@ -231,7 +231,14 @@ func estimate(r Request) (Budget, error) {
 		return Budget{}, fmt.Errorf("%w: --gpu-memory-utilization must be in (0, 1], got %g", ErrInvalid, util)
 	}
 
-	kvType := r.KVDType.Resolve(unquantizedDType(s, prec))
+	// KV "auto" is the unquantized compute dtype; GGUF models compute in
+	// fp16, and llama.cpp's default cache type is F16 (common.h
+	// cache_type_k/v).
+	kvDefault := unquantizedDType(s, prec)
+	if prec.GGUF {
+		kvDefault = dtype.FP16
+	}
+	kvType := r.KVDType.Resolve(kvDefault)
 	sched := r.Scheduler
 	if sched.Flags == (engine.SchedulerFlags{}) {
 		sched = r.Engine.Scheduler(engine.SchedulerInput{

@@ -181,7 +181,7 @@ func printBudget(w *tabwriter.Writer, b memory.Budget) error {
 	gib := func(x units.Bytes) string { return fmt.Sprintf("%.2f", x.GiB()) }
 	fmt.Fprintf(w, "Model\t%s\n", b.Model)
 	fmt.Fprintf(w, "Parameters\t%s total, %s active\n", billions(b.ParamsTotal), billions(b.ParamsActive))
-	fmt.Fprintf(w, "Precision\t%s (weights %s, compute %s); KV cache %s\n", b.Precision.Name, b.Precision.Weight, b.Precision.Compute, b.KVDType)
+	fmt.Fprintf(w, "Precision\t%s (%s); KV cache %s\n", b.Precision.Name, b.Precision.Describe(), b.KVDType)
 	gpuName := b.GPU.ID
 	if gpuName == "" {
 		gpuName = "GPU"
@@ -205,7 +205,13 @@ func printBudget(w *tabwriter.Writer, b memory.Budget) error {
 		}
 		fmt.Fprintf(w, "  CUDA graphs (%s)\t%s\n", where, gib(b.CUDAGraphs))
 	}
-	fmt.Fprintf(w, "  KV pool\t%s\t%d blocks of %d tokens = %d tokens\n", gib(b.KVPool), b.Blocks, b.Layout.BlockSize, b.KVCacheTokens)
+	kvLabel := "KV pool"
+	if b.KVRoom != b.KVPool {
+		// The engine allocates the cache for the load up front rather than
+		// filling memory with a pool (llama.cpp).
+		kvLabel = "KV cache (allocated at start)"
+	}
+	fmt.Fprintf(w, "  %s\t%s\t%d blocks of %d tokens = %d tokens\n", kvLabel, gib(b.KVPool), b.Blocks, b.Layout.BlockSize, b.KVCacheTokens)
 	fmt.Fprintf(w, "  KV for the load\t%s\n", gib(b.KVForRequest))
 	fmt.Fprintf(w, "  total for the load\t%s\n", gib(b.TotalPerGPU))
 	fmt.Fprintln(w)
