@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/gpuplan/gpuplan/server"
 )
 
 // The wrong answers of issue 11's "Why", as a new user would meet them.
@@ -139,6 +141,43 @@ func TestEngineFlagListsRegistry(t *testing.T) {
 	for _, id := range []string{"vllm@0.22", "llamacpp@de4c07f"} {
 		if !strings.Contains(out, id) {
 			t.Errorf("--engine completion lacks %s:\n%s", id, out)
+		}
+	}
+}
+
+// The web page offers the engines the API's OpenAPI document lists; the
+// document lists the registry, so the page knows no engine by name.
+func TestAPIListsRegisteredEngines(t *testing.T) {
+	ts, _ := newTestAPI(t, apiEnv(t.TempDir(), ""), server.Options{})
+	code, body := get(t, ts.Client(), ts.URL+"/api/v1/openapi.json")
+	if code != 200 {
+		t.Fatalf("openapi.json: %d", code)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string `json:"name"`
+				Schema struct {
+					Enum []string `json:"enum"`
+				} `json:"schema"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range []string{"/api/v1/size", "/api/v1/perf", "/api/v1/plan"} {
+		var enum []string
+		for _, p := range doc.Paths[ep]["get"].Parameters {
+			if p.Name == "engine" {
+				enum = p.Schema.Enum
+			}
+		}
+		joined := strings.Join(enum, " ")
+		for _, id := range []string{"vllm", "vllm@0.22", "sglang@0.4", "trtllm@0.17", "llamacpp@de4c07f"} {
+			if !strings.Contains(" "+joined+" ", " "+id+" ") {
+				t.Errorf("%s: engine enum %v lacks %s", ep, enum, id)
+			}
 		}
 	}
 }

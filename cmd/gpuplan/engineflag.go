@@ -11,7 +11,13 @@ import (
 // completions (engineCompletions) are registered by registerCompletions.
 func addEngineFlag(cmd *cobra.Command, p *string) {
 	cmd.Flags().StringVar(p, "engine", engine.Default().Info().EngineName, engine.Help())
+	// The API's OpenAPI schema lists the values, so the web page offers
+	// the registered engines without knowing any of them.
+	_ = cmd.Flags().SetAnnotation("engine", enumAnnotation, append(engine.Names(), engine.IDs()...))
 }
+
+// enumAnnotation marks a flag's closed set of values for the API schema.
+const enumAnnotation = "gpuplan_enum"
 
 // engineCompletions offers every registered profile with its summary.
 func engineCompletions(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
