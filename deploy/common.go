@@ -102,6 +102,9 @@ func newDeployment(c plan.Candidate, o Options) (*deployment, error) {
 		return nil, fmt.Errorf("plan engine.precision: %w", err)
 	}
 
+	if err := checkIdentifiers(planValues{modelID: c.Model.ID, revision: c.Model.Revision, version: c.Engine.Version}, d.imageOverride()); err != nil {
+		return nil, err
+	}
 	d.name = o.Name
 	if d.name == "" {
 		d.name = defaultName(c.Model.ID)
@@ -154,6 +157,9 @@ func newDeployment(c plan.Candidate, o Options) (*deployment, error) {
 // used) and the deploy-time checks every target needs.
 func (d *deployment) checkShared() {
 	c := d.c
+	if _, err := d.eng.Serve(d.serveConfig()); err != nil {
+		d.refuse("%v", err)
+	}
 	// With no --image the engine's default image runs, whatever
 	// --image-arch says.
 	imageArch := d.o.ImageArch
@@ -191,6 +197,15 @@ func (d *deployment) checkShared() {
 	}
 }
 
+// imageOverride is the image the artifacts use instead of the engine
+// profile's: --image, else the plan's engine.image.
+func (d *deployment) imageOverride() string {
+	if d.o.Image != "" {
+		return d.o.Image
+	}
+	return d.c.Engine.Image
+}
+
 // engineImage is --image, else the engine profile's image for the GPU
 // vendor and host architecture (one value per engine and vendor, owned by
 // the engine package). A plan.json that records another image (older
@@ -218,15 +233,25 @@ func (d *deployment) gpuResource() string {
 	return d.gpu.DevicePluginResource
 }
 
-// serve is the engine's server command built from the plan.
-func (d *deployment) serve() engine.Command {
+// serveConfig is the plan's engine section as the engine's server
+// configuration.
+func (d *deployment) serveConfig() engine.ServeConfig {
 	e := d.c.Engine
-	return d.eng.Serve(engine.ServeConfig{
+	return engine.ServeConfig{
 		Model: d.c.Model.ID, Revision: d.c.Model.Revision, TP: e.TP, PP: e.PP,
 		MaxModelLen: e.MaxModelLen, Utilization: e.GPUMemoryUtilization,
 		DType: d.dtypeArg(), KVCacheDType: e.KVCacheDType, Quantization: e.Quantization,
-		Scheduler: engine.Scheduler{MaxSeqs: e.MaxNumSeqs, MaxTokens: e.MaxNumBatchedTokens, MicroBatch: e.MicroBatchTokens, Flags: d.eng.Info().Flags},
-	})
+		Scheduler:     engine.Scheduler{MaxSeqs: e.MaxNumSeqs, MaxTokens: e.MaxNumBatchedTokens, MicroBatch: e.MicroBatchTokens, Flags: d.eng.Info().Flags},
+		PrefixCaching: e.PrefixCaching, DPAttention: e.DPAttention, ExpertParallel: e.ExpertParallelSize,
+		Speculative: speculative(e.Speculative),
+	}
+}
+
+// serve is the engine's server command built from the plan (checkShared
+// has refused a configuration the engine cannot express).
+func (d *deployment) serve() engine.Command {
+	cmd, _ := d.eng.Serve(d.serveConfig())
+	return cmd
 }
 
 // port is the engine server's port.
@@ -309,6 +334,12 @@ func (d *deployment) storageClass() string {
 	return defaultStorageClass
 }
 
+// MaxReplicas bounds the replicas one deployment may ask for: a
+// hand-edited or hostile plan.json with a million replicas would otherwise
+// become a node pool and autoscaler bounds no cluster can hold (AKS allows
+// 1,000 nodes per node pool and 5,000 per cluster; AKS quotas-skus-regions).
+const MaxReplicas = 1000
+
 // replicaBounds are the autoscaling bounds in replicas.
 func (d *deployment) replicaBounds() (lo, hi int, err error) {
 	lo, hi = 1, d.c.Replicas
@@ -324,6 +355,13 @@ func (d *deployment) replicaBounds() (lo, hi int, err error) {
 	if hi < 1 || hi < lo {
 		return 0, 0, invalid("--max-replicas (%d) must be at least 1 and at least --min-replicas (%d)", hi, lo)
 	}
+	if hi > MaxReplicas {
+		what := "--max-replicas"
+		if d.o.MaxReplicas == 0 {
+			what = "the plan's replicas"
+		}
+		return 0, 0, invalid("%s is %d; at most %d replicas are generated (split the load over several deployments)", what, hi, MaxReplicas)
+	}
 	return lo, hi, nil
 }
 
@@ -333,3 +371,11 @@ func validationDNS1123Subdomain(s string) string {
 
 func gib(b units.Bytes) string { return fmt.Sprintf("%.2f GiB", b.GiB()) }
 func gb(b units.Bytes) string  { return fmt.Sprintf("%.0f GB", float64(b)/1e9) }
+
+// speculative converts the plan's speculative-decoding section.
+func speculative(s *plan.SpeculativeConfig) *engine.Speculative {
+	if s == nil {
+		return nil
+	}
+	return &engine.Speculative{Method: s.Method, Model: s.Model, Tokens: s.Tokens}
+}

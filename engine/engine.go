@@ -26,8 +26,9 @@ type Engine interface {
 	// deployment, named with the engine's own flags.
 	Scheduler(in SchedulerInput) Scheduler
 	// Serve returns the container command and arguments that start the
-	// engine's OpenAI-compatible server.
-	Serve(c ServeConfig) Command
+	// engine's OpenAI-compatible server, or why the engine cannot express
+	// the configuration (a parallel layout or speculation it lacks).
+	Serve(c ServeConfig) (Command, error)
 }
 
 // Profile is the data of one engine version. Engine types embed it.
@@ -78,6 +79,18 @@ type Profile struct {
 	// multi-node group (vLLM's Ray helper); empty when the profile has no
 	// multi-node recipe.
 	MultiNodeScript string `json:"multi_node_script,omitempty"`
+	// MoELayouts is true when the engine serves MoE models with expert
+	// parallelism and data-parallel attention (vLLM, SGLang), so the
+	// planner searches those layouts.
+	MoELayouts bool `json:"moe_layouts,omitempty"`
+	// PrefixCacheFlag turns the engine's prefix cache on where it is a
+	// flag (vLLM --enable-prefix-caching); empty when the cache is on by
+	// default or configured otherwise.
+	PrefixCacheFlag string `json:"prefix_cache_flag,omitempty"`
+	// ReservesWholeRequest is true when the scheduler admits a request
+	// only when the KV pool holds its whole input + output (TensorRT-LLM's
+	// GUARANTEED_NO_EVICT capacity scheduler).
+	ReservesWholeRequest bool `json:"reserves_whole_request,omitempty"`
 	// IgnoresSlidingWindow is true when the engine keeps the whole
 	// sequence's KV in every layer even for sliding-window models.
 	IgnoresSlidingWindow bool `json:"ignores_sliding_window,omitempty"`
@@ -195,13 +208,18 @@ func (s Scheduler) StepTokens() int {
 	return s.MaxTokens
 }
 
-// Override replaces the limits the user gave (> 0).
+// Override replaces the limits the user gave (> 0). The token budget is
+// the per-step one: the micro-batch where the engine has one.
 func (s Scheduler) Override(maxSeqs, maxTokens int) Scheduler {
 	if maxSeqs > 0 {
 		s.MaxSeqs = maxSeqs
 	}
 	if maxTokens > 0 {
-		s.MaxTokens = maxTokens
+		if s.MicroBatch > 0 {
+			s.MicroBatch = maxTokens
+		} else {
+			s.MaxTokens = maxTokens
+		}
 	}
 	return s
 }
@@ -343,10 +361,59 @@ type ServeConfig struct {
 	// Quantization is the load-time quantization flag's value.
 	Quantization string
 	Scheduler    Scheduler
+	// PrefixCaching says the plan assumed a prefix cache.
+	PrefixCaching bool
+	// DPAttention runs attention data-parallel over the TP group;
+	// ExpertParallel is the expert-parallel size (0 or 1: experts split
+	// by TP).
+	DPAttention    bool
+	ExpertParallel int
+	// Speculative is speculative decoding (nil: off).
+	Speculative *Speculative
+}
+
+// Speculative is a speculative-decoding configuration: Method "eagle",
+// "mtp" or "draft", the proposer's model id (EAGLE head or draft model)
+// and the tokens proposed per step.
+type Speculative struct {
+	Method string
+	Model  string
+	Tokens int
+}
+
+// errNoLayouts is the refusal of engines that serve only the plain TP × PP
+// layout.
+func errNoLayouts(p *Profile, c ServeConfig) error {
+	if c.DPAttention || c.ExpertParallel > 1 || c.Speculative != nil {
+		return fmt.Errorf("%s is served here with experts and attention split by TP and no speculative decoding; re-plan without --ep, --dp-attention or --speculative, or with --engine vllm or sglang", p.ID())
+	}
+	return nil
 }
 
 // Command is a container entry point.
 type Command struct {
 	Command []string `json:"command"`
 	Args    []string `json:"args"`
+}
+
+// SchedulerArgs maps scheduler limits and a prefix cache to the engine's
+// own launch flags; zero values emit nothing (the engine's default). The
+// token budget goes to the micro-batch flag where the engine has one
+// (llama.cpp --ubatch-size: the tokens of one forward pass).
+func (p *Profile) SchedulerArgs(maxSeqs, maxTokens int, prefixCaching bool) []string {
+	var out []string
+	if maxSeqs > 0 && p.Flags.MaxSeqsFlag != "" {
+		out = append(out, p.Flags.MaxSeqsFlag, fmt.Sprint(maxSeqs))
+	}
+	tokensFlag := p.Flags.MaxTokensFlag
+	if p.Flags.MicroBatchFlag != "" {
+		tokensFlag = p.Flags.MicroBatchFlag
+	}
+	if maxTokens > 0 && tokensFlag != "" {
+		out = append(out, tokensFlag, fmt.Sprint(maxTokens))
+	}
+	if prefixCaching && p.PrefixCacheFlag != "" {
+		out = append(out, p.PrefixCacheFlag)
+	}
+	return out
 }

@@ -207,3 +207,25 @@ func TestSchedulerNames(t *testing.T) {
 		}
 	}
 }
+
+// TestSchedulerArgs: each engine's launch flags for the scheduler knobs
+// (vLLM engine args, SGLang server_args.py, trtllm-serve options,
+// llama-server: the token budget of one forward pass is --ubatch-size).
+func TestSchedulerArgs(t *testing.T) {
+	for _, tc := range []struct {
+		engine       string
+		seqs, tokens int
+		cache        bool
+		want         string
+	}{
+		{"vllm", 128, 2048, true, "--max-num-seqs 128 --max-num-batched-tokens 2048 --enable-prefix-caching"},
+		{"vllm", 0, 0, false, ""},
+		{"sglang", 64, 4096, true, "--max-running-requests 64 --chunked-prefill-size 4096"},
+		{"trtllm", 256, 8192, false, "--max_batch_size 256 --max_num_tokens 8192"},
+		{"llamacpp", 4, 512, true, "--parallel 4 --ubatch-size 512"},
+	} {
+		if got := strings.Join(lookup(t, tc.engine).Info().SchedulerArgs(tc.seqs, tc.tokens, tc.cache), " "); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.engine, got, tc.want)
+		}
+	}
+}

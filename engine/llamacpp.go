@@ -100,7 +100,10 @@ func llamacppCompute(in MemoryInput) units.Bytes {
 
 // Serve is `llama-server` on a GGUF file (--model when a local path is
 // given, else --hf-repo), every layer offloaded to the GPU.
-func (e *LlamaCPP) Serve(c ServeConfig) Command {
+func (e *LlamaCPP) Serve(c ServeConfig) (Command, error) {
+	if err := errNoLayouts(&e.Profile, c); err != nil {
+		return Command{}, err
+	}
 	args := []string{}
 	if c.Served != "" {
 		args = append(args, "--model", c.Served)
@@ -124,5 +127,5 @@ func (e *LlamaCPP) Serve(c ServeConfig) Command {
 	if c.TP > 1 {
 		args = append(args, "--split-mode", "layer")
 	}
-	return Command{Command: []string{"/app/llama-server"}, Args: args}
+	return Command{Command: []string{"/app/llama-server"}, Args: args}, nil
 }

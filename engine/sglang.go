@@ -23,6 +23,7 @@ var sglang04 = &SGLang{Profile: Profile{
 	DefaultUtilization: 0.88, UtilizationFlag: "--mem-fraction-static",
 	UtilizationByTP: map[int]float64{1: 0.88, 2: 0.87, 4: 0.85, 8: 0.81, 16: 0.79},
 	BlockSize:       1,
+	MoELayouts:      true,
 	// SGLang runs vLLM's quantization kernels (its quantization layer
 	// imports them), so it shares vLLM's kernel table.
 	Kernels:    "vllm",
@@ -66,14 +67,27 @@ func (e *SGLang) Account(in MemoryInput) MemoryAccount {
 	return a
 }
 
-// Serve is `python3 -m sglang.launch_server`.
-func (e *SGLang) Serve(c ServeConfig) Command {
+// Serve is `python3 -m sglang.launch_server` (server_args.py): --tp-size
+// N with --enable-dp-attention --dp-size N for DP attention, --ep-size,
+// and --speculative-algorithm EAGLE|NEXTN|STANDALONE with
+// --speculative-num-steps K, --speculative-eagle-topk 1 and
+// --speculative-num-draft-tokens K + 1.
+func (e *SGLang) Serve(c ServeConfig) (Command, error) {
 	args := []string{"-m", "sglang.launch_server", "--model-path", c.Model, "--host", "0.0.0.0", "--port", strconv.Itoa(e.Endpoints.Port)}
 	if c.Revision != "" {
 		args = append(args, "--revision", c.Revision)
 	}
+	args = append(args, "--tp-size", strconv.Itoa(c.TP))
+	if c.PP > 1 {
+		args = append(args, "--pp-size", strconv.Itoa(c.PP))
+	}
+	if c.DPAttention {
+		args = append(args, "--enable-dp-attention", "--dp-size", strconv.Itoa(c.TP))
+	}
+	if c.ExpertParallel > 1 {
+		args = append(args, "--ep-size", strconv.Itoa(c.ExpertParallel))
+	}
 	args = append(args,
-		"--tp-size", strconv.Itoa(c.TP),
 		"--context-length", strconv.FormatInt(c.MaxModelLen, 10),
 		"--mem-fraction-static", strconv.FormatFloat(c.Utilization, 'f', -1, 64),
 		"--enable-metrics",
@@ -85,13 +99,20 @@ func (e *SGLang) Serve(c ServeConfig) Command {
 		args = append(args, "--kv-cache-dtype", "fp8_e4m3")
 	}
 	if c.Quantization != "" {
-		args = append(args, "--quantization", c.Quantization)
+		args = append(args, e.AtLoadFlag, c.Quantization)
 	}
-	if c.Scheduler.MaxSeqs > 0 {
-		args = append(args, "--max-running-requests", strconv.Itoa(c.Scheduler.MaxSeqs))
+	args = append(args, e.SchedulerArgs(c.Scheduler.MaxSeqs, c.Scheduler.MaxTokens, c.PrefixCaching)...)
+	if s := c.Speculative; s != nil {
+		alg, ok := map[string]string{"eagle": "EAGLE", "mtp": "NEXTN", "draft": "STANDALONE"}[s.Method]
+		if !ok {
+			return Command{}, fmt.Errorf("unknown speculative method %q", s.Method)
+		}
+		args = append(args, "--speculative-algorithm", alg)
+		if s.Model != "" {
+			args = append(args, "--speculative-draft-model-path", s.Model)
+		}
+		args = append(args, "--speculative-num-steps", strconv.Itoa(s.Tokens), "--speculative-eagle-topk", "1",
+			"--speculative-num-draft-tokens", strconv.Itoa(s.Tokens+1))
 	}
-	if c.Scheduler.MaxTokens > 0 {
-		args = append(args, "--chunked-prefill-size", strconv.Itoa(c.Scheduler.MaxTokens))
-	}
-	return Command{Command: []string{"python3"}, Args: args}
+	return Command{Command: []string{"python3"}, Args: args}, nil
 }

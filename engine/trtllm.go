@@ -57,6 +57,7 @@ var trtllm017 = &TRTLLM{Profile: Profile{
 	// trtllm-bench sets no max_attention_window_size: every layer keeps
 	// the whole sequence.
 	IgnoresSlidingWindow: true,
+	ReservesWholeRequest: true,
 	// trtllm-serve docs: --port, default 8000; /health and /metrics.
 	Endpoints: Endpoints{Port: 8000, Health: "/health", Metrics: "/metrics"},
 	Flags: SchedulerFlags{MaxSeqs: "max_batch_size", MaxSeqsFlag: "--max_batch_size",
@@ -80,6 +81,7 @@ var trtllm10 = &TRTLLM{Profile: Profile{
 	// trtllm-bench sets no max_attention_window_size: every layer keeps
 	// the whole sequence.
 	IgnoresSlidingWindow: true,
+	ReservesWholeRequest: true,
 	// trtllm-serve docs: --port, default 8000; /health and /metrics.
 	Endpoints: Endpoints{Port: 8000, Health: "/health", Metrics: "/metrics"},
 	Flags: SchedulerFlags{MaxSeqs: "max_batch_size", MaxSeqsFlag: "--max_batch_size",
@@ -190,18 +192,16 @@ func (e *TRTLLM) Account(in MemoryInput) MemoryAccount {
 }
 
 // Serve is `trtllm-serve MODEL` (trtllm-serve docs, 0.17/0.18 options).
-func (e *TRTLLM) Serve(c ServeConfig) Command {
+func (e *TRTLLM) Serve(c ServeConfig) (Command, error) {
+	if err := errNoLayouts(&e.Profile, c); err != nil {
+		return Command{}, err
+	}
 	args := []string{c.Model, "--host", "0.0.0.0", "--port", strconv.Itoa(e.Endpoints.Port),
 		"--tp_size", strconv.Itoa(c.TP),
 		"--pp_size", strconv.Itoa(c.PP),
 		"--max_seq_len", strconv.FormatInt(c.MaxModelLen, 10),
 		"--kv_cache_free_gpu_memory_fraction", strconv.FormatFloat(c.Utilization, 'f', -1, 64),
 	}
-	if c.Scheduler.MaxSeqs > 0 {
-		args = append(args, "--max_batch_size", strconv.Itoa(c.Scheduler.MaxSeqs))
-	}
-	if c.Scheduler.MaxTokens > 0 {
-		args = append(args, "--max_num_tokens", strconv.Itoa(c.Scheduler.MaxTokens))
-	}
-	return Command{Command: []string{"trtllm-serve"}, Args: args}
+	args = append(args, e.SchedulerArgs(c.Scheduler.MaxSeqs, c.Scheduler.MaxTokens, c.PrefixCaching)...)
+	return Command{Command: []string{"trtllm-serve"}, Args: args}, nil
 }

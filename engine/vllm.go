@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -131,6 +132,10 @@ func vllmProfile(version string, util float64, calibrated bool, source string) P
 		Flags: SchedulerFlags{MaxSeqs: "max_num_seqs", MaxSeqsFlag: "--max-num-seqs",
 			MaxTokens: "max_num_batched_tokens", MaxTokensFlag: "--max-num-batched-tokens"},
 		MultiNodeScript: "/vllm-workspace/examples/online_serving/multi-node-serving.sh",
+		MoELayouts:      true,
+		// On by default in the V1 engine; emitted so the plan's cache
+		// assumption is visible.
+		PrefixCacheFlag: "--enable-prefix-caching",
 		KAITORuntime:    "vllm",
 	}
 }
@@ -257,14 +262,28 @@ func MLPWidth(s *model.Spec) float64 {
 	return w
 }
 
-// Serve is `vllm serve MODEL` with the plan's flags.
-func (v *VLLM) Serve(c ServeConfig) Command {
+// Serve is `vllm serve MODEL` with the plan's flags. MoE layouts and
+// speculation follow vLLM's docs (serving/data_parallel_deployment,
+// serving/expert_parallel_deployment, features/spec_decode): DP attention
+// is --data-parallel-size N with --tensor-parallel-size 1, and
+// --enable-expert-parallel spreads the experts over all TP × DP ranks.
+func (v *VLLM) Serve(c ServeConfig) (Command, error) {
 	args := []string{c.Model, "--port", strconv.Itoa(v.Endpoints.Port)}
 	if c.Revision != "" {
 		args = append(args, "--revision", c.Revision)
 	}
+	if c.DPAttention {
+		args = append(args, "--tensor-parallel-size", "1", "--data-parallel-size", strconv.Itoa(c.TP))
+	} else {
+		args = append(args, "--tensor-parallel-size", strconv.Itoa(c.TP))
+	}
+	if ep := c.ExpertParallel; ep > 1 {
+		if ep != c.TP {
+			return Command{}, fmt.Errorf("vLLM's --enable-expert-parallel spreads the experts over all %d GPUs of the group; expert-parallel size %d is not expressible (re-plan with --ep %d or 1)", c.TP, ep, c.TP)
+		}
+		args = append(args, "--enable-expert-parallel")
+	}
 	args = append(args,
-		"--tensor-parallel-size", strconv.Itoa(c.TP),
 		"--pipeline-parallel-size", strconv.Itoa(c.PP),
 		"--max-model-len", strconv.FormatInt(c.MaxModelLen, 10),
 		"--gpu-memory-utilization", strconv.FormatFloat(c.Utilization, 'f', -1, 64),
@@ -276,13 +295,29 @@ func (v *VLLM) Serve(c ServeConfig) Command {
 		args = append(args, "--kv-cache-dtype", c.KVCacheDType)
 	}
 	if c.Quantization != "" {
-		args = append(args, "--quantization", c.Quantization)
+		args = append(args, v.AtLoadFlag, c.Quantization)
 	}
-	if c.Scheduler.MaxSeqs > 0 {
-		args = append(args, "--max-num-seqs", strconv.Itoa(c.Scheduler.MaxSeqs))
+	args = append(args, v.SchedulerArgs(c.Scheduler.MaxSeqs, c.Scheduler.MaxTokens, c.PrefixCaching)...)
+	if s := c.Speculative; s != nil {
+		cfg := map[string]any{"num_speculative_tokens": s.Tokens}
+		switch s.Method {
+		case "eagle":
+			if s.Model == "" {
+				return Command{}, fmt.Errorf("vLLM's EAGLE needs the EAGLE head's model id (--speculative eagle:MODEL)")
+			}
+			cfg["method"], cfg["model"] = "eagle", s.Model
+		case "mtp":
+			cfg["method"] = "mtp"
+		case "draft":
+			return Command{}, fmt.Errorf("vLLM's V1 engine documents no draft-model speculation for the profiles deploy targets (features/spec_decode, v0.10 onward); use eagle:MODEL or mtp, or serve with SGLang")
+		default:
+			return Command{}, fmt.Errorf("unknown speculative method %q", s.Method)
+		}
+		b, err := json.Marshal(cfg)
+		if err != nil {
+			return Command{}, err
+		}
+		args = append(args, "--speculative-config", string(b))
 	}
-	if c.Scheduler.MaxTokens > 0 {
-		args = append(args, "--max-num-batched-tokens", strconv.Itoa(c.Scheduler.MaxTokens))
-	}
-	return Command{Command: []string{"vllm", "serve"}, Args: args}
+	return Command{Command: []string{"vllm", "serve"}, Args: args}, nil
 }

@@ -26,6 +26,7 @@ type sizeFlags struct {
 	utilization                                       float64
 	tp, pp, maxBatched, maxSeqs                       int
 	output                                            outputFormat
+	moe                                               bigFlags
 }
 
 func newSizeCmd(a *app) *cobra.Command {
@@ -78,6 +79,7 @@ config.json, a model directory or a GGUF file.`,
 	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "vLLM max_num_seqs (default: vLLM's rule for the GPU)")
 	addEngineFlag(cmd, &f.engine)
 	fl.StringVar(&f.table, "table", "", "reproduce the seed's VRAM table for bare sizes, e.g. 7B,13B,70B")
+	addMoEFlags(fl, &f.moe)
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
@@ -91,6 +93,10 @@ func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
 		Model: spec, Context: f.context, Concurrency: f.concurrency, TP: f.tp, PP: f.pp,
 		Utilization: f.utilization,
 		Scheduler:   engine.Scheduler{MaxTokens: f.maxBatched, MaxSeqs: f.maxSeqs},
+		EP:          f.moe.ep, DPAttention: f.moe.dpAttention,
+	}
+	if err := f.moe.checkMoE(); err != nil {
+		return err
 	}
 	if f.precision != "" {
 		p, err := dtype.LookupPrecision(f.precision)

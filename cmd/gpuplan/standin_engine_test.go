@@ -36,9 +36,9 @@ func (s *standIn) Scheduler(engine.SchedulerInput) engine.Scheduler {
 	return engine.Scheduler{MaxSeqs: 64, MaxTokens: 4096, Flags: s.Flags, Note: "stand-in limits"}
 }
 
-func (s *standIn) Serve(c engine.ServeConfig) engine.Command {
+func (s *standIn) Serve(c engine.ServeConfig) (engine.Command, error) {
 	return engine.Command{Command: []string{"standin-server"},
-		Args: []string{"--model", c.Model, "--port", strconv.Itoa(s.Endpoints.Port), "--slots", strconv.Itoa(c.Scheduler.MaxSeqs)}}
+		Args: []string{"--model", c.Model, "--port", strconv.Itoa(s.Endpoints.Port), "--slots", strconv.Itoa(c.Scheduler.MaxSeqs)}}, nil
 }
 
 func registerStandIn(t *testing.T) {
