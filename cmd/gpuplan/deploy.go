@@ -34,7 +34,7 @@ func newDeployCmd(a *app) *cobra.Command {
 		Use:   "deploy (--plan plan.json | MODEL --vm SIZE) --target TARGET (--out-dir DIR | --stdout)",
 		Short: "AKS / LeaderWorkerSet / KEDA / KAITO / Container Apps files for a plan",
 		Long: `Turn a plan into files a platform team reviews and applies: the AKS GPU node
-pool (az CLI script and Bicep) with the vLLM Deployment, Service, PDB, PVC, KEDA
+pool (az CLI script and Bicep) with the engine's Deployment, Service, PDB, PVC, KEDA
 autoscaler and ServiceMonitor (--target aks); a LeaderWorkerSet when one VM
 cannot hold the model (aks-multinode); a KAITO Workspace (kaito); or an Azure
 Container Apps serverless-GPU app (containerapps). Nothing is applied.

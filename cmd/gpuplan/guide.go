@@ -122,7 +122,7 @@ func printGuide(w *tabwriter.Writer, g guide.Guide) error {
 		g.Precision, costCount(float64(g.Context)), g.Concurrency, g.Engine, g.Utilization, g.Region)
 
 	fmt.Fprintln(w, "THE SEED'S TABLE, CHECKED")
-	fmt.Fprintln(w, "SIZE\tMODEL\tSEED MIN VRAM\tRULE +20%\tSEED GPU\tRULE FITS\tKV TOKENS (vLLM)\tSEED VM\tSEED $/H\tCATALOG $/H")
+	fmt.Fprintf(w, "SIZE\tMODEL\tSEED MIN VRAM\tRULE +20%%\tSEED GPU\tRULE FITS\tKV TOKENS (%s)\tSEED VM\tSEED $/H\tCATALOG $/H\n", g.Engine)
 	for _, r := range g.Rows {
 		sg, sv := r.SeedGPU, r.SeedVM
 		gpu := fmt.Sprintf("%d× %s", sg.GPUs, sg.GPU)

@@ -35,9 +35,10 @@ func newSizeCmd(a *app) *cobra.Command {
 		Use:   "size MODEL",
 		Short: "Memory per GPU: weights, KV cache, activations, overhead; fits or not",
 		Long: `Size a model's GPU memory the way the engine reserves it: exact weights per GPU,
-KV-cache bytes per token, vLLM's activation peak and runtime overhead, the KV pool
-that remains, how many tokens and sequences it holds, and whether the requested
-context × concurrency fits. The seed's rule of thumb (params × bytes + 20%) is
+KV-cache bytes per token, the engine's activation reserve and runtime overhead,
+the KV cache it allocates, how many tokens and sequences it holds, and whether
+the requested context × concurrency fits — and, with --gpu, whether the engine
+runs the precision on that GPU at all. The seed's rule of thumb (params × bytes + 20%) is
 shown beside the exact figure.
 
 MODEL is a catalog id or alias (see 'gpuplan models'), a Hugging Face id, a
@@ -75,8 +76,8 @@ config.json, a model directory or a GGUF file.`,
 	fl.Float64Var(&f.utilization, "gpu-memory-utilization", 0, "fraction of CUDA memory the engine may use (default: the engine profile's)")
 	fl.IntVar(&f.tp, "tp", 1, "tensor-parallel size")
 	fl.IntVar(&f.pp, "pp", 1, "pipeline-parallel size")
-	fl.IntVar(&f.maxBatched, "max-num-batched-tokens", 0, "vLLM max_num_batched_tokens (default: vLLM's rule for the GPU)")
-	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "vLLM max_num_seqs (default: vLLM's rule for the GPU)")
+	fl.IntVar(&f.maxBatched, "max-num-batched-tokens", 0, "token budget per engine step (vLLM max_num_batched_tokens, SGLang chunked_prefill_size, TensorRT-LLM max_num_tokens, llama.cpp ubatch_size; default: the engine's rule for the GPU)")
+	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "most sequences per engine step (vLLM max_num_seqs, SGLang max_running_requests, TensorRT-LLM max_batch_size, llama.cpp parallel; default: the engine's rule for the GPU)")
 	addEngineFlag(cmd, &f.engine)
 	fl.StringVar(&f.table, "table", "", "reproduce the seed's VRAM table for bare sizes, e.g. 7B,13B,70B")
 	addMoEFlags(fl, &f.moe)
