@@ -91,6 +91,11 @@ type Profile struct {
 	// only when the KV pool holds its whole input + output (TensorRT-LLM's
 	// GUARANTEED_NO_EVICT capacity scheduler).
 	ReservesWholeRequest bool `json:"reserves_whole_request,omitempty"`
+	// GGUFBufferModel is true when memory.LlamaCPPBuffers reproduces the
+	// engine's buffers exactly from a local GGUF file's header (llama.cpp
+	// at the build it names), so size uses it for local GGUF files and CPU
+	// hosts.
+	GGUFBufferModel bool `json:"gguf_buffer_model,omitempty"`
 	// IgnoresSlidingWindow is true when the engine keeps the whole
 	// sequence's KV in every layer even for sliding-window models.
 	IgnoresSlidingWindow bool `json:"ignores_sliding_window,omitempty"`

@@ -25,6 +25,7 @@ var llamacppOllama090 = &LlamaCPP{Profile: Profile{
 	Source:             "llama.cpp common/common.h defaults (n_batch 2048, n_ubatch 512, n_parallel); KV for n_ctx × slots; gguf-parser-go file_estimate__llamacpp.go (compute buffer, 250 MiB platform footprint); Ollama v0.9.0 Makefile.sync",
 	DefaultUtilization: 1.0,
 	BlockSize:          1,
+	GGUFBufferModel:    true,
 	// llama.cpp docs/docker.md: server images per backend.
 	Images: map[string]string{
 		"nvidia/x86-64": "ghcr.io/ggml-org/llama.cpp:server-cuda",

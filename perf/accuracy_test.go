@@ -13,8 +13,8 @@ import (
 
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/engine"
-	"github.com/gpuplan/gpuplan/golden"
 	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/internal/golden"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/stats"
 )

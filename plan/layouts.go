@@ -41,7 +41,8 @@ func (s *searcher) layoutsFor(family string, tp int) []layout {
 		return out
 	}
 	if !r.Engine.Info().MoELayouts {
-		s.reject(family, "incompatible", fmt.Sprintf("expert parallelism and DP attention were not searched: %s is modelled with experts and attention split by TP only", r.Engine.Info().ID()))
+		// Plan-wide, not a reason against one family: an assumption line.
+		s.layoutNote = fmt.Sprintf("expert parallelism and DP attention were not searched: %s is modelled with experts and attention split by TP only", r.Engine.Info().ID())
 		return out
 	}
 	if r.Model.MoE.Experts%tp != 0 {

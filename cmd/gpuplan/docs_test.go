@@ -9,8 +9,8 @@ import (
 
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/engine"
-	"github.com/gpuplan/gpuplan/golden"
 	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/internal/golden"
 )
 
 // TestCLIDocListsEverything keeps docs/cli.md's enumerations equal to what

@@ -24,9 +24,11 @@ type sizeFlags struct {
 	precision, kvDType, gpu, gpuMemory, engine, table string
 	context, concurrency                              int64
 	utilization                                       float64
+	flashAttn                                         bool
 	tp, pp, maxBatched, maxSeqs                       int
 	output                                            outputFormat
 	moe                                               bigFlags
+	cpuFlags
 }
 
 func newSizeCmd(a *app) *cobra.Command {
@@ -63,9 +65,24 @@ config.json, a model directory or a GGUF file.`,
 			if f.table != "" {
 				return runSeedTable(a, f)
 			}
+			host, gvm, err := resolveCPUTarget(a, f.cpuFlags, f.gpu)
+			if err != nil {
+				return err
+			}
+			if gvm != nil {
+				f.gpu = gvm.GPU
+			}
+			eng, err := lookupEngine(f.engine)
+			if err != nil {
+				return err
+			}
+			if host != nil || (eng.Info().GGUFBufferModel && isLocalGGUF(args[0])) {
+				return runSizeLlamaCPP(cmd, a, args[0], f, host)
+			}
 			return runSize(cmd, a, args[0], f)
 		},
 	}
+	addCPUFlags(cmd, &f.cpuFlags)
 	fl := cmd.Flags()
 	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own); see docs/cli.md")
 	fl.StringVar(&f.kvDType, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
@@ -79,6 +96,7 @@ config.json, a model directory or a GGUF file.`,
 	fl.IntVar(&f.maxBatched, "max-num-batched-tokens", 0, "token budget per engine step (vLLM max_num_batched_tokens, SGLang chunked_prefill_size, TensorRT-LLM max_num_tokens, llama.cpp ubatch_size; default: the engine's rule for the GPU)")
 	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "most sequences per engine step (vLLM max_num_seqs, SGLang max_running_requests, TensorRT-LLM max_batch_size, llama.cpp parallel; default: the engine's rule for the GPU)")
 	addEngineFlag(cmd, &f.engine)
+	fl.BoolVar(&f.flashAttn, "flash-attn", false, "llama.cpp --flash-attn (with --engine llamacpp on a GGUF file)")
 	fl.StringVar(&f.table, "table", "", "reproduce the seed's VRAM table for bare sizes, e.g. 7B,13B,70B")
 	addMoEFlags(fl, &f.moe)
 	addOutputFlag(cmd, &f.output)
