@@ -181,3 +181,12 @@ func TestAPIListsRegisteredEngines(t *testing.T) {
 		}
 	}
 }
+
+// A CPU host is sized with llama.cpp's buffers; another engine asked for
+// explicitly is refused rather than silently replaced.
+func TestSizeCPUHostNeedsLlamaCPP(t *testing.T) {
+	_, errOut, code := run(t, "size", "llama-3.1-8b", "--vm", "Standard_D8as_v7", "--engine", "sglang")
+	if code != exitUsage || !strings.Contains(errOut, "--engine llamacpp") {
+		t.Errorf("exit %d, %q", code, errOut)
+	}
+}

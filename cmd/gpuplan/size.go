@@ -76,6 +76,9 @@ config.json, a model directory or a GGUF file.`,
 			if err != nil {
 				return err
 			}
+			if host != nil && !eng.Info().GGUFBufferModel && cmd.Flags().Changed("engine") {
+				return usageErrf("--engine %s: CPU hosts are sized with llama.cpp's buffer model; pass --engine llamacpp (or leave --engine out)", eng.Info().ID())
+			}
 			if host != nil || (eng.Info().GGUFBufferModel && isLocalGGUF(args[0])) {
 				return runSizeLlamaCPP(cmd, a, args[0], f, host)
 			}
