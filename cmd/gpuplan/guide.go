@@ -50,7 +50,7 @@ named VM does not carry, VMs sold whole, and prices.`,
 	fl.Int64Var(&f.context, "context", guide.DefaultContext, "tokens per sequence that must fit")
 	fl.Int64Var(&f.concurrency, "concurrency", 1, "sequences of --context tokens that must fit at once")
 	fl.StringVar(&f.region, "region", guide.DefaultRegion, "Azure region for prices")
-	fl.StringVar(&f.engine, "engine", "vllm", "engine memory profile: vllm, vllm@0.22, sglang, trtllm, llamacpp")
+	addEngineFlag(cmd, &f.engine)
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
@@ -59,9 +59,9 @@ func runGuide(a *app, f guideFlags) error {
 	if f.context < 1 || f.concurrency < 1 {
 		return usageErrf("--context and --concurrency must be at least 1")
 	}
-	prof, err := memory.LookupProfile(f.engine)
+	eng, err := lookupEngine(f.engine)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	mc, hc, err := a.loadCatalogs()
 	if err != nil {
@@ -70,7 +70,7 @@ func runGuide(a *app, f guideFlags) error {
 	book, warnings := a.priceBook(hc, "USD")
 	g, err := guide.Build(guide.Options{
 		Models: mc, Hardware: hc, Prices: &book, Region: f.region,
-		Context: f.context, Concurrency: f.concurrency, Profile: prof,
+		Context: f.context, Concurrency: f.concurrency, Engine: eng,
 	})
 	if errors.Is(err, memory.ErrInvalid) {
 		return usageErr(err)
@@ -126,7 +126,7 @@ func printGuide(w io.Writer, g guide.Guide, width int) error {
 
 	fmt.Fprintln(w, "THE SEED'S TABLE, CHECKED")
 	seed := textTable{
-		Header: []string{"SIZE", "MODEL", "SEED MIN VRAM", "RULE +20%", "SEED GPU", "RULE FITS", "KV TOKENS (vLLM)", "SEED VM", "SEED $/H", "CATALOG $/H"},
+		Header: []string{"SIZE", "MODEL", "SEED MIN VRAM", "RULE +20%", "SEED GPU", "RULE FITS", fmt.Sprintf("KV TOKENS (%s)", g.Engine), "SEED VM", "SEED $/H", "CATALOG $/H"},
 		// The seed's own figures go first; the checks stay.
 		Drop: []int{8, 2, 7, 3, 9, 1},
 	}
