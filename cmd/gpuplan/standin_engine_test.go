@@ -122,7 +122,7 @@ func TestStandInEngine(t *testing.T) {
 	}
 
 	out, errOut, code = run(t, "deploy", "llama-3.1-8b", "--vm", "Standard_NC24ads_A100_v4", "--engine", "standin",
-		"--input-tokens", "1000", "--output-tokens", "200", "--target", "aks", "--stdout")
+		"--input-tokens", "1000", "--output-tokens", "200", "--context", "4096", "--target", "aks", "--stdout")
 	if code != exitOK {
 		t.Fatalf("deploy: exit %d: %s", code, errOut)
 	}

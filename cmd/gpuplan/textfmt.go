@@ -64,5 +64,5 @@ func requireDeployContext(context int64, spec *model.Spec) error {
 	if spec != nil && spec.MaxPositionEmbeddings > 0 {
 		max = fmt.Sprintf("; %s accepts up to %s", spec.ID, costCount(float64(spec.MaxPositionEmbeddings)))
 	}
-	return usageErrf("deploy MODEL needs --context: the longest request (prompt + answer) the endpoint must accept, which becomes vLLM's --max-model-len%s", max)
+	return usageErrf("deploy MODEL needs --context: the longest request (prompt + answer) the endpoint must accept, which becomes the engine's maximum model length (vLLM --max-model-len)%s", max)
 }
