@@ -103,6 +103,8 @@ type Row struct {
 	RegionAvailable       string  `json:"region_available"`
 	PriceKnown            bool    `json:"price_known"`
 	ConcurrencyPerReplica int     `json:"concurrency_per_replica"`
+
+	sim *simInput // for simulateTop
 }
 
 // Rejection summarizes why a family of offers was not chosen.
@@ -229,6 +231,7 @@ func (s *searcher) run() (Result, error) {
 		s.evaluateVM(vm)
 	}
 	s.rank()
+	s.simulateTop()
 	res := Result{
 		Model:    ModelRef{ID: r.Model.ID, Source: r.Model.Source, Revision: r.Model.Revision, ParamsTotal: s.params.Total, ParamsActive: s.params.Active},
 		Workload: s.workload(), Region: r.Region, Pricing: string(r.Pricing), Currency: "USD",
@@ -238,6 +241,7 @@ func (s *searcher) run() (Result, error) {
 			fmt.Sprintf("engine %s@%s; rows judged against the upper edge of the predicted band", r.Engine.Engine, r.Engine.Version),
 			fmt.Sprintf("VMs bill %d h/month; token volume assumes the load runs %.0f h/day", hardware.HoursPerMonth, r.HoursPerDay),
 			"$/million tokens counts input + output tokens; the input/output split follows each row's share of GPU time in prefill vs decode",
+			fmt.Sprintf("latencies of the best %d rows come from simulating %d requests each (seed %d) with the same calibrated step model; rows the simulation fails are dropped", simulatedRows, simRequests, simSeed),
 		},
 	}
 	var dates []hardware.Price
@@ -538,7 +542,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 	}
 	c := s.candidate(vm, g, p, tp, pp, nodes, replicas, vmCount, fit, e, comp)
 	row := Row{Candidate: c, QuotaFamily: vm.QuotaFamily, VCPUsNeeded: vm.VCPU * vmCount, ConcurrencyPerReplica: w.Concurrency,
-		Headroom: s.headroom(e, fit)}
+		Headroom: s.headroom(e, fit), sim: &simInput{dep: fit.dep, w: w}}
 	price, ok := r.Prices.Lookup(vm.Name, r.Region, r.Pricing, "USD")
 	row.RegionAvailable = "unknown"
 	if _, inRegion := r.Prices.PAYG(vm.Name, r.Region); inRegion {
