@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-//go:embed data/*.yaml
+//go:embed data/*.yaml data/*.csv
 var dataFS embed.FS
 
 // SourceRef is an entry of data/sources.yaml: a key that catalog rows cite
@@ -66,9 +66,20 @@ func loadEmbedded() (*Catalog, error) {
 	if err := readData("data/containerapps.yaml", &c.profiles); err != nil {
 		return nil, err
 	}
-	if err := readData("data/prices.yaml", &c.prices); err != nil {
+	csvBytes, err := dataFS.ReadFile(priceCSV)
+	if err != nil {
+		return nil, fmt.Errorf("read embedded %s: %w", priceCSV, err)
+	}
+	if c.prices, err = parsePriceCSV(csvBytes); err != nil {
 		return nil, err
 	}
+	// data/prices.yaml holds later observations of the same prices (and
+	// rows the table lacks); they replace the table's rows.
+	var later []Price
+	if err := readData("data/prices.yaml", &later); err != nil {
+		return nil, err
+	}
+	c.prices = PriceBook{Prices: c.prices}.Overlay(later).Prices
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("embedded hardware catalog: %w", err)
 	}
@@ -159,10 +170,21 @@ func (c *Catalog) LookupGPU(id string) (GPU, error) {
 	return lookupGPU(c.GPUs(), id)
 }
 
-// Source returns the entry for a source key.
+// Source returns the entry for a source key, or for a URL that an entry
+// names (rows may cite a source by its URL, as the embedded price table
+// does, and still get its title and tier).
 func (c *Catalog) Source(key string) (SourceRef, bool) {
-	r, ok := c.sources[key]
-	return r, ok
+	if r, ok := c.sources[key]; ok {
+		return r, ok
+	}
+	if strings.HasPrefix(key, "https://") {
+		for _, r := range c.sources {
+			if r.URL == key {
+				return r, true
+			}
+		}
+	}
+	return SourceRef{}, false
 }
 
 // Sources returns every source entry sorted by key.

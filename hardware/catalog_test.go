@@ -476,13 +476,14 @@ func TestPriceBook(t *testing.T) {
 		t.Errorf("monthly = %v, want 98.32 x 730", got)
 	}
 	if _, ok := b.PAYG("Standard_ND96isr_H200_v5", "eastus"); ok {
-		t.Error("an H200 price appeared: no source states one")
+		t.Error("an H200 eastus price appeared: the sources price it in eastus2, westus2 and westus3 only")
 	}
 	if d := OldestAsOf(b.Filter("Standard_ND96isr_H100_v5", "eastus")); d != MustDate("2026-09-16") {
 		t.Errorf("oldest = %s, want 2026-09-16 (the spot capture)", d)
 	}
 	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
-	if !Stale(MustDate("2026-09-16"), now) || Stale(MustDate("2026-11-09"), now) {
+	// 90 days: the May 2026 table is stale on 2026-11-27, September's capture is not.
+	if !Stale(MustDate("2026-05-20"), now) || Stale(MustDate("2026-09-16"), now) || Stale(MustDate("2026-11-09"), now) {
 		t.Error("Stale threshold")
 	}
 	o := b.Overlay([]Price{{VM: "Standard_ND96isr_H100_v5", Region: "eastus", Kind: PAYG, USDPerHour: 90, Currency: "USD", AsOf: MustDate("2026-11-20"), Source: "x"}})

@@ -105,10 +105,64 @@ func generatedProfiles(c *Catalog) string {
 }
 
 func generatedPrices(c *Catalog) string {
-	var b strings.Builder
-	b.WriteString("| size | region | kind | USD/hour | as of | source |\n|---|---|---|---|---|---|\n")
+	// One line per size: the full table (about 1,400 rows) is what
+	// `gpuplan prices` prints; the docs summarize it.
+	type agg struct {
+		regions, spot  int
+		min, max       float64
+		minReg, maxReg string
+		eastus         string
+		oldest, newest Date
+	}
+	var order []string
+	by := map[string]*agg{}
 	for _, p := range c.Prices().Prices {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %v | %s | %s |\n", p.VM, p.Region, p.Kind, p.USDPerHour, p.AsOf, p.Source)
+		a := by[p.VM]
+		if a == nil {
+			a = &agg{eastus: "—"}
+			by[p.VM] = a
+			order = append(order, p.VM)
+		}
+		if a.oldest.IsZero() || p.AsOf.Before(a.oldest) {
+			a.oldest = p.AsOf
+		}
+		if a.newest.IsZero() || a.newest.Before(p.AsOf) {
+			a.newest = p.AsOf
+		}
+		switch p.Kind {
+		case Spot:
+			a.spot++
+		case PAYG:
+			a.regions++
+			if a.minReg == "" || p.USDPerHour < a.min {
+				a.min, a.minReg = p.USDPerHour, p.Region
+			}
+			if a.maxReg == "" || p.USDPerHour > a.max {
+				a.max, a.maxReg = p.USDPerHour, p.Region
+			}
+			if p.Region == "eastus" {
+				a.eastus = fmt.Sprint(p.USDPerHour)
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| size | regions with PAYG | with spot | eastus PAYG USD/hour | PAYG min – max (region) | as of |\n|---|---|---|---|---|---|\n")
+	for _, vm := range order {
+		a := by[vm]
+		span := "—"
+		if a.regions > 0 {
+			span = fmt.Sprintf("%v (%s) – %v (%s)", a.min, a.minReg, a.max, a.maxReg)
+		}
+		dates := a.oldest.String()
+		if a.newest != a.oldest {
+			dates += " – " + a.newest.String()
+		}
+		fmt.Fprintf(&b, "| `%s` | %d | %d | %s | %s | %s |\n", vm, a.regions, a.spot, a.eastus, span, dates)
+	}
+	for _, v := range c.VMSizes() {
+		if by[v.Name] == nil {
+			fmt.Fprintf(&b, "| `%s` | 0 | 0 | — | no price known | — |\n", v.Name)
+		}
 	}
 	return b.String()
 }

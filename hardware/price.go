@@ -147,10 +147,12 @@ func OldestAsOf(prices []Price) Date {
 	return d
 }
 
-// StaleAfter is the age past which `gpuplan prices` warns that a price may
-// be out of date. Azure changes GPU prices rarely but without notice; a
-// month keeps the warning meaningful without nagging on every run.
-const StaleAfter = 30 * 24 * time.Hour
+// StaleAfter is the age past which `gpuplan prices` and `plan` say, once,
+// that the prices used may be out of date. Azure changes GPU list prices
+// rarely (the embedded table's PAYG values did not move between its
+// April and May 2026 captures and matched later captures in August and
+// September), so a quarter keeps the line meaningful without nagging.
+const StaleAfter = 90 * 24 * time.Hour
 
 // Stale reports whether a price observed on asOf is older than StaleAfter
 // at now.

@@ -111,9 +111,25 @@ type Engine struct {
 	MaxNumSeqs           int     `json:"max_num_seqs"`
 	BlockSize            int     `json:"block_size"`
 	GPUMemoryUtilization float64 `json:"gpu_memory_utilization"`
+	// ExpertParallelSize is the MoE expert-parallel degree (absent: experts
+	// split by TP); DPAttention runs attention data-parallel across the TP
+	// group. Speculative is speculative decoding (absent: off).
+	ExpertParallelSize int                `json:"expert_parallel_size,omitempty"`
+	DPAttention        bool               `json:"dp_attention,omitempty"`
+	Speculative        *SpeculativeConfig `json:"speculative,omitempty"`
 	// PrefixCaching asks the engine to keep its prefix cache on (the plan
 	// was sized for a cache rate above 0).
 	PrefixCaching bool `json:"enable_prefix_caching,omitempty"`
+}
+
+// SpeculativeConfig is a plan's speculative decoding: the method ("draft",
+// "eagle", "mtp"), the proposer model's id (draft and EAGLE heads), the
+// tokens proposed per step and the acceptance rate the prediction assumed.
+type SpeculativeConfig struct {
+	Method         string  `json:"method"`
+	Model          string  `json:"model,omitempty"`
+	Tokens         int     `json:"num_speculative_tokens"`
+	AcceptanceRate float64 `json:"acceptance_rate"`
 }
 
 // Workload is the load the plan was sized for.

@@ -72,6 +72,13 @@ type Request struct {
 	VMs []string
 	// Top limits the printed rows (0 = all); the search ranks every row.
 	Top int
+	// EP and DPAttention fix an MoE layout for every candidate; when both
+	// are unset the search also tries DP attention with EP = TP for MoE
+	// models on vLLM and SGLang (layouts.go). Speculative applies
+	// speculative decoding to every candidate.
+	EP          int
+	DPAttention bool
+	Speculative *perf.Speculative
 }
 
 // Result is a ranked plan.
@@ -125,6 +132,8 @@ type offerKey struct {
 	fraction  float64
 	precision string
 	tp, pp    int
+	layout    layout
+	fabric    string
 }
 
 // replicaFit is what one replica of an offer can do.
@@ -197,6 +206,11 @@ type searcher struct {
 	why    map[string]Rejection
 	n      int
 	params model.Params
+	// cur, curFabric and curGPUsPerVM are the layout and multi-VM fabric
+	// of the combination being evaluated (layouts.go).
+	cur          layout
+	curFabric    *hardware.Fabric
+	curGPUsPerVM int
 }
 
 func newSearcher(r Request) *searcher {
@@ -326,11 +340,21 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 		// TP within one VM, smallest first; a larger TP is tried only if a
 		// smaller one cannot hold the model or meet the SLO.
 		found, memoryOnly := false, true
+		s.curFabric, s.curGPUsPerVM = nil, 0
 		for _, tp := range []int{1, 2, 4, 8} {
 			if tp > max(whole, 1) {
 				break
 			}
-			ok, kind := s.evaluate(vm, g, p, tp, 1, 1)
+			ok, kind := false, ""
+			for _, l := range s.layoutsFor(family, tp) {
+				s.cur = l
+				lok, lkind := s.evaluate(vm, g, p, tp, 1, 1)
+				if lok {
+					ok = true
+				} else if kind == "" || kind == "does_not_fit" {
+					kind = lkind
+				}
+			}
 			if ok {
 				found = true
 				break
@@ -339,14 +363,23 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 				memoryOnly = false
 			}
 		}
+		s.cur = layout{ep: max(s.r.EP, 1), dp: s.r.DPAttention}
 		if !found && memoryOnly && whole >= 1 {
 			// Multi-node only when one VM cannot hold the model: pipeline
-			// stages across VMs, TP across each VM's GPUs.
+			// stages across VMs, TP across each VM's GPUs, hand-offs over
+			// the VM-to-VM network.
+			fab, err := fabricFor(vm)
+			if err != nil {
+				s.reject(family, "incompatible", fmt.Sprintf("%s at TP %d does not fit one VM, and %v", p.Name, whole, err))
+				continue
+			}
+			s.curFabric, s.curGPUsPerVM = fab, whole
 			for _, nodes := range []int{2, 4} {
 				if ok, _ := s.evaluate(vm, g, p, whole, nodes, nodes); ok {
 					break
 				}
 			}
+			s.curFabric, s.curGPUsPerVM = nil, 0
 		}
 	}
 }
@@ -375,7 +408,10 @@ func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisio
 		// share of bandwidth and compute is assumed proportional.
 		gpu = scaleGPU(g, frac, vm.GPUMemory)
 	}
-	key := offerKey{gpu: g.ID, memory: gpu.CUDAMemory, fraction: frac, precision: p.Name, tp: tp, pp: pp}
+	key := offerKey{gpu: g.ID, memory: gpu.CUDAMemory, fraction: frac, precision: p.Name, tp: tp, pp: pp, layout: s.cur}
+	if s.curFabric != nil {
+		key.fabric = s.curFabric.VM
+	}
 	fit, ok := s.cache[key]
 	if !ok {
 		fit = s.fitReplica(gpu, p, tp, pp)
@@ -420,7 +456,7 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 		Model: r.Model, Precision: &prec, KVDType: r.KVDType, Context: r.Context, Concurrency: 1,
 		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp, Profile: r.Engine,
 		Scheduler:       memory.Scheduler{MaxNumSeqs: r.MaxNumSeqs, MaxNumBatchedTokens: r.MaxNumBatchedTokens},
-		SkipSuggestions: true,
+		SkipSuggestions: true, EP: s.cur.ep, DPAttention: s.cur.dp,
 	})
 	if err != nil {
 		return &replicaFit{err: err, reject: &Rejection{Kind: "incompatible", Reason: err.Error()}}
@@ -437,11 +473,13 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 		return &replicaFit{budget: b, reject: &Rejection{Kind: "does_not_fit", Reason: "the KV pool cannot hold one request"}}
 	}
 	prec2 := p
-	dep, err := perf.Prepare(perf.Request{
+	preq := perf.Request{
 		Model: r.Model, Precision: &prec2, KVDType: r.KVDType, GPU: g, TP: tp, PP: pp, Engine: r.Engine,
 		MaxNumSeqs: r.MaxNumSeqs, MaxNumBatchedTokens: r.MaxNumBatchedTokens,
 		Workload: perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, CacheRate: r.CacheRate}, Calibration: r.Calibration, Brief: true,
-	})
+	}
+	s.applyLayout(&preq)
+	dep, err := perf.Prepare(preq)
 	if err != nil {
 		kind := "incompatible"
 		if errors.Is(err, perf.ErrDoesNotFit) {
@@ -541,6 +579,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		vmCount = replicas * nodes
 	}
 	c := s.candidate(vm, g, p, tp, pp, nodes, replicas, vmCount, fit, e, comp)
+	s.engineLayout(&c.Engine)
 	row := Row{Candidate: c, QuotaFamily: vm.QuotaFamily, VCPUsNeeded: vm.VCPU * vmCount, ConcurrencyPerReplica: w.Concurrency,
 		Headroom: s.headroom(e, fit), sim: &simInput{dep: fit.dep, w: w}}
 	price, ok := r.Prices.Lookup(vm.Name, r.Region, r.Pricing, "USD")
@@ -555,11 +594,26 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 			s.reject(vm.Series, "over_budget", fmt.Sprintf("%s × %d costs $%.0f/month, over the $%.0f budget", vm.Name, vmCount, *row.Candidate.Prices.USDPerMonth, r.BudgetUSDMonth))
 			return Row{}, false
 		}
-		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d at %s%s; %s-bound%s", plural(replicas, "replica"), tp, pp, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), deployNote(r.Model, p))
+		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d%s at %s%s; %s-bound%s", plural(replicas, "replica"), tp, pp, s.cur, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), deployNote(r.Model, p))
 	} else {
-		row.Candidate.Reason = fmt.Sprintf("price unknown for %s in %s (%s) — supply with --catalog", vm.Name, r.Region, r.Pricing)
+		row.Candidate.Reason = noPriceReason(r.Prices, vm.Name, r.Region, r.Pricing)
 	}
 	return row, true
+}
+
+// noPriceReason says that a size has no price of the kind asked for, and
+// how to supply one: `gpuplan prices refresh` or a --catalog prices row.
+func noPriceReason(book hardware.PriceBook, vm, region string, kind hardware.PriceKind) string {
+	anywhere := false
+	for _, p := range book.Filter(vm, "") {
+		anywhere = anywhere || (p.Kind == kind && strings.EqualFold(p.Currency, "USD"))
+	}
+	where := "in " + region
+	if !anywhere {
+		where = "in any region"
+	}
+	return fmt.Sprintf("no price known for %s %s (%s): run `gpuplan prices refresh`, or add a --catalog row {vm: %s, region: %s, kind: %s, usd_per_hour, currency: USD, source, as_of}",
+		vm, where, kind, vm, region, kind)
 }
 
 func (s *searcher) headroom(e perf.Estimate, fit *replicaFit) float64 {

@@ -86,7 +86,7 @@ func TestRankingAndUnknownPrices(t *testing.T) {
 	for _, row := range res.Rows {
 		if !row.PriceKnown {
 			seenUnknown = true
-			if !strings.Contains(row.Candidate.Reason, "price unknown") || !strings.Contains(row.Candidate.Reason, "--catalog") {
+			if !strings.Contains(row.Candidate.Reason, "no price known") || !strings.Contains(row.Candidate.Reason, "--catalog") {
 				t.Errorf("unpriced row lacks the --catalog hint: %q", row.Candidate.Reason)
 			}
 			continue

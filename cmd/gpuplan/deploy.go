@@ -25,6 +25,7 @@ type deployFlags struct {
 	o                         deploy.Options
 	prometheus, minReplicas   string
 	startupWindow             time.Duration
+	big                       bigFlags
 	sched                     schedFlags
 }
 
@@ -79,6 +80,8 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	fl.Float64Var(&f.rps, "rps", 0, "requests per second (with MODEL)")
 	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype (with MODEL): auto, bf16, fp16, fp8")
 	fl.StringVar(&f.engine, "engine", "vllm", "engine profile (with MODEL): vllm, vllm@0.22")
+	addMoEFlags(fl, &f.big)
+	addSpecFlags(fl, &f.big)
 	addSchedFlags(cmd, &f.sched)
 	// Shared.
 	o := &f.o
@@ -217,6 +220,9 @@ func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan
 		Model: spec, Context: f.context, InputTokens: f.input, OutputTokens: f.output,
 		Concurrency: f.conc, RPS: f.rps, Hardware: hc, Prices: book, ImageArch: f.o.ImageArch,
 		MaxNumSeqs: f.sched.maxNumSeqs, MaxNumBatchedTokens: f.sched.maxNumBatchedTokens, CacheRate: f.sched.cacheRate,
+	}
+	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
+		return plan.Candidate{}, nil, err
 	}
 	if req.Concurrency == 0 && req.RPS == 0 {
 		req.Concurrency = 1

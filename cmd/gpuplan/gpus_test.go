@@ -75,7 +75,7 @@ func TestGPUsJSONValues(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Currency != "USD" || doc.Region != "eastus" || doc.PricesAsOf == nil || *doc.PricesAsOf != "2026-11-09" {
+	if doc.Currency != "USD" || doc.Region != "eastus" || doc.PricesAsOf == nil || *doc.PricesAsOf != "2026-05-20" {
 		t.Errorf("header = %s %s %v", doc.Currency, doc.Region, doc.PricesAsOf)
 	}
 	for _, g := range doc.GPUs {
@@ -96,12 +96,14 @@ func TestGPUsJSONValues(t *testing.T) {
 				t.Errorf("H100 VM row = %+v", v)
 			}
 		case "Standard_NC80adis_H100_v5":
-			if *v.USDPerGPUHour != 8.82 { // 17.64 / 2
+			// Linux 13.96 / 2 (17.64 was the Windows price).
+			if *v.USDPerGPUHour != 6.98 {
 				t.Errorf("NC80adis per GPU = %v", *v.USDPerGPUHour)
 			}
 		case "Standard_ND96isr_H200_v5":
+			// Sold in eastus2, westus2 and westus3 but not eastus.
 			if v.USDPerHour != nil || v.PriceAsOf != nil {
-				t.Errorf("H200 has no sourced price; got %v", *v.USDPerHour)
+				t.Errorf("H200 has no eastus price; got %v", *v.USDPerHour)
 			}
 		}
 	}

@@ -108,6 +108,15 @@ func yesNo(b bool) string {
 	return "no"
 }
 
+// guideWhere names the region a price comes from when it is not the
+// guide's own (the size has no price there).
+func guideWhere(s guide.Setup, region string) string {
+	if s.USDPerHour == nil || s.PriceRegion == "" || s.PriceRegion == region {
+		return ""
+	}
+	return " (" + s.PriceRegion + ")"
+}
+
 func printGuide(w *tabwriter.Writer, g guide.Guide) error {
 	fmt.Fprintf(w, "GPU sizing guide at %s: %s-token context, %d concurrent sequence(s), %s (utilization %.2f), prices %s\n\n",
 		g.Precision, costCount(float64(g.Context)), g.Concurrency, g.Engine, g.Utilization, g.Region)
@@ -119,7 +128,7 @@ func printGuide(w *tabwriter.Writer, g guide.Guide) error {
 		gpu := fmt.Sprintf("%d× %s", sg.GPUs, sg.GPU)
 		fmt.Fprintf(w, "%s\t%s (%.2fB)\t%s\t%.1f GB\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			r.SizeClass, r.Model, float64(r.Params)/1e9, r.Seed.MinVRAM, r.RuleWithOverhead.GB(), gpu, yesNo(sg.RuleFits), guideKV(sg),
-			sv.VM, r.Seed.CostPerHour, guideUSD(sv.USDPerHour))
+			sv.VM, r.Seed.CostPerHour, guideUSD(sv.USDPerHour)+guideWhere(sv, g.Region))
 	}
 
 	fmt.Fprintln(w)
@@ -139,7 +148,7 @@ func printGuide(w *tabwriter.Writer, g guide.Guide) error {
 			}
 		}
 		fmt.Fprintf(w, "%s\t%s\t%d× %s\t%d\t%.2f GiB\t%s\t%s\t%s\n",
-			r.SizeClass, p.VM, p.VMGPUs, p.GPU, p.TP, units.Bytes(p.WeightsPerGPU).GiB(), guideKV(*p), guideUSD(p.USDPerHour), asOf)
+			r.SizeClass, p.VM, p.VMGPUs, p.GPU, p.TP, units.Bytes(p.WeightsPerGPU).GiB(), guideKV(*p), guideUSD(p.USDPerHour)+guideWhere(*p, g.Region), asOf)
 	}
 
 	fmt.Fprintln(w)

@@ -39,7 +39,7 @@ func TestGuideJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &g); err != nil {
 		t.Fatal(err)
 	}
-	if g.Currency != "USD" || g.PricesAsOf.String() != "2026-11-09" || g.Context != 8192 || g.Concurrency != 1 {
+	if g.Currency != "USD" || g.PricesAsOf.String() != "2026-05-20" || g.Context != 8192 || g.Concurrency != 1 {
 		t.Fatalf("header: %s %s %d %d", g.Currency, g.PricesAsOf, g.Context, g.Concurrency)
 	}
 	var fast *guide.Row

@@ -25,6 +25,7 @@ type perfFlags struct {
 	calibration, plot                          string
 	loadFrom, loadThroughput                   string
 	format                                     outputFormat
+	big                                        bigFlags
 	sched                                      schedFlags
 	sim                                        simFlags
 }
@@ -75,13 +76,19 @@ const maxLoads = 64
 
 // perfOutput is the JSON/YAML shape of `gpuplan perf`.
 type perfOutput struct {
-	Model        string                  `json:"model"`
-	GPU          string                  `json:"gpu"`
-	GPUs         int                     `json:"gpus"`
-	TP           int                     `json:"tp"`
-	PP           int                     `json:"pp"`
-	Engine       string                  `json:"engine"`
-	Precision    string                  `json:"precision"`
+	Model     string `json:"model"`
+	GPU       string `json:"gpu"`
+	GPUs      int    `json:"gpus"`
+	TP        int    `json:"tp"`
+	PP        int    `json:"pp"`
+	Engine    string `json:"engine"`
+	Precision string `json:"precision"`
+	// VM is the size named by --vm; EP, DPAttention and Speculative echo
+	// the MoE layout and speculative decoding.
+	VM           string                  `json:"vm,omitempty"`
+	EP           int                     `json:"ep,omitempty"`
+	DPAttention  bool                    `json:"dp_attention,omitempty"`
+	Speculative  *perf.Speculative       `json:"speculative,omitempty"`
 	KVDType      string                  `json:"kv_dtype"`
 	InputTokens  int                     `json:"input_tokens"`
 	OutputTokens int                     `json:"output_tokens"`
@@ -139,6 +146,7 @@ rate.`,
 	fl.StringVar(&f.plot, "plot", "", "write an SVG of tokens/s and time per output token against concurrency to FILE")
 	fl.StringVar(&f.loadFrom, "load-from", "", "estimate the cold start reading weights from: nvme, blob, hf")
 	fl.StringVar(&f.loadThroughput, "load-throughput", "", "weight-source throughput per second, e.g. 2GB or 800MB (overrides --load-from's stated figure)")
+	addBigFlags(fl, &f.big)
 	addSchedFlags(cmd, &f.sched)
 	fl.BoolVar(&f.sim.on, "simulate", false, "simulate requests one by one (continuous batching, queues, tails) instead of the steady-state model")
 	fl.IntVar(&f.sim.requests, "requests", perf.DefaultSimRequests, "--simulate: requests per load level")
@@ -275,6 +283,9 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	if req.Engine, err = memory.LookupProfile(f.engine); err != nil {
 		return usageErr(err)
 	}
+	if err := f.big.applyPerf(cmd.Context(), a.resolveModel, &req); err != nil {
+		return err
+	}
 	if f.calibration != "" {
 		if req.Calibration, err = perf.LoadCalibrationFile(f.calibration); err != nil {
 			return usageErr(err)
@@ -298,6 +309,10 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 		Engine:    first.Factors.Engine + "@" + first.Factors.EngineVersion,
 		Precision: first.Precision, KVDType: first.KVDType,
 		InputTokens: f.input, OutputTokens: f.output, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
+		EP: req.EP, DPAttention: req.DPAttention, Speculative: req.Speculative,
+	}
+	if req.Fabric != nil {
+		out.VM = req.Fabric.VM
 	}
 	if f.loadFrom != "" || f.loadThroughput != "" {
 		cs, err := coldStart(f, first)

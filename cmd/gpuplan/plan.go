@@ -27,6 +27,7 @@ type planFlags struct {
 	imageArch, save          string
 	top, pick                int
 	output                   outputFormat
+	big                      bigFlags
 	sched                    schedFlags
 }
 
@@ -76,6 +77,8 @@ table, one "why not" line per rejected family.
 	fl.IntVar(&f.top, "top", 10, "rows to print (0 = all)")
 	fl.StringVar(&f.save, "save", "", "write the best self-hosted row (or --pick RANK) to this plan.json")
 	fl.IntVar(&f.pick, "pick", 1, "rank of the row --save writes")
+	addMoEFlags(fl, &f.big)
+	addSpecFlags(fl, &f.big)
 	addSchedFlags(cmd, &f.sched)
 	addOutputFlag(cmd, &f.output)
 	return cmd
@@ -124,6 +127,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	if err := f.sched.check(); err != nil {
 		return err
 	}
+	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
+		return err
+	}
 	if req.Region, err = hardware.NormalizeRegion(f.region); err != nil {
 		return usageErr(err)
 	}
@@ -131,6 +137,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		warnings = append(warnings, fmt.Sprintf("region %q is not one the catalog knows; its prices and availability will be unknown (supply them with --catalog)", req.Region))
 	}
 	if req.Pricing, err = parsePricing(f.pricing); err != nil {
+		return usageErr(err)
+	}
+	if err := pricingKnown(book, req.Pricing, f.pricing); err != nil {
 		return usageErr(err)
 	}
 	switch f.precision {
@@ -174,6 +183,12 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	if f.top > 0 && len(printed.Rows) > f.top {
 		printed.Rows = printed.Rows[:f.top]
 	}
+	if res.PricesAsOf != "" {
+		if d, err := hardware.ParseDate(res.PricesAsOf); err == nil && hardware.Stale(d, a.Now()) {
+			warnings = append(warnings, fmt.Sprintf("the prices used were observed as early as %s, more than %d days before %s; run `gpuplan prices refresh` for current prices",
+				res.PricesAsOf, int(hardware.StaleAfter.Hours()/24), hardware.DateOf(a.Now())))
+		}
+	}
 	for _, w := range warnings {
 		fmt.Fprintln(a.Stderr, "Warning:", w)
 	}
@@ -209,6 +224,24 @@ func parsePricing(s string) (hardware.PriceKind, error) {
 		return hardware.Reserved3Y, nil
 	}
 	return "", fmt.Errorf("unknown --pricing %q (use payg, spot, 1y or 3y)", s)
+}
+
+// pricingKnown refuses a --pricing kind the price book has no row of at
+// all (the embedded book has pay-as-you-go and spot only), instead of a
+// table where every row says "unknown".
+func pricingKnown(book hardware.PriceBook, kind hardware.PriceKind, flag string) error {
+	for _, p := range book.Prices {
+		if p.Kind == kind && strings.EqualFold(p.Currency, "USD") {
+			return nil
+		}
+	}
+	what := map[hardware.PriceKind]string{hardware.Reserved1Y: "1-year reservation", hardware.Reserved3Y: "3-year reservation"}[kind]
+	if what == "" {
+		what = string(kind)
+	}
+	return fmt.Errorf("--pricing %s: no %s prices are known for any VM size (the embedded price book has Linux pay-as-you-go and spot only); "+
+		"run `gpuplan prices refresh` to fetch them from the Azure Retail Prices API, or give them in a --catalog file (prices: kind: %s), or use --pricing payg or spot",
+		flag, what, kind)
 }
 
 func money(p *float64) string {

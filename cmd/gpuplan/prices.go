@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -42,6 +45,8 @@ type priceRow struct {
 	Source        string   `json:"source"`
 	Note          string   `json:"note,omitempty"`
 	Stale         bool     `json:"stale"`
+	// NoSpotDiscount marks a spot row whose meter equals pay-as-you-go.
+	NoSpotDiscount bool `json:"no_spot_discount,omitempty"`
 }
 
 type pricesOutput struct {
@@ -79,8 +84,9 @@ func newPricesCmd(a *app) *cobra.Command {
 spot, 1- and 3-year reservations (hourly over the whole term) and savings plans,
 each with its source and the day it was observed. Prices come from the embedded
 snapshot, the cache written by 'gpuplan prices refresh', and --catalog (last wins).
-Rows older than 30 days are flagged and a warning is printed: run
-'gpuplan prices refresh'. Sizes with no known price are listed as unpriced;
+When the prices shown are older than 90 days, one line says so: run
+'gpuplan prices refresh'. Spot rows whose meter equals pay-as-you-go are
+marked "spot (=payg)": no spot discount is known for them. Sizes with no known price are listed as unpriced;
 unknown prices are never guessed.`,
 		Example: `  gpuplan prices
   gpuplan prices --region eastus --vm Standard_ND96isr_H100_v5
@@ -105,16 +111,20 @@ unknown prices are never guessed.`,
 				}
 				vmName = v.Name
 			}
-			cur := strings.ToUpper(strings.TrimSpace(currency))
-			if cur == "" {
-				cur = "USD"
+			cur, err := hardware.NormalizeCurrency(currency)
+			if err != nil {
+				return usageErrf("--currency: %v", err)
 			}
 			book, warnings := a.priceBook(hc, cur)
 			now := a.Now()
 			out := pricesOutput{Currency: cur, StaleAfterDays: int(hardware.StaleAfter / (24 * time.Hour)), Prices: []priceRow{}, Unpriced: []string{}, Warnings: []string{}}
 			if dir, err := a.cacheDir(); err == nil {
 				if pc, found, err := hardware.LoadPriceCache(dir, cur); err == nil && found {
-					out.Cache = &cacheInfo{Path: hardware.PriceCachePath(dir, cur), RefreshedAt: pc.RefreshedAt.UTC().Format(time.RFC3339), APIURL: pc.APIURL, Rows: len(pc.Prices)}
+					path := hardware.PriceCachePath(dir, cur)
+					if a.api {
+						path = filepath.Base(path) // the server's directories are not the client's business
+					}
+					out.Cache = &cacheInfo{Path: path, RefreshedAt: pc.RefreshedAt.UTC().Format(time.RFC3339), APIURL: pc.APIURL, Rows: len(pc.Prices)}
 				}
 			}
 			var shown []hardware.Price
@@ -154,6 +164,7 @@ unknown prices are never guessed.`,
 				fmt.Fprintln(a.Stderr, "warning:", w)
 			}
 			return render(a.Stdout, output, out, func(w *tabwriter.Writer) error {
+				noDiscount := 0
 				if len(out.Prices) == 0 {
 					fmt.Fprintf(w, "No known %s price matches. Run `gpuplan prices refresh` or supply prices with --catalog.\n", cur)
 				} else {
@@ -172,14 +183,18 @@ unknown prices are never guessed.`,
 						if r.USDPerMonth != nil {
 							month = fmt.Sprintf("%.2f", *r.USDPerMonth)
 						}
-						asOf := r.PriceAsOf
-						if r.Stale {
-							asOf += " (stale)"
+						kind := r.Kind
+						if r.NoSpotDiscount {
+							kind += " (=payg)"
+							noDiscount++
 						}
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.VM, r.Region, r.Kind, hwMoney(hour), hwMoney(gpu), month, term, asOf, r.Source)
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.VM, r.Region, kind, hwMoney(hour), hwMoney(gpu), month, term, r.PriceAsOf, shortSource(r.Source))
 					}
 				}
 				fmt.Fprintln(w)
+				if noDiscount > 0 {
+					fmt.Fprintf(w, "spot (=payg): %s on %d rows; price with --pricing payg.\n", hardware.NoSpotDiscountNote, noDiscount)
+				}
 				if out.PricesAsOf != nil {
 					fmt.Fprintf(w, "Oldest price as of %s. Linux prices; a month is %d hours; reservations are the term total spread over its hours.\n", *out.PricesAsOf, hardware.HoursPerMonth)
 				}
@@ -210,7 +225,7 @@ unknown prices are never guessed.`,
 
 func newPriceRow(p hardware.Price, hc *hardware.Catalog, now time.Time) priceRow {
 	r := priceRow{VM: p.VM, Region: p.Region, Kind: string(p.Kind), PriceAsOf: p.AsOf.String(), Source: p.Source, Note: p.Note, TermHours: p.TermHours,
-		Stale: hardware.Stale(p.AsOf, now)}
+		Stale: hardware.Stale(p.AsOf, now), NoSpotDiscount: p.NoSpotDiscount()}
 	hour := p.USDPerHour
 	var perGPU *float64
 	if v, err := hc.LookupVM(p.VM); err == nil && v.GPUs() > 0 {
@@ -230,6 +245,20 @@ func newPriceRow(p hardware.Price, hc *hardware.Catalog, now time.Time) priceRow
 	}
 	r.EffectiveFrom = hwDate(p.EffectiveFrom)
 	return r
+}
+
+// shortSource shortens a GitHub file URL at a commit to "owner/repo@commit7
+// path" for the table; JSON keeps the full URL.
+func shortSource(s string) string {
+	const gh = "https://github.com/"
+	if !strings.HasPrefix(s, gh) {
+		return s
+	}
+	parts := strings.SplitN(strings.TrimPrefix(s, gh), "/", 5)
+	if len(parts) == 5 && parts[2] == "blob" && len(parts[3]) >= 7 {
+		return parts[0] + "/" + parts[1] + "@" + parts[3][:7] + " " + parts[4]
+	}
+	return s
 }
 
 // writePriceSourceKeys explains the source keys the rows cite.
@@ -263,6 +292,7 @@ func newPricesRefreshCmd(a *app) *cobra.Command {
 		apiURL   string
 		vms      []string
 		timeout  time.Duration
+		deadline time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "refresh",
@@ -286,7 +316,11 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 			if err != nil {
 				return err
 			}
-			q := hardware.RetailQuery{VMs: vms, Currency: strings.ToUpper(strings.TrimSpace(currency))}
+			cur, err := hardware.NormalizeCurrency(currency)
+			if err != nil {
+				return usageErrf("--currency: %v", err)
+			}
+			q := hardware.RetailQuery{VMs: vms, Currency: cur}
 			if region != "" {
 				if q.Region, err = hardware.NormalizeRegion(region); err != nil {
 					return usageErr(err)
@@ -297,13 +331,19 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 					return usageErr(err)
 				}
 			}
-			if len(q.Currency) != 3 {
-				return usageErrf("--currency %q: give an ISO 4217 code the API supports, such as USD or EUR", currency)
-			}
 			dir, err := a.cacheDir()
 			if err != nil {
 				return err
 			}
+			if deadline <= 0 {
+				return usageErrf("--deadline %s: give a positive duration such as 10m", deadline)
+			}
+			if timeout <= 0 {
+				return usageErrf("--timeout %s: give a positive duration such as 60s", timeout)
+			}
+			// Wall time for the progress line; the injected clock stays
+			// pinned in tests.
+			started := time.Now()
 			client := &hardware.RetailClient{
 				BaseURL:    apiURL,
 				HTTPClient: &http.Client{Timeout: timeout},
@@ -314,11 +354,17 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 						fmt.Fprintf(a.Stderr, "prices: %s page %d: %s; retrying in %s\n", p.VM, p.Page, p.Retry, p.Wait)
 						return
 					}
-					fmt.Fprintf(a.Stderr, "prices: [%d/%d] %s page %d: %d rows\n", p.VMIndex, p.VMCount, p.VM, p.Page, p.Items)
+					fmt.Fprintf(a.Stderr, "prices: [%d/%d] %s page %d: %d rows (%.1f MB read, %s of --deadline %s)\n",
+						p.VMIndex, p.VMCount, p.VM, p.Page, p.Items, float64(p.Bytes)/1e6, time.Since(started).Round(time.Second), deadline)
 				},
 			}
-			res, err := hardware.RefreshPrices(cmd.Context(), client, hc, dir, q, a.Now())
+			ctx, cancel := context.WithTimeout(cmd.Context(), deadline)
+			defer cancel()
+			res, err := hardware.RefreshPrices(ctx, client, hc, dir, q, a.Now())
 			if err != nil {
+				if errors.Is(err, context.DeadlineExceeded) && cmd.Context().Err() == nil {
+					return fmt.Errorf("prices refresh did not finish within --deadline %s (cache left unchanged); refresh fewer sizes (--vm, --region) or raise --deadline: %w", deadline, err)
+				}
 				return err
 			}
 			for _, w := range res.Warnings {
@@ -348,5 +394,6 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 	cmd.Flags().StringVar(&apiURL, "api-url", hardware.DefaultRetailAPI, "Retail Prices endpoint (a mirror or a test server)")
 	cmd.Flags().StringSliceVar(&vms, "vm", nil, "only these VM sizes (repeatable); default: every catalog size")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "timeout per HTTP request")
+	cmd.Flags().DurationVar(&deadline, "deadline", 10*time.Minute, "longest the whole refresh may take; nothing is written if it is reached")
 	return cmd
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestPricesGolden(t *testing.T) {
@@ -16,9 +17,10 @@ func TestPricesGolden(t *testing.T) {
 		golden string
 		args   []string
 	}{
-		{"prices.txt", []string{"prices"}},
-		{"prices.json", []string{"prices", "-o", "json"}},
+		{"prices.txt", []string{"prices", "--region", "westeurope"}},
+		{"prices.json", []string{"prices", "--region", "eastus", "-o", "json"}},
 		{"prices-h100-eastus.txt", []string{"prices", "--region", "East US", "--vm", "nd96isr_h100_v5"}},
+		{"prices-h200.txt", []string{"prices", "--vm", "nd96isr_h200_v5"}},
 	}
 	for _, c := range cases {
 		t.Run(c.golden, func(t *testing.T) {
@@ -27,17 +29,24 @@ func TestPricesGolden(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
 			goldenFile(t, c.golden, out)
-			// The spot capture of 2026-09-16 is more than 30 days before the
-			// pinned clock (2026-11-27): warn, with dates, not ages.
-			if !strings.Contains(errOut, "warning: 1 of") || !strings.Contains(errOut, "oldest 2026-09-16") {
-				t.Errorf("stale warning missing: %q", errOut)
+			// The table of 2026-05-20 is more than 90 days before the pinned
+			// clock (2026-11-27): one line says so, with dates, not ages.
+			if c.golden == "prices-h100-eastus.txt" {
+				// eastus H100 rows were re-observed in September and November.
+				if errOut != "" {
+					t.Errorf("no stale line expected: %q", errOut)
+				}
+				return
+			}
+			if strings.Count(errOut, "warning:") != 1 || !strings.Contains(errOut, "oldest 2026-05-20") || strings.Contains(out, "(stale)") {
+				t.Errorf("want one stale line and no per-row flags: %q", errOut)
 			}
 		})
 	}
 }
 
 func TestPricesJSONValues(t *testing.T) {
-	out, _, code := runHW(t, t.TempDir(), "prices", "--vm", "Standard_ND96isr_H100_v5", "-o", "json")
+	out, _, code := runHW(t, t.TempDir(), "prices", "--vm", "Standard_ND96isr_H100_v5", "--region", "eastus", "-o", "json")
 	if code != 0 {
 		t.Fatal(code)
 	}
@@ -45,15 +54,16 @@ func TestPricesJSONValues(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Currency != "USD" || doc.PricesAsOf == nil || *doc.PricesAsOf != "2026-09-16" || doc.StaleAfterDays != 30 || doc.Cache != nil {
+	if doc.Currency != "USD" || doc.PricesAsOf == nil || *doc.PricesAsOf != "2026-09-16" || doc.StaleAfterDays != 90 || doc.Cache != nil {
 		t.Errorf("header = %+v", doc)
 	}
 	if len(doc.Prices) != 2 {
 		t.Fatalf("rows = %+v", doc.Prices)
 	}
 	spot := doc.Prices[1]
-	// 18.169536 $/h over 8 GPUs = 2.271192 $/GPU-hour; stale since 2026-09-16.
-	if spot.Kind != "spot" || *spot.USDPerHour != 18.169536 || *spot.USDPerGPUHour != 2.271192 || !spot.Stale || spot.PriceAsOf != "2026-09-16" {
+	// 18.169536 $/h over 8 GPUs = 2.271192 $/GPU-hour; 72 days old on
+	// 2026-11-27, so not stale.
+	if spot.Kind != "spot" || *spot.USDPerHour != 18.169536 || *spot.USDPerGPUHour != 2.271192 || spot.Stale || spot.PriceAsOf != "2026-09-16" {
 		t.Errorf("spot row = %+v", spot)
 	}
 	if doc.Prices[0].Stale {
@@ -86,7 +96,7 @@ func TestPricesRefreshThenShow(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("refresh exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "prices: [1/1] Standard_NC24ads_A100_v4 page 1: 3 rows") {
+	if !strings.Contains(errOut, "prices: [1/1] Standard_NC24ads_A100_v4 page 1: 3 rows (0.0 MB read, ") {
 		t.Errorf("progress = %q", errOut)
 	}
 	if !strings.Contains(out, "Fetched 4 Linux prices (1 payg, 1 reserved-1y, 1 savings-plan-1y, 1 savings-plan-3y) as of 2026-11-27.") {
@@ -105,12 +115,16 @@ func TestPricesRefreshThenShow(t *testing.T) {
 	}
 	got := map[string]float64{}
 	for _, p := range doc.Prices {
+		if p.Region != "eastus" {
+			continue // the embedded table's other regions stay
+		}
 		got[p.Region+"/"+p.Kind] = *p.USDPerHour
-		if p.Region == "eastus" && p.PriceAsOf != "2026-11-27" {
+		if p.Region == "eastus" && p.Kind != "spot" && p.PriceAsOf != "2026-11-27" {
 			t.Errorf("refreshed row dated %s", p.PriceAsOf)
 		}
 	}
-	want := map[string]float64{"eastus/payg": 3.5, "eastus/reserved-1y": 2.0, "eastus/savings-plan-1y": 2.5, "eastus/savings-plan-3y": 1.75}
+	// eastus spot is not in the refreshed page: the embedded 0.746721 stays.
+	want := map[string]float64{"eastus/payg": 3.5, "eastus/spot": 0.746721, "eastus/reserved-1y": 2.0, "eastus/savings-plan-1y": 2.5, "eastus/savings-plan-3y": 1.75}
 	if len(got) != len(want) {
 		t.Errorf("rows = %v, want %v", got, want)
 	}
@@ -153,6 +167,30 @@ func TestPricesRefreshFailureLeavesCache(t *testing.T) {
 	}
 }
 
+// TestPricesRefreshDeadline: a server that never answers is given up on
+// at --deadline, not after minutes of per-request timeouts and retries.
+func TestPricesRefreshDeadline(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	start := time.Now()
+	_, errOut, code := runHW(t, dir, "prices", "refresh", "--vm", "Standard_NC24ads_A100_v4", "--api-url", srv.URL, "--deadline", "300ms")
+	if code != exitError || !strings.Contains(errOut, "did not finish within --deadline 300ms (cache left unchanged)") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v with --deadline 300ms", d)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files written: %v", entries)
+	}
+}
+
 func TestPricesUsageErrors(t *testing.T) {
 	cases := []struct {
 		args []string
@@ -163,6 +201,9 @@ func TestPricesUsageErrors(t *testing.T) {
 		{[]string{"prices", "refresh", "--vm", "Standard_Nope_v1"}, "unknown Azure VM size"},
 		{[]string{"prices", "refresh", "--currency", "dollars"}, "ISO 4217"},
 		{[]string{"prices", "--region", "east us!"}, "region"},
+		{[]string{"prices", "refresh", "--deadline", "0s"}, "--deadline"},
+		{[]string{"prices", "refresh", "--timeout", "-1s"}, "--timeout"},
+		{[]string{"prices", "--currency", "/../../X"}, "ISO 4217"},
 	}
 	for _, c := range cases {
 		_, errOut, code := runHW(t, t.TempDir(), c.args...)
@@ -180,5 +221,54 @@ func TestPricesCorruptCacheWarnsAndFallsBack(t *testing.T) {
 	out, errOut, code := runHW(t, dir, "prices", "--vm", "Standard_NC40ads_H100_v5")
 	if code != 0 || !strings.Contains(errOut, "unreadable") || !strings.Contains(out, "6.980") {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+}
+
+// TestPricesEveryPricedSize: with the embedded data only, `prices` lists a
+// Linux pay-as-you-go price for every catalog size but GB300, which is
+// listed as unpriced; westeurope prices T4, A10 v5, A100 and H100 sizes.
+func TestPricesEveryPricedSize(t *testing.T) {
+	out, _, code := runHW(t, t.TempDir(), "prices", "-o", "json")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	var doc pricesOutput
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	payg := map[string]bool{}
+	noDiscount := map[string]bool{}
+	for _, p := range doc.Prices {
+		if p.Kind == "payg" {
+			payg[p.VM] = true
+		}
+		if p.NoSpotDiscount {
+			noDiscount[p.VM] = true
+		}
+	}
+	if len(payg) != 30 || len(doc.Unpriced) != 1 || doc.Unpriced[0] != "Standard_ND128isr_GB300_v6" {
+		t.Errorf("%d sizes priced, unpriced %v; want 30 and [Standard_ND128isr_GB300_v6]", len(payg), doc.Unpriced)
+	}
+	// The reference's spot = PAYG sizes (H200, GB200 everywhere).
+	for _, vm := range []string{"Standard_ND96isr_H200_v5", "Standard_ND128isr_NDR_GB200_v6"} {
+		if !noDiscount[vm] {
+			t.Errorf("%s spot rows not marked as no spot discount", vm)
+		}
+	}
+	out, _, _ = runHW(t, t.TempDir(), "prices", "--region", "westeurope", "-o", "json")
+	doc = pricesOutput{}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"Standard_NC4as_T4_v3": 0, "Standard_NV36ads_A10_v5": 0, "Standard_NC24ads_A100_v4": 0, "Standard_NC40ads_H100_v5": 0}
+	for _, p := range doc.Prices {
+		if _, ok := want[p.VM]; ok && p.Kind == "payg" {
+			want[p.VM] = *p.USDPerHour
+		}
+	}
+	for vm, v := range want {
+		if v <= 0 {
+			t.Errorf("no westeurope PAYG for %s", vm)
+		}
 	}
 }

@@ -169,6 +169,9 @@ type Setup struct {
 	PriceSource  string        `json:"price_source,omitempty"`
 	ThirdParty   bool          `json:"third_party,omitempty"`
 	PriceUnknown string        `json:"price_unknown,omitempty"`
+	// PriceRegion is the region the price is from: the guide's region, or,
+	// when the size has no price there, the cheapest region that has one.
+	PriceRegion string `json:"price_region,omitempty"`
 }
 
 // totalGPUMemory is the VM's (or the bare recommendation's) GPU memory in
@@ -411,12 +414,21 @@ func (b *builder) onVM(spec *model.Spec, vm hardware.VMSize, qr memory.QuickRule
 func (b *builder) price(s *Setup) {
 	p, ok := b.o.Prices.PAYG(s.VM, b.region)
 	if !ok {
-		s.PriceUnknown = fmt.Sprintf("no pay-as-you-go price for %s in %s: run `gpuplan prices refresh` or supply it with --catalog (prices: {vm: %s, region: %s, kind: payg, currency: USD, usd_per_hour, source, as_of})", s.VM, b.region, s.VM, b.region)
+		// Not sold (or not priced) in the guide's region: price it where it
+		// is cheapest, and say which region that is.
+		for _, q := range b.o.Prices.Filter(s.VM, "") {
+			if q.Kind == hardware.PAYG && strings.EqualFold(q.Currency, "USD") && (!ok || q.USDPerHour < p.USDPerHour) {
+				p, ok = q, true
+			}
+		}
+	}
+	if !ok {
+		s.PriceUnknown = fmt.Sprintf("no pay-as-you-go price for %s in any region: run `gpuplan prices refresh` or supply it with --catalog (prices: {vm: %s, region: %s, kind: payg, currency: USD, usd_per_hour, source, as_of})", s.VM, s.VM, b.region)
 		return
 	}
 	m := cost.VMHourly(p, b.o.Hardware)
 	s.USDPerHour, s.PriceAsOf, s.ThirdParty = &m.Amount, p.AsOf, m.ThirdParty
-	s.PriceSource = p.Source
+	s.PriceSource, s.PriceRegion = p.Source, p.Region
 }
 
 // pick finds the catalog VM with the least GPU memory that holds spec.
@@ -560,7 +572,11 @@ func (b *builder) flags(sr SeedRow, r Row, vm hardware.VMSize, chip hardware.GPU
 	if sv.USDPerHour != nil {
 		ratio := *sv.USDPerHour / sr.Seed.USDPerHour
 		if ratio > 1.1 || ratio < 0.9 {
-			add("price-differs", "the seed's %s an hour; %s costs $%s an hour (%.1f×, %s, %s)", sr.Seed.CostPerHour, vm.Name, cost.FormatPrice(*sv.USDPerHour), ratio, sv.PriceAsOf, b.tier(sv.ThirdParty))
+			where := ""
+			if sv.PriceRegion != b.region {
+				where = " in " + sv.PriceRegion + " (no " + b.region + " price)"
+			}
+			add("price-differs", "the seed's %s an hour; %s costs $%s an hour%s (%.1f×, %s, %s)", sr.Seed.CostPerHour, vm.Name, cost.FormatPrice(*sv.USDPerHour), where, ratio, sv.PriceAsOf, b.tier(sv.ThirdParty))
 		}
 	} else {
 		add("price-unknown", "the seed's %s an hour cannot be checked: %s", sr.Seed.CostPerHour, sv.PriceUnknown)
@@ -612,7 +628,11 @@ func (b *builder) priceMatches(usd float64, except string) []string {
 		g := b.gpus[vm.GPU].Name
 		switch {
 		case math.Abs(p.USDPerHour-usd)/usd <= 0.01:
-			out = append(out, fmt.Sprintf("%s at $%s an hour (%d× %s, %s)", p.VM, cost.FormatPrice(p.USDPerHour), vm.GPUCount, g, p.AsOf))
+			share := fmt.Sprintf("%d×", vm.GPUCount)
+			if vm.GPUFraction != "" {
+				share = vm.GPUFraction + " of an"
+			}
+			out = append(out, fmt.Sprintf("%s at $%s an hour (%s %s, %s)", p.VM, cost.FormatPrice(p.USDPerHour), share, g, p.AsOf))
 		case vm.GPUCount > 1 && math.Abs(p.USDPerHour/float64(vm.GPUCount)-usd)/usd <= 0.01:
 			out = append(out, fmt.Sprintf("one GPU's share of %s ($%s an hour for %d× %s, %s)", p.VM, cost.FormatPrice(p.USDPerHour), vm.GPUCount, g, p.AsOf))
 		}
