@@ -555,8 +555,12 @@ func (s *sim) run(reqs []simReq, users int, think float64) runOut {
 		if len(running) == 0 {
 			// Nothing fits until something arrives or finishes; with an
 			// empty engine that means a request larger than the pool,
-			// which requests() rules out.
-			t = nextArrival()
+			// which requests() rules out. Never spin on it.
+			na := nextArrival()
+			if math.IsInf(na, 1) || na <= t {
+				break
+			}
+			t = na
 			continue
 		}
 		// Decodes first (each needs one more KV slot unless reserved),
