@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gpuplan/gpuplan/perf"
 )
@@ -57,6 +58,17 @@ func (s *searcher) simulateTop() {
 		p := &row.Candidate.Predictions
 		p.TTFTMs, p.TPOTMs, p.ITLMs, p.E2EMs = Latency(res.TTFT), Latency(res.TPOT), Latency(res.ITL), Latency(res.E2E)
 		p.Simulated = true
+		if s.r.TTFTSLOMs > 0 || s.r.TPOTSLOMs > 0 {
+			// The headroom follows the printed (simulated) latencies.
+			h := 1.0
+			if s.r.TTFTSLOMs > 0 && res.TTFT.High > 0 {
+				h = math.Min(h, 1-res.TTFT.High/s.r.TTFTSLOMs)
+			}
+			if s.r.TPOTSLOMs > 0 && res.TPOT.High > 0 {
+				h = math.Min(h, 1-res.TPOT.High/s.r.TPOTSLOMs)
+			}
+			row.Headroom = math.Round(h*1000) / 1000
+		}
 		passed++
 		out = append(out, row)
 	}
