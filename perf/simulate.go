@@ -50,6 +50,12 @@ const burstShape = 0.25
 // records).
 const MaxSimRequests = 1_000_000
 
+// maxSimOutputTokens bounds a run's total output tokens (each is at least
+// one engine iteration's share of work): 50 million keeps the worst case —
+// one sequence at a time — to seconds, and a public server's request
+// bounded.
+const maxSimOutputTokens = 50_000_000
+
 // DefaultSimRequests is how many requests a simulation runs when
 // SimConfig.Requests is 0.
 const DefaultSimRequests = 2000
@@ -240,6 +246,13 @@ func (p *Deployment) Simulate(w Workload, cfg SimConfig) (SimResult, error) {
 	reqs, users, err := s.requests(w, cfg)
 	if err != nil {
 		return SimResult{}, err
+	}
+	var outTok int64
+	for i := range reqs {
+		outTok += int64(reqs[i].out)
+	}
+	if outTok > maxSimOutputTokens {
+		return SimResult{}, fmt.Errorf("%w: %d requests of %d output tokens on average is too large to simulate (at most %d output tokens in all); lower --requests", ErrInvalid, len(reqs), outTok/int64(len(reqs)), maxSimOutputTokens)
 	}
 	if users > 0 {
 		// Users who all start at once stay in lockstep (they finish

@@ -92,6 +92,7 @@ type perfOutput struct {
 	KVDType      string                  `json:"kv_dtype"`
 	InputTokens  int                     `json:"input_tokens"`
 	OutputTokens int                     `json:"output_tokens"`
+	CacheRate    float64                 `json:"cache_rate,omitempty"`
 	Calibrated   bool                    `json:"calibrated"`
 	Rows         []perf.Estimate         `json:"rows"`
 	ColdStart    *perf.ColdStartEstimate `json:"cold_start,omitempty"`
@@ -308,7 +309,7 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 		Model: spec.ID, GPU: chip.ID, GPUs: first.GPUs, TP: max(f.tp, 1), PP: max(f.pp, 1),
 		Engine:    first.Factors.Engine + "@" + first.Factors.EngineVersion,
 		Precision: first.Precision, KVDType: first.KVDType,
-		InputTokens: f.input, OutputTokens: f.output, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
+		InputTokens: f.input, OutputTokens: f.output, CacheRate: f.sched.cacheRate, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
 		EP: req.EP, DPAttention: req.DPAttention, Speculative: req.Speculative,
 	}
 	if req.Fabric != nil {
