@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpuplan/gpuplan/golden"
+	"github.com/gpuplan/gpuplan/internal/golden"
 	"github.com/gpuplan/gpuplan/stats"
 )
 

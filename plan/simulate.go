@@ -29,13 +29,14 @@ type simInput struct {
 	w   perf.Workload
 }
 
-// simulateTop replays the best rows in the simulation, in rank order,
-// until simulatedRows pass: a row whose simulated latencies miss an SLO on
-// the band's upper edge, or whose arrivals outrun service, is dropped
-// (reported in why-not); the others print the simulated latencies. Rows
-// are then numbered again.
+// simulateTop (Request.Simulate) replays the best rows in the simulation,
+// in rank order, until simulatedRows pass: a row whose simulated latencies
+// miss an SLO (judged as the steady-state rows are: --slo-percentile,
+// point or band), or whose arrivals outrun service, is dropped into
+// why-not; the others print the simulated latencies and headroom. The
+// caller ranks again.
 func (s *searcher) simulateTop() {
-	if len(s.rows) == 0 {
+	if !s.r.Simulate || len(s.rows) == 0 {
 		return
 	}
 	out := s.rows[:0:0]
@@ -46,26 +47,33 @@ func (s *searcher) simulateTop() {
 			continue
 		}
 		tried++
-		res, err := row.sim.dep.Simulate(row.sim.w, perf.SimConfig{Requests: simRequests, Seed: simSeed, NoSustainable: true})
+		res, err := row.sim.dep.Simulate(row.sim.w, perf.SimConfig{Requests: simRequests, Seed: simSeed, ThinkTimeS: s.r.ThinkTimeS, NoSustainable: true})
 		if err != nil {
 			out = append(out, row)
 			continue
 		}
-		if reason := s.simulatedMiss(res); reason != "" {
-			s.reject(s.familyOf(row), "slo_missed", fmt.Sprintf("%s × %d: simulated %s", row.Candidate.VM, row.Candidate.VMCount, reason))
+		reason := s.simulatedMiss(res)
+		if res.Saturated {
+			reason = fmt.Sprintf("%d requests: arrivals outran service", res.Requests)
+		}
+		if reason != "" {
+			c := row.Candidate
+			s.reject(Rejection{Family: s.familyOf(c.VM, row.Target), VM: c.VM, Precision: c.Engine.Precision, TP: c.Engine.TP, PP: c.Engine.PP, VMs: c.VMCount,
+				Kind: "slo_missed", Reason: fmt.Sprintf("%s × %d: simulated %s", c.VM, c.VMCount, reason)})
 			continue
 		}
 		p := &row.Candidate.Predictions
-		p.TTFTMs, p.TPOTMs, p.ITLMs, p.E2EMs = Latency(res.TTFT), Latency(res.TPOT), Latency(res.ITL), Latency(res.E2E)
+		p.TTFTMs, p.TPOTMs, p.ITLMs, p.E2EMs = latencyOf(res.TTFT), latencyOf(res.TPOT), latencyOf(res.ITL), latencyOf(res.E2E)
 		p.Simulated = true
 		if s.r.TTFTSLOMs > 0 || s.r.TPOTSLOMs > 0 {
-			// The headroom follows the printed (simulated) latencies.
+			// The headroom follows the printed (simulated) latencies,
+			// judged as the steady-state ones are.
 			h := 1.0
-			if s.r.TTFTSLOMs > 0 && res.TTFT.High > 0 {
-				h = math.Min(h, 1-res.TTFT.High/s.r.TTFTSLOMs)
+			if v := s.judged(res.TTFT); s.r.TTFTSLOMs > 0 && v > 0 {
+				h = math.Min(h, 1-v/s.r.TTFTSLOMs)
 			}
-			if s.r.TPOTSLOMs > 0 && res.TPOT.High > 0 {
-				h = math.Min(h, 1-res.TPOT.High/s.r.TPOTSLOMs)
+			if v := s.judged(res.TPOT); s.r.TPOTSLOMs > 0 && v > 0 {
+				h = math.Min(h, 1-v/s.r.TPOTSLOMs)
 			}
 			row.Headroom = math.Round(h*1000) / 1000
 		}
@@ -73,29 +81,16 @@ func (s *searcher) simulateTop() {
 		out = append(out, row)
 	}
 	s.rows = out
-	for i := range s.rows {
-		s.rows[i].Rank = i + 1
-		s.rows[i].Candidate.Rank = i + 1
-	}
+	s.rank()
 }
 
-// simulatedMiss says why a simulated row fails, or "".
+// simulatedMiss says which SLO a simulated row misses, or "".
 func (s *searcher) simulatedMiss(r perf.SimResult) string {
 	switch {
-	case r.Saturated:
-		return fmt.Sprintf("%d requests: arrivals outran service", r.Requests)
-	case s.r.TTFTSLOMs > 0 && r.TTFT.High > s.r.TTFTSLOMs:
-		return fmt.Sprintf("TTFT upper band %.0f ms exceeds the %.0f ms SLO", r.TTFT.High, s.r.TTFTSLOMs)
-	case s.r.TPOTSLOMs > 0 && r.TPOT.High > s.r.TPOTSLOMs:
-		return fmt.Sprintf("TPOT upper band %.1f ms exceeds the %.1f ms SLO", r.TPOT.High, s.r.TPOTSLOMs)
+	case s.r.TTFTSLOMs > 0 && s.judged(r.TTFT) > s.r.TTFTSLOMs:
+		return fmt.Sprintf("TTFT %s %.0f ms exceeds the %.0f ms SLO", s.r.SLOPercentile, s.judged(r.TTFT), s.r.TTFTSLOMs)
+	case s.r.TPOTSLOMs > 0 && s.judged(r.TPOT) > s.r.TPOTSLOMs:
+		return fmt.Sprintf("TPOT %s %.1f ms exceeds the %.1f ms SLO", s.r.SLOPercentile, s.judged(r.TPOT), s.r.TPOTSLOMs)
 	}
 	return ""
-}
-
-// familyOf is the VM series of a row, for why-not grouping.
-func (s *searcher) familyOf(row Row) string {
-	if vm, err := s.r.Hardware.LookupVM(row.Candidate.VM); err == nil {
-		return vm.Series
-	}
-	return row.Candidate.VM
 }

@@ -391,10 +391,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.opts.Version, "commands": s.order})
 }
 
-func (s *Server) handleMetrics(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	_ = s.metrics.write(w)
+	s.metrics.handler.ServeHTTP(w, r)
 }
 
 func (s *Server) handleOpenAPI(w http.ResponseWriter, _ *http.Request) {

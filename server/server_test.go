@@ -589,8 +589,13 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("not an exposition sample: %q", line)
 		}
 	}
-	if got := labelValue("a\"b\\c\nd"); got != `"a\"b\\c\nd"` {
-		t.Errorf("labelValue = %s", got)
+	// A label value with a quote, a backslash and a line feed comes out
+	// escaped as the exposition format requires.
+	m := newMetrics("a\"b\\c\nd", time.Unix(0, 0))
+	rec := httptest.NewRecorder()
+	m.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if want := `gpuplan_build_info{version="a\"b\\c\nd"} 1` + "\n"; !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("escaped build_info %q not in\n%s", want, rec.Body.String())
 	}
 }
 

@@ -24,9 +24,9 @@ import (
 	"time"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/internal/headless"
 	"github.com/gpuplan/gpuplan/model/hfhub"
 	"github.com/gpuplan/gpuplan/server"
-	"github.com/gpuplan/gpuplan/server/headless"
 )
 
 // serveNow is the pinned clock of the server tests, so that the API and
