@@ -84,6 +84,8 @@ table, one "why not" line per rejected family.
 type planOutput struct {
 	plan.Result
 	Managed []managedRow `json:"managed,omitempty"`
+	// CPU are the Azure CPU VM offers (llama.cpp) beside the GPU rows.
+	CPU *plan.CPUResult `json:"cpu,omitempty"`
 }
 
 // managedRow is one Azure OpenAI comparison beside the self-hosted rows:
@@ -162,6 +164,11 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		return searchErr
 	}
 	out := planOutput{Result: res}
+	cpuRes := plan.SearchCPU(req)
+	out.CPU = &cpuRes
+	if errors.Is(searchErr, plan.ErrInfeasible) && len(cpuRes.Rows) > 0 {
+		searchErr = nil // a CPU VM meets the request
+	}
 	if f.managed != "" {
 		if out.Managed, err = a.managedRows(f, plan.RequestRate(res, req)); err != nil {
 			return err
@@ -280,6 +287,7 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 	} else {
 		fmt.Fprintln(w, "No offer meets the request.")
 	}
+	printCPUPlan(w, out)
 	if len(out.Managed) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "AZURE OPENAI\tDEPLOYMENT\tPEAK RPM\tPAYG $/MONTH\tPTU\tPTU $/MONTH (HOURLY / 1-MONTH / 1-YEAR)\tSEED RULE (>$5K PAYG → PTU)")

@@ -103,6 +103,7 @@ Every figure states its source and date; the built-in catalog works offline.`,
 		newGuideCmd(a),
 		newServeCmd(a),
 		newDeployCmd(a),
+		newProbeCmd(a),
 	)
 	return root
 }
