@@ -36,7 +36,11 @@ type CPUSpeed struct {
 	// read bandwidth (weights + KV bytes per step).
 	BandwidthEfficiency float64 `json:"bandwidth_efficiency"`
 	// DecodeGFLOPSPerCore is the matrix-vector rate per physical core on
-	// quantized weights (dequantise + dot).
+	// quantized weights (dequantise + dot). Zero means unknown: the decode
+	// step is then taken as bandwidth-bound (weights and KV over the
+	// bandwidth, plus the step cost), which is what llama.cpp's
+	// vectorised matrix-vector kernels reach at batch 1 on every CPU fitted
+	// here.
 	DecodeGFLOPSPerCore float64 `json:"decode_gflops_per_core"`
 	// PrefillGFLOPSPerCore is the matrix-matrix rate per physical core.
 	PrefillGFLOPSPerCore float64 `json:"prefill_gflops_per_core"`
@@ -122,7 +126,7 @@ type CPUEstimate struct {
 
 // EstimateCPU predicts llama.cpp speed on a CPU.
 func EstimateCPU(t CPUTarget, w CPUWorkload) (CPUEstimate, error) {
-	if t.Cores < 1 || t.BandwidthGBPerS <= 0 || t.Speed.BandwidthEfficiency <= 0 || t.Speed.DecodeGFLOPSPerCore <= 0 || t.Speed.PrefillGFLOPSPerCore <= 0 {
+	if t.Cores < 1 || t.BandwidthGBPerS <= 0 || t.Speed.BandwidthEfficiency <= 0 || t.Speed.DecodeGFLOPSPerCore < 0 || t.Speed.PrefillGFLOPSPerCore <= 0 {
 		return CPUEstimate{}, fmt.Errorf("CPU target %q lacks cores, bandwidth or fitted rates", t.Name)
 	}
 	if w.WeightBytes <= 0 || w.Params <= 0 {
@@ -132,7 +136,10 @@ func EstimateCPU(t CPUTarget, w CPUWorkload) (CPUEstimate, error) {
 	ctx := float64(w.InputTokens) + float64(w.OutputTokens)/2
 	bytes := w.WeightBytes + float64(b)*ctx*w.KVBytesPerToken
 	mem := bytes / (t.BandwidthGBPerS * 1e9 * t.Speed.BandwidthEfficiency)
-	comp := float64(b) * 2 * w.Params / (float64(t.Cores) * t.Speed.DecodeGFLOPSPerCore * 1e9)
+	comp := 0.0
+	if t.Speed.DecodeGFLOPSPerCore > 0 {
+		comp = float64(b) * 2 * w.Params / (float64(t.Cores) * t.Speed.DecodeGFLOPSPerCore * 1e9)
+	}
 	step := mem + comp + CPUStepOverheadSeconds
 	if t.DecodeFactor > 0 {
 		step *= t.DecodeFactor

@@ -47,7 +47,7 @@ func TestCPUSpeedOnThisMachine(t *testing.T) {
 	// predicts. Ollama's num_thread sets llama.cpp's --threads.
 	const threads = 1
 	tgt := CPUTarget{Name: host.Name, Cores: threads, BandwidthGBPerS: host.BandwidthGBPerS,
-		Speed: CPUSpeed{CPU: host.Name, BandwidthEfficiency: 1, DecodeGFLOPSPerCore: host.MatrixGFLOPSPerCore, PrefillGFLOPSPerCore: host.MatrixGFLOPSPerCore, Basis: "probe"}}
+		Speed: CPUSpeed{CPU: host.Name, BandwidthEfficiency: 1, PrefillGFLOPSPerCore: host.MatrixGFLOPSPerCore, Basis: "probe"}}
 	start := time.Now()
 	srv := ollamatest.Start(t, bin, ollamatest.Options{Parallel: 1})
 	dir := t.TempDir()

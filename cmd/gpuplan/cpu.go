@@ -220,8 +220,10 @@ func cpuPrecision(s *model.Spec, name string) (dtype.Precision, error) {
 
 // probedHost finds --vm NAME among the --catalog overlay's cpu_hosts
 // (written by `gpuplan probe`). Its rates are the probe's: the matrix rate
-// for decode and prefill, bandwidth used in full (efficiency 1, an
-// estimate until a calibration corrects it).
+// for prefill, and decode bandwidth-bound at the full measured bandwidth
+// (the probe's portable kernel says nothing about llama.cpp's vectorised
+// matrix-vector kernels); both are estimates until a calibration (bench
+// --write-calibration, perf --calibration) corrects them.
 func (a *app) probedHost(name string) (*cpuHost, bool, error) {
 	if a.catalogFile == "" {
 		return nil, false, nil
@@ -238,8 +240,8 @@ func (a *app) probedHost(name string) (*cpuHost, bool, error) {
 			continue
 		}
 		cpu := hardware.CPU{ID: h.Name, Name: h.CPUModel, ISA: h.ISA, Source: h.Source, AsOf: h.Measured}
-		sp := perf.CPUSpeed{CPU: h.Name, BandwidthEfficiency: 1, DecodeGFLOPSPerCore: h.MatrixGFLOPSPerCore, PrefillGFLOPSPerCore: h.MatrixGFLOPSPerCore,
-			Basis: "gpuplan probe " + h.Measured.String() + ": measured matrix rate; full measured bandwidth assumed (estimate)"}
+		sp := perf.CPUSpeed{CPU: h.Name, BandwidthEfficiency: 1, PrefillGFLOPSPerCore: h.MatrixGFLOPSPerCore,
+			Basis: "gpuplan probe " + h.Measured.String() + ": measured matrix rate for prefill; decode bandwidth-bound at the full measured bandwidth (estimate)"}
 		bw := hardware.Bandwidth{GBPerS: h.BandwidthGBPerS, Kind: "measured", Basis: h.Source}
 		return &cpuHost{Name: h.Name, CPU: cpu, Cores: h.Cores, MemoryGiB: h.MemoryGiB, Bandwidth: bw, Speed: sp}, true, nil
 	}
