@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpuplan/gpuplan/bench/benchtest"
+	"github.com/gpuplan/gpuplan/internal/benchtest"
 )
 
 // The benchmarks below measure the harness itself; scripts/bench-harness.sh

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpuplan/gpuplan/bench/benchtest"
+	"github.com/gpuplan/gpuplan/internal/benchtest"
 )
 
 func newTestClient(t testing.TB, url string, stream bool, conns int) *Client {

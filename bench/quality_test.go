@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpuplan/gpuplan/bench/benchtest"
+	"github.com/gpuplan/gpuplan/internal/benchtest"
 )
 
 func TestNewcombeReference(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpuplan/gpuplan/golden"
+	"github.com/gpuplan/gpuplan/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated tables in docs/hardware.md")

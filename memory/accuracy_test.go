@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
-	"github.com/gpuplan/gpuplan/golden"
+	"github.com/gpuplan/gpuplan/internal/golden"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/stats"
 	"github.com/gpuplan/gpuplan/units"

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/gpuplan/gpuplan/golden"
+	"github.com/gpuplan/gpuplan/internal/golden"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/units"
 )

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -60,9 +61,11 @@ func parseSpec(t *testing.T, data []byte) *Spec {
 	return s
 }
 
+// readRefConfig returns an embedded config.json (data/configs/name), the
+// bytes the catalog serves; their provenance is in data/catalog.json.
 func readRefConfig(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "groundtruth", "configs", name))
+	b, err := catalogFS.ReadFile(path.Join(catalogConfigDir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +142,7 @@ func cardAgrees(count int64, cardB float64) (bool, string) {
 	return math.Abs(got-cardB) < unit, fmt.Sprintf("%.3fB vs card %sB (±%g)", got, s, unit)
 }
 
-// TestParamsPublished checks every verbatim config in testdata against
+// TestParamsPublished checks the embedded configs listed in published.json against
 // published sizes: exact where a public source gives the exact count, the
 // model card's rounded size otherwise (see published.json for sources).
 func TestParamsPublished(t *testing.T) {
@@ -216,14 +219,8 @@ func TestParamsPublished(t *testing.T) {
 			}
 		})
 	}
-	files, err := filepath.Glob(filepath.Join("testdata", "groundtruth", "configs", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if !covered[filepath.Base(f)] {
-			t.Errorf("%s has no entry in published.json", filepath.Base(f))
-		}
+	if len(covered) < 49 {
+		t.Errorf("published.json covers %d embedded configs, want the 49 with published sizes", len(covered))
 	}
 }
 

@@ -2,7 +2,6 @@ package model_test
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/model"
@@ -34,7 +33,12 @@ func ExampleParseConfig() {
 }
 
 func ExampleSpec_Params() {
-	b, err := os.ReadFile("testdata/groundtruth/configs/openai__gpt-oss-20b.json")
+	c, err := model.EmbeddedCatalog()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	b, err := c.ConfigBytes("openai/gpt-oss-20b")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpuplan/gpuplan/golden"
+	"github.com/gpuplan/gpuplan/internal/golden"
 	"github.com/gpuplan/gpuplan/internal/ggufwrite"
 	"github.com/gpuplan/gpuplan/internal/ollamatest"
 	"github.com/gpuplan/gpuplan/model/gguf"

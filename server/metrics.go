@@ -1,13 +1,12 @@
 package server
 
 import (
-	"fmt"
-	"io"
-	"sort"
+	"net/http"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // latencyBuckets are the upper bounds, in seconds, of the request latency
@@ -15,76 +14,70 @@ import (
 // request timeout where a `plan` or a Hugging Face fetch may end.
 var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
-// metrics collects request counts and latencies per endpoint and writes
-// them in the Prometheus text exposition format (version 0.0.4,
-// https://prometheus.io/docs/instrumenting/exposition_formats/). Endpoint
-// labels come from a fixed set (the commands plus a few fixed routes), so
-// the number of series is bounded whatever clients request.
+// metrics collects request counts and latencies per endpoint in a registry
+// of its own (no process-wide state, so several servers in one process,
+// as in the tests, keep separate counts) and serves them with promhttp in
+// the Prometheus exposition format. Endpoint labels come from a fixed set
+// (the commands plus a few fixed routes) and methods are normalised, so the
+// number of series is bounded whatever clients request.
 type metrics struct {
-	mu        sync.Mutex
-	requests  map[requestKey]uint64
-	latency   map[string]*histogram
-	exits     map[exitKey]uint64
-	inFlight  int64
-	version   string
-	startedAt time.Time
-}
-
-type requestKey struct {
-	endpoint, method string
-	code             int
-}
-
-type exitKey struct {
-	endpoint string
-	code     int
-}
-
-type histogram struct {
-	counts []uint64 // per bucket, not cumulative; last is +Inf
-	sum    float64
-	count  uint64
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	exits    *prometheus.CounterVec
+	inFlight prometheus.Gauge
+	handler  http.Handler
 }
 
 func newMetrics(version string, now time.Time) *metrics {
-	return &metrics{
-		requests:  map[requestKey]uint64{},
-		latency:   map[string]*histogram{},
-		exits:     map[exitKey]uint64{},
-		version:   version,
-		startedAt: now,
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gpuplan_http_requests_total",
+			Help: "HTTP requests by endpoint, method and status code.",
+		}, []string{"endpoint", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gpuplan_http_request_duration_seconds",
+			Help:    "Time to serve a request, by endpoint.",
+			Buckets: latencyBuckets,
+		}, []string{"endpoint"}),
+		exits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gpuplan_command_exits_total",
+			Help: "Exit codes of the CLI commands run for API requests.",
+		}, []string{"endpoint", "exit_code"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gpuplan_http_requests_in_flight",
+			Help: "Requests being served now.",
+		}),
 	}
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "gpuplan_build_info",
+		Help:        "The gpuplan version serving, as a label; always 1.",
+		ConstLabels: prometheus.Labels{"version": version},
+	})
+	buildInfo.Set(1)
+	started := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "gpuplan_start_time_seconds",
+		Help: "Unix time the server started.",
+	})
+	started.Set(float64(now.UnixNano()) / 1e9)
+	m.registry.MustRegister(m.requests, m.latency, m.exits, m.inFlight, buildInfo, started)
+	m.handler = promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return m
 }
 
-func (m *metrics) begin() {
-	m.mu.Lock()
-	m.inFlight++
-	m.mu.Unlock()
-}
+func (m *metrics) begin() { m.inFlight.Inc() }
 
 // end records one finished request.
 func (m *metrics) end(endpoint, method string, code int, d time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.inFlight--
-	m.requests[requestKey{endpoint, normMethod(method), code}]++
-	h := m.latency[endpoint]
-	if h == nil {
-		h = &histogram{counts: make([]uint64, len(latencyBuckets)+1)}
-		m.latency[endpoint] = h
-	}
-	s := d.Seconds()
-	i := sort.SearchFloat64s(latencyBuckets, s) // first bound >= s
-	h.counts[i]++
-	h.sum += s
-	h.count++
+	m.inFlight.Dec()
+	m.requests.WithLabelValues(endpoint, normMethod(method), strconv.Itoa(code)).Inc()
+	m.latency.WithLabelValues(endpoint).Observe(d.Seconds())
 }
 
 // exit records a command's exit code.
 func (m *metrics) exit(endpoint string, code int) {
-	m.mu.Lock()
-	m.exits[exitKey{endpoint, code}]++
-	m.mu.Unlock()
+	m.exits.WithLabelValues(endpoint, strconv.Itoa(code)).Inc()
 }
 
 // normMethod keeps the method label bounded: clients can send any token.
@@ -95,84 +88,3 @@ func normMethod(m string) string {
 	}
 	return "other"
 }
-
-// write renders every series in the text exposition format.
-func (m *metrics) write(w io.Writer) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var b strings.Builder
-
-	b.WriteString("# HELP gpuplan_build_info The gpuplan version serving, as a label; always 1.\n")
-	b.WriteString("# TYPE gpuplan_build_info gauge\n")
-	fmt.Fprintf(&b, "gpuplan_build_info{version=%s} 1\n", labelValue(m.version))
-
-	b.WriteString("# HELP gpuplan_start_time_seconds Unix time the server started.\n")
-	b.WriteString("# TYPE gpuplan_start_time_seconds gauge\n")
-	fmt.Fprintf(&b, "gpuplan_start_time_seconds %s\n", num(float64(m.startedAt.UnixNano())/1e9))
-
-	b.WriteString("# HELP gpuplan_http_requests_in_flight Requests being served now.\n")
-	b.WriteString("# TYPE gpuplan_http_requests_in_flight gauge\n")
-	fmt.Fprintf(&b, "gpuplan_http_requests_in_flight %d\n", m.inFlight)
-
-	b.WriteString("# HELP gpuplan_http_requests_total HTTP requests by endpoint, method and status code.\n")
-	b.WriteString("# TYPE gpuplan_http_requests_total counter\n")
-	reqKeys := make([]requestKey, 0, len(m.requests))
-	for k := range m.requests {
-		reqKeys = append(reqKeys, k)
-	}
-	sort.Slice(reqKeys, func(i, j int) bool {
-		a, c := reqKeys[i], reqKeys[j]
-		if a.endpoint != c.endpoint {
-			return a.endpoint < c.endpoint
-		}
-		if a.method != c.method {
-			return a.method < c.method
-		}
-		return a.code < c.code
-	})
-	for _, k := range reqKeys {
-		fmt.Fprintf(&b, "gpuplan_http_requests_total{code=\"%d\",endpoint=%s,method=%s} %d\n", k.code, labelValue(k.endpoint), labelValue(k.method), m.requests[k])
-	}
-
-	b.WriteString("# HELP gpuplan_command_exits_total Exit codes of the CLI commands run for API requests.\n")
-	b.WriteString("# TYPE gpuplan_command_exits_total counter\n")
-	exitKeys := make([]exitKey, 0, len(m.exits))
-	for k := range m.exits {
-		exitKeys = append(exitKeys, k)
-	}
-	sort.Slice(exitKeys, func(i, j int) bool {
-		if exitKeys[i].endpoint != exitKeys[j].endpoint {
-			return exitKeys[i].endpoint < exitKeys[j].endpoint
-		}
-		return exitKeys[i].code < exitKeys[j].code
-	})
-	for _, k := range exitKeys {
-		fmt.Fprintf(&b, "gpuplan_command_exits_total{endpoint=%s,exit_code=\"%d\"} %d\n", labelValue(k.endpoint), k.code, m.exits[k])
-	}
-
-	b.WriteString("# HELP gpuplan_http_request_duration_seconds Time to serve a request, by endpoint.\n")
-	b.WriteString("# TYPE gpuplan_http_request_duration_seconds histogram\n")
-	for _, ep := range sortedKeys(m.latency) {
-		h := m.latency[ep]
-		var cum uint64
-		for i, le := range latencyBuckets {
-			cum += h.counts[i]
-			fmt.Fprintf(&b, "gpuplan_http_request_duration_seconds_bucket{endpoint=%s,le=\"%s\"} %d\n", labelValue(ep), num(le), cum)
-		}
-		cum += h.counts[len(latencyBuckets)]
-		fmt.Fprintf(&b, "gpuplan_http_request_duration_seconds_bucket{endpoint=%s,le=\"+Inf\"} %d\n", labelValue(ep), cum)
-		fmt.Fprintf(&b, "gpuplan_http_request_duration_seconds_sum{endpoint=%s} %s\n", labelValue(ep), num(h.sum))
-		fmt.Fprintf(&b, "gpuplan_http_request_duration_seconds_count{endpoint=%s} %d\n", labelValue(ep), h.count)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// labelValue quotes a label value, escaping backslash, double quote and
-// line feed as the exposition format requires.
-func labelValue(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return `"` + r.Replace(s) + `"`
-}
-
-func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

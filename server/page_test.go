@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpuplan/gpuplan/server/headless"
+	"github.com/gpuplan/gpuplan/internal/headless"
 )
 
 // cannedAnswers are small answers in the shape of the real commands' JSON,

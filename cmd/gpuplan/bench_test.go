@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gpuplan/gpuplan/bench"
-	"github.com/gpuplan/gpuplan/bench/benchtest"
+	"github.com/gpuplan/gpuplan/internal/benchtest"
 )
 
 // runBenchCLI runs the CLI with a real clock (a benchmark measures time; the

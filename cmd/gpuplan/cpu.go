@@ -46,8 +46,8 @@ func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *cpuHost, gpuVM 
 	if f.vm != "" && f.cpu != "" {
 		return nil, nil, usageErrf("give --vm or --cpu, not both")
 	}
-	if (f.vm != "" || f.cpu != "") && gpuFlag != "" {
-		return nil, nil, usageErrf("--gpu is for GPUs; give it without --vm/--cpu (or --vm with a GPU size)")
+	if f.cpu != "" && gpuFlag != "" {
+		return nil, nil, usageErrf("--gpu is for GPUs; give it without --cpu")
 	}
 	if f.cpu == "" && f.cores != 0 {
 		return nil, nil, usageErrf("--cores goes with --cpu")
@@ -56,6 +56,9 @@ func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *cpuHost, gpuVM 
 	switch {
 	case f.vm != "":
 		if v, ok := cc.LookupVM(f.vm); ok {
+			if gpuFlag != "" {
+				return nil, nil, usageErrf("--vm %s is a CPU size; give it without --gpu", v.Name)
+			}
 			cpu, _ := cc.LookupCPU(v.CPU)
 			sp, _ := perf.LookupCPUSpeed(v.CPU)
 			return &cpuHost{Name: v.Name, CPU: cpu, Cores: v.Cores(), MemoryGiB: v.MemoryGiB, Bandwidth: cc.VMBandwidth(v), Speed: sp}, nil, nil
@@ -70,6 +73,13 @@ func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *cpuHost, gpuVM 
 		g, err := hc.LookupVM(f.vm)
 		if err != nil {
 			return nil, nil, usageErrf("--vm %q is neither an Azure CPU size in the catalog nor a GPU size: %v", f.vm, err)
+		}
+		// --gpu with a GPU size must name the chip it carries.
+		if gpuFlag != "" {
+			want, err := hc.LookupGPU(gpuFlag)
+			if err == nil && want.ID != g.GPU {
+				return nil, nil, usageErrf("--vm %s carries %s GPUs, not --gpu %s", g.Name, g.GPU, gpuFlag)
+			}
 		}
 		return nil, &g, nil
 	case f.cpu != "":

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
-	"github.com/gpuplan/gpuplan/golden"
 	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/internal/golden"
 	"github.com/gpuplan/gpuplan/memory"
 )
 

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gpuplan/gpuplan/golden"
+	"github.com/gpuplan/gpuplan/internal/golden"
 )
 
 // goldenFile compares got with testdata/NAME, rewriting it under -update.

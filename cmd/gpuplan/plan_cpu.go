@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/gpuplan/gpuplan/plan"
@@ -21,13 +22,13 @@ func printCPUPlan(w *tabwriter.Writer, out planOutput) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "CPU VMs (%s):\n", c.Engine)
 	if len(c.Rows) > 0 {
-		fmt.Fprintln(w, "RANK\tVM\tCORES\tMEMORY GiB\tPRECISION\tNEEDS GiB\t$/HOUR\t$/MONTH\t$/M OUT TOK\tTTFT ms\tTPOT ms\tOUT TOK/S\tBANDWIDTH GB/s")
+		fmt.Fprintln(w, "RANK\tVM\tCORES\tGiB\tPREC\tNEEDS\t$/HOUR\t$/MONTH\t$/M OUT\tTTFT ms\tTPOT ms\tTOK/S\tGB/s")
 		for i, r := range c.Rows {
 			if i == cpuRowsShown {
 				break
 			}
-			fmt.Fprintf(w, "%d\t%s\t%d\t%.0f\t%s\t%.2f\t%s\t%s\t%s\t%.0f\t%.1f\t%.0f\t%.1f %s\n", r.Rank, r.VM, r.Cores, r.MemoryGiB, r.Precision, r.NeedGiB,
-				money(r.USDPerHour), money(r.USDPerMonth), money(r.USDPerMOutput), r.TTFTMs, r.TPOTMs, r.TokensPerS, r.Bandwidth.GBPerS, r.Bandwidth.Kind)
+			fmt.Fprintf(w, "%d\t%s\t%d\t%.0f\t%s\t%.2f\t%s\t%s\t%s\t%.0f\t%.1f\t%.0f\t%.0f\n", r.Rank, strings.TrimPrefix(r.VM, "Standard_"), r.Cores, r.MemoryGiB, r.Precision, r.NeedGiB,
+				money(r.USDPerHour), money(r.USDPerMonth), money(r.USDPerMOutput), r.TTFTMs, r.TPOTMs, r.TokensPerS, r.Bandwidth.GBPerS)
 		}
 		if len(c.Rows) > cpuRowsShown {
 			fmt.Fprintf(w, "(%d more CPU rows in -o json)\n", len(c.Rows)-cpuRowsShown)
@@ -41,11 +42,12 @@ func printCPUPlan(w *tabwriter.Writer, out planOutput) {
 			if i == 2*cpuRowsShown {
 				break
 			}
-			fmt.Fprintf(w, "  %s\t%s %s\t%s\n", r.Series, r.VM, r.Precision, r.WhyNot)
+			fmt.Fprintf(w, "  %s\t%s %s\t%s\n", r.Series, strings.TrimPrefix(r.VM, "Standard_"), r.Precision, r.WhyNot)
 		}
 	}
+	fmt.Fprintln(w, "(GiB: VM memory; NEEDS: llama.cpp's buffers, GiB; GB/s: memory bandwidth, measured or estimated: see -o json)")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, cpuVerdict(out))
+	fmt.Fprintln(w, wrapText(cpuVerdict(out), 110, "  "))
 }
 
 // cpuVerdict compares the cheapest GPU row and the cheapest CPU row.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -108,16 +111,20 @@ unknown prices are never guessed.`,
 				}
 				vmName = v.Name
 			}
-			cur := strings.ToUpper(strings.TrimSpace(currency))
-			if cur == "" {
-				cur = "USD"
+			cur, err := hardware.NormalizeCurrency(currency)
+			if err != nil {
+				return usageErrf("--currency: %v", err)
 			}
 			book, warnings := a.priceBook(hc, cur)
 			now := a.Now()
 			out := pricesOutput{Currency: cur, StaleAfterDays: int(hardware.StaleAfter / (24 * time.Hour)), Prices: []priceRow{}, Unpriced: []string{}, Warnings: []string{}}
 			if dir, err := a.cacheDir(); err == nil {
 				if pc, found, err := hardware.LoadPriceCache(dir, cur); err == nil && found {
-					out.Cache = &cacheInfo{Path: hardware.PriceCachePath(dir, cur), RefreshedAt: pc.RefreshedAt.UTC().Format(time.RFC3339), APIURL: pc.APIURL, Rows: len(pc.Prices)}
+					path := hardware.PriceCachePath(dir, cur)
+					if a.api {
+						path = filepath.Base(path) // the server's directories are not the client's business
+					}
+					out.Cache = &cacheInfo{Path: path, RefreshedAt: pc.RefreshedAt.UTC().Format(time.RFC3339), APIURL: pc.APIURL, Rows: len(pc.Prices)}
 				}
 			}
 			var shown []hardware.Price
@@ -158,19 +165,34 @@ unknown prices are never guessed.`,
 			}
 			return render(a.Stdout, output, out, func(w *tabwriter.Writer) error {
 				noDiscount := 0
+				var sources []string
+				sourceNo := map[string]int{}
 				if len(out.Prices) == 0 {
 					fmt.Fprintf(w, "No known %s price matches. Run `gpuplan prices refresh` or supply prices with --catalog.\n", cur)
 				} else {
-					fmt.Fprintf(w, "VM SIZE\tREGION\tKIND\t%s/HOUR\t%s/GPU-HOUR\t%s/MONTH\tTERM TOTAL\tAS OF\tSOURCE\n", cur, cur, cur)
+					// The table fits 120 columns: sources are numbered and
+					// listed below it (JSON carries each row's source).
+					hasTerm := false
+					for _, r := range out.Prices {
+						hasTerm = hasTerm || r.TermTotal != nil
+					}
+					termHead := ""
+					if hasTerm {
+						termHead = "\tTERM TOTAL"
+					}
+					fmt.Fprintf(w, "VM SIZE (Standard_…)\tREGION\tKIND\t%s/HOUR\t%s/GPU-HOUR\t%s/MONTH%s\tAS OF\tSRC\n", cur, cur, cur, termHead)
 					for _, r := range out.Prices {
 						hour := r.USDPerHour
 						gpu := r.USDPerGPUHour
 						if hour == nil {
 							hour, gpu = r.PerHour, r.PerGPUHour
 						}
-						term := "-"
-						if r.TermTotal != nil {
-							term = fmt.Sprintf("%s / %d h", hwMoney(r.TermTotal), r.TermHours)
+						term := ""
+						if hasTerm {
+							term = "\t-"
+							if r.TermTotal != nil {
+								term = fmt.Sprintf("\t%s / %d h", hwMoney(r.TermTotal), r.TermHours)
+							}
 						}
 						month := "-"
 						if r.USDPerMonth != nil {
@@ -181,15 +203,22 @@ unknown prices are never guessed.`,
 							kind += " (=payg)"
 							noDiscount++
 						}
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.VM, r.Region, kind, hwMoney(hour), hwMoney(gpu), month, term, r.PriceAsOf, shortSource(r.Source))
+						if sourceNo[r.Source] == 0 {
+							sources = append(sources, r.Source)
+							sourceNo[r.Source] = len(sources)
+						}
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s%s\t%s\t[%d]\n", strings.TrimPrefix(r.VM, "Standard_"), r.Region, kind, hwMoney(hour), hwMoney(gpu), month, term, r.PriceAsOf, sourceNo[r.Source])
 					}
 				}
 				fmt.Fprintln(w)
+				for i, src := range sources {
+					fmt.Fprintln(w, wrapText(fmt.Sprintf("[%d] %s", i+1, src), 118, "    "))
+				}
 				if noDiscount > 0 {
 					fmt.Fprintf(w, "spot (=payg): %s on %d rows; price with --pricing payg.\n", hardware.NoSpotDiscountNote, noDiscount)
 				}
 				if out.PricesAsOf != nil {
-					fmt.Fprintf(w, "Oldest price as of %s. Linux prices; a month is %d hours; reservations are the term total spread over its hours.\n", *out.PricesAsOf, hardware.HoursPerMonth)
+					fmt.Fprintln(w, wrapText(fmt.Sprintf("Oldest price as of %s. Linux prices; a month is %d hours; reservations are the term total spread over its hours.", *out.PricesAsOf, hardware.HoursPerMonth), 118, "  "))
 				}
 				if out.Cache != nil {
 					fmt.Fprintf(w, "Cache: %s (refreshed %s from %s, %d rows).\n", out.Cache.Path, out.Cache.RefreshedAt, out.Cache.APIURL, out.Cache.Rows)
@@ -201,7 +230,7 @@ unknown prices are never guessed.`,
 					if reg != "" {
 						where = reg
 					}
-					fmt.Fprintf(w, "No pay-as-you-go price known in %s for %d sizes: %s.\n", where, len(out.Unpriced), strings.Join(out.Unpriced, ", "))
+					fmt.Fprintln(w, wrapText(fmt.Sprintf("No pay-as-you-go price known in %s for %d sizes: %s. Supply one with `gpuplan prices refresh` or a --catalog prices row (docs/catalog.md).", where, len(out.Unpriced), strings.Join(out.Unpriced, ", ")), 118, "  "))
 				}
 				writePriceSourceKeys(w, hc, out.Prices)
 				return nil
@@ -240,20 +269,6 @@ func newPriceRow(p hardware.Price, hc *hardware.Catalog, now time.Time) priceRow
 	return r
 }
 
-// shortSource shortens a GitHub file URL at a commit to "owner/repo@commit7
-// path" for the table; JSON keeps the full URL.
-func shortSource(s string) string {
-	const gh = "https://github.com/"
-	if !strings.HasPrefix(s, gh) {
-		return s
-	}
-	parts := strings.SplitN(strings.TrimPrefix(s, gh), "/", 5)
-	if len(parts) == 5 && parts[2] == "blob" && len(parts[3]) >= 7 {
-		return parts[0] + "/" + parts[1] + "@" + parts[3][:7] + " " + parts[4]
-	}
-	return s
-}
-
 // writePriceSourceKeys explains the source keys the rows cite.
 func writePriceSourceKeys(w *tabwriter.Writer, hc *hardware.Catalog, rows []priceRow) {
 	seen := map[string]bool{}
@@ -271,10 +286,10 @@ func writePriceSourceKeys(w *tabwriter.Writer, hc *hardware.Catalog, rows []pric
 	if len(keys) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\nSOURCE KEY\tTIER\tWHAT")
+	fmt.Fprintln(w, "\nSource keys:")
 	for _, k := range keys {
 		s, _ := hc.Source(k)
-		fmt.Fprintf(w, "%s\t%s\t%s\n", k, s.Tier, s.Title)
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("  %s (%s): %s", k, s.Tier, s.Title), 118, "    "))
 	}
 }
 
@@ -285,6 +300,7 @@ func newPricesRefreshCmd(a *app) *cobra.Command {
 		apiURL   string
 		vms      []string
 		timeout  time.Duration
+		deadline time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "refresh",
@@ -308,7 +324,11 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 			if err != nil {
 				return err
 			}
-			q := hardware.RetailQuery{VMs: vms, Currency: strings.ToUpper(strings.TrimSpace(currency))}
+			cur, err := hardware.NormalizeCurrency(currency)
+			if err != nil {
+				return usageErrf("--currency: %v", err)
+			}
+			q := hardware.RetailQuery{VMs: vms, Currency: cur}
 			if region != "" {
 				if q.Region, err = hardware.NormalizeRegion(region); err != nil {
 					return usageErr(err)
@@ -319,13 +339,19 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 					return usageErr(err)
 				}
 			}
-			if len(q.Currency) != 3 {
-				return usageErrf("--currency %q: give an ISO 4217 code the API supports, such as USD or EUR", currency)
-			}
 			dir, err := a.cacheDir()
 			if err != nil {
 				return err
 			}
+			if deadline <= 0 {
+				return usageErrf("--deadline %s: give a positive duration such as 10m", deadline)
+			}
+			if timeout <= 0 {
+				return usageErrf("--timeout %s: give a positive duration such as 60s", timeout)
+			}
+			// Wall time for the progress line; the injected clock stays
+			// pinned in tests.
+			started := time.Now()
 			client := &hardware.RetailClient{
 				BaseURL:    apiURL,
 				HTTPClient: &http.Client{Timeout: timeout},
@@ -336,11 +362,17 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 						fmt.Fprintf(a.Stderr, "prices: %s page %d: %s; retrying in %s\n", p.VM, p.Page, p.Retry, p.Wait)
 						return
 					}
-					fmt.Fprintf(a.Stderr, "prices: [%d/%d] %s page %d: %d rows\n", p.VMIndex, p.VMCount, p.VM, p.Page, p.Items)
+					fmt.Fprintf(a.Stderr, "prices: [%d/%d] %s page %d: %d rows (%.1f MB read, %s of --deadline %s)\n",
+						p.VMIndex, p.VMCount, p.VM, p.Page, p.Items, float64(p.Bytes)/1e6, time.Since(started).Round(time.Second), deadline)
 				},
 			}
-			res, err := hardware.RefreshPrices(cmd.Context(), client, hc, dir, q, a.Now())
+			ctx, cancel := context.WithTimeout(cmd.Context(), deadline)
+			defer cancel()
+			res, err := hardware.RefreshPrices(ctx, client, hc, dir, q, a.Now())
 			if err != nil {
+				if errors.Is(err, context.DeadlineExceeded) && cmd.Context().Err() == nil {
+					return fmt.Errorf("prices refresh did not finish within --deadline %s (cache left unchanged); refresh fewer sizes (--vm, --region) or raise --deadline: %w", deadline, err)
+				}
 				return err
 			}
 			for _, w := range res.Warnings {
@@ -370,5 +402,6 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 	cmd.Flags().StringVar(&apiURL, "api-url", hardware.DefaultRetailAPI, "Retail Prices endpoint (a mirror or a test server)")
 	cmd.Flags().StringSliceVar(&vms, "vm", nil, "only these VM sizes (repeatable); default: every catalog size")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "timeout per HTTP request")
+	cmd.Flags().DurationVar(&deadline, "deadline", 10*time.Minute, "longest the whole refresh may take; nothing is written if it is reached")
 	return cmd
 }

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/server"
 )
 
@@ -94,7 +94,11 @@ func TestOutputFlagCompletion(t *testing.T) {
 // budget, rather than reading all 192 MiB (eight 77 MB headers once drove
 // one request to 8.9 GB and 87 s of CPU).
 func TestAPIHostileHeadersBounded(t *testing.T) {
-	cfg, err := os.ReadFile("../../model/testdata/groundtruth/configs/Qwen__Qwen2.5-0.5B.json")
+	cat, err := model.EmbeddedCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := cat.ConfigBytes("Qwen/Qwen2.5-0.5B")
 	if err != nil {
 		t.Fatal(err)
 	}
