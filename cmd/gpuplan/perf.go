@@ -13,7 +13,6 @@ import (
 	"github.com/gpuplan/gpuplan/atomicfile"
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -94,6 +93,7 @@ type perfOutput struct {
 	KVDType      string                  `json:"kv_dtype"`
 	InputTokens  int                     `json:"input_tokens"`
 	OutputTokens int                     `json:"output_tokens"`
+	CacheRate    float64                 `json:"cache_rate,omitempty"`
 	Calibrated   bool                    `json:"calibrated"`
 	Rows         []perf.Estimate         `json:"rows"`
 	ColdStart    *perf.ColdStartEstimate `json:"cold_start,omitempty"`
@@ -109,16 +109,20 @@ func newPerfCmd(a *app) *cobra.Command {
 output token, inter-token and end-to-end latency (mean, p50 and tails), output
 tokens/s for the whole deployment and per user, requests/s, the concurrency the
 KV pool allows and what limits it. The model is a roofline of one engine
-iteration calibrated on published TensorRT-LLM measurements; every number has
-a band, and engines or GPUs without measurements say "uncalibrated"
+iteration calibrated on published TensorRT-LLM and vLLM measurements; every
+number has a band, and engines or GPUs without measurements say "uncalibrated"
 (docs/perf.md, docs/accuracy.md).
 
 --concurrency is a closed loop (users that send the next request when the last
 one completes) and accepts "max", the offline maximum-throughput case that
-fills the KV pool; --rps is an open loop (Poisson arrivals).`,
+fills the KV pool; --rps is an open loop (Poisson arrivals). --simulate plays
+the load out request by request (queues, bursts, length spread, traces) with
+the same calibrated step model and reports tails, goodput and the sustainable
+rate.`,
 		Example: `  gpuplan perf llama-3.1-70b --gpu h100-sxm --tp 2 --input-tokens 1000 --output-tokens 200 --concurrency 1,8,32,128,max
   gpuplan perf llama-3.1-8b --gpu h100-sxm --precision fp8 --kv-dtype fp8 --engine trtllm --input-tokens 2048 --output-tokens 128 --concurrency max -o json
-  gpuplan perf qwen3-30b-a3b --gpu a100-80gb-sxm --input-tokens 500 --output-tokens 300 --rps 1,2,4 --plot qwen.svg`,
+  gpuplan perf qwen3-30b-a3b --gpu a100-80gb-sxm --input-tokens 500 --output-tokens 300 --rps 1,2,4 --plot qwen.svg
+  gpuplan perf llama-3.1-8b --gpu h100-sxm --input-tokens 1000 --output-tokens 200 --rps 5,10 --simulate --arrival burst --length-distribution lognormal --input-tokens-stddev 400 --output-tokens-stddev 100 --cache-rate 0.3`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageErrf("perf needs exactly one MODEL; see 'gpuplan models'")
@@ -153,7 +157,7 @@ fills the KV pool; --rps is an open loop (Poisson arrivals).`,
 	fl.IntVar(&f.pp, "pp", 1, "pipeline-parallel size")
 	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own); see docs/cli.md")
 	fl.StringVar(&f.kvDType, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
-	fl.StringVar(&f.engine, "engine", "vllm", "engine: vllm, vllm@0.22, sglang, trtllm, llamacpp")
+	addEngineFlag(cmd, &f.engine)
 	fl.Float64Var(&f.utilization, "gpu-memory-utilization", 0, "engine memory fraction (vLLM utilization, TensorRT-LLM KV free fraction, SGLang static fraction; default: the engine's)")
 	fl.IntVar(&f.input, "input-tokens", 0, "prompt tokens per request (required)")
 	fl.IntVar(&f.output, "output-tokens", 0, "completion tokens per request (required)")
@@ -300,8 +304,8 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	if req.KVDType, err = dtype.ParseKVDType(f.kvDType); err != nil {
 		return usageErr(err)
 	}
-	if req.Engine, err = memory.LookupProfile(f.engine); err != nil {
-		return usageErr(err)
+	if req.Engine, err = lookupEngine(f.engine); err != nil {
+		return err
 	}
 	if err := f.big.applyPerf(cmd.Context(), a.resolveModel, &req); err != nil {
 		return err
@@ -318,6 +322,8 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	switch {
 	case errors.Is(err, perf.ErrDoesNotFit):
 		return infeasibleErr(fmt.Errorf("%w; try more GPUs (--tp), a smaller --precision or shorter requests ('gpuplan size' explains the memory)", err))
+	case errors.Is(err, perf.ErrIncompatible):
+		return infeasibleErr(err)
 	case errors.Is(err, perf.ErrInvalid):
 		return usageErr(err)
 	case err != nil:
@@ -328,7 +334,7 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 		Model: spec.ID, GPU: chip.ID, GPUs: first.GPUs, TP: max(f.tp, 1), PP: max(f.pp, 1),
 		Engine:    first.Factors.Engine + "@" + first.Factors.EngineVersion,
 		Precision: first.Precision, KVDType: first.KVDType,
-		InputTokens: f.input, OutputTokens: f.output, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
+		InputTokens: f.input, OutputTokens: f.output, CacheRate: f.sched.cacheRate, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
 		EP: req.EP, DPAttention: req.DPAttention, Speculative: req.Speculative,
 	}
 	if req.Fabric != nil {
