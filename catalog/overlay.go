@@ -38,6 +38,9 @@ type File struct {
 	// AzureOpenAI is the Azure OpenAI PTU/PAYG section (schema:
 	// docs/cost.md), parsed by the cost package.
 	AzureOpenAI json.RawMessage `json:"azure_openai,omitempty"`
+	// CPUHosts are machines measured by `gpuplan probe` (CPU targets that
+	// are not Azure sizes; --vm NAME selects one).
+	CPUHosts []hardware.CPUHost `json:"cpu_hosts,omitempty"`
 	// dir is the overlay file's directory, for relative config paths.
 	dir string
 }
@@ -96,10 +99,10 @@ func Parse(r io.Reader, name string) (File, error) {
 	if err := json.Unmarshal(b, &top); err != nil {
 		return File{}, fmt.Errorf("parse catalog overlay %s: %w", name, err)
 	}
-	known := map[string]bool{"schema_version": true, "models": true, "gpus": true, "vm_sizes": true, "container_apps_profiles": true, "prices": true, "azure_openai": true}
+	known := map[string]bool{"schema_version": true, "models": true, "gpus": true, "vm_sizes": true, "container_apps_profiles": true, "prices": true, "azure_openai": true, "cpu_hosts": true}
 	for k := range top {
 		if !known[k] {
-			return File{}, fmt.Errorf("catalog overlay %s: unknown key %q (known: schema_version, models, gpus, vm_sizes, container_apps_profiles, prices, azure_openai)", name, k)
+			return File{}, fmt.Errorf("catalog overlay %s: unknown key %q (known: schema_version, models, gpus, vm_sizes, container_apps_profiles, prices, azure_openai, cpu_hosts)", name, k)
 		}
 	}
 	var f File
@@ -108,6 +111,11 @@ func Parse(r io.Reader, name string) (File, error) {
 	}
 	if f.SchemaVersion != SchemaVersion {
 		return File{}, fmt.Errorf("catalog overlay %s: schema_version must be %d (got %d); see docs/catalog.md", name, SchemaVersion, f.SchemaVersion)
+	}
+	for _, h := range f.CPUHosts {
+		if err := h.Validate(); err != nil {
+			return File{}, fmt.Errorf("catalog overlay %s: %w", name, err)
+		}
 	}
 	for i, m := range f.Models {
 		if strings.TrimSpace(m.ID) == "" {

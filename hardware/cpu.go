@@ -115,6 +115,11 @@ func loadCPUs() (*CPUCatalog, error) {
 			return nil, err
 		}
 	}
+	var ms []CPUBandwidth
+	if err := readData("data/cpu-bandwidth-microsoft.yaml", &ms); err != nil {
+		return nil, err
+	}
+	c.Bandwidth = append(c.Bandwidth, ms...)
 	return c, c.Validate()
 }
 
@@ -194,7 +199,7 @@ func (c *CPUCatalog) LookupVM(name string) (CPUVM, bool) {
 func (c *CPUCatalog) VMBandwidth(v CPUVM) Bandwidth {
 	for _, b := range c.Bandwidth {
 		if strings.EqualFold(b.VM, v.Name) {
-			return Bandwidth{GBPerS: b.ReadGBPerS, Kind: "measured", Basis: fmt.Sprintf("read bandwidth measured on %s (%d threads, %s), %s", b.VM, b.Threads, b.Measured, b.Source)}
+			return Bandwidth{GBPerS: b.ReadGBPerS, Kind: "measured", Basis: fmt.Sprintf("memory bandwidth measured on %s (%d threads, %s), %s", b.VM, b.Threads, b.Measured, b.Source)}
 		}
 	}
 	cpu, _ := c.LookupCPU(v.CPU)
@@ -223,8 +228,8 @@ func (c *CPUCatalog) VMBandwidth(v CPUVM) Bandwidth {
 			// scaled no lower than it, which is an estimate either way.
 			gbs = bestBW.ReadGBPerS * math.Max(float64(v.Cores())/float64(best.Cores()), 0.5)
 		}
-		if cap := cpu.TheoreticalGBPerSPerSocket; cap > 0 && gbs > cap {
-			gbs = cap
+		if cap := cpu.TheoreticalGBPerSPerSocket; cap > 0 && gbs > cap && v.Cores() > best.Cores() {
+			gbs = max(cap, bestBW.ReadGBPerS) // never above one socket's peak when scaling up
 		}
 		return Bandwidth{GBPerS: gbs, Kind: "estimate", Basis: fmt.Sprintf("scaled by physical cores from %s's measured %.1f GB/s (%d cores → %d)", best.Name, bestBW.ReadGBPerS, best.Cores(), v.Cores())}
 	}
@@ -251,4 +256,40 @@ func (c *CPUCatalog) SortedVMs() []CPUVM {
 		return out[i].VCPU < out[j].VCPU
 	})
 	return out
+}
+
+// CPUHost is a machine measured by `gpuplan probe` (or described by hand)
+// in a catalog overlay's cpu_hosts: a CPU target that is not an Azure size.
+type CPUHost struct {
+	// Name is what --vm selects it by.
+	Name     string `json:"name"`
+	CPUModel string `json:"cpu_model"`
+	// Cores are physical cores (llama.cpp runs one thread per core);
+	// Threads the logical CPUs.
+	Cores   int      `json:"cores"`
+	Threads int      `json:"threads"`
+	ISA     []string `json:"isa,omitempty"`
+	// MemoryGiB is the machine's memory (MemTotal).
+	MemoryGiB float64 `json:"memory_gib"`
+	// BandwidthGBPerS is the measured memory read bandwidth.
+	BandwidthGBPerS float64 `json:"bandwidth_gb_per_s"`
+	// MatrixGFLOPSPerCore is the measured matrix rate per core.
+	MatrixGFLOPSPerCore float64 `json:"matrix_gflops_per_core"`
+	Measured            Date    `json:"measured"`
+	Source              string  `json:"source"`
+}
+
+// Validate checks a host's figures.
+func (h CPUHost) Validate() error {
+	switch {
+	case h.Name == "" || len(h.Name) > 128:
+		return fmt.Errorf("cpu host: name must be 1-128 characters")
+	case h.Cores < 1 || h.Cores > 4096 || h.Threads < h.Cores:
+		return fmt.Errorf("cpu host %s: cores must be in [1, 4096] and threads at least cores", h.Name)
+	case !(h.BandwidthGBPerS > 0) || h.BandwidthGBPerS > 1e5 || !(h.MatrixGFLOPSPerCore > 0) || h.MatrixGFLOPSPerCore > 1e5:
+		return fmt.Errorf("cpu host %s: bandwidth and matrix rate must be positive and plausible", h.Name)
+	case h.MemoryGiB < 0 || h.Source == "" || h.Measured.IsZero():
+		return fmt.Errorf("cpu host %s: memory, source and measured date are required", h.Name)
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package perf
 import (
 	"fmt"
 	"math"
+	"sort"
+	"strings"
 )
 
 // CPU inference speed for llama.cpp-class engines (llama.cpp, Ollama).
@@ -34,7 +36,11 @@ type CPUSpeed struct {
 	// read bandwidth (weights + KV bytes per step).
 	BandwidthEfficiency float64 `json:"bandwidth_efficiency"`
 	// DecodeGFLOPSPerCore is the matrix-vector rate per physical core on
-	// quantized weights (dequantise + dot).
+	// quantized weights (dequantise + dot). Zero means unknown: the decode
+	// step is then taken as bandwidth-bound (weights and KV over the
+	// bandwidth, plus the step cost), which is what llama.cpp's
+	// vectorised matrix-vector kernels reach at batch 1 on every CPU fitted
+	// here.
 	DecodeGFLOPSPerCore float64 `json:"decode_gflops_per_core"`
 	// PrefillGFLOPSPerCore is the matrix-matrix rate per physical core.
 	PrefillGFLOPSPerCore float64 `json:"prefill_gflops_per_core"`
@@ -81,6 +87,10 @@ type CPUTarget struct {
 	Cores int
 	// BandwidthGBPerS is the memory read bandwidth (decimal GB/s).
 	BandwidthGBPerS float64
+	// DecodeFactor and PrefillFactor scale the predicted decode step and
+	// prefill time (1 when zero): measured over predicted, from
+	// CalibrateCPU.
+	DecodeFactor, PrefillFactor float64
 }
 
 // CPUWorkload is what runs on it.
@@ -116,7 +126,7 @@ type CPUEstimate struct {
 
 // EstimateCPU predicts llama.cpp speed on a CPU.
 func EstimateCPU(t CPUTarget, w CPUWorkload) (CPUEstimate, error) {
-	if t.Cores < 1 || t.BandwidthGBPerS <= 0 || t.Speed.BandwidthEfficiency <= 0 || t.Speed.DecodeGFLOPSPerCore <= 0 || t.Speed.PrefillGFLOPSPerCore <= 0 {
+	if t.Cores < 1 || t.BandwidthGBPerS <= 0 || t.Speed.BandwidthEfficiency <= 0 || t.Speed.DecodeGFLOPSPerCore < 0 || t.Speed.PrefillGFLOPSPerCore <= 0 {
 		return CPUEstimate{}, fmt.Errorf("CPU target %q lacks cores, bandwidth or fitted rates", t.Name)
 	}
 	if w.WeightBytes <= 0 || w.Params <= 0 {
@@ -126,14 +136,23 @@ func EstimateCPU(t CPUTarget, w CPUWorkload) (CPUEstimate, error) {
 	ctx := float64(w.InputTokens) + float64(w.OutputTokens)/2
 	bytes := w.WeightBytes + float64(b)*ctx*w.KVBytesPerToken
 	mem := bytes / (t.BandwidthGBPerS * 1e9 * t.Speed.BandwidthEfficiency)
-	comp := float64(b) * 2 * w.Params / (float64(t.Cores) * t.Speed.DecodeGFLOPSPerCore * 1e9)
+	comp := 0.0
+	if t.Speed.DecodeGFLOPSPerCore > 0 {
+		comp = float64(b) * 2 * w.Params / (float64(t.Cores) * t.Speed.DecodeGFLOPSPerCore * 1e9)
+	}
 	step := mem + comp + CPUStepOverheadSeconds
+	if t.DecodeFactor > 0 {
+		step *= t.DecodeFactor
+	}
 	e := CPUEstimate{DecodeStepSeconds: step, DecodeTokensPerS: 1 / step, AggregateTokensPerS: float64(b) / step}
 	e.Bottleneck = "memory bandwidth"
 	if comp > mem {
 		e.Bottleneck = "compute"
 	}
 	e.PrefillTokensPerS = float64(t.Cores) * t.Speed.PrefillGFLOPSPerCore * 1e9 / (2 * w.Params)
+	if t.PrefillFactor > 0 {
+		e.PrefillTokensPerS /= t.PrefillFactor
+	}
 	e.TTFTSeconds = float64(w.InputTokens) / e.PrefillTokensPerS * (float64(b) + 1) / 2
 	e.Assumptions = []string{
 		fmt.Sprintf("llama.cpp on %s: %d threads (one per physical core), %.1f GB/s read bandwidth", t.Name, t.Cores, t.BandwidthGBPerS),
@@ -141,4 +160,55 @@ func EstimateCPU(t CPUTarget, w CPUWorkload) (CPUEstimate, error) {
 		fmt.Sprintf("decode step reads %.2f GB (weights + KV of %d sequences at %.0f tokens)", bytes/1e9, b, math.Round(ctx)),
 	}
 	return e, nil
+}
+
+// CalibrateCPU fits a target's decode and prefill factors on benchmark
+// points (gpuplan bench --write-calibration) measured on it: points whose
+// key names the target (Point.GPU equal to t.Name, case-insensitively)
+// and engine llamacpp. Each factor is the median of measured over
+// predicted (TPOT for decode, TTFT for prefill) with the point's request
+// shape and concurrency; n is the number of points used.
+func CalibrateCPU(t CPUTarget, w CPUWorkload, points []Point) (out CPUTarget, n int) {
+	out = t
+	out.DecodeFactor, out.PrefillFactor = 0, 0
+	var dec, pre []float64
+	for _, p := range points {
+		if !strings.EqualFold(p.GPU, t.Name) || p.Engine != "llamacpp" || p.Concurrency < 1 {
+			continue
+		}
+		pw := w
+		pw.InputTokens, pw.OutputTokens, pw.Concurrency = p.InputTokens, p.OutputTokens, p.Concurrency
+		e, err := EstimateCPU(t, pw)
+		if err != nil {
+			continue
+		}
+		used := false
+		if p.TPOT != nil && p.TPOT.Mean > 0 {
+			dec = append(dec, p.TPOT.Mean/1000/e.DecodeStepSeconds)
+			used = true
+		}
+		if p.TTFT != nil && p.TTFT.Mean > 0 && e.TTFTSeconds > 0 {
+			pre = append(pre, p.TTFT.Mean/1000/e.TTFTSeconds)
+			used = true
+		}
+		if used {
+			n++
+		}
+	}
+	if len(dec) > 0 {
+		out.DecodeFactor = medianOf(dec)
+	}
+	if len(pre) > 0 {
+		out.PrefillFactor = medianOf(pre)
+	}
+	return out, n
+}
+
+func medianOf(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gpuplan/gpuplan/catalog"
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
@@ -61,6 +62,9 @@ func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *cpuHost, gpuVM 
 			cpu, _ := cc.LookupCPU(v.CPU)
 			sp, _ := perf.LookupCPUSpeed(v.CPU)
 			return &cpuHost{Name: v.Name, CPU: cpu, Cores: v.Cores(), MemoryGiB: v.MemoryGiB, Bandwidth: cc.VMBandwidth(v), Speed: sp}, nil, nil
+		}
+		if h, ok, err := a.probedHost(f.vm); err != nil || ok {
+			return h, nil, err
 		}
 		_, hc, err := a.loadCatalogs()
 		if err != nil {
@@ -151,6 +155,18 @@ func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *cpuHo
 	out := cpuPerf{Model: spec.ID, Precision: prec.Name, WeightBytes: int64(w.Total), Params: spec.Params().Total,
 		KVPerToken: llamacppKVBytesPerToken(spec), InputTokens: f.input, OutputTokens: f.output, Host: *host}
 	tgt := perf.CPUTarget{Name: host.Name, Speed: host.Speed, Cores: host.Cores, BandwidthGBPerS: host.Bandwidth.GBPerS}
+	if f.calibration != "" {
+		cal, err := perf.LoadCalibrationFile(f.calibration)
+		if err != nil {
+			return usageErr(err)
+		}
+		var n int
+		tgt, n = perf.CalibrateCPU(tgt, perf.CPUWorkload{WeightBytes: float64(w.Total), Params: float64(out.Params), KVBytesPerToken: float64(out.KVPerToken)}, cal.Points)
+		if n == 0 {
+			return usageErrf("--calibration %s has no llamacpp points measured on %s (bench --write-calibration with --gpu %q --engine llamacpp@VERSION)", f.calibration, host.Name, host.Name)
+		}
+		out.Notes = append(out.Notes, fmt.Sprintf("calibrated on %d points from %s: decode × %.2f, prefill × %.2f of the uncalibrated prediction", n, f.calibration, tgt.DecodeFactor, tgt.PrefillFactor))
+	}
 	var maxConc int
 	for _, l := range loads {
 		c := l.Concurrency
@@ -210,4 +226,34 @@ func cpuPrecision(s *model.Spec, name string) (dtype.Precision, error) {
 		return p, usageErr(err)
 	}
 	return p, nil
+}
+
+// probedHost finds --vm NAME among the --catalog overlay's cpu_hosts
+// (written by `gpuplan probe`). Its rates are the probe's: the matrix rate
+// for prefill, and decode bandwidth-bound at the full measured bandwidth
+// (the probe's portable kernel says nothing about llama.cpp's vectorised
+// matrix-vector kernels); both are estimates until a calibration (bench
+// --write-calibration, perf --calibration) corrects them.
+func (a *app) probedHost(name string) (*cpuHost, bool, error) {
+	if a.catalogFile == "" {
+		return nil, false, nil
+	}
+	if _, err := a.loadAll(); err != nil {
+		return nil, false, err
+	}
+	f, err := catalog.Load(a.catalogFile)
+	if err != nil {
+		return nil, false, usageErr(err)
+	}
+	for _, h := range f.CPUHosts {
+		if !strings.EqualFold(h.Name, name) {
+			continue
+		}
+		cpu := hardware.CPU{ID: h.Name, Name: h.CPUModel, ISA: h.ISA, Source: h.Source, AsOf: h.Measured}
+		sp := perf.CPUSpeed{CPU: h.Name, BandwidthEfficiency: 1, PrefillGFLOPSPerCore: h.MatrixGFLOPSPerCore,
+			Basis: "gpuplan probe " + h.Measured.String() + ": measured matrix rate for prefill; decode bandwidth-bound at the full measured bandwidth (estimate)"}
+		bw := hardware.Bandwidth{GBPerS: h.BandwidthGBPerS, Kind: "measured", Basis: h.Source}
+		return &cpuHost{Name: h.Name, CPU: cpu, Cores: h.Cores, MemoryGiB: h.MemoryGiB, Bandwidth: bw, Speed: sp}, true, nil
+	}
+	return nil, false, nil
 }

@@ -103,6 +103,8 @@ type planOutput struct {
 	Managed []managedRow `json:"managed,omitempty"`
 	// ManagedNote says why --managed printed no rows.
 	ManagedNote string `json:"managed_note,omitempty"`
+	// CPU are the Azure CPU VM offers (llama.cpp) beside the GPU rows.
+	CPU *plan.CPUResult `json:"cpu,omitempty"`
 }
 
 // managedRow is one Azure OpenAI comparison beside the self-hosted rows:
@@ -216,6 +218,11 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		return searchErr
 	}
 	out := planOutput{Result: res}
+	cpuRes := plan.SearchCPU(req)
+	out.CPU = &cpuRes
+	if errors.Is(searchErr, plan.ErrInfeasible) && len(cpuRes.Rows) > 0 {
+		searchErr = nil // a CPU VM meets the request
+	}
 	if f.managed != "" {
 		// Managed rows serve the same request stream as the self-hosted
 		// rows, and are printed even when no self-hosted row is feasible.
@@ -395,6 +402,7 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 	} else {
 		fmt.Fprintln(w, "No self-hosted offer meets the request.")
 	}
+	printCPUPlan(w, out)
 	if len(out.Managed) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "AZURE OPENAI\tDEPLOYMENT\tPEAK RPM\tTPM\tPAYG $/MONTH\tPTU\tPTU $/MONTH (HOURLY / 1-MONTH / 1-YEAR)\tNOTE")

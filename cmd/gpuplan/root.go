@@ -111,6 +111,7 @@ Every figure states its source and date; the built-in catalog works offline.`,
 		newGuideCmd(a),
 		newServeCmd(a),
 		newDeployCmd(a),
+		newProbeCmd(a),
 	)
 	wrapArgsErrors(root)
 	return root

@@ -31,6 +31,8 @@ import (
 // touches the network and writes the cache).
 var apiExcludedCommands = map[string]bool{
 	"serve": true, "bench": true, "deploy": true, "completion": true, "help": true,
+	// probe measures the machine it runs on: never the server's, for strangers.
+	"probe": true,
 }
 
 // apiExcludedFlags are flags a request may not set: the output format (the

@@ -222,9 +222,9 @@ func (s Shape) kvs() []kv {
 		kv{"tokenizer.ggml.tokens", vArray, tokens},
 		kv{"tokenizer.ggml.scores", vArray, scores},
 		kv{"tokenizer.ggml.token_type", vArray, types},
-		kv{"tokenizer.ggml.unknown_token_id", vUint32, uint32(0)},
-		kv{"tokenizer.ggml.bos_token_id", vUint32, uint32(1)},
-		kv{"tokenizer.ggml.eos_token_id", vUint32, uint32(2)},
+		kv{"tokenizer.ggml.unknown_token_id", vUint32, uint32(UnknownID(s.Vocab))},
+		kv{"tokenizer.ggml.bos_token_id", vUint32, uint32(BOSID(s.Vocab))},
+		kv{"tokenizer.ggml.eos_token_id", vUint32, uint32(EOSID(s.Vocab))},
 		kv{"tokenizer.ggml.add_bos_token", vBool, true},
 		kv{"tokenizer.ggml.add_eos_token", vBool, false},
 	)
@@ -241,27 +241,39 @@ const (
 )
 
 // Vocabulary returns a SentencePiece vocabulary of n tokens with byte
-// fallback: <unk>, <s>, </s>, the 256 byte tokens <0x00>..<0xFF> (which
-// SentencePiece's byte_fallback uses for any text the other pieces miss),
-// then unique filler pieces "▁t<i>" with decreasing scores.
+// fallback: the 256 byte tokens <0x00>..<0xFF> first (SentencePiece's
+// byte_fallback uses them for any text the other pieces miss), unique
+// filler pieces "▁t<i>" with decreasing scores, and <unk>, <s>, </s> as
+// the last three ids (UnknownID, BOSID, EOSID). The specials sit at the
+// end because a zero-weight model's logits are all equal: samplers that
+// keep the first top-k ids of a tie would otherwise stop at </s> often.
 func Vocabulary(n int) (tokens []string, scores []float32, types []int32) {
-	tokens = append(tokens, "<unk>", "<s>", "</s>")
-	types = append(types, tokUnknown, tokControl, tokControl)
 	for b := 0; b < 256; b++ {
 		tokens = append(tokens, fmt.Sprintf("<0x%02X>", b))
 		types = append(types, tokByte)
 	}
-	for i := len(tokens); i < n; i++ {
+	for i := len(tokens); i < n-3; i++ {
 		tokens = append(tokens, fmt.Sprintf("\u2581t%d", i))
 		types = append(types, tokNormal)
 	}
-	tokens, types = tokens[:n], types[:n]
+	tokens = append(tokens, "<unk>", "<s>", "</s>")
+	types = append(types, tokUnknown, tokControl, tokControl)
 	scores = make([]float32, n)
 	for i := range scores {
 		scores[i] = -float32(i)
 	}
 	return tokens, scores, types
 }
+
+// UnknownID, BOSID and EOSID are the special tokens' ids in a vocabulary
+// of n tokens.
+func UnknownID(n int) int { return n - 3 }
+
+// BOSID is <s>'s id.
+func BOSID(n int) int { return n - 2 }
+
+// EOSID is </s>'s id.
+func EOSID(n int) int { return n - 1 }
 
 // Write writes the shape to path as a sparse GGUF file and returns its
 // size in bytes. It fails on an invalid shape and leaves no file behind.

@@ -134,8 +134,11 @@ func TestVocabulary(t *testing.T) {
 	if len(toks) != 300 || len(scores) != 300 || len(types) != 300 {
 		t.Fatal("lengths")
 	}
-	if toks[0] != "<unk>" || toks[3] != "<0x00>" || toks[3+0x0A] != "<0x0A>" || toks[258] != "<0xFF>" || types[258] != tokByte {
-		t.Errorf("byte tokens misplaced: %q %q %q", toks[0], toks[3], toks[258])
+	if toks[0] != "<0x00>" || toks[0x0A] != "<0x0A>" || toks[255] != "<0xFF>" || types[255] != tokByte {
+		t.Errorf("byte tokens misplaced: %q %q %q", toks[0], toks[0x0A], toks[255])
+	}
+	if toks[UnknownID(300)] != "<unk>" || toks[BOSID(300)] != "<s>" || toks[EOSID(300)] != "</s>" || types[EOSID(300)] != tokControl {
+		t.Errorf("specials misplaced: %q", toks[297:])
 	}
 	seen := map[string]bool{}
 	for _, tk := range toks {

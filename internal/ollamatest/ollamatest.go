@@ -129,7 +129,7 @@ func Start(t testing.TB, bin string, o Options) *Server {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = s.env
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
@@ -346,7 +346,7 @@ func RunnerBuffers(t testing.TB, bin, gguf string, o RunnerOptions) Buffers {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	var mu sync.Mutex
 	var log bytes.Buffer
 	pr, pw := io.Pipe()
