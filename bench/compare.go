@@ -2,11 +2,14 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"os"
 	"strings"
 	"time"
 
@@ -350,6 +353,79 @@ func WriteCalibrationFile(path string, f CalibrationFile) error {
 		return fmt.Errorf("encode calibration: %w", err)
 	}
 	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// maxCalibrationFileBytes bounds an existing calibration file read back
+// before appending: a point is about 1 KB, so this is tens of thousands.
+const maxCalibrationFileBytes = 64 << 20
+
+// AppendCalibrationFile adds pts to the calibration file at path, creating
+// it if missing, and returns how many points it holds afterwards. The
+// points already there are kept (a second `bench --write-calibration` run
+// on another GPU adds to the first run's file instead of replacing it); a
+// point identical to one already in the file (same deployment, level and
+// measured_at) is not added twice. The read, merge and write happen under
+// the file's lock (atomicfile.Lock). A file that is not a calibration file
+// of this schema version is an error, never overwritten.
+func AppendCalibrationFile(ctx context.Context, path string, pts []CalibrationPoint) (int, error) {
+	release, err := atomicfile.Lock(ctx, path)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	var f CalibrationFile
+	switch b, err := readBounded(path, maxCalibrationFileBytes); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return 0, fmt.Errorf("read calibration %s: %w", path, err)
+	default:
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			return 0, fmt.Errorf("%s is not a calibration file (%v); nothing was written: choose another --write-calibration path", path, err)
+		}
+		if f.SchemaVersion != CalibrationSchemaVersion {
+			return 0, fmt.Errorf("%s has calibration schema version %d, not %d; nothing was written: choose another --write-calibration path", path, f.SchemaVersion, CalibrationSchemaVersion)
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range f.Points {
+		seen[pointKey(p)] = true
+	}
+	for _, p := range pts {
+		if k := pointKey(p); !seen[k] {
+			seen[k] = true
+			f.Points = append(f.Points, p)
+		}
+	}
+	f.SchemaVersion = CalibrationSchemaVersion
+	if err := WriteCalibrationFile(path, f); err != nil {
+		return 0, err
+	}
+	return len(f.Points), nil
+}
+
+// pointKey identifies a measurement: the deployment, the level and when.
+func pointKey(p CalibrationPoint) string {
+	k, _ := json.Marshal([]any{p.CalibrationKey, p.InputTokens, p.OutputTokens, p.Concurrency, p.RPS, p.MeasuredAt.UTC()})
+	return string(k)
+}
+
+// readBounded reads a whole file of at most limit bytes.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, nil
 }
 
 // WriteFileAtomic writes data to path through a temporary file and a rename

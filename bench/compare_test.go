@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -224,5 +225,46 @@ func TestNiceTicks(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("%v, want %v", got, want)
 		}
+	}
+}
+
+// TestAppendCalibrationFile: a second run adds its points to the file
+// instead of replacing the first run's; re-adding the same points changes
+// nothing; a file that is not a calibration file is left alone.
+func TestAppendCalibrationFile(t *testing.T) {
+	key := CalibrationKey{Model: "m", GPU: "g", GPUCount: 1, TP: 1, PP: 1, Engine: "vllm", EngineVersion: "0.19", Precision: "bf16", KVDType: "auto"}
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	level := func(c int) LevelResult {
+		return LevelResult{Mode: "concurrency", Concurrency: c, LevelMetrics: LevelMetrics{Completed: 10, InputTokensMean: 512, OutputTokensMean: 128, OutputTokensPerS: float64(100 * c)}}
+	}
+	first := CalibrationPoints(key, []LevelResult{level(1), level(8)}, nil, at, "run 1")
+	key2 := key
+	key2.GPU = "h"
+	second := CalibrationPoints(key2, []LevelResult{level(1)}, nil, at.Add(time.Hour), "run 2")
+	path := filepath.Join(t.TempDir(), "calib.json")
+	ctx := context.Background()
+	for _, step := range []struct {
+		pts  []CalibrationPoint
+		want int
+	}{{first, 2}, {second, 3}, {first, 3}} {
+		n, err := AppendCalibrationFile(ctx, path, step.pts)
+		if err != nil || n != step.want {
+			t.Fatalf("AppendCalibrationFile = %d, %v; want %d points", n, err, step.want)
+		}
+	}
+	b, _ := os.ReadFile(path)
+	var f CalibrationFile
+	if err := json.Unmarshal(b, &f); err != nil || len(f.Points) != 3 || f.Points[0].Source != "run 1" || f.Points[2].GPU != "h" {
+		t.Fatalf("file holds %+v, %v", f.Points, err)
+	}
+	other := filepath.Join(t.TempDir(), "notes.json")
+	if err := os.WriteFile(other, []byte(`{"my":"notes"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AppendCalibrationFile(ctx, other, first); err == nil || !strings.Contains(err.Error(), "not a calibration file") {
+		t.Errorf("err = %v, want a refusal", err)
+	}
+	if b, _ := os.ReadFile(other); string(b) != `{"my":"notes"}` {
+		t.Errorf("a foreign file was overwritten: %s", b)
 	}
 }

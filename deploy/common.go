@@ -12,6 +12,7 @@ import (
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/plan"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -94,6 +95,9 @@ func newDeployment(c plan.Candidate, o Options) (*deployment, error) {
 		return nil, fmt.Errorf("plan engine.precision: %w", err)
 	}
 
+	if err := checkIdentifiers(planValues{modelID: c.Model.ID, revision: c.Model.Revision, version: c.Engine.Version}, d.imageOverride()); err != nil {
+		return nil, err
+	}
 	d.name = o.Name
 	if d.name == "" {
 		d.name = defaultName(c.Model.ID)
@@ -149,6 +153,12 @@ func (d *deployment) checkShared() {
 	if c.Engine.Name != string(memory.VLLM) {
 		d.refuse("deploy generates vLLM servers; the plan uses engine %q (re-plan with --engine vllm)", c.Engine.Name)
 	}
+	if _, err := vllmParallelArgs(c.Engine); err != nil {
+		d.refuse("%v", err)
+	}
+	if _, err := vllmSpeculativeArgs(c.Engine.Speculative); err != nil {
+		d.refuse("%v", err)
+	}
 	// With no --image the default vLLM image runs, which is x86-64 only
 	// whatever --image-arch says.
 	imageArch := d.o.ImageArch
@@ -184,6 +194,15 @@ func (d *deployment) checkShared() {
 			d.note("%s is a partial GPU (%s) with a GRID licence driver; the pod requests one whole device as the VM sees it.", d.vm.Name, d.vm.GPUFraction)
 		}
 	}
+}
+
+// imageOverride is the image the artifacts use instead of the default
+// for the plan's version: --image, else the plan's engine.image.
+func (d *deployment) imageOverride() string {
+	if d.o.Image != "" {
+		return d.o.Image
+	}
+	return d.c.Engine.Image
 }
 
 // engineImage is the vLLM image for the plan's version profile, or the
@@ -236,8 +255,12 @@ func (d *deployment) vllmArgs() []string {
 	if d.c.Model.Revision != "" {
 		args = append(args, "--revision", d.c.Model.Revision)
 	}
+	par, err := vllmParallelArgs(e)
+	if err != nil {
+		par = []string{"--tensor-parallel-size", strconv.Itoa(e.TP)}
+	}
+	args = append(args, par...)
 	args = append(args,
-		"--tensor-parallel-size", strconv.Itoa(e.TP),
 		"--pipeline-parallel-size", strconv.Itoa(e.PP),
 		"--max-model-len", strconv.FormatInt(e.MaxModelLen, 10),
 		"--gpu-memory-utilization", strconv.FormatFloat(e.GPUMemoryUtilization, 'f', -1, 64),
@@ -251,11 +274,9 @@ func (d *deployment) vllmArgs() []string {
 	if e.Quantization != "" {
 		args = append(args, "--quantization", e.Quantization)
 	}
-	if e.MaxNumSeqs > 0 {
-		args = append(args, "--max-num-seqs", strconv.Itoa(e.MaxNumSeqs))
-	}
-	if e.MaxNumBatchedTokens > 0 {
-		args = append(args, "--max-num-batched-tokens", strconv.Itoa(e.MaxNumBatchedTokens))
+	args = append(args, perf.SchedulerArgs(memory.VLLM, e.MaxNumSeqs, e.MaxNumBatchedTokens, e.PrefixCaching)...)
+	if spec, err := vllmSpeculativeArgs(e.Speculative); err == nil {
+		args = append(args, spec...)
 	}
 	return args
 }
@@ -337,6 +358,12 @@ func (d *deployment) storageClass() string {
 	return defaultStorageClass
 }
 
+// MaxReplicas bounds the replicas one deployment may ask for: a
+// hand-edited or hostile plan.json with a million replicas would otherwise
+// become a node pool and autoscaler bounds no cluster can hold (AKS allows
+// 1,000 nodes per node pool and 5,000 per cluster; AKS quotas-skus-regions).
+const MaxReplicas = 1000
+
 // replicaBounds are the autoscaling bounds in replicas.
 func (d *deployment) replicaBounds() (lo, hi int, err error) {
 	lo, hi = 1, d.c.Replicas
@@ -351,6 +378,13 @@ func (d *deployment) replicaBounds() (lo, hi int, err error) {
 	}
 	if hi < 1 || hi < lo {
 		return 0, 0, invalid("--max-replicas (%d) must be at least 1 and at least --min-replicas (%d)", hi, lo)
+	}
+	if hi > MaxReplicas {
+		what := "--max-replicas"
+		if d.o.MaxReplicas == 0 {
+			what = "the plan's replicas"
+		}
+		return 0, 0, invalid("%s is %d; at most %d replicas are generated (split the load over several deployments)", what, hi, MaxReplicas)
 	}
 	return lo, hi, nil
 }

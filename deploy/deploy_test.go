@@ -163,6 +163,8 @@ func TestInvalidOptions(t *testing.T) {
 		{"KAITO version on AKS", h100, Options{Target: TargetAKS, KAITOVersion: "0.9.0"}},
 		{"MIG on multi-node", loadPlan(t, "llama-3.1-405b-2xh100"), Options{Target: TargetAKSMultiNode, MIGProfile: "MIG7g"}},
 		{"spot price without spot", h100, Options{Target: TargetAKS, SpotMaxPrice: 1.5}},
+		{"too many replicas", h100, Options{Target: TargetAKS, MaxReplicas: 1001}},
+		{"plan with too many replicas", edit(t, "llama-3.1-70b-h100", func(c *plan.Candidate) { c.Replicas, c.VMCount = 4000, 1000 }), Options{Target: TargetAKS}},
 		{"Container Apps dedicated profile", loadPlan(t, "qwen2.5-7b-aca-a100"), Options{Target: TargetContainerApps, Profile: "NC24-A100"}},
 	}
 	for _, tc := range tests {

@@ -14,7 +14,7 @@ import (
 func marshalObjects(header []string, objs ...any) ([]byte, error) {
 	var buf bytes.Buffer
 	for _, h := range header {
-		buf.WriteString("# " + h + "\n")
+		buf.WriteString("# " + commentText(h) + "\n")
 	}
 	for i, o := range objs {
 		b, err := marshalClean(o)

@@ -47,12 +47,15 @@ type PriceCache struct {
 	Prices      []Price   `json:"prices"`
 }
 
-// PriceCachePath is the cache file for a currency.
+// PriceCachePath is the cache file for a currency (one NormalizeCurrency
+// accepted). Anything that is not an ISO 4217 code is never joined into
+// the path: it names a file no refresh writes.
 func PriceCachePath(dir, currency string) string {
-	if currency == "" {
-		currency = "USD"
+	c, err := NormalizeCurrency(currency)
+	if err != nil || !isCurrencyCode(c) {
+		c = "invalid"
 	}
-	return filepath.Join(dir, "prices-"+strings.ToUpper(currency)+".json")
+	return filepath.Join(dir, "prices-"+c+".json")
 }
 
 // maxCacheBytes bounds the cache file read back: a full refresh of every
@@ -62,6 +65,9 @@ const maxCacheBytes = 64 << 20
 // LoadPriceCache reads the cache for currency. A missing file is not an
 // error (found is false); a corrupt or foreign one is.
 func LoadPriceCache(dir, currency string) (pc PriceCache, found bool, err error) {
+	if _, err := NormalizeCurrency(currency); err != nil {
+		return PriceCache{}, false, err
+	}
 	path := PriceCachePath(dir, currency)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -100,6 +106,11 @@ func WritePriceCache(dir string, pc PriceCache) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create cache directory %s: %w", dir, err)
 	}
+	cur, err := NormalizeCurrency(pc.Currency)
+	if err != nil {
+		return err
+	}
+	pc.Currency = cur
 	pc.SchemaVersion = priceCacheVersion
 	sortPrices(pc.Prices)
 	b, err := json.MarshalIndent(pc, "", "  ")
@@ -127,10 +138,11 @@ type RefreshResult struct {
 // written unless every page of every size was fetched and parsed. An empty
 // q.VMs means every VM size of cat.
 func RefreshPrices(ctx context.Context, client *RetailClient, cat *Catalog, dir string, q RetailQuery, now time.Time) (RefreshResult, error) {
-	if q.Currency == "" {
-		q.Currency = "USD"
+	cur, err := NormalizeCurrency(q.Currency)
+	if err != nil {
+		return RefreshResult{}, err
 	}
-	q.Currency = strings.ToUpper(q.Currency)
+	q.Currency = cur
 	if q.Region != "" {
 		r, err := NormalizeRegion(q.Region)
 		if err != nil {
@@ -163,6 +175,17 @@ func RefreshPrices(ctx context.Context, client *RetailClient, cat *Catalog, dir 
 	}
 	fresh, warnings := SelectPrices(items, names, q.Currency, DateOf(now), source)
 
+	// Read, merge and write under the cache's lock: two refreshes at once
+	// (say of two regions) each keep the other's rows instead of the last
+	// writer dropping the first one's.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return RefreshResult{}, fmt.Errorf("create cache directory %s: %w", dir, err)
+	}
+	release, err := atomicfile.Lock(ctx, PriceCachePath(dir, q.Currency))
+	if err != nil {
+		return RefreshResult{}, fmt.Errorf("refresh prices (cache left unchanged): %w", err)
+	}
+	defer release()
 	old, found, err := LoadPriceCache(dir, q.Currency)
 	if err != nil {
 		warnings = append(warnings, fmt.Sprintf("ignoring the old cache: %v", err))

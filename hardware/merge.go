@@ -358,6 +358,9 @@ func (c *Catalog) decodeOverlayPrice(raw json.RawMessage) (Price, error) {
 		p.Currency = "USD"
 	}
 	p.Currency = strings.ToUpper(p.Currency)
+	if !isCurrencyCode(p.Currency) {
+		return Price{}, fmt.Errorf("currency %q is not an ISO 4217 code such as USD", p.Currency)
+	}
 	r, err := NormalizeRegion(p.Region)
 	if err != nil {
 		return Price{}, err

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gpuplan/gpuplan/internal/termtext"
 )
 
 // DefaultRetailAPI is the Azure Retail Prices endpoint (no authentication;
@@ -123,7 +125,14 @@ type RetailProgress struct {
 	// Retry is set when a page is being retried, with the reason.
 	Retry string
 	Wait  time.Duration
+	// Bytes is the response bytes read so far in this fetch (all sizes).
+	Bytes int64
 }
+
+// DefaultRetailMaxTotalBytes bounds the bytes one FetchItems reads over
+// all pages of all sizes. A full refresh of every catalog size is a few
+// MB; a server answering with huge pages once made one size cost 3 GB.
+const DefaultRetailMaxTotalBytes = 256 << 20
 
 // RetailClient fetches prices from the Retail Prices API (or a mirror).
 // The zero value is usable; fields override the defaults.
@@ -144,6 +153,10 @@ type RetailClient struct {
 	Sleep func(context.Context, time.Duration) error
 	// Progress, if set, is called after every page and before every retry.
 	Progress func(RetailProgress)
+	// MaxTotalBytes bounds the response bytes of one FetchItems (default
+	// DefaultRetailMaxTotalBytes); each page is also bounded by
+	// MaxRetailPageBytes.
+	MaxTotalBytes int64
 	// UserAgent is sent with every request.
 	UserAgent string
 	// Now is the clock for HTTP-date Retry-After headers (time.Now if nil).
@@ -244,10 +257,17 @@ func sameOrigin(first, next *url.URL) bool {
 
 // FetchItems returns every row for every VM size in q, following
 // NextPageLink. It fails as a whole: a partial result is never returned.
+//
+// It stops when ctx ends (the CLI's --deadline) and when the responses
+// exceed MaxTotalBytes.
 func (c *RetailClient) FetchItems(ctx context.Context, q RetailQuery) ([]RetailItem, error) {
 	var all []RetailItem
+	f := &fetch{c: c, limit: c.MaxTotalBytes}
+	if f.limit <= 0 {
+		f.limit = DefaultRetailMaxTotalBytes
+	}
 	for i, vm := range q.VMs {
-		items, err := c.fetchVM(ctx, vm, q.Region, q.Currency, i+1, len(q.VMs))
+		items, err := f.fetchVM(ctx, vm, q.Region, q.Currency, i+1, len(q.VMs))
 		if err != nil {
 			return nil, err
 		}
@@ -256,7 +276,15 @@ func (c *RetailClient) FetchItems(ctx context.Context, q RetailQuery) ([]RetailI
 	return all, nil
 }
 
-func (c *RetailClient) fetchVM(ctx context.Context, vm, region, currency string, idx, n int) ([]RetailItem, error) {
+// fetch is one FetchItems: the client and the bytes read so far.
+type fetch struct {
+	c     *RetailClient
+	limit int64
+	bytes int64
+}
+
+func (f *fetch) fetchVM(ctx context.Context, vm, region, currency string, idx, n int) ([]RetailItem, error) {
+	c := f.c
 	first, err := c.FirstPageURL(vm, region, currency)
 	if err != nil {
 		return nil, err
@@ -274,13 +302,13 @@ func (c *RetailClient) fetchVM(ctx context.Context, vm, region, currency string,
 			return nil, fmt.Errorf("prices for %s: NextPageLink of page %d points back to page %d (%s); the API is looping, try again later", vm, page-1, p, next)
 		}
 		seen[next] = page
-		pg, err := c.getPage(ctx, next, vm, idx, n, page)
+		pg, err := f.getPage(ctx, next, vm, idx, n, page)
 		if err != nil {
 			return nil, fmt.Errorf("prices for %s, page %d: %w", vm, page, err)
 		}
 		items = append(items, pg.Items...)
 		if c.Progress != nil {
-			c.Progress(RetailProgress{VM: vm, VMIndex: idx, VMCount: n, Page: page, Items: len(pg.Items)})
+			c.Progress(RetailProgress{VM: vm, VMIndex: idx, VMCount: n, Page: page, Items: len(pg.Items), Bytes: f.bytes})
 		}
 		if pg.NextPageLink == "" {
 			break
@@ -306,13 +334,14 @@ type retryable struct {
 func (r *retryable) Error() string { return r.err.Error() }
 func (r *retryable) Unwrap() error { return r.err }
 
-func (c *RetailClient) getPage(ctx context.Context, u, vm string, idx, n, page int) (RetailPage, error) {
+func (f *fetch) getPage(ctx context.Context, u, vm string, idx, n, page int) (RetailPage, error) {
+	c := f.c
 	attempts := orDefault(c.MaxAttempts, 5)
 	backoff := orDefault(c.Backoff, time.Second)
 	maxBackoff := orDefault(c.MaxBackoff, time.Minute)
 	var last error
 	for attempt := 1; attempt <= attempts; attempt++ {
-		pg, err := c.tryPage(ctx, u)
+		pg, err := f.tryPage(ctx, u)
 		if err == nil {
 			return pg, nil
 		}
@@ -332,7 +361,7 @@ func (c *RetailClient) getPage(ctx context.Context, u, vm string, idx, n, page i
 			wait = maxBackoff
 		}
 		if c.Progress != nil {
-			c.Progress(RetailProgress{VM: vm, VMIndex: idx, VMCount: n, Page: page, Retry: r.err.Error(), Wait: wait})
+			c.Progress(RetailProgress{VM: vm, VMIndex: idx, VMCount: n, Page: page, Retry: r.err.Error(), Wait: wait, Bytes: f.bytes})
 		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return RetailPage{}, fmt.Errorf("interrupted while waiting to retry: %w", err)
@@ -341,7 +370,8 @@ func (c *RetailClient) getPage(ctx context.Context, u, vm string, idx, n, page i
 	return RetailPage{}, fmt.Errorf("gave up after %d attempts: %w", attempts, last)
 }
 
-func (c *RetailClient) tryPage(ctx context.Context, u string) (RetailPage, error) {
+func (f *fetch) tryPage(ctx context.Context, u string) (RetailPage, error) {
+	c := f.c
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return RetailPage{}, err
@@ -362,7 +392,14 @@ func (c *RetailClient) tryPage(ctx context.Context, u string) (RetailPage, error
 		return RetailPage{}, &retryable{err: fmt.Errorf("request failed: %w", err)}
 	}
 	defer resp.Body.Close()
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxRetailPageBytes+1))
+	// A page may use what is left of the total, and at most a page.
+	left := f.limit - f.bytes
+	pageLimit := min(int64(MaxRetailPageBytes), left)
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, pageLimit+1))
+	f.bytes += int64(len(body))
+	if int64(len(body)) > pageLimit && pageLimit < MaxRetailPageBytes {
+		return RetailPage{}, fmt.Errorf("the responses exceed %d MiB in all; refusing more (the whole catalog's prices are a few MB; is the server sending huge pages?)", f.limit>>20)
+	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		return RetailPage{}, &retryable{err: fmt.Errorf("HTTP 429 Too Many Requests"), wait: retryAfter(resp.Header.Get("Retry-After"), c.now())}
@@ -405,10 +442,13 @@ func retryAfter(h string, now time.Time) time.Duration {
 	return 0
 }
 
+// snippet is the start of a remote body for an error message, with
+// control characters replaced (a hostile server must not be able to move
+// the cursor or clear the user's terminal) and invalid UTF-8 dropped.
 func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
+	s := strings.TrimSpace(termtext.Printable(string(b)))
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}
 	if s == "" {
 		return "(empty body)"

@@ -511,3 +511,84 @@ func FuzzParseRetailPage(f *testing.F) {
 		}
 	})
 }
+
+// TestRetailTotalBytesCap: pages within the per-page cap that add up past
+// MaxTotalBytes stop the fetch (one size once cost 3 GB).
+func TestRetailTotalBytesCap(t *testing.T) {
+	p1 := readPage(t, "nc24-page1.json")
+	// Valid pages padded with spaces to ~1 MB each, chained forever.
+	big := p1 + strings.Repeat(" ", 1<<20)
+	script := make([]response, 40)
+	for i := range script {
+		script[i] = response{body: big}
+	}
+	srv := newPageServer(t, map[string][]response{"Standard_NC24ads_A100_v4": script})
+	var progress []RetailProgress
+	c := &RetailClient{BaseURL: srv.url(), MaxTotalBytes: 5 << 20, Progress: func(p RetailProgress) { progress = append(progress, p) }}
+	_, err := c.FetchItems(context.Background(), RetailQuery{VMs: []string{"Standard_NC24ads_A100_v4"}})
+	if err == nil || !strings.Contains(err.Error(), "exceed 5 MiB in all") {
+		t.Fatalf("err = %v, want the total cap", err)
+	}
+	if n := len(progress); n == 0 || n > 5 {
+		t.Errorf("%d pages reported before stopping, want 1 to 5", n)
+	}
+	if last := progress[len(progress)-1]; last.Bytes <= 0 || last.Bytes > 5<<20 {
+		t.Errorf("progress bytes %d, want within the cap", last.Bytes)
+	}
+}
+
+// TestRetailErrorBodyIsPrintable: a hostile error body cannot put control
+// sequences on the user's terminal through the error message.
+func TestRetailErrorBodyIsPrintable(t *testing.T) {
+	srv := newPageServer(t, map[string][]response{"Standard_NC24ads_A100_v4": {{status: 400, body: "bad\x1b[2J\x1b]0;pwned\x07filter\nFAKE: done\u202e"}}})
+	c := &RetailClient{BaseURL: srv.url()}
+	_, err := c.FetchItems(context.Background(), RetailQuery{VMs: []string{"Standard_NC24ads_A100_v4"}})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if strings.ContainsAny(err.Error(), "\x1b\x07\n\u202e") {
+		t.Errorf("error carries control characters: %q", err)
+	}
+	if !strings.Contains(err.Error(), "bad [2J ]0;pwned filter FAKE: done") {
+		t.Errorf("error = %q", err)
+	}
+}
+
+// TestConcurrentRefreshesKeepBothRegions runs two regional refreshes at
+// once, ten times: each must keep the other's rows (without the cache lock
+// the last writer dropped the first one's region in 6 of 10 trials).
+func TestConcurrentRefreshesKeepBothRegions(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := r.URL.Query().Get("$filter")
+		_, region, _ := strings.Cut(f, "armRegionName eq '")
+		region = strings.TrimSuffix(region, "'")
+		fmt.Fprintf(w, `{"Items":[{"currencyCode":"USD","retailPrice":3.5,"armRegionName":%q,"meterName":"NC24ads A100 v4","productName":"Virtual Machines NCadsv4 Series","serviceName":"Virtual Machines","unitOfMeasure":"1 Hour","type":"Consumption","isPrimaryMeterRegion":true,"armSkuName":"Standard_NC24ads_A100_v4"}],"NextPageLink":null}`, region)
+	}))
+	defer srv.Close()
+	for trial := range 10 {
+		dir := t.TempDir()
+		var wg sync.WaitGroup
+		for _, region := range []string{"eastus", "westus3"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := &RetailClient{BaseURL: srv.URL}
+				if _, err := RefreshPrices(context.Background(), c, Default(), dir, RetailQuery{VMs: []string{"Standard_NC24ads_A100_v4"}, Region: region}, refreshDay); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		pc, _, err := LoadPriceCache(dir, "USD")
+		if err != nil {
+			t.Fatal(err)
+		}
+		regions := map[string]bool{}
+		for _, p := range pc.Prices {
+			regions[p.Region] = true
+		}
+		if !regions["eastus"] || !regions["westus3"] {
+			t.Errorf("trial %d: cache holds regions %v, want eastus and westus3", trial, regions)
+		}
+	}
+}

@@ -8,9 +8,39 @@ import (
 	"strings"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/internal/termtext"
 	"github.com/gpuplan/gpuplan/model/gguf"
 	"github.com/gpuplan/gpuplan/units"
 )
+
+// checkGGUFCounts bounds the metadata counts SpecFromGGUF loops over or
+// sizes slices by, with the same limits Spec.Validate applies to configs.
+func checkGGUFCounts(h *gguf.Hyperparameters) error {
+	a := h.Architecture
+	for _, c := range []struct {
+		key   string
+		v     uint64
+		limit uint64
+	}{
+		{a + ".block_count", h.BlockCount, maxLayers},
+		{a + ".leading_dense_block_count", h.LeadingDenseBlockCount, maxLayers},
+		{a + ".embedding_length", h.EmbeddingLength, maxHidden},
+		{a + ".attention.head_count", h.HeadCount, maxHeads},
+		{a + ".attention.head_count_kv", h.HeadCountKV, maxHeads},
+		{a + ".attention.key_length", h.KeyLength, maxHeadDim},
+		{a + ".attention.value_length", h.ValueLength, maxHeadDim},
+		{a + ".vocab_size", h.VocabSize, maxVocab},
+		{a + ".expert_count", h.ExpertCount, maxExperts},
+		{a + ".expert_used_count", h.ExpertUsedCount, maxExperts},
+		{a + ".feed_forward_length", h.FeedForwardLength, maxWidth},
+		{a + ".expert_feed_forward_length", h.ExpertFeedForwardLength, maxWidth},
+	} {
+		if c.v > c.limit {
+			return fmt.Errorf("%w: %s is %d, beyond any released model (at most %d); the file is corrupt or hostile", gguf.ErrFormat, c.key, c.v, c.limit)
+		}
+	}
+	return nil
+}
 
 // SpecFromGGUF builds a Spec from a GGUF file's llama.cpp metadata and
 // tensor table. Shapes come from the metadata; structure (biases, norms,
@@ -25,6 +55,12 @@ func SpecFromGGUF(f *gguf.File, source string) (*Spec, error) {
 	if missing := h.Missing(); len(missing) > 0 {
 		return nil, fmt.Errorf("GGUF metadata lacks %s, so the architecture is unknown; pass the model's config.json (or its Hugging Face id) instead", strings.Join(missing, ", "))
 	}
+	// Counts first: the loops below go per layer and the slices are sized
+	// by them, so a hostile block_count of 2^31 must stop here, not after
+	// billions of iterations and a 32 GiB allocation.
+	if err := checkGGUFCounts(h); err != nil {
+		return nil, err
+	}
 	tensors := make(map[string]gguf.Tensor, len(f.Tensors))
 	for _, t := range f.Tensors {
 		tensors[t.Name] = t
@@ -34,7 +70,7 @@ func SpecFromGGUF(f *gguf.File, source string) (*Spec, error) {
 	var approx []string
 
 	s := &Spec{
-		ID:                    h.Name,
+		ID:                    strings.TrimSpace(termtext.Printable(h.Name)), // general.name may be any text
 		ModelType:             h.Architecture,
 		Layers:                int(min(h.BlockCount, 1<<31)),
 		Hidden:                int(min(h.EmbeddingLength, 1<<31)),

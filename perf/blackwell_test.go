@@ -148,6 +148,8 @@ func breakdownSection(t *testing.T, rows, byModel []row) string {
 	group("MoE, experts split by TP (no EP/DP-attention rows)", func(p Point) bool { return strings.Contains(p.Model, "Mixtral") })
 	b.WriteString("\nFP4 rows (NVIDIA B200, never fitted; B200 is an uncalibrated GPU, so these are held out by GPU and by model):\n\n")
 	b.WriteString(blackwellSection(predictBlackwell(t)))
-	b.WriteString("\nNot yet measured: rows across VMs (InfiniBand), with expert parallelism or DP-attention. The model for them is physics from sourced constants only (hardware/data/fabrics.yaml, NCCL's cost model); no such row is in the fit or in this report.\n")
+	b.WriteString("\nFabric: vLLM 0.17 serving one request at a time (Qwen2.5-72B FP16, 57 prompt and 512 output tokens) inside one ND H100 v5 VM and across two joined by InfiniBand, predicted with the vLLM factors and the fabric model (collective.go):\n\n")
+	b.WriteString(multiVMSection(t))
+	b.WriteString("\nNot yet measured: rows with expert parallelism or DP attention. Their model is physics from sourced constants only (memory/moe_parallel.go, perf/moe_parallel.go); no such row is in the fit or in this report.\n")
 	return b.String()
 }

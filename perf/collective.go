@@ -21,6 +21,22 @@ const (
 	ncclTreeBusFraction = 0.9
 )
 
+// Engine costs of crossing VMs beyond NCCL's model: what the engines add
+// per collective and per pipeline hand-off once a replica spans VMs
+// (host-side launch and synchronisation of the cross-node NCCL
+// communicator, the distributed executor's transport between stages). Not
+// a datasheet figure: each is the one constant that reconciles the model
+// with vLLM 0.17 on two ND H100 v5 VMs (testdata/multivm-vllm-nd-h100.json;
+// TP 16: 29 ms per token against 10 ms at TP 8, over 160 cross-VM
+// all-reduces per token; TP 8 × PP 2: 15 ms against 10 ms, over two
+// cross-VM hand-offs per token, the activations out and the sampled token
+// back). TestMultiVMAccuracy reports them in sample only: no other public
+// multi-VM run with its settings stated was found.
+const (
+	crossVMCollectiveUS = 110
+	crossVMHopMS        = 2.4
+)
+
 // topology is how one replica's GPUs sit on scale-up domains (NVLink
 // domains: one VM, or a GB200 NVL72 rack) joined by the VM-to-VM network.
 type topology struct {
@@ -103,7 +119,7 @@ func (d *deployment) allReduce(r rates, pre, dec float64) float64 {
 	steps, inter := 2*(tp-1), 2*(m-1)
 	ring := ncclRingBaseUS/1e6 + (steps-inter)*t.upStep + inter*t.netStep + 2*(tp-1)/tp*data
 	tree := ncclTreeBaseUS/1e6 + 2*((g-1)*t.upStep+math.Log2(m)*t.netStep) + data/(0.5*ncclTreeBusFraction)
-	return math.Min(ring, tree)
+	return math.Min(ring, tree) + crossVMCollectiveUS/1e6
 }
 
 // ppHops is the time of a micro-batch's hand-offs between pipeline stages
@@ -121,7 +137,10 @@ func (d *deployment) ppHops(r rates, tokens float64) float64 {
 	t := intra * (r.arLatency + bytes/r.link)
 	if cross > 0 {
 		eff := r.link / d.linkPerDirection
-		t += cross * (r.arLatency + d.topo.netStep + bytes/(d.topo.scaleOutPerGPU*eff))
+		t += cross * (r.arLatency + d.topo.netStep + bytes/(d.topo.scaleOutPerGPU*eff) + crossVMHopMS/1e3)
+		// The sampled tokens return from the last stage's VM to the
+		// first's for the next iteration.
+		t += d.topo.netStep + crossVMHopMS/1e3
 	}
 	return t
 }

@@ -17,13 +17,13 @@ type servingRow struct {
 	p                 Point
 	ttft, tpot, e2e   float64 // predicted means, ms (0 when saturated)
 	saturated         bool
-	maxRPS            float64
 	errTTFT, errTPOT  float64 // (pred − meas) / meas
 	errE2E            float64
 	heldTTFT, heldTPO float64
 	heldE2E           float64
 	heldSaturated     bool
 	uncal             servingPred
+	sim               servingPred
 }
 
 type servingPred struct {
@@ -53,6 +53,26 @@ func predictServing(t testing.TB, p Point, cal *Calibration) servingPred {
 	}
 	e := fp.dep.solve(f, fp.w)
 	return servingPred{ttft: e.TTFT.Mean, tpot: e.TPOT.Mean, e2e: e.E2E.Mean, saturated: e.Saturated}
+}
+
+// simulateServing replays a stage in the simulation: constant arrivals at
+// the stage's rate (inference-perf's constant load), 3,000 requests.
+func simulateServing(t testing.TB, p Point, cal *Calibration) servingPred {
+	t.Helper()
+	fp, err := preparePoint(p, fitOptions(t))
+	if err != nil {
+		t.Fatalf("%s: %v", p.Key(), err)
+	}
+	f, err := cal.resolve(p.GPU, p.Engine, p.EngineVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep := &Deployment{r: Request{Workload: fp.w}, d: fp.dep, f: f}
+	s, err := dep.Simulate(Workload{RPS: p.RPS}, SimConfig{Requests: 3000, Seed: 1, Arrival: ArrivalConstant, NoSustainable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return servingPred{ttft: s.TTFT.Mean, tpot: s.TPOT.Mean, e2e: s.E2E.Mean, saturated: s.Saturated}
 }
 
 func relErr(pred, meas float64) float64 { return (pred - meas) / meas }
@@ -113,7 +133,8 @@ func TestVLLMServingAccuracy(t *testing.T) {
 	for _, p := range pts {
 		in := predictServing(t, p, cal)
 		h := held[p.Key()]
-		r := servingRow{p: p, ttft: in.ttft, tpot: in.tpot, e2e: in.e2e, saturated: in.saturated, uncal: predictServing(t, p, trt), heldSaturated: h.saturated}
+		r := servingRow{p: p, ttft: in.ttft, tpot: in.tpot, e2e: in.e2e, saturated: in.saturated, uncal: predictServing(t, p, trt), heldSaturated: h.saturated,
+			sim: simulateServing(t, p, cal)}
 		if !in.saturated {
 			r.errTTFT, r.errTPOT, r.errE2E = relErr(in.ttft, p.TTFT.Mean), relErr(in.tpot, p.TPOT.Mean), relErr(in.e2e, p.E2E.Mean)
 		}
@@ -137,25 +158,44 @@ func TestVLLMServingAccuracy(t *testing.T) {
 	if sum.missedSat > 0 {
 		t.Errorf("%d stages that did not keep up predicted as served", sum.missedSat)
 	}
+	for _, m := range []string{"TTFT", "TPOT", "E2E"} {
+		if v := sum.sim[m]; v > 15 {
+			t.Errorf("vLLM simulated: median |error| of mean %s %.1f%% > 15%%", m, v)
+		}
+	}
+	if sum.simFalseSat > 0 || sum.simMissedSat > 0 {
+		t.Errorf("simulation: %d kept-up stages saturated, %d stages that did not keep up served", sum.simFalseSat, sum.simMissedSat)
+	}
 	t.Logf("in sample %v, held out %v, uncalibrated %v", sum.in, sum.held, sum.uncal)
 	golden.Section(t, "../docs/accuracy.md", "perf-vllm", servingSection(rows, sum), *update)
 }
 
 type servingSummary struct {
-	in, held, uncal                               map[string]float64
-	falseSat, heldFalseSat, uncalFalseSat, missed int
-	missedSat, kept                               int
+	in, held, uncal, sim                  map[string]float64
+	simFalseSat, simMissedSat             int
+	falseSat, heldFalseSat, uncalFalseSat int
+	missedSat, kept                       int
 }
 
 func summarizeServing(rows []servingRow) servingSummary {
-	s := servingSummary{in: map[string]float64{}, held: map[string]float64{}, uncal: map[string]float64{}}
-	var in, held, uncal [3][]float64
+	s := servingSummary{in: map[string]float64{}, held: map[string]float64{}, uncal: map[string]float64{}, sim: map[string]float64{}}
+	var in, held, uncal, sim [3][]float64
 	for _, r := range rows {
 		if !r.p.KeptUp() {
 			if !r.saturated {
 				s.missedSat++
 			}
+			if !r.sim.saturated {
+				s.simMissedSat++
+			}
 			continue
+		}
+		if r.sim.saturated {
+			s.simFalseSat++
+		} else {
+			sim[0] = append(sim[0], math.Abs(relErr(r.sim.ttft, r.p.TTFT.Mean))*100)
+			sim[1] = append(sim[1], math.Abs(relErr(r.sim.tpot, r.p.TPOT.Mean))*100)
+			sim[2] = append(sim[2], math.Abs(relErr(r.sim.e2e, r.p.E2E.Mean))*100)
 		}
 		s.kept++
 		if r.saturated {
@@ -177,7 +217,7 @@ func summarizeServing(rows []servingRow) servingSummary {
 		}
 	}
 	for i, m := range []string{"TTFT", "TPOT", "E2E"} {
-		s.in[m], s.held[m], s.uncal[m] = medianOr0(in[i]), medianOr0(held[i]), medianOr0(uncal[i])
+		s.in[m], s.held[m], s.uncal[m], s.sim[m] = medianOr0(in[i]), medianOr0(held[i]), medianOr0(uncal[i]), medianOr0(sim[i])
 	}
 	return s
 }
@@ -218,6 +258,8 @@ func servingSection(rows []servingRow, s servingSummary) string {
 	b.WriteString("\n\n")
 	fmt.Fprintf(&b, "**Stages that kept up (n = %d), median |error| in sample: TTFT %.1f%%, TPOT %.1f%%, E2E %.1f%%; held out by model: TTFT %.1f%%, TPOT %.1f%%, E2E %.1f%%. Kept-up stages called saturated: %d in sample, %d held out; stages that did not keep up called served: %d.**\n\n",
 		s.kept, s.in["TTFT"], s.in["TPOT"], s.in["E2E"], s.held["TTFT"], s.held["TPOT"], s.held["E2E"], s.falseSat, s.heldFalseSat, s.missedSat)
+	fmt.Fprintf(&b, "**Simulated (`perf --simulate`: 3,000 requests at the stage's constant rate, the same factors): TTFT %.1f%%, TPOT %.1f%%, E2E %.1f%%; kept-up stages called saturated: %d; stages that did not keep up called served: %d.**\n\n",
+		s.sim["TTFT"], s.sim["TPOT"], s.sim["E2E"], s.simFalseSat, s.simMissedSat)
 	fmt.Fprintf(&b, "Without vLLM factors (the TensorRT-LLM v0.17 factors every uncalibrated engine falls back to, which is what `--engine vllm` used before): TTFT %.1f%%, TPOT %.1f%%, E2E %.1f%%, %d kept-up stages called saturated.\n\n", s.uncal["TTFT"], s.uncal["TPOT"], s.uncal["E2E"], s.uncalFalseSat)
 	b.WriteString("| engine | model | TP | n | TTFT in / held out | TPOT in / held out | E2E in / held out |\n|---|---|---|---|---|---|---|\n")
 	groups := map[string][]servingRow{}
@@ -242,7 +284,7 @@ func servingSection(rows []servingRow, s servingSummary) string {
 			med(func(r servingRow) float64 { return r.errTPOT }), med(func(r servingRow) float64 { return r.heldTPO }),
 			med(func(r servingRow) float64 { return r.errE2E }), med(func(r servingRow) float64 { return r.heldE2E }))
 	}
-	b.WriteString("\n| model | TP | input/output | offered req/s | kept up | TTFT ms meas / pred | TPOT ms meas / pred | E2E ms meas / pred | held out E2E |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n| model | TP | input/output | offered req/s | kept up | TTFT ms meas / pred / sim | TPOT ms meas / pred / sim | E2E ms meas / pred / sim | held out E2E |\n|---|---|---|---|---|---|---|---|---|\n")
 	sorted := append([]servingRow(nil), rows...)
 	sort.SliceStable(sorted, func(i, j int) bool {
 		a, c := sorted[i].p, sorted[j].p
@@ -269,8 +311,10 @@ func servingSection(rows []servingRow, s servingSummary) string {
 		if !r.p.KeptUp() {
 			kept = fmt.Sprintf("no (%.2f)", r.p.RequestsPerS)
 		}
-		fmt.Fprintf(&b, "| [%s](%s) | %d | %d/%d | %g | %s | %.1f / %s | %.2f / %s | %.0f / %s | %s |\n", shortModel(r.p.Model), r.p.Source, r.p.TP, r.p.InputTokens, r.p.OutputTokens, r.p.RPS, kept,
-			r.p.TTFT.Mean, pred(r.ttft, r.saturated, "%.1f"), r.p.TPOT.Mean, pred(r.tpot, r.saturated, "%.2f"), r.p.E2E.Mean, pred(r.e2e, r.saturated, "%.0f"), heldE)
+		fmt.Fprintf(&b, "| [%s](%s) | %d | %d/%d | %g | %s | %.1f / %s / %s | %.2f / %s / %s | %.0f / %s / %s | %s |\n", shortModel(r.p.Model), r.p.Source, r.p.TP, r.p.InputTokens, r.p.OutputTokens, r.p.RPS, kept,
+			r.p.TTFT.Mean, pred(r.ttft, r.saturated, "%.1f"), pred(r.sim.ttft, r.sim.saturated, "%.1f"),
+			r.p.TPOT.Mean, pred(r.tpot, r.saturated, "%.2f"), pred(r.sim.tpot, r.sim.saturated, "%.2f"),
+			r.p.E2E.Mean, pred(r.e2e, r.saturated, "%.0f"), pred(r.sim.e2e, r.sim.saturated, "%.0f"), heldE)
 	}
 	return b.String()
 }

@@ -111,6 +111,25 @@ type Engine struct {
 	MaxNumSeqs           int     `json:"max_num_seqs"`
 	BlockSize            int     `json:"block_size"`
 	GPUMemoryUtilization float64 `json:"gpu_memory_utilization"`
+	// ExpertParallelSize is the MoE expert-parallel degree (absent: experts
+	// split by TP); DPAttention runs attention data-parallel across the TP
+	// group. Speculative is speculative decoding (absent: off).
+	ExpertParallelSize int                `json:"expert_parallel_size,omitempty"`
+	DPAttention        bool               `json:"dp_attention,omitempty"`
+	Speculative        *SpeculativeConfig `json:"speculative,omitempty"`
+	// PrefixCaching asks the engine to keep its prefix cache on (the plan
+	// was sized for a cache rate above 0).
+	PrefixCaching bool `json:"enable_prefix_caching,omitempty"`
+}
+
+// SpeculativeConfig is a plan's speculative decoding: the method ("draft",
+// "eagle", "mtp"), the proposer model's id (draft and EAGLE heads), the
+// tokens proposed per step and the acceptance rate the prediction assumed.
+type SpeculativeConfig struct {
+	Method         string  `json:"method"`
+	Model          string  `json:"model,omitempty"`
+	Tokens         int     `json:"num_speculative_tokens"`
+	AcceptanceRate float64 `json:"acceptance_rate"`
 }
 
 // Workload is the load the plan was sized for.
@@ -122,6 +141,7 @@ type Workload struct {
 	HoursPerDay  float64 `json:"hours_per_day,omitempty"`
 	TTFTSLOMs    float64 `json:"ttft_slo_ms,omitempty"`
 	TPOTSLOMs    float64 `json:"tpot_slo_ms,omitempty"`
+	CacheRate    float64 `json:"cache_rate,omitempty"`
 }
 
 // Latency is the shared latency object (docs/cli.md) as predicted: mean

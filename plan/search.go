@@ -37,6 +37,12 @@ type Request struct {
 	// SLOs on the upper edge of the predicted band; 0 means none.
 	TTFTSLOMs float64
 	TPOTSLOMs float64
+	// MaxNumSeqs and MaxNumBatchedTokens override the engine's scheduler
+	// limits when > 0 (--max-num-seqs, --max-num-batched-tokens); CacheRate
+	// is the fraction of prompt tokens served from the prefix cache
+	// (--cache-rate).
+	MaxNumSeqs, MaxNumBatchedTokens int
+	CacheRate                       float64
 	// Region is an ARM region name; empty means any (prices from eastus).
 	Region string
 	// BudgetUSDMonth rejects offers above it; 0 means no budget.
@@ -66,6 +72,13 @@ type Request struct {
 	VMs []string
 	// Top limits the printed rows (0 = all); the search ranks every row.
 	Top int
+	// EP and DPAttention fix an MoE layout for every candidate; when both
+	// are unset the search also tries DP attention with EP = TP for MoE
+	// models on vLLM and SGLang (layouts.go). Speculative applies
+	// speculative decoding to every candidate.
+	EP          int
+	DPAttention bool
+	Speculative *perf.Speculative
 }
 
 // Result is a ranked plan.
@@ -117,6 +130,8 @@ type offerKey struct {
 	fraction  float64
 	precision string
 	tp, pp    int
+	layout    layout
+	fabric    string
 }
 
 // replicaFit is what one replica of an offer can do.
@@ -157,6 +172,12 @@ func (r *Request) normalize() error {
 	if r.Engine.Engine == "" {
 		r.Engine = memory.DefaultProfile()
 	}
+	if r.MaxNumSeqs < 0 || r.MaxNumSeqs > 1<<20 || r.MaxNumBatchedTokens < 0 || r.MaxNumBatchedTokens > 1<<20 {
+		return fmt.Errorf("%w: --max-num-seqs and --max-num-batched-tokens must be between 1 and %d", ErrInvalid, 1<<20)
+	}
+	if !(r.CacheRate >= 0 && r.CacheRate < 1) {
+		return fmt.Errorf("%w: --cache-rate must be at least 0 and below 1", ErrInvalid)
+	}
 	if r.Pricing == "" {
 		r.Pricing = hardware.PAYG
 	}
@@ -183,6 +204,11 @@ type searcher struct {
 	why    map[string]Rejection
 	n      int
 	params model.Params
+	// cur, curFabric and curGPUsPerVM are the layout and multi-VM fabric
+	// of the combination being evaluated (layouts.go).
+	cur          layout
+	curFabric    *hardware.Fabric
+	curGPUsPerVM int
 }
 
 func newSearcher(r Request) *searcher {
@@ -254,7 +280,7 @@ func (s *searcher) run() (Result, error) {
 
 func (s *searcher) workload() Workload {
 	return Workload{InputTokens: int64(s.r.InputTokens), OutputTokens: int64(s.r.OutputTokens), Concurrency: int64(s.r.Concurrency),
-		RPS: s.r.RPS, HoursPerDay: s.r.HoursPerDay, TTFTSLOMs: s.r.TTFTSLOMs, TPOTSLOMs: s.r.TPOTSLOMs}
+		RPS: s.r.RPS, HoursPerDay: s.r.HoursPerDay, TTFTSLOMs: s.r.TTFTSLOMs, TPOTSLOMs: s.r.TPOTSLOMs, CacheRate: s.r.CacheRate}
 }
 
 // precisionsFor lists the deployable precisions to try on a GPU.
@@ -310,11 +336,21 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 		// TP within one VM, smallest first; a larger TP is tried only if a
 		// smaller one cannot hold the model or meet the SLO.
 		found, memoryOnly := false, true
+		s.curFabric, s.curGPUsPerVM = nil, 0
 		for _, tp := range []int{1, 2, 4, 8} {
 			if tp > max(whole, 1) {
 				break
 			}
-			ok, kind := s.evaluate(vm, g, p, tp, 1, 1)
+			ok, kind := false, ""
+			for _, l := range s.layoutsFor(family, tp) {
+				s.cur = l
+				lok, lkind := s.evaluate(vm, g, p, tp, 1, 1)
+				if lok {
+					ok = true
+				} else if kind == "" || kind == "does_not_fit" {
+					kind = lkind
+				}
+			}
 			if ok {
 				found = true
 				break
@@ -323,14 +359,23 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 				memoryOnly = false
 			}
 		}
+		s.cur = layout{ep: max(s.r.EP, 1), dp: s.r.DPAttention}
 		if !found && memoryOnly && whole >= 1 {
 			// Multi-node only when one VM cannot hold the model: pipeline
-			// stages across VMs, TP across each VM's GPUs.
+			// stages across VMs, TP across each VM's GPUs, hand-offs over
+			// the VM-to-VM network.
+			fab, err := fabricFor(vm)
+			if err != nil {
+				s.reject(family, "incompatible", fmt.Sprintf("%s at TP %d does not fit one VM, and %v", p.Name, whole, err))
+				continue
+			}
+			s.curFabric, s.curGPUsPerVM = fab, whole
 			for _, nodes := range []int{2, 4} {
 				if ok, _ := s.evaluate(vm, g, p, whole, nodes, nodes); ok {
 					break
 				}
 			}
+			s.curFabric, s.curGPUsPerVM = nil, 0
 		}
 	}
 }
@@ -359,7 +404,10 @@ func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisio
 		// share of bandwidth and compute is assumed proportional.
 		gpu = scaleGPU(g, frac, vm.GPUMemory)
 	}
-	key := offerKey{gpu: g.ID, memory: gpu.CUDAMemory, fraction: frac, precision: p.Name, tp: tp, pp: pp}
+	key := offerKey{gpu: g.ID, memory: gpu.CUDAMemory, fraction: frac, precision: p.Name, tp: tp, pp: pp, layout: s.cur}
+	if s.curFabric != nil {
+		key.fabric = s.curFabric.VM
+	}
 	fit, ok := s.cache[key]
 	if !ok {
 		fit = s.fitReplica(gpu, p, tp, pp)
@@ -403,7 +451,8 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 	b, err := memory.Estimate(memory.Request{
 		Model: r.Model, Precision: &prec, KVDType: r.KVDType, Context: r.Context, Concurrency: 1,
 		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp, Profile: r.Engine,
-		SkipSuggestions: true,
+		Scheduler:       memory.Scheduler{MaxNumSeqs: r.MaxNumSeqs, MaxNumBatchedTokens: r.MaxNumBatchedTokens},
+		SkipSuggestions: true, EP: s.cur.ep, DPAttention: s.cur.dp,
 	})
 	if err != nil {
 		return &replicaFit{err: err, reject: &Rejection{Kind: "incompatible", Reason: err.Error()}}
@@ -420,10 +469,13 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 		return &replicaFit{budget: b, reject: &Rejection{Kind: "does_not_fit", Reason: "the KV pool cannot hold one request"}}
 	}
 	prec2 := p
-	dep, err := perf.Prepare(perf.Request{
+	preq := perf.Request{
 		Model: r.Model, Precision: &prec2, KVDType: r.KVDType, GPU: g, TP: tp, PP: pp, Engine: r.Engine,
-		Workload: perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens}, Calibration: r.Calibration, Brief: true,
-	})
+		MaxNumSeqs: r.MaxNumSeqs, MaxNumBatchedTokens: r.MaxNumBatchedTokens,
+		Workload: perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, CacheRate: r.CacheRate}, Calibration: r.Calibration, Brief: true,
+	}
+	s.applyLayout(&preq)
+	dep, err := perf.Prepare(preq)
 	if err != nil {
 		kind := "incompatible"
 		if errors.Is(err, perf.ErrDoesNotFit) {
@@ -523,6 +575,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		vmCount = replicas * nodes
 	}
 	c := s.candidate(vm, g, p, tp, pp, nodes, replicas, vmCount, fit, e, comp)
+	s.engineLayout(&c.Engine)
 	row := Row{Candidate: c, QuotaFamily: vm.QuotaFamily, VCPUsNeeded: vm.VCPU * vmCount, ConcurrencyPerReplica: w.Concurrency,
 		Headroom: s.headroom(e, fit)}
 	price, ok := r.Prices.Lookup(vm.Name, r.Region, r.Pricing, "USD")
@@ -537,7 +590,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 			s.reject(vm.Series, "over_budget", fmt.Sprintf("%s × %d costs $%.0f/month, over the $%.0f budget", vm.Name, vmCount, *row.Candidate.Prices.USDPerMonth, r.BudgetUSDMonth))
 			return Row{}, false
 		}
-		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d at %s%s; %s-bound%s", plural(replicas, "replica"), tp, pp, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), deployNote(r.Model, p))
+		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d%s at %s%s; %s-bound%s", plural(replicas, "replica"), tp, pp, s.cur, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), deployNote(r.Model, p))
 	} else {
 		row.Candidate.Reason = noPriceReason(r.Prices, vm.Name, r.Region, r.Pricing)
 	}
@@ -660,7 +713,7 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 			Name: string(r.Engine.Engine), Version: r.Engine.Version, Image: EngineImage(r.Engine, g),
 			Precision: p.Name, Checkpoint: checkpoint, Quantization: p.VLLMQuantization, DType: dt, KVCacheDType: kv,
 			TP: tp, PP: pp, MaxModelLen: r.Context, MaxNumBatchedTokens: b.Scheduler.MaxNumBatchedTokens, MaxNumSeqs: b.Scheduler.MaxNumSeqs,
-			BlockSize: b.Layout.BlockSize, GPUMemoryUtilization: b.Utilization,
+			BlockSize: b.Layout.BlockSize, GPUMemoryUtilization: b.Utilization, PrefixCaching: r.CacheRate > 0,
 		},
 		Workload: s.workload(),
 		Predictions: Predictions{

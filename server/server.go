@@ -57,6 +57,11 @@ const (
 	// DefaultMaxOutputBytes bounds what a command may print for one
 	// response; `plan --top 0` for a large model stays far below it.
 	DefaultMaxOutputBytes = 16 << 20
+	// DefaultMaxConns bounds the open client connections: beyond it new
+	// connections wait in the kernel's accept queue, so that a flood of
+	// idle connections cannot exhaust the process's file descriptors
+	// (often limited to 1,024 by default).
+	DefaultMaxConns = 1024
 )
 
 // Options configures a Server.
@@ -84,6 +89,9 @@ type Options struct {
 	MaxOutputBytes int
 	// Now is the clock for metrics and logs; nil means time.Now.
 	Now func() time.Time
+	// MaxConns bounds the open connections Serve accepts at once; 0 means
+	// DefaultMaxConns.
+	MaxConns int
 }
 
 // Server serves the API, the page, the OpenAPI document, /healthz and
@@ -138,6 +146,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
 	}
 	if o.Version == "" {
 		o.Version = "unknown"
@@ -209,7 +220,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limitListener(ln, s.opts.MaxConns)) }()
 	select {
 	case err := <-errc:
 		return err
@@ -728,3 +739,48 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 }
 
 func (b *cappedBuffer) WriteString(s string) (int, error) { return b.Write([]byte(s)) }
+
+// limitListener accepts at most n connections at once: Accept waits for
+// one to close before taking the next (as golang.org/x/net/netutil's
+// LimitListener does).
+func limitListener(ln net.Listener, n int) net.Listener {
+	return &limitedListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+type limitedListener struct {
+	net.Listener
+	sem       chan struct{}
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+func (l *limitedListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+func (l *limitedListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -765,4 +766,63 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestServeCapsConnections: with MaxConns 2 and two idle connections
+// open, a third is not served until one of them closes.
+func TestServeCapsConnections(t *testing.T) {
+	s := newTestServer(t, func(o *Options) { o.MaxConns = 2 })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	addr := ln.Addr().String()
+	get := func(c net.Conn, wait time.Duration) error {
+		c.SetDeadline(time.Now().Add(wait))
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			return err
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	}
+	var idle []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := get(c, 2*time.Second); err != nil { // accepted and kept alive
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	third, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	if err := get(third, 300*time.Millisecond); err == nil {
+		t.Fatal("a third connection was served while two were open")
+	}
+	idle[0].Close()
+	fourth, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fourth.Close()
+	// The third is accepted first (it is queued first), then it is closed
+	// by its deadline; either way a slot frees for the fourth.
+	third.Close()
+	if err := get(fourth, 3*time.Second); err != nil {
+		t.Errorf("after connections closed: %v", err)
+	}
 }

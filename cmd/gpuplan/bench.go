@@ -374,8 +374,16 @@ func runBench(cmd *cobra.Command, a *app, f *benchFlags) error {
 			preds = plan.Predictions
 		}
 		pts := bench.CalibrationPoints(key, res.Levels, preds, started, "gpuplan bench "+version)
-		if err := bench.WriteCalibrationFile(f.calibFile, bench.CalibrationFile{SchemaVersion: bench.CalibrationSchemaVersion, Points: pts}); err != nil {
+		// The points measured so far are written even after Ctrl-C; the
+		// wait for another writer's lock is bounded.
+		lockCtx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 30*time.Second)
+		total, err := bench.AppendCalibrationFile(lockCtx, f.calibFile, pts)
+		cancel()
+		if err != nil {
 			return err
+		}
+		if !f.quiet {
+			fmt.Fprintf(a.Stderr, "Calibration: %d point(s) added to %s (%d in all)\n", len(pts), f.calibFile, total)
 		}
 	}
 	if err := render(a.Stdout, f.format, rep, func(tw *tabwriter.Writer) error { return benchTable(tw, rep) }); err != nil {

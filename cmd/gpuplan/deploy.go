@@ -25,6 +25,8 @@ type deployFlags struct {
 	o                         deploy.Options
 	prometheus, minReplicas   string
 	startupWindow             time.Duration
+	big                       bigFlags
+	sched                     schedFlags
 }
 
 func newDeployCmd(a *app) *cobra.Command {
@@ -78,6 +80,9 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	fl.Float64Var(&f.rps, "rps", 0, "requests per second (with MODEL)")
 	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype (with MODEL): auto, bf16, fp16, fp8")
 	fl.StringVar(&f.engine, "engine", "vllm", "engine profile (with MODEL): vllm, vllm@0.22")
+	addMoEFlags(fl, &f.big)
+	addSpecFlags(fl, &f.big)
+	addSchedFlags(cmd, &f.sched)
 	// Shared.
 	o := &f.o
 	fl.StringVar(&o.Name, "name", "", "base name of every object (default: from the model id)")
@@ -133,11 +138,25 @@ func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
 		return err
 	}
 	o.Hardware = hc
+	if err := f.sched.check(); err != nil {
+		return err
+	}
 
 	var c plan.Candidate
 	if f.planFile != "" {
 		if c, err = plan.Load(f.planFile); err != nil {
 			return err
+		}
+		// Scheduler knobs given here override the plan's (the plan's
+		// predictions were made with its own).
+		if f.sched.maxNumSeqs > 0 {
+			c.Engine.MaxNumSeqs = f.sched.maxNumSeqs
+		}
+		if f.sched.maxNumBatchedTokens > 0 {
+			c.Engine.MaxNumBatchedTokens = f.sched.maxNumBatchedTokens
+		}
+		if f.sched.cacheRate > 0 {
+			c.Engine.PrefixCaching = true
 		}
 		// The architecture sharpens the compatibility check when the
 		// catalog knows the model; otherwise those checks are skipped.
@@ -200,6 +219,10 @@ func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan
 	req := plan.Request{
 		Model: spec, Context: f.context, InputTokens: f.input, OutputTokens: f.output,
 		Concurrency: f.conc, RPS: f.rps, Hardware: hc, Prices: book, ImageArch: f.o.ImageArch,
+		MaxNumSeqs: f.sched.maxNumSeqs, MaxNumBatchedTokens: f.sched.maxNumBatchedTokens, CacheRate: f.sched.cacheRate,
+	}
+	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
+		return plan.Candidate{}, nil, err
 	}
 	if req.Concurrency == 0 && req.RPS == 0 {
 		req.Concurrency = 1

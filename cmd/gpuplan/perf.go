@@ -25,6 +25,46 @@ type perfFlags struct {
 	calibration, plot                          string
 	loadFrom, loadThroughput                   string
 	format                                     outputFormat
+	big                                        bigFlags
+	sched                                      schedFlags
+	sim                                        simFlags
+}
+
+// schedFlags are the scheduler knobs perf, plan and deploy share.
+type schedFlags struct {
+	maxNumSeqs, maxNumBatchedTokens int
+	cacheRate                       float64
+}
+
+func addSchedFlags(cmd *cobra.Command, f *schedFlags) {
+	fl := cmd.Flags()
+	fl.IntVar(&f.maxNumSeqs, "max-num-seqs", 0, "most sequences per engine iteration (vLLM --max-num-seqs, SGLang --max-running-requests, TensorRT-LLM max_batch_size; default: the engine's)")
+	fl.IntVar(&f.maxNumBatchedTokens, "max-num-batched-tokens", 0, "token budget per engine iteration (vLLM --max-num-batched-tokens, SGLang --chunked-prefill-size, TensorRT-LLM max_num_tokens; default: the engine's)")
+	fl.Float64Var(&f.cacheRate, "cache-rate", 0, "fraction of prompt tokens served from the prefix cache, 0 to below 1 (as in ptu)")
+}
+
+// check validates the knobs (perf.Request checks them again).
+func (f schedFlags) check() error {
+	if f.maxNumSeqs < 0 || f.maxNumSeqs > 1<<20 {
+		return usageErrf("--max-num-seqs %d: want 1 to %d (0 keeps the engine's default)", f.maxNumSeqs, 1<<20)
+	}
+	if f.maxNumBatchedTokens < 0 || f.maxNumBatchedTokens > 1<<20 {
+		return usageErrf("--max-num-batched-tokens %d: want 1 to %d (0 keeps the engine's default)", f.maxNumBatchedTokens, 1<<20)
+	}
+	if !(f.cacheRate >= 0 && f.cacheRate < 1) {
+		return usageErrf("--cache-rate %g: want a fraction from 0 to below 1", f.cacheRate)
+	}
+	return nil
+}
+
+// simFlags configure `perf --simulate`.
+type simFlags struct {
+	on                                 bool
+	requests                           int
+	seed                               uint64
+	arrival, lengths, trace            string
+	inputStddev, outputStddev, thinkMS float64
+	ttftSLO, tpotSLO, e2eSLO           float64
 }
 
 // defaultConcurrency is what perf sweeps when neither --concurrency nor
@@ -36,13 +76,19 @@ const maxLoads = 64
 
 // perfOutput is the JSON/YAML shape of `gpuplan perf`.
 type perfOutput struct {
-	Model        string                  `json:"model"`
-	GPU          string                  `json:"gpu"`
-	GPUs         int                     `json:"gpus"`
-	TP           int                     `json:"tp"`
-	PP           int                     `json:"pp"`
-	Engine       string                  `json:"engine"`
-	Precision    string                  `json:"precision"`
+	Model     string `json:"model"`
+	GPU       string `json:"gpu"`
+	GPUs      int    `json:"gpus"`
+	TP        int    `json:"tp"`
+	PP        int    `json:"pp"`
+	Engine    string `json:"engine"`
+	Precision string `json:"precision"`
+	// VM is the size named by --vm; EP, DPAttention and Speculative echo
+	// the MoE layout and speculative decoding.
+	VM           string                  `json:"vm,omitempty"`
+	EP           int                     `json:"ep,omitempty"`
+	DPAttention  bool                    `json:"dp_attention,omitempty"`
+	Speculative  *perf.Speculative       `json:"speculative,omitempty"`
 	KVDType      string                  `json:"kv_dtype"`
 	InputTokens  int                     `json:"input_tokens"`
 	OutputTokens int                     `json:"output_tokens"`
@@ -96,6 +142,20 @@ fills the KV pool; --rps is an open loop (Poisson arrivals).`,
 	fl.StringVar(&f.plot, "plot", "", "write an SVG of tokens/s and time per output token against concurrency to FILE")
 	fl.StringVar(&f.loadFrom, "load-from", "", "estimate the cold start reading weights from: nvme, blob, hf")
 	fl.StringVar(&f.loadThroughput, "load-throughput", "", "weight-source throughput per second, e.g. 2GB or 800MB (overrides --load-from's stated figure)")
+	addBigFlags(fl, &f.big)
+	addSchedFlags(cmd, &f.sched)
+	fl.BoolVar(&f.sim.on, "simulate", false, "simulate requests one by one (continuous batching, queues, tails) instead of the steady-state model")
+	fl.IntVar(&f.sim.requests, "requests", perf.DefaultSimRequests, "--simulate: requests per load level")
+	fl.Uint64Var(&f.sim.seed, "seed", 1, "--simulate: random seed (the same inputs and seed give the same answer)")
+	fl.StringVar(&f.sim.arrival, "arrival", perf.ArrivalPoisson, "--simulate with --rps: arrival process: poisson, constant, burst")
+	fl.StringVar(&f.sim.lengths, "length-distribution", perf.LengthFixed, "--simulate: request lengths: fixed, normal, lognormal, uniform (means --input-tokens/--output-tokens)")
+	fl.Float64Var(&f.sim.inputStddev, "input-tokens-stddev", 0, "--simulate: standard deviation of the prompt length")
+	fl.Float64Var(&f.sim.outputStddev, "output-tokens-stddev", 0, "--simulate: standard deviation of the output length")
+	fl.StringVar(&f.sim.trace, "trace", "", "--simulate: replay a JSON Lines trace FILE ({\"arrival_s\", \"input_tokens\", \"output_tokens\", \"cached_tokens\"} per line)")
+	fl.Float64Var(&f.sim.thinkMS, "think-time-ms", 0, "--simulate with --concurrency: mean think time between a user's response and next request")
+	fl.Float64Var(&f.sim.ttftSLO, "ttft-slo-ms", 0, "--simulate: TTFT limit for goodput")
+	fl.Float64Var(&f.sim.tpotSLO, "tpot-slo-ms", 0, "--simulate: TPOT limit for goodput")
+	fl.Float64Var(&f.sim.e2eSLO, "e2e-slo-ms", 0, "--simulate: end-to-end latency limit for goodput")
 	addOutputFlag(cmd, &f.format)
 	return cmd
 }
@@ -139,6 +199,36 @@ func parseLoads(conc, rps string) ([]perf.Workload, error) {
 }
 
 func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
+	if err := f.sched.check(); err != nil {
+		return err
+	}
+	var trace []perf.TraceRequest
+	if f.sim.trace != "" {
+		if !f.sim.on {
+			return usageErrf("--trace needs --simulate")
+		}
+		t, err := readTrace(f.sim.trace)
+		if err != nil {
+			return err
+		}
+		trace = t
+		// The trace sets the lengths; the deployment is sized for its
+		// mean request.
+		var in, out int
+		for _, r := range t {
+			in += r.InputTokens
+			out += r.OutputTokens
+		}
+		if f.input <= 0 {
+			f.input = max(1, in/len(t))
+		}
+		if f.output <= 0 {
+			f.output = max(1, out/len(t))
+		}
+		if f.concurrency == "" && f.rps == "" {
+			f.rps = "1" // unused: the trace's arrivals drive the run
+		}
+	}
 	if f.input <= 0 || f.output <= 0 {
 		return usageErrf("perf needs --input-tokens and --output-tokens (the request shape decides the speed)")
 	}
@@ -174,7 +264,8 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 		notes = append(notes, fmt.Sprintf("%s CUDA memory %s is an estimate; pass --gpu-memory with a measured figure", chip.ID, chip.CUDAMemory))
 	}
 	req := perf.Request{Model: spec, GPU: chip, TP: f.tp, PP: f.pp, Utilization: f.utilization,
-		Workload: perf.Workload{InputTokens: f.input, OutputTokens: f.output}}
+		MaxNumSeqs: f.sched.maxNumSeqs, MaxNumBatchedTokens: f.sched.maxNumBatchedTokens,
+		Workload: perf.Workload{InputTokens: f.input, OutputTokens: f.output, CacheRate: f.sched.cacheRate}}
 	if f.precision != "" {
 		p, err := dtype.LookupPrecision(f.precision)
 		if err != nil {
@@ -188,10 +279,16 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	if req.Engine, err = memory.LookupProfile(f.engine); err != nil {
 		return usageErr(err)
 	}
+	if err := f.big.applyPerf(cmd.Context(), a.resolveModel, &req); err != nil {
+		return err
+	}
 	if f.calibration != "" {
 		if req.Calibration, err = perf.LoadCalibrationFile(f.calibration); err != nil {
 			return usageErr(err)
 		}
+	}
+	if f.sim.on {
+		return runSimulate(a, f, spec.ID, chip.ID, req, loads, trace, notes)
 	}
 	rows, err := perf.PredictLoads(req, loads)
 	switch {
@@ -208,6 +305,10 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 		Engine:    first.Factors.Engine + "@" + first.Factors.EngineVersion,
 		Precision: first.Precision, KVDType: first.KVDType,
 		InputTokens: f.input, OutputTokens: f.output, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
+		EP: req.EP, DPAttention: req.DPAttention, Speculative: req.Speculative,
+	}
+	if req.Fabric != nil {
+		out.VM = req.Fabric.VM
 	}
 	if f.loadFrom != "" || f.loadThroughput != "" {
 		cs, err := coldStart(f, first)

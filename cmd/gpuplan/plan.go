@@ -27,6 +27,8 @@ type planFlags struct {
 	imageArch, save          string
 	top, pick                int
 	output                   outputFormat
+	big                      bigFlags
+	sched                    schedFlags
 }
 
 func newPlanCmd(a *app) *cobra.Command {
@@ -75,6 +77,9 @@ table, one "why not" line per rejected family.
 	fl.IntVar(&f.top, "top", 10, "rows to print (0 = all)")
 	fl.StringVar(&f.save, "save", "", "write the best self-hosted row (or --pick RANK) to this plan.json")
 	fl.IntVar(&f.pick, "pick", 1, "rank of the row --save writes")
+	addMoEFlags(fl, &f.big)
+	addSpecFlags(fl, &f.big)
+	addSchedFlags(cmd, &f.sched)
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
@@ -116,7 +121,14 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		Model: spec, Context: f.context, InputTokens: f.input, OutputTokens: f.out,
 		Concurrency: f.concurrency, RPS: f.rps, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,
 		BudgetUSDMonth: f.budget, HoursPerDay: f.hoursPerDay, Hardware: hc, Prices: book,
-		ImageArch: f.imageArch,
+		ImageArch:  f.imageArch,
+		MaxNumSeqs: f.sched.maxNumSeqs, MaxNumBatchedTokens: f.sched.maxNumBatchedTokens, CacheRate: f.sched.cacheRate,
+	}
+	if err := f.sched.check(); err != nil {
+		return err
+	}
+	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
+		return err
 	}
 	if req.Region, err = hardware.NormalizeRegion(f.region); err != nil {
 		return usageErr(err)

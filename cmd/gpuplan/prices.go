@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -108,16 +111,20 @@ unknown prices are never guessed.`,
 				}
 				vmName = v.Name
 			}
-			cur := strings.ToUpper(strings.TrimSpace(currency))
-			if cur == "" {
-				cur = "USD"
+			cur, err := hardware.NormalizeCurrency(currency)
+			if err != nil {
+				return usageErrf("--currency: %v", err)
 			}
 			book, warnings := a.priceBook(hc, cur)
 			now := a.Now()
 			out := pricesOutput{Currency: cur, StaleAfterDays: int(hardware.StaleAfter / (24 * time.Hour)), Prices: []priceRow{}, Unpriced: []string{}, Warnings: []string{}}
 			if dir, err := a.cacheDir(); err == nil {
 				if pc, found, err := hardware.LoadPriceCache(dir, cur); err == nil && found {
-					out.Cache = &cacheInfo{Path: hardware.PriceCachePath(dir, cur), RefreshedAt: pc.RefreshedAt.UTC().Format(time.RFC3339), APIURL: pc.APIURL, Rows: len(pc.Prices)}
+					path := hardware.PriceCachePath(dir, cur)
+					if a.api {
+						path = filepath.Base(path) // the server's directories are not the client's business
+					}
+					out.Cache = &cacheInfo{Path: path, RefreshedAt: pc.RefreshedAt.UTC().Format(time.RFC3339), APIURL: pc.APIURL, Rows: len(pc.Prices)}
 				}
 			}
 			var shown []hardware.Price
@@ -285,6 +292,7 @@ func newPricesRefreshCmd(a *app) *cobra.Command {
 		apiURL   string
 		vms      []string
 		timeout  time.Duration
+		deadline time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "refresh",
@@ -308,7 +316,11 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 			if err != nil {
 				return err
 			}
-			q := hardware.RetailQuery{VMs: vms, Currency: strings.ToUpper(strings.TrimSpace(currency))}
+			cur, err := hardware.NormalizeCurrency(currency)
+			if err != nil {
+				return usageErrf("--currency: %v", err)
+			}
+			q := hardware.RetailQuery{VMs: vms, Currency: cur}
 			if region != "" {
 				if q.Region, err = hardware.NormalizeRegion(region); err != nil {
 					return usageErr(err)
@@ -319,13 +331,19 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 					return usageErr(err)
 				}
 			}
-			if len(q.Currency) != 3 {
-				return usageErrf("--currency %q: give an ISO 4217 code the API supports, such as USD or EUR", currency)
-			}
 			dir, err := a.cacheDir()
 			if err != nil {
 				return err
 			}
+			if deadline <= 0 {
+				return usageErrf("--deadline %s: give a positive duration such as 10m", deadline)
+			}
+			if timeout <= 0 {
+				return usageErrf("--timeout %s: give a positive duration such as 60s", timeout)
+			}
+			// Wall time for the progress line; the injected clock stays
+			// pinned in tests.
+			started := time.Now()
 			client := &hardware.RetailClient{
 				BaseURL:    apiURL,
 				HTTPClient: &http.Client{Timeout: timeout},
@@ -336,11 +354,17 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 						fmt.Fprintf(a.Stderr, "prices: %s page %d: %s; retrying in %s\n", p.VM, p.Page, p.Retry, p.Wait)
 						return
 					}
-					fmt.Fprintf(a.Stderr, "prices: [%d/%d] %s page %d: %d rows\n", p.VMIndex, p.VMCount, p.VM, p.Page, p.Items)
+					fmt.Fprintf(a.Stderr, "prices: [%d/%d] %s page %d: %d rows (%.1f MB read, %s of --deadline %s)\n",
+						p.VMIndex, p.VMCount, p.VM, p.Page, p.Items, float64(p.Bytes)/1e6, time.Since(started).Round(time.Second), deadline)
 				},
 			}
-			res, err := hardware.RefreshPrices(cmd.Context(), client, hc, dir, q, a.Now())
+			ctx, cancel := context.WithTimeout(cmd.Context(), deadline)
+			defer cancel()
+			res, err := hardware.RefreshPrices(ctx, client, hc, dir, q, a.Now())
 			if err != nil {
+				if errors.Is(err, context.DeadlineExceeded) && cmd.Context().Err() == nil {
+					return fmt.Errorf("prices refresh did not finish within --deadline %s (cache left unchanged); refresh fewer sizes (--vm, --region) or raise --deadline: %w", deadline, err)
+				}
 				return err
 			}
 			for _, w := range res.Warnings {
@@ -370,5 +394,6 @@ replaced atomically in $GPUPLAN_CACHE_DIR (default: the user cache directory
 	cmd.Flags().StringVar(&apiURL, "api-url", hardware.DefaultRetailAPI, "Retail Prices endpoint (a mirror or a test server)")
 	cmd.Flags().StringSliceVar(&vms, "vm", nil, "only these VM sizes (repeatable); default: every catalog size")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "timeout per HTTP request")
+	cmd.Flags().DurationVar(&deadline, "deadline", 10*time.Minute, "longest the whole refresh may take; nothing is written if it is reached")
 	return cmd
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestPricesGolden(t *testing.T) {
@@ -95,7 +96,7 @@ func TestPricesRefreshThenShow(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("refresh exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "prices: [1/1] Standard_NC24ads_A100_v4 page 1: 3 rows") {
+	if !strings.Contains(errOut, "prices: [1/1] Standard_NC24ads_A100_v4 page 1: 3 rows (0.0 MB read, ") {
 		t.Errorf("progress = %q", errOut)
 	}
 	if !strings.Contains(out, "Fetched 4 Linux prices (1 payg, 1 reserved-1y, 1 savings-plan-1y, 1 savings-plan-3y) as of 2026-11-27.") {
@@ -166,6 +167,30 @@ func TestPricesRefreshFailureLeavesCache(t *testing.T) {
 	}
 }
 
+// TestPricesRefreshDeadline: a server that never answers is given up on
+// at --deadline, not after minutes of per-request timeouts and retries.
+func TestPricesRefreshDeadline(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	start := time.Now()
+	_, errOut, code := runHW(t, dir, "prices", "refresh", "--vm", "Standard_NC24ads_A100_v4", "--api-url", srv.URL, "--deadline", "300ms")
+	if code != exitError || !strings.Contains(errOut, "did not finish within --deadline 300ms (cache left unchanged)") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v with --deadline 300ms", d)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files written: %v", entries)
+	}
+}
+
 func TestPricesUsageErrors(t *testing.T) {
 	cases := []struct {
 		args []string
@@ -176,6 +201,9 @@ func TestPricesUsageErrors(t *testing.T) {
 		{[]string{"prices", "refresh", "--vm", "Standard_Nope_v1"}, "unknown Azure VM size"},
 		{[]string{"prices", "refresh", "--currency", "dollars"}, "ISO 4217"},
 		{[]string{"prices", "--region", "east us!"}, "region"},
+		{[]string{"prices", "refresh", "--deadline", "0s"}, "--deadline"},
+		{[]string{"prices", "refresh", "--timeout", "-1s"}, "--timeout"},
+		{[]string{"prices", "--currency", "/../../X"}, "ISO 4217"},
 	}
 	for _, c := range cases {
 		_, errOut, code := runHW(t, t.TempDir(), c.args...)

@@ -50,6 +50,7 @@ func newServeCmd(a *app) *cobra.Command {
 		addr          string
 		timeout       time.Duration
 		maxConcurrent int
+		maxConns      int
 		logFormat     string
 	)
 	cmd := &cobra.Command{
@@ -84,7 +85,7 @@ SIGTERM. See docs/server.md.`,
 			if _, _, err := a.loadCatalogs(); err != nil {
 				return err
 			}
-			srv, err := a.apiServer(cmd.Root(), server.Options{Logger: slog.New(h), Timeout: timeout, MaxConcurrent: maxConcurrent})
+			srv, err := a.apiServer(cmd.Root(), server.Options{Logger: slog.New(h), Timeout: timeout, MaxConcurrent: maxConcurrent, MaxConns: maxConns})
 			if err != nil {
 				return err
 			}
@@ -103,6 +104,7 @@ SIGTERM. See docs/server.md.`,
 	fl.DurationVar(&timeout, "timeout", server.DefaultTimeout, "longest time one API request may take")
 	fl.IntVar(&maxConcurrent, "max-concurrent", 0, "commands running at once; more wait their turn (default: the number of CPUs)")
 	fl.StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
+	fl.IntVar(&maxConns, "max-connections", server.DefaultMaxConns, "open client connections at once; more wait to be accepted")
 	return cmd
 }
 

@@ -341,6 +341,9 @@ func TestAPIBadInput(t *testing.T) {
 		{"Hugging Face 404", "GET", "size?model=acme/no-such-model", "", 404, "not found (HTTP 404)"},
 		{"Hugging Face 403", "GET", "size?model=acme/private-model", "", 502, "is gated (HTTP 403)"},
 		{"not JSON", "POST", "size", "model=llama", 400, "not valid JSON"},
+		{"currency path traversal", "GET", "prices?currency=/../../X", "", 400, "ISO 4217"},
+		{"currency dots", "GET", "prices?currency=..", "", 400, "ISO 4217"},
+		{"unknown currency", "GET", "prices?currency=XYZ", "", 400, "ISO 4217"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

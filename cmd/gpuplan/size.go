@@ -24,6 +24,7 @@ type sizeFlags struct {
 	utilization                                       float64
 	tp, pp, maxBatched, maxSeqs                       int
 	output                                            outputFormat
+	moe                                               bigFlags
 }
 
 func newSizeCmd(a *app) *cobra.Command {
@@ -76,6 +77,7 @@ config.json, a model directory or a GGUF file.`,
 	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "vLLM max_num_seqs (default: vLLM's rule for the GPU)")
 	fl.StringVar(&f.engine, "engine", "vllm", "engine memory profile: vllm, vllm@0.22, sglang, trtllm, llamacpp")
 	fl.StringVar(&f.table, "table", "", "reproduce the seed's VRAM table for bare sizes, e.g. 7B,13B,70B")
+	addMoEFlags(fl, &f.moe)
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
@@ -89,6 +91,10 @@ func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
 		Model: spec, Context: f.context, Concurrency: f.concurrency, TP: f.tp, PP: f.pp,
 		Utilization: f.utilization,
 		Scheduler:   memory.Scheduler{MaxNumBatchedTokens: f.maxBatched, MaxNumSeqs: f.maxSeqs},
+		EP:          f.moe.ep, DPAttention: f.moe.dpAttention,
+	}
+	if err := f.moe.checkMoE(); err != nil {
+		return err
 	}
 	if f.precision != "" {
 		p, err := dtype.LookupPrecision(f.precision)

@@ -21,6 +21,13 @@ func FuzzParse(f *testing.F) {
 	f.Add(header(3, 1, 1, kvBytes("k", TypeArray, cat(le32(uint32(TypeString)), le64(3)))))
 	f.Add(header(3, 1, 0, tensorBytesRaw("t", []uint64{1 << 31, 1 << 31}, 0, 0)))
 	f.Add([]byte("GGUF"))
+	// block_count 2^31: parses; model.SpecFromGGUF must refuse it at once
+	// (model.FuzzSpecFromGGUF carries the same case).
+	huge, _ := build(3, []wkv{
+		{"general.architecture", TypeString, "llama"},
+		{"llama.block_count", TypeUint32, uint64(1 << 31)},
+	}, nil, DefaultAlignment)
+	f.Add(huge)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := ParseBytes(b)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -462,5 +464,44 @@ func TestParseContentRange(t *testing.T) {
 		if ok != tc.ok || (ok && (a != tc.a || b != tc.b || n != tc.n)) {
 			t.Errorf("parseContentRange(%q) = %d %d %d %v", tc.in, a, b, n, ok)
 		}
+	}
+}
+
+// TestTruncatedHeadIsRepaired: a .head cache file shorter than its sidecar
+// says is rewritten by the next online run, so offline runs work again.
+func TestTruncatedHeadIsRepaired(t *testing.T) {
+	h := newFakeHub(t)
+	file := stFile(3)
+	h.add("org/model", "main", "model.safetensors", file)
+	c := h.client(t)
+	read := func(c *Client) error {
+		f, err := c.Open(ctx, "org/model", "main", "model.safetensors")
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = safetensors.ReadHeader(f, f.Size())
+		return err
+	}
+	if err := read(c); err != nil {
+		t.Fatal(err)
+	}
+	heads, _ := filepath.Glob(filepath.Join(c.CacheDir, "*", "org", "model", "main", "model.safetensors.head"))
+	if len(heads) != 1 {
+		t.Fatalf("cached heads: %v", heads)
+	}
+	if err := os.Truncate(heads[0], 10); err != nil {
+		t.Fatal(err)
+	}
+	off := c.Clone()
+	off.Offline = true
+	if err := read(off); err == nil {
+		t.Fatal("offline read of a truncated head succeeded")
+	}
+	if err := read(c); err != nil { // online: repairs
+		t.Fatal(err)
+	}
+	if err := read(off); err != nil {
+		t.Errorf("offline after the repairing online run: %v", err)
 	}
 }

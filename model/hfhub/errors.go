@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
+
+	"github.com/gpuplan/gpuplan/internal/termtext"
 )
 
 // Error kinds, for errors.Is.
@@ -143,13 +144,7 @@ func (c *Client) networkError(t target, err error, cached bool) *Error {
 // clean shortens a server-supplied message and drops control characters,
 // so a hostile server cannot garble the terminal.
 func clean(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(termtext.Printable(s))
 	if len(s) > 200 {
 		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}

@@ -310,7 +310,11 @@ func (f *File) Close() error {
 	}
 	var old headMeta
 	if b, err := readCached(f.cache+".json", 1<<20); err == nil && json.Unmarshal(b, &old) == nil {
-		if old.Size == f.size && old.HeadBytes >= len(f.head) {
+		// Skip the write only if the head on disk really holds what its
+		// sidecar says: a .head cut short (disk full, a crash before
+		// atomic writes, a user's truncate) is repaired by this online run.
+		if st, err := os.Stat(f.cache); err == nil && st.Size() == int64(old.HeadBytes) &&
+			old.Size == f.size && old.HeadBytes >= len(f.head) {
 			return nil
 		}
 	}
