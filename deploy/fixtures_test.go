@@ -37,7 +37,7 @@ func TestPlanFixturesMatchThePlanner(t *testing.T) {
 			}
 			type derived struct {
 				ParamsTotal, ParamsActive, WeightsBytes, WeightsBytesPerGPU int64
-				GPU, DevicePlugin, Image, DType, KVCacheDType                string
+				GPU, DevicePlugin, Image, DType, KVCacheDType               string
 				GPUsPerVM                                                   float64
 				TP, PP, Nodes                                               int
 				MaxModelLen                                                 int64
