@@ -539,3 +539,26 @@ func TestLoadPriceCacheErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseRegions(t *testing.T) {
+	c := Default()
+	known := c.KnownRegions(c.Prices())
+	for _, tc := range []struct {
+		in   string
+		want string
+	}{
+		{"westeuropa", "westeurope"},
+		{"eastu", "eastus"},
+		{"swedencentrl", "swedencentral"},
+	} {
+		if got := CloseRegions(tc.in, known); len(got) == 0 || got[0] != tc.want {
+			t.Errorf("CloseRegions(%q) = %v, want %s first", tc.in, got, tc.want)
+		}
+	}
+	if got := CloseRegions("mars", known); len(got) != 0 {
+		t.Errorf("mars is close to %v", got)
+	}
+	if len(known) < 49 {
+		t.Errorf("%d known regions; the price table alone has 49", len(known))
+	}
+}

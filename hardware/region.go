@@ -2,6 +2,7 @@ package hardware
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -57,4 +58,74 @@ func RegionDisplayName(arm string) string {
 		return d
 	}
 	return arm
+}
+
+// KnownRegions lists the regions the catalog knows: those with a price in
+// book, those of Container Apps profiles and those with a display name.
+func (c *Catalog) KnownRegions(book PriceBook) []string {
+	seen := map[string]bool{}
+	for _, r := range book.Regions() {
+		seen[r] = true
+	}
+	for _, p := range c.profiles {
+		for _, r := range p.Regions {
+			seen[r] = true
+		}
+	}
+	for r := range regionDisplay {
+		seen[r] = true
+	}
+	out := make([]string, 0, len(seen))
+	for r := range seen {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CloseRegions returns the known regions nearest to name (edit distance
+// at most 3, or sharing a prefix of at least 4 letters), best first, at
+// most five: the suggestions for a mistyped --region.
+func CloseRegions(name string, known []string) []string {
+	type cand struct {
+		r string
+		d int
+	}
+	var cs []cand
+	for _, k := range known {
+		d := editDistance(name, k)
+		if d <= 3 || (len(name) >= 4 && strings.HasPrefix(k, name[:4])) {
+			cs = append(cs, cand{k, d})
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
+	var out []string
+	for i, c := range cs {
+		if i == 5 {
+			break
+		}
+		out = append(out, c.r)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

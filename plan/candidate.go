@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"github.com/gpuplan/gpuplan/atomicfile"
+	"github.com/gpuplan/gpuplan/perf"
 )
 
 // SchemaVersion is the version of the plan.json format written by Save.
@@ -145,15 +146,34 @@ type Workload struct {
 }
 
 // Latency is the shared latency object (docs/cli.md) as predicted: mean
-// and percentiles in ms, with low/high bounding the mean by the error band.
+// and percentiles in ms, with low/high bounding the mean by the error band
+// and pNN_high bounding each percentile the same way (the percentile ×
+// high/mean: the band is one multiplicative factor on the whole
+// distribution). `plan --slo-confidence band` judges SLOs on pNN_high.
 type Latency struct {
-	Mean float64 `json:"mean"`
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P95  float64 `json:"p95"`
-	P99  float64 `json:"p99"`
-	Low  float64 `json:"low"`
-	High float64 `json:"high"`
+	Mean    float64 `json:"mean"`
+	P50     float64 `json:"p50"`
+	P90     float64 `json:"p90"`
+	P95     float64 `json:"p95"`
+	P99     float64 `json:"p99"`
+	Low     float64 `json:"low"`
+	High    float64 `json:"high"`
+	P50High float64 `json:"p50_high,omitempty"`
+	P90High float64 `json:"p90_high,omitempty"`
+	P95High float64 `json:"p95_high,omitempty"`
+	P99High float64 `json:"p99_high,omitempty"`
+}
+
+// latencyOf converts perf's latency, adding the per-percentile upper
+// bounds.
+func latencyOf(l perf.Latency) Latency {
+	out := Latency{Mean: l.Mean, P50: l.P50, P90: l.P90, P95: l.P95, P99: l.P99, Low: l.Low, High: l.High}
+	f := 1.0
+	if l.Mean > 0 && l.High > 0 {
+		f = l.High / l.Mean
+	}
+	out.P50High, out.P90High, out.P95High, out.P99High = l.P50*f, l.P90*f, l.P95*f, l.P99*f
+	return out
 }
 
 // Predictions are the performance model's figures for the workload.
@@ -182,8 +202,13 @@ type Prices struct {
 	USDPerMillionTokens *float64 `json:"usd_per_million_tokens"`
 	USDPerMillionInput  *float64 `json:"usd_per_million_input_tokens,omitempty"`
 	USDPerMillionOutput *float64 `json:"usd_per_million_output_tokens,omitempty"`
-	PriceAsOf           string   `json:"price_as_of,omitempty"`
-	PriceSource         string   `json:"price_source,omitempty"`
+	// USDPerMillionTokensOwnRate is $/million tokens at the rate this row
+	// itself answers the users (closed loop, back to back): the figure
+	// --objective cost-per-token ranks by. The other $/Mtok fields are for
+	// the request stream every row and the managed rows are costed for.
+	USDPerMillionTokensOwnRate *float64 `json:"usd_per_million_tokens_own_rate,omitempty"`
+	PriceAsOf                  string   `json:"price_as_of,omitempty"`
+	PriceSource                string   `json:"price_source,omitempty"`
 }
 
 // Save writes c as plan.json atomically (a temporary file renamed into

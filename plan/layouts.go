@@ -44,7 +44,8 @@ func (s *searcher) layoutsFor(family string, tp int) []layout {
 	switch r.Engine.Engine {
 	case memory.VLLM, memory.SGLang:
 	default:
-		s.reject(family, "incompatible", fmt.Sprintf("expert parallelism and DP attention were not searched: %s@%s is modelled with experts and attention split by TP only", r.Engine.Engine, r.Engine.Version))
+		// Plan-wide, not a reason against one family: an assumption line.
+		s.layoutNote = fmt.Sprintf("expert parallelism and DP attention were not searched: %s@%s is modelled with experts and attention split by TP only", r.Engine.Engine, r.Engine.Version)
 		return out
 	}
 	if r.Model.MoE.Experts%tp != 0 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,7 +35,12 @@ type Request struct {
 	// arrivals per second) is set.
 	Concurrency int
 	RPS         float64
-	// SLOs on the upper edge of the predicted band; 0 means none.
+	// ThinkTimeS is how long a closed-loop user waits between a response
+	// and its next request (default 0: back to back, the loop gpuplan
+	// bench drives and the heaviest load N users can make).
+	ThinkTimeS float64
+	// SLOs in ms; 0 means none. Each is judged on SLOPercentile's
+	// predicted value, or on its upper bound with SLOBand.
 	TTFTSLOMs float64
 	TPOTSLOMs float64
 	// MaxNumSeqs and MaxNumBatchedTokens override the engine's scheduler
@@ -43,8 +49,23 @@ type Request struct {
 	// (--cache-rate).
 	MaxNumSeqs, MaxNumBatchedTokens int
 	CacheRate                       float64
-	// Region is an ARM region name; empty means any (prices from eastus).
-	Region string
+	// SLOPercentile is "p50", "p90", "p95" or "p99" (default p90).
+	SLOPercentile string
+	// SLOBand judges the percentile's upper bound (the error band applied
+	// to it) instead of its predicted value.
+	SLOBand bool
+	// Objective ranks the table (default ObjectiveCost).
+	Objective Objective
+	// Region is an ARM region name (default eastus); Regions, when set,
+	// are several, and each row is priced in the cheapest of them.
+	Region  string
+	Regions []string
+	// GPUs restricts the search to these chip ids; Target to the sizes a
+	// deployment target can run (TargetAKS, TargetAKSMultinode,
+	// TargetKAITO, TargetContainerApps); "" searches VMs (single- and
+	// multi-node) and Container Apps serverless GPUs.
+	GPUs   []string
+	Target string
 	// BudgetUSDMonth rejects offers above it; 0 means no budget.
 	BudgetUSDMonth float64
 	// Precisions to consider. Empty means the forms this checkpoint can be
@@ -81,18 +102,84 @@ type Request struct {
 	Speculative *perf.Speculative
 }
 
+// Objective is what ranks the table.
+type Objective string
+
+// Objectives. ObjectiveCost, the default, is the monthly bill of carrying
+// the stated load within the SLOs: what the user pays. Cost per token
+// rewards spare capacity the load never uses, so it is a column and an
+// option, not the default.
+const (
+	ObjectiveCost         Objective = "cost"
+	ObjectiveCostPerToken Objective = "cost-per-token"
+	ObjectiveLatency      Objective = "latency"
+	ObjectiveThroughput   Objective = "throughput"
+)
+
+// Objectives lists the objectives in the order docs/cli.md gives them.
+var Objectives = []Objective{ObjectiveCost, ObjectiveCostPerToken, ObjectiveLatency, ObjectiveThroughput}
+
+// ParseObjective reads an --objective value.
+func ParseObjective(s string) (Objective, error) {
+	for _, o := range Objectives {
+		if strings.EqualFold(strings.TrimSpace(s), string(o)) {
+			return o, nil
+		}
+	}
+	return "", fmt.Errorf("unknown --objective %q (use cost, cost-per-token, latency or throughput)", s)
+}
+
+// Describe is the table header's phrase for the objective.
+func (o Objective) Describe() string {
+	switch o {
+	case ObjectiveCostPerToken:
+		return "$ per million tokens"
+	case ObjectiveLatency:
+		return "judged latency (TTFT, then TPOT)"
+	case ObjectiveThroughput:
+		return "output tokens/s"
+	}
+	return "monthly bill for this load"
+}
+
+// Deployment targets for --target.
+const (
+	TargetAKS           = "aks"
+	TargetAKSMultinode  = "aks-multinode"
+	TargetKAITO         = "kaito"
+	TargetContainerApps = "containerapps"
+)
+
+// Targets lists the --target values.
+var Targets = []string{TargetAKS, TargetAKSMultinode, TargetKAITO, TargetContainerApps}
+
+// SLOPercentiles lists the --slo-percentile values.
+var SLOPercentiles = []string{"p50", "p90", "p95", "p99"}
+
 // Result is a ranked plan.
 type Result struct {
-	Model       ModelRef    `json:"model"`
-	Workload    Workload    `json:"workload"`
-	Region      string      `json:"region"`
-	Pricing     string      `json:"pricing"`
-	Currency    string      `json:"currency"`
-	PricesAsOf  string      `json:"prices_as_of,omitempty"`
-	Rows        []Row       `json:"rows"`
-	WhyNot      []Rejection `json:"why_not,omitempty"`
-	Excludes    string      `json:"excludes"`
-	Assumptions []string    `json:"assumptions"`
+	Model    ModelRef `json:"model"`
+	Workload Workload `json:"workload"`
+	// Region is the first region searched; Regions all of them.
+	Region  string   `json:"region"`
+	Regions []string `json:"regions"`
+	// Objective ranked the rows; SLOPercentile and SLORule ("point" or
+	// "band") say how SLOs were judged.
+	Objective     Objective `json:"objective"`
+	SLOPercentile string    `json:"slo_percentile"`
+	SLORule       string    `json:"slo_rule"`
+	// RequestsPerS is the request stream every row is costed for, and the
+	// managed rows too: --rps, or N closed-loop users ÷ (think time + a
+	// reference response time); RequestStream says how it was found.
+	RequestsPerS  float64     `json:"requests_per_s"`
+	RequestStream string      `json:"request_stream"`
+	Pricing       string      `json:"pricing"`
+	Currency      string      `json:"currency"`
+	PricesAsOf    string      `json:"prices_as_of,omitempty"`
+	Rows          []Row       `json:"rows"`
+	WhyNot        []Rejection `json:"why_not,omitempty"`
+	Excludes      string      `json:"excludes"`
+	Assumptions   []string    `json:"assumptions"`
 	// Evaluated counts the combinations judged.
 	Evaluated int `json:"evaluated"`
 }
@@ -110,17 +197,48 @@ type Row struct {
 	RegionAvailable       string  `json:"region_available"`
 	PriceKnown            bool    `json:"price_known"`
 	ConcurrencyPerReplica int     `json:"concurrency_per_replica"`
+	// Region is where the row is priced: the cheapest of the regions
+	// searched that prices the size (the first one when none does).
+	Region string `json:"region"`
+	// Target is how the row is deployed: "aks" (one VM per replica group),
+	// "aks-multinode" (a replica spans VMs) or "containerapps".
+	Target string `json:"target"`
+	// IdleGPUs are paid-for GPUs no replica uses (a VM whose GPU count is
+	// not a multiple of TP × PP); replicas fill every VM otherwise.
+	IdleGPUs int `json:"idle_gpus"`
+	// FirstRequestTTFTMs is, for a Container Apps app that scales to zero,
+	// the judged TTFT of the first request after idle: the cold start
+	// added.
+	FirstRequestTTFTMs float64 `json:"first_request_ttft_ms,omitempty"`
+
+	// est and vmHour keep what re-pricing for the request stream needs.
+	est    perf.Estimate
+	vmHour cost.Money
 }
 
-// Rejection summarizes why a family of offers was not chosen.
+// Rejection says why a family of offers has no row: one per family, for
+// the strongest configuration tried (largest TP × PP, then VM count),
+// with the reason that bound it.
 type Rejection struct {
-	// Family is the VM series (e.g. "NC A100 v4").
+	// Family is the VM series (e.g. "NC_A100_v4").
 	Family string `json:"family"`
-	// Kind is one of: does_not_fit, slo_missed, retired, not_in_region,
+	// VM, Precision, TP, PP and VMs are the configuration judged (empty
+	// or zero when the family was rejected before sizing, e.g. retired).
+	VM        string `json:"vm,omitempty"`
+	Precision string `json:"precision,omitempty"`
+	TP        int    `json:"tp,omitempty"`
+	PP        int    `json:"pp,omitempty"`
+	VMs       int    `json:"vms,omitempty"`
+	// Kind is one of: does_not_fit, slo_missed, retired, no_price,
 	// precision_not_supported, over_budget, incompatible.
-	Kind   string `json:"kind"`
+	Kind string `json:"kind"`
+	// Reason is the detail in words.
 	Reason string `json:"reason"`
 }
+
+// strength orders rejections of a family: the strongest configuration
+// tried is the one to explain.
+func (r Rejection) strength() int { return r.TP*r.PP*100 + r.VMs }
 
 // offerKey identifies predictions that do not depend on the VM size
 // itself, so sizes carrying the same chip share them.
@@ -184,11 +302,33 @@ func (r *Request) normalize() error {
 	if r.HoursPerDay == 0 {
 		r.HoursPerDay = 24
 	}
+	if r.ThinkTimeS < 0 || r.ThinkTimeS > 86400 || math.IsNaN(r.ThinkTimeS) {
+		return fmt.Errorf("%w: --think-time-s must be in [0, 86400]", ErrInvalid)
+	}
 	if r.HoursPerDay < 0 || r.HoursPerDay > 24 {
 		return fmt.Errorf("%w: --hours-per-day must be in (0, 24]", ErrInvalid)
 	}
-	if r.Region == "" {
-		r.Region = "eastus"
+	if len(r.Regions) == 0 {
+		if r.Region == "" {
+			r.Region = "eastus"
+		}
+		r.Regions = []string{r.Region}
+	}
+	r.Region = r.Regions[0]
+	if r.Objective == "" {
+		r.Objective = ObjectiveCost
+	}
+	if _, err := ParseObjective(string(r.Objective)); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if r.SLOPercentile == "" {
+		r.SLOPercentile = "p90"
+	}
+	if !slices.Contains(SLOPercentiles, r.SLOPercentile) {
+		return fmt.Errorf("%w: --slo-percentile %q (use p50, p90, p95 or p99)", ErrInvalid, r.SLOPercentile)
+	}
+	if r.Target != "" && !slices.Contains(Targets, r.Target) {
+		return fmt.Errorf("%w: --target %q (use %s)", ErrInvalid, r.Target, strings.Join(Targets, ", "))
 	}
 	if r.Hardware == nil {
 		r.Hardware = hardware.Default()
@@ -209,6 +349,25 @@ type searcher struct {
 	cur          layout
 	curFabric    *hardware.Fabric
 	curGPUsPerVM int
+	// layoutNote says why MoE layouts were not searched (assumption line).
+	layoutNote string
+	// caProfile is the Container Apps profile being searched, if any.
+	caProfile hardware.ContainerAppsProfile
+	// prices indexes the USD price book by VM (lower case), region and
+	// kind; cheapest holds each VM and kind's cheapest row in any region.
+	prices   map[priceKey]hardware.Price
+	cheapest map[priceKey]hardware.Price
+}
+
+type priceKey struct {
+	vm, region string
+	kind       hardware.PriceKind
+}
+
+// lookup finds a USD price in the index.
+func (s *searcher) lookup(vm, region string, kind hardware.PriceKind) (hardware.Price, bool) {
+	p, ok := s.prices[priceKey{strings.ToLower(vm), region, kind}]
+	return p, ok
 }
 
 func newSearcher(r Request) *searcher {
@@ -216,43 +375,77 @@ func newSearcher(r Request) *searcher {
 	for _, g := range r.Hardware.GPUs() {
 		gpus[g.ID] = g
 	}
-	return &searcher{r: r, gpus: gpus, cache: map[offerKey]*replicaFit{}, why: map[string]Rejection{}, params: r.Model.Params()}
+	s := &searcher{r: r, gpus: gpus, cache: map[offerKey]*replicaFit{}, why: map[string]Rejection{}, params: r.Model.Params(),
+		prices: map[priceKey]hardware.Price{}, cheapest: map[priceKey]hardware.Price{}}
+	for _, p := range r.Prices.Prices {
+		if !strings.EqualFold(p.Currency, "USD") {
+			continue
+		}
+		k := priceKey{strings.ToLower(p.VM), p.Region, p.Kind}
+		s.prices[k] = p
+		ck := priceKey{k.vm, "", p.Kind}
+		if c, ok := s.cheapest[ck]; !ok || p.USDPerHour < c.USDPerHour {
+			s.cheapest[ck] = p
+		}
+	}
+	return s
 }
 
-func (s *searcher) reject(family, kind, reason string) {
-	k := family + "|" + kind
-	if _, ok := s.why[k]; !ok {
-		s.why[k] = Rejection{Family: family, Kind: kind, Reason: reason}
+// reject records why a configuration of a family failed, keeping per
+// family the strongest configuration tried.
+func (s *searcher) reject(rej Rejection) {
+	// On a tie the first configuration tried (the checkpoint's own
+	// precision comes first) keeps the line.
+	if old, ok := s.why[rej.Family]; ok && old.strength() >= rej.strength() {
+		return
 	}
+	s.why[rej.Family] = rej
 }
 
 func (s *searcher) run() (Result, error) {
 	r := s.r
-	vms := r.Hardware.VMSizes()
-	if len(r.VMs) > 0 {
-		vms = vms[:0:0]
-		for _, name := range r.VMs {
-			vm, err := r.Hardware.LookupVM(name)
-			if err != nil {
-				return Result{}, fmt.Errorf("%w: %v", ErrInvalid, err)
-			}
-			vms = append(vms, vm)
-		}
+	vms, err := s.vmsToSearch()
+	if err != nil {
+		return Result{}, err
 	}
 	for _, vm := range vms {
 		s.evaluateVM(vm)
 	}
+	// Container Apps serverless GPUs are an option of the open search and
+	// the whole of --target containerapps; --vm names VM sizes only.
+	if r.Target == TargetContainerApps || (r.Target == "" && len(r.VMs) == 0) {
+		s.evaluateContainerApps()
+	}
 	s.rank()
+	rps, how := s.stream()
+	if rps > 0 {
+		for i := range s.rows {
+			row := &s.rows[i]
+			if row.PriceKnown {
+				s.priceTokens(row, rps)
+			}
+		}
+		s.rank()
+	}
+	rule := "point"
+	if r.SLOBand {
+		rule = "band"
+	}
 	res := Result{
 		Model:    ModelRef{ID: r.Model.ID, Source: r.Model.Source, Revision: r.Model.Revision, ParamsTotal: s.params.Total, ParamsActive: s.params.Active},
-		Workload: s.workload(), Region: r.Region, Pricing: string(r.Pricing), Currency: "USD",
+		Workload: s.workload(), Region: r.Region, Regions: r.Regions, Pricing: string(r.Pricing), Currency: "USD",
+		Objective: r.Objective, SLOPercentile: r.SLOPercentile, SLORule: rule, RequestsPerS: rps, RequestStream: how,
 		Rows: s.rows, Evaluated: s.n,
 		Excludes: "VM compute only: excludes the AKS control plane and system node pool, OS and model-cache disks, egress, load balancers and monitoring",
 		Assumptions: []string{
-			fmt.Sprintf("engine %s@%s; rows judged against the upper edge of the predicted band", r.Engine.Engine, r.Engine.Version),
+			fmt.Sprintf("engine %s@%s; SLOs judged on the %s %s", r.Engine.Engine, r.Engine.Version, r.SLOPercentile, map[string]string{"point": "predicted value", "band": "upper bound (error band applied)"}[rule]),
 			fmt.Sprintf("VMs bill %d h/month; token volume assumes the load runs %.0f h/day", hardware.HoursPerMonth, r.HoursPerDay),
 			"$/million tokens counts input + output tokens; the input/output split follows each row's share of GPU time in prefill vs decode",
+			"a multi-GPU VM runs GPUs ÷ (TP × PP) replicas: the VM is paid for whole, so every GPU serves",
 		},
+	}
+	if s.layoutNote != "" {
+		res.Assumptions = append(res.Assumptions, s.layoutNote)
 	}
 	var dates []hardware.Price
 	for _, row := range s.rows {
@@ -264,18 +457,98 @@ func (s *searcher) run() (Result, error) {
 	if d := hardware.OldestAsOf(dates); !d.IsZero() {
 		res.PricesAsOf = d.String()
 	}
-	keys := make([]string, 0, len(s.why))
-	for k := range s.why {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		res.WhyNot = append(res.WhyNot, s.why[k])
-	}
+	res.WhyNot = s.whyNot()
 	if len(s.rows) == 0 {
 		return res, fmt.Errorf("%w for %s at this load and these SLOs", ErrInfeasible, r.Model.ID)
 	}
 	return res, nil
+}
+
+// vmsToSearch applies --vm, --gpu and --target to the catalog's sizes.
+func (s *searcher) vmsToSearch() ([]hardware.VMSize, error) {
+	r := s.r
+	vms := r.Hardware.VMSizes()
+	if len(r.VMs) > 0 {
+		vms = vms[:0:0]
+		for _, name := range r.VMs {
+			vm, err := r.Hardware.LookupVM(name)
+			if err != nil {
+				return nil, fmt.Errorf("%w: --vm: %v", ErrInvalid, err)
+			}
+			vms = append(vms, vm)
+		}
+	}
+	if len(r.GPUs) > 0 {
+		want := map[string]bool{}
+		for _, id := range r.GPUs {
+			g, err := r.Hardware.LookupGPU(id)
+			if err != nil {
+				return nil, fmt.Errorf("%w: --gpu: %v", ErrInvalid, err)
+			}
+			want[g.ID] = true
+		}
+		vms = slices.DeleteFunc(vms, func(v hardware.VMSize) bool { return !want[v.GPU] })
+	}
+	switch r.Target {
+	case TargetAKS, TargetAKSMultinode:
+		vms = slices.DeleteFunc(vms, func(v hardware.VMSize) bool { return v.AKS != hardware.Yes })
+	case TargetKAITO:
+		vms = slices.DeleteFunc(vms, func(v hardware.VMSize) bool { return v.KAITO != hardware.Yes })
+	case TargetContainerApps:
+		vms = nil // searched as Container Apps profiles
+	}
+	if len(vms) == 0 && r.Target != TargetContainerApps && (len(r.GPUs) > 0 || len(r.VMs) > 0 || r.Target != "") {
+		return nil, fmt.Errorf("%w: --gpu, --vm and --target leave no VM size to search", ErrInvalid)
+	}
+	return vms, nil
+}
+
+// whyNot returns one line per family without a priced row: the strongest
+// configuration tried and what bound it. A family whose only rows are
+// unpriced says "no price known" and how to add one.
+func (s *searcher) whyNot() []Rejection {
+	priced, unpriced := map[string]bool{}, map[string]Row{}
+	for _, row := range s.rows {
+		f := s.familyOf(row.Candidate.VM, row.Target)
+		if row.PriceKnown {
+			priced[f] = true
+		} else if _, ok := unpriced[f]; !ok {
+			unpriced[f] = row
+		}
+	}
+	var out []Rejection
+	for f, rej := range s.why {
+		if priced[f] {
+			continue
+		}
+		if row, ok := unpriced[f]; ok {
+			c := row.Candidate
+			rej = Rejection{Family: f, VM: c.VM, Precision: c.Engine.Precision, TP: c.Engine.TP, PP: c.Engine.PP, VMs: c.VMCount,
+				Kind: "no_price", Reason: c.Reason}
+		}
+		out = append(out, rej)
+	}
+	for f, row := range unpriced {
+		if _, ok := s.why[f]; !ok && !priced[f] {
+			c := row.Candidate
+			out = append(out, Rejection{Family: f, VM: c.VM, Precision: c.Engine.Precision, TP: c.Engine.TP, PP: c.Engine.PP, VMs: c.VMCount,
+				Kind: "no_price", Reason: c.Reason})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Family < out[j].Family })
+	return out
+}
+
+// familyOf names the why-not family of a row: the VM series, or the
+// Container Apps profile family.
+func (s *searcher) familyOf(vm, target string) string {
+	if target == TargetContainerApps {
+		return "ContainerApps"
+	}
+	if v, err := s.r.Hardware.LookupVM(vm); err == nil {
+		return v.Series
+	}
+	return vm
 }
 
 func (s *searcher) workload() Workload {
@@ -318,20 +591,21 @@ func (s *searcher) precisionsFor(g hardware.GPU) []dtype.Precision {
 func (s *searcher) evaluateVM(vm hardware.VMSize) {
 	family := vm.Series
 	if vm.Retired() {
-		s.reject(family, "retired", fmt.Sprintf("%s is retired", vm.Name))
+		s.reject(Rejection{Family: family, VM: vm.Name, Kind: "retired", Reason: fmt.Sprintf("%s is retired", vm.Name)})
 		return
 	}
 	g, ok := s.gpus[vm.GPU]
 	if !ok {
-		s.reject(family, "incompatible", fmt.Sprintf("%s carries GPU %q, which the catalog does not describe; add it with --catalog", vm.Name, vm.GPU))
+		s.reject(Rejection{Family: family, VM: vm.Name, Kind: "incompatible", Reason: fmt.Sprintf("%s carries GPU %q, which the catalog does not describe; add it with --catalog", vm.Name, vm.GPU)})
 		return
 	}
 	gpus := vm.GPUs()
 	if gpus <= 0 {
-		s.reject(family, "incompatible", fmt.Sprintf("%s: GPU count unknown", vm.Name))
+		s.reject(Rejection{Family: family, VM: vm.Name, Kind: "incompatible", Reason: fmt.Sprintf("%s: GPU count unknown", vm.Name)})
 		return
 	}
 	whole := int(math.Floor(gpus))
+	multiNodeOK := s.r.Target == "" || s.r.Target == TargetAKSMultinode
 	for _, p := range s.precisionsFor(g) {
 		// TP within one VM, smallest first; a larger TP is tried only if a
 		// smaller one cannot hold the model or meet the SLO.
@@ -344,7 +618,7 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 			ok, kind := false, ""
 			for _, l := range s.layoutsFor(family, tp) {
 				s.cur = l
-				lok, lkind := s.evaluate(vm, g, p, tp, 1, 1)
+				lok, lkind := s.evaluate(vm, g, p, tp, 1, 1, TargetAKS)
 				if lok {
 					ok = true
 				} else if kind == "" || kind == "does_not_fit" {
@@ -360,18 +634,25 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 			}
 		}
 		s.cur = layout{ep: max(s.r.EP, 1), dp: s.r.DPAttention}
-		if !found && memoryOnly && whole >= 1 {
+		if !found && memoryOnly && whole >= 1 && multiNodeOK {
 			// Multi-node only when one VM cannot hold the model: pipeline
 			// stages across VMs, TP across each VM's GPUs, hand-offs over
 			// the VM-to-VM network.
 			fab, err := fabricFor(vm)
 			if err != nil {
-				s.reject(family, "incompatible", fmt.Sprintf("%s at TP %d does not fit one VM, and %v", p.Name, whole, err))
+				// The single-VM does_not_fit rejection stays the binding
+				// reason; say why spanning VMs was not tried.
+				if old, ok := s.why[family]; ok && old.Kind == "does_not_fit" {
+					old.Reason += "; " + err.Error()
+					s.why[family] = old
+				} else {
+					s.reject(Rejection{Family: family, VM: vm.Name, Precision: p.Name, TP: whole, PP: 1, VMs: 1, Kind: "incompatible", Reason: fmt.Sprintf("%s at TP %d does not fit one VM, and %v", p.Name, whole, err)})
+				}
 				continue
 			}
 			s.curFabric, s.curGPUsPerVM = fab, whole
 			for _, nodes := range []int{2, 4} {
-				if ok, _ := s.evaluate(vm, g, p, whole, nodes, nodes); ok {
+				if ok, _ := s.evaluate(vm, g, p, whole, nodes, nodes, TargetAKSMultinode); ok {
 					break
 				}
 			}
@@ -380,21 +661,61 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 	}
 }
 
+// evaluateContainerApps searches the serverless (consumption) GPU
+// profiles: one GPU per replica, billed per second, scaling to zero. The
+// profile runs on a VM size the catalog describes, which sizes the replica.
+func (s *searcher) evaluateContainerApps() {
+	for _, prof := range s.r.Hardware.ContainerAppsProfiles() {
+		if prof.Kind != "consumption" || prof.VMSize == "" || prof.GPUs != 1 {
+			continue
+		}
+		if len(s.r.GPUs) > 0 && !slices.ContainsFunc(s.r.GPUs, func(id string) bool {
+			g, err := s.r.Hardware.LookupGPU(id)
+			return err == nil && g.ID == prof.GPU
+		}) {
+			continue
+		}
+		vm, err := s.r.Hardware.LookupVM(prof.VMSize)
+		if err != nil {
+			continue
+		}
+		if len(s.r.VMs) > 0 && !slices.ContainsFunc(s.r.VMs, func(n string) bool {
+			v, err := s.r.Hardware.LookupVM(n)
+			return err == nil && v.Name == vm.Name
+		}) {
+			continue
+		}
+		g, ok := s.gpus[prof.GPU]
+		if !ok {
+			continue
+		}
+		vm.Series = "ContainerApps"
+		s.caProfile = prof
+		for _, p := range s.precisionsFor(g) {
+			s.evaluate(vm, g, p, 1, 1, 1, TargetContainerApps)
+		}
+		s.caProfile = hardware.ContainerAppsProfile{}
+	}
+}
+
 // evaluate judges one (VM, precision, TP, PP) combination and records a
 // row when feasible. It reports whether the combination fit in memory and
 // met the SLOs (so the caller can stop widening TP), and otherwise the kind
 // of rejection.
-func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes int) (bool, string) {
+func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes int, target string) (bool, string) {
 	r := s.r
 	s.n++
 	family := vm.Series
+	base := Rejection{Family: family, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: nodes}
 	comp := Check(Combination{Model: r.Model, GPU: g, VM: &vm, Precision: p, TP: tp, PP: pp, Engine: r.Engine.Engine, ImageArch: r.ImageArch})
 	if !comp.OK() {
 		kind := "incompatible"
 		if sup := g.Support(p); !sup.OK() {
 			kind = "precision_not_supported"
 		}
-		s.reject(family, kind, fmt.Sprintf("%s at TP %d: %s", p.Name, tp, strings.Join(comp.Reasons, "; ")))
+		rej := base
+		rej.Kind, rej.Reason = kind, fmt.Sprintf("%s on %s at TP %d: %s", p.Name, vm.Name, tp, strings.Join(comp.Reasons, "; "))
+		s.reject(rej)
 		return false, kind
 	}
 	gpu := g
@@ -414,14 +735,18 @@ func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisio
 		s.cache[key] = fit
 	}
 	if fit.reject != nil {
-		rej := *fit.reject
-		rej.Family = family
-		s.reject(rej.Family, rej.Kind, fmt.Sprintf("%s on %s: %s", p.Name, vm.Name, rej.Reason))
+		rej := base
+		rej.Kind, rej.Reason = fit.reject.Kind, fmt.Sprintf("%s on %s: %s", p.Name, vm.Name, fit.reject.Reason)
+		s.reject(rej)
 		return false, rej.Kind
 	}
-	if row, ok := s.row(vm, gpu, p, tp, pp, nodes, fit, comp); ok {
-		s.rows = append(s.rows, row)
+	row, ok := s.row(vm, gpu, p, tp, pp, nodes, fit, comp, target)
+	if !ok {
+		// Fits, but the load at this TP misses the SLO (or the budget):
+		// a wider TP may still serve it.
+		return false, "slo_missed"
 	}
+	s.rows = append(s.rows, row)
 	return true, ""
 }
 
@@ -444,7 +769,7 @@ func scaleGPU(g hardware.GPU, frac float64, vmMemory units.Bytes) hardware.GPU {
 }
 
 // fitReplica sizes one replica and finds the highest concurrency that
-// meets the SLOs on the band's upper edge and fits the KV pool.
+// meets the SLOs as judged (percentile, point or band) and fits the KV pool.
 func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *replicaFit {
 	r := s.r
 	prec := p
@@ -495,7 +820,7 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 		return &replicaFit{budget: b, reject: &Rejection{Kind: "incompatible", Reason: err.Error()}}
 	}
 	if !ok {
-		return &replicaFit{budget: b, reject: &Rejection{Kind: "slo_missed", Reason: fmt.Sprintf("TP %d: even a single request's upper band is TTFT %.0f ms, TPOT %.1f ms", tp, e1.TTFT.High, e1.TPOT.High)}}
+		return &replicaFit{budget: b, reject: &Rejection{Kind: "slo_missed", Reason: fmt.Sprintf("TP %d × PP %d: even a single request's %s is TTFT %.0f ms, TPOT %.1f ms", tp, pp, s.sloWords(), s.judged(e1.TTFT), s.judged(e1.TPOT))}}
 	}
 	// Largest concurrency meeting the SLOs: latency grows with load, so
 	// bisect on [1, limit].
@@ -517,108 +842,229 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 	return &replicaFit{dep: dep, budget: b, capacity: lo, capRPS: best.RequestsPerS}
 }
 
+// judged is the figure an SLO is held to: the chosen percentile's
+// predicted value, or with --slo-confidence band its upper bound (the
+// percentile scaled by the error band, as perf bounds the mean).
+func (s *searcher) judged(l perf.Latency) float64 {
+	return judgedValue(latencyOf(l), s.r.SLOPercentile, s.r.SLOBand)
+}
+
+func judgedValue(l Latency, pct string, band bool) float64 {
+	v, hi := l.P90, l.P90High
+	switch pct {
+	case "p50":
+		v, hi = l.P50, l.P50High
+	case "p95":
+		v, hi = l.P95, l.P95High
+	case "p99":
+		v, hi = l.P99, l.P99High
+	}
+	if band {
+		return hi
+	}
+	return v
+}
+
 func (s *searcher) meetsSLO(e perf.Estimate) bool {
 	if e.Saturated {
 		return false
 	}
-	if s.r.TTFTSLOMs > 0 && e.TTFT.High > s.r.TTFTSLOMs {
+	if s.r.TTFTSLOMs > 0 && s.judged(e.TTFT) > s.r.TTFTSLOMs {
 		return false
 	}
-	if s.r.TPOTSLOMs > 0 && e.TPOT.High > s.r.TPOTSLOMs {
+	if s.r.TPOTSLOMs > 0 && s.judged(e.TPOT) > s.r.TPOTSLOMs {
 		return false
 	}
 	return true
 }
 
-// row builds the table row for a feasible replica on a VM size.
-func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes int, fit *replicaFit, comp Compatibility) (Row, bool) {
+// row builds the table row for a feasible replica on a VM size: enough
+// replicas for the load, every VM filled with GPUs ÷ (TP × PP) replicas,
+// priced in the cheapest region searched.
+func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes int, fit *replicaFit, comp Compatibility, target string) (Row, bool) {
 	r := s.r
 	gpusPerReplica := tp * pp
+	whole := int(math.Floor(vm.GPUs()))
 	replicasPerVM := 1
-	if nodes == 1 && vm.GPUs() >= 1 {
-		replicasPerVM = int(math.Floor(vm.GPUs())) / gpusPerReplica
+	if nodes == 1 && whole >= 1 {
+		replicasPerVM = max(whole/gpusPerReplica, 1)
 	}
-	if replicasPerVM < 1 {
-		replicasPerVM = 1
+	// spread returns the per-replica workload for n replicas.
+	spread := func(n int) perf.Workload {
+		w := perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens}
+		if r.Concurrency > 0 {
+			w.Concurrency = int(math.Ceil(float64(r.Concurrency) / float64(n)))
+		} else {
+			w.RPS = r.RPS / float64(n)
+		}
+		return w
 	}
 	var replicas int
-	var w perf.Workload
 	switch {
 	case r.Concurrency > 0:
 		replicas = int(math.Ceil(float64(r.Concurrency) / float64(fit.capacity)))
-		w = perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Concurrency: int(math.Ceil(float64(r.Concurrency) / float64(replicas)))}
 	default:
 		if fit.capRPS <= 0 {
 			return Row{}, false
 		}
 		replicas = int(math.Ceil(r.RPS / fit.capRPS))
-		w = perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, RPS: r.RPS / float64(replicas)}
 	}
+	w := spread(replicas)
 	e, err := fit.dep.Predict(w)
-	for err == nil && !s.meetsSLO(e) && replicas < 1<<16 {
-		// The open-loop rate at the closed-loop capacity can sit just past
-		// the SLO's edge; add replicas until it holds.
-		replicas++
-		if r.Concurrency > 0 {
-			w.Concurrency = int(math.Ceil(float64(r.Concurrency) / float64(replicas)))
-		} else {
-			w.RPS = r.RPS / float64(replicas)
+	if err == nil && !s.meetsSLO(e) {
+		// The open-loop rate at the closed-loop capacity can sit past the
+		// SLO's edge (arrivals queue where closed-loop users wait). Find
+		// the fewest replicas that hold it: double until it holds, then
+		// bisect; give up at 4,096 replicas, where queueing is negligible
+		// and what is left is one request's own latency.
+		lo, hi := replicas, 0
+		for n := replicas * 2; n <= 4096; n *= 2 {
+			e2, err2 := fit.dep.Predict(spread(n))
+			if err2 == nil && s.meetsSLO(e2) {
+				hi = n
+				break
+			}
+			lo = n
 		}
+		if hi == 0 {
+			s.reject(Rejection{Family: vm.Series, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: nodes, Kind: "slo_missed",
+				Reason: fmt.Sprintf("%s on %s: TP %d × PP %d misses the SLO at this request rate however many replicas share it (%s TTFT %.0f ms, TPOT %.1f ms at the lightest load tried)",
+					p.Name, vm.Name, tp, pp, s.sloWords(), s.judged(e.TTFT), s.judged(e.TPOT))})
+			return Row{}, false
+		}
+		for lo+1 < hi {
+			mid := lo + (hi-lo)/2
+			if e2, err2 := fit.dep.Predict(spread(mid)); err2 == nil && s.meetsSLO(e2) {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+		replicas = hi
+		w = spread(replicas)
 		e, err = fit.dep.Predict(w)
 	}
 	if err != nil {
-		s.reject(vm.Series, "incompatible", err.Error())
+		s.reject(Rejection{Family: vm.Series, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: nodes, Kind: "incompatible", Reason: err.Error()})
 		return Row{}, false
 	}
 	vmCount := int(math.Ceil(float64(replicas) / float64(replicasPerVM)))
+	idle := 0
 	if nodes > 1 {
 		vmCount = replicas * nodes
+		idle = vmCount*whole - replicas*gpusPerReplica
+	} else if whole >= 1 {
+		// Fill the VMs paid for: more replicas, same bill, lighter load each.
+		if full := vmCount * replicasPerVM; full > replicas {
+			replicas = full
+			w = spread(replicas)
+			if e2, err := fit.dep.Predict(w); err == nil {
+				e = e2
+			}
+		}
+		idle = vmCount*whole - replicas*gpusPerReplica
 	}
 	c := s.candidate(vm, g, p, tp, pp, nodes, replicas, vmCount, fit, e, comp)
 	s.engineLayout(&c.Engine)
 	row := Row{Candidate: c, QuotaFamily: vm.QuotaFamily, VCPUsNeeded: vm.VCPU * vmCount, ConcurrencyPerReplica: w.Concurrency,
-		Headroom: s.headroom(e, fit)}
-	price, ok := r.Prices.Lookup(vm.Name, r.Region, r.Pricing, "USD")
+		Headroom: s.headroom(e, fit), Target: target, IdleGPUs: idle}
+	if target == TargetContainerApps {
+		row.QuotaFamily, row.VCPUsNeeded = "", 0
+		if r.HoursPerDay < 24 {
+			// Scales to zero while idle: the first request after idle waits
+			// for a replica to start and load the weights.
+			row.FirstRequestTTFTMs = s.judged(e.TTFT) + c.Predictions.ColdStartS*1000
+		}
+	}
+	region, price, ok := s.cheapestRegion(vm, target)
+	row.Region = region
+	row.Candidate.Region = region
 	row.RegionAvailable = "unknown"
-	if _, inRegion := r.Prices.PAYG(vm.Name, r.Region); inRegion {
+	if _, inRegion := s.lookup(vm.Name, region, hardware.PAYG); inRegion {
 		row.RegionAvailable = "yes"
+	}
+	if target == TargetContainerApps {
+		row.RegionAvailable = "no"
+		if slices.Contains(s.caProfile.Regions, region) {
+			row.RegionAvailable = "yes"
+		}
+	}
+	idleNote := ""
+	if idle > 0 {
+		idleNote = fmt.Sprintf("; %d of %d paid GPUs idle", idle, vmCount*whole)
 	}
 	if ok {
 		row.PriceKnown = true
 		s.price(&row, price, e, vmCount)
 		if r.BudgetUSDMonth > 0 && *row.Candidate.Prices.USDPerMonth > r.BudgetUSDMonth {
-			s.reject(vm.Series, "over_budget", fmt.Sprintf("%s × %d costs $%.0f/month, over the $%.0f budget", vm.Name, vmCount, *row.Candidate.Prices.USDPerMonth, r.BudgetUSDMonth))
+			s.reject(Rejection{Family: vm.Series, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: vmCount, Kind: "over_budget",
+				Reason: fmt.Sprintf("%s × %d costs $%.0f/month, over the $%.0f budget", vm.Name, vmCount, *row.Candidate.Prices.USDPerMonth, r.BudgetUSDMonth)})
 			return Row{}, false
 		}
-		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d%s at %s%s; %s-bound%s", plural(replicas, "replica"), tp, pp, s.cur, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), deployNote(r.Model, p))
+		spot := ""
+		if price.NoSpotDiscount() {
+			spot = "; " + hardware.NoSpotDiscountNote
+		}
+		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d%s at %s%s; %s-bound%s%s%s", plural(replicas, "replica"), tp, pp, s.cur, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), idleNote, spot, deployNote(r.Model, p))
+	} else if target == TargetContainerApps {
+		row.Candidate.Reason = fmt.Sprintf("Container Apps %s: no sourced per-second price (the embedded book has VM prices only); supply one with --catalog or compare with the VM rows%s", s.caProfile.Type, idleNote)
 	} else {
-		row.Candidate.Reason = noPriceReason(r.Prices, vm.Name, r.Region, r.Pricing)
+		row.Candidate.Reason = s.noPriceReason(vm.Name, region, r.Pricing) + idleNote
 	}
 	return row, true
 }
 
+// cheapestRegion picks, among the regions searched, the one with the
+// lowest price of the requested kind for vm (the first listed wins a tie).
+// Container Apps rows have no sourced price; their region is the first
+// searched region the profile runs in.
+func (s *searcher) cheapestRegion(vm hardware.VMSize, target string) (string, hardware.Price, bool) {
+	r := s.r
+	if target == TargetContainerApps {
+		for _, reg := range r.Regions {
+			if slices.Contains(s.caProfile.Regions, reg) {
+				return reg, hardware.Price{}, false
+			}
+		}
+		return r.Regions[0], hardware.Price{}, false
+	}
+	var best hardware.Price
+	bestRegion, found := r.Regions[0], false
+	for _, reg := range r.Regions {
+		p, ok := s.lookup(vm.Name, reg, r.Pricing)
+		if ok && (!found || p.USDPerHour < best.USDPerHour) {
+			best, bestRegion, found = p, reg, true
+		}
+	}
+	return bestRegion, best, found
+}
+
 // noPriceReason says that a size has no price of the kind asked for, and
 // how to supply one: `gpuplan prices refresh` or a --catalog prices row.
-func noPriceReason(book hardware.PriceBook, vm, region string, kind hardware.PriceKind) string {
-	anywhere := false
-	for _, p := range book.Filter(vm, "") {
-		anywhere = anywhere || (p.Kind == kind && strings.EqualFold(p.Currency, "USD"))
+func (s *searcher) noPriceReason(vm, region string, kind hardware.PriceKind) string {
+	if cheapest, found := s.cheapest[priceKey{strings.ToLower(vm), "", kind}]; found {
+		return fmt.Sprintf("no %s price known for %s in %s; it is priced in %s ($%s/hour): search there with --region %s or --region any, or add a --catalog row {vm: %s, region: %s, kind: %s, usd_per_hour, currency: USD, source, as_of}",
+			kind, vm, region, cheapest.Region, cost.FormatPrice(cheapest.USDPerHour), cheapest.Region, vm, region, kind)
 	}
-	where := "in " + region
-	if !anywhere {
-		where = "in any region"
+	return fmt.Sprintf("no %s price known for %s in any region: run `gpuplan prices refresh`, or add a --catalog row {vm: %s, region: %s, kind: %s, usd_per_hour, currency: USD, source, as_of}",
+		kind, vm, vm, region, kind)
+}
+
+// sloWords names the judged figure ("p90", "p90 upper bound").
+func (s *searcher) sloWords() string {
+	if s.r.SLOBand {
+		return s.r.SLOPercentile + " upper bound"
 	}
-	return fmt.Sprintf("no price known for %s %s (%s): run `gpuplan prices refresh`, or add a --catalog row {vm: %s, region: %s, kind: %s, usd_per_hour, currency: USD, source, as_of}",
-		vm, where, kind, vm, region, kind)
+	return s.r.SLOPercentile
 }
 
 func (s *searcher) headroom(e perf.Estimate, fit *replicaFit) float64 {
 	h := 1.0
-	if s.r.TTFTSLOMs > 0 && e.TTFT.High > 0 {
-		h = math.Min(h, 1-e.TTFT.High/s.r.TTFTSLOMs)
+	if v := s.judged(e.TTFT); s.r.TTFTSLOMs > 0 && v > 0 {
+		h = math.Min(h, 1-v/s.r.TTFTSLOMs)
 	}
-	if s.r.TPOTSLOMs > 0 && e.TPOT.High > 0 {
-		h = math.Min(h, 1-e.TPOT.High/s.r.TPOTSLOMs)
+	if v := s.judged(e.TPOT); s.r.TPOTSLOMs > 0 && v > 0 {
+		h = math.Min(h, 1-v/s.r.TPOTSLOMs)
 	}
 	if s.r.TTFTSLOMs == 0 && s.r.TPOTSLOMs == 0 && fit.capacity > 0 {
 		h = 1 - float64(e.Concurrency)/float64(fit.capacity)
@@ -645,10 +1091,24 @@ func (s *searcher) price(row *Row, price hardware.Price, e perf.Estimate, vmCoun
 	row.Candidate.Prices.USDPerMonth = &perMonth
 	row.Candidate.Prices.PriceAsOf = price.AsOf.String()
 	row.Candidate.Prices.PriceSource = price.Source
+	row.est, row.vmHour = e, vmHour.Scale(float64(vmCount))
 	reqPerS := r.RPS
 	if r.Concurrency > 0 {
+		// Until the request stream is fixed (run), the row's own rate.
 		reqPerS = e.RequestsPerS * float64(row.Candidate.Replicas)
 	}
+	s.priceTokens(row, reqPerS)
+	if p := row.Candidate.Prices.USDPerMillionTokens; p != nil {
+		own := *p
+		row.Candidate.Prices.USDPerMillionTokensOwnRate = &own
+	}
+}
+
+// priceTokens sets a priced row's $/million tokens for a request stream of
+// reqPerS requests per second.
+func (s *searcher) priceTokens(row *Row, reqPerS float64) {
+	r := s.r
+	e := row.est
 	batch := math.Max(e.RunningBatch, 1)
 	load := cost.Load{
 		InputTokensPerS:  reqPerS * float64(r.InputTokens),
@@ -657,12 +1117,13 @@ func (s *searcher) price(row *Row, price hardware.Price, e perf.Estimate, vmCoun
 		DecodeTime:       time.Duration(float64(r.OutputTokens-1) * e.TPOT.Mean / batch * float64(time.Millisecond)),
 	}
 	// The hour's bill is spread over only the hours the load runs.
-	tc, err := cost.PerMillionTokens(vmHour.Scale(float64(vmCount)*24/r.HoursPerDay), load)
+	tc, err := cost.PerMillionTokens(row.vmHour.Scale(24/r.HoursPerDay), load)
 	if err != nil {
 		return
 	}
 	blended := tc.Blended.Amount
 	row.Candidate.Prices.USDPerMillionTokens = &blended
+	row.Candidate.Prices.USDPerMillionInput, row.Candidate.Prices.USDPerMillionOutput = nil, nil
 	if tc.Input != nil {
 		in := tc.Input.Amount
 		row.Candidate.Prices.USDPerMillionInput = &in
@@ -671,6 +1132,37 @@ func (s *searcher) price(row *Row, price hardware.Price, e perf.Estimate, vmCoun
 		out := tc.Output.Amount
 		row.Candidate.Prices.USDPerMillionOutput = &out
 	}
+}
+
+// stream is the request rate every row (and the managed comparison) is
+// costed for. An open loop is its --rps. A closed loop of N users who
+// think Z seconds between a response and their next request sends
+// N ÷ (Z + R) requests a second, R being the response time: the mean
+// end-to-end latency of the top-ranked row (the configuration the user
+// would run); with no feasible row, the response time the SLOs allow
+// (TTFT + (output − 1) × TPOT); with neither, N ÷ Z when Z > 0.
+func (s *searcher) stream() (float64, string) {
+	r := s.r
+	if r.RPS > 0 {
+		return r.RPS, "open loop: --rps"
+	}
+	n, z := float64(r.Concurrency), r.ThinkTimeS
+	if len(s.rows) > 0 {
+		rt := s.rows[0].Candidate.Predictions.E2EMs.Mean / 1000
+		if z+rt > 0 {
+			return n / (z + rt), fmt.Sprintf("%d users ÷ (think time %g s + %.2f s mean response of rank 1)", r.Concurrency, z, rt)
+		}
+	}
+	if r.TTFTSLOMs > 0 || r.TPOTSLOMs > 0 {
+		rt := (r.TTFTSLOMs + float64(r.OutputTokens-1)*r.TPOTSLOMs) / 1000
+		if z+rt > 0 {
+			return n / (z + rt), fmt.Sprintf("%d users ÷ (think time %g s + %.2f s response the SLOs allow)", r.Concurrency, z, rt)
+		}
+	}
+	if z > 0 {
+		return n / z, fmt.Sprintf("%d users ÷ think time %g s (no response time known: an upper bound)", r.Concurrency, z)
+	}
+	return 0, "unknown: no feasible row, no SLO and no think time to derive a request rate from"
 }
 
 func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes, replicas, vmCount int, fit *replicaFit, e perf.Estimate, comp Compatibility) Candidate {
@@ -717,7 +1209,7 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 		},
 		Workload: s.workload(),
 		Predictions: Predictions{
-			TTFTMs: Latency(e.TTFT), TPOTMs: Latency(e.TPOT), ITLMs: Latency(e.ITL), E2EMs: Latency(e.E2E),
+			TTFTMs: latencyOf(e.TTFT), TPOTMs: latencyOf(e.TPOT), ITLMs: latencyOf(e.ITL), E2EMs: latencyOf(e.E2E),
 			OutputTokensPerS: e.OutputTokensPerS * float64(replicas), RequestsPerS: e.RequestsPerS * float64(replicas),
 			MaxConcurrency: int64(fit.capacity), KVCacheTokens: b.KVCacheTokens, Bottleneck: string(e.Bottleneck),
 			Calibrated: e.Calibrated, ErrorBandFraction: math.Max(e.Band.High-1, 1-e.Band.Low),
@@ -745,31 +1237,54 @@ func EngineImage(p memory.Profile, g hardware.GPU) string {
 	return "vllm/vllm-openai:v" + p.Version + ".0"
 }
 
-// rank orders rows: priced rows by $ per million tokens (then $/month),
-// rows with unknown prices after them, each group by GPUs used.
+// rank orders rows by the objective. For the cost objectives priced rows
+// come first and unpriced ones after them; ties fall to the monthly bill,
+// then $/million tokens, then fewer GPUs and the VM name, so the order is
+// stable.
 func (s *searcher) rank() {
+	obj := s.r.Objective
+	gpusOf := func(r Row) float64 { return float64(r.Candidate.VMCount) * r.Candidate.GPUsPerVM }
 	sort.SliceStable(s.rows, func(i, j int) bool {
 		a, b := s.rows[i], s.rows[j]
-		if a.PriceKnown != b.PriceKnown {
+		if a.PriceKnown != b.PriceKnown && (obj == ObjectiveCost || obj == ObjectiveCostPerToken) {
 			return a.PriceKnown
 		}
-		if a.PriceKnown {
-			pa, pb := deref(a.Candidate.Prices.USDPerMillionTokens), deref(b.Candidate.Prices.USDPerMillionTokens)
-			if pa != pb {
-				return pa < pb
+		ma, mb := deref(a.Candidate.Prices.USDPerMonth), deref(b.Candidate.Prices.USDPerMonth)
+		ta, tb := deref(a.Candidate.Prices.USDPerMillionTokens), deref(b.Candidate.Prices.USDPerMillionTokens)
+		var keys [][2]float64
+		switch obj {
+		case ObjectiveCostPerToken:
+			oa, ob := deref(a.Candidate.Prices.USDPerMillionTokensOwnRate), deref(b.Candidate.Prices.USDPerMillionTokensOwnRate)
+			keys = [][2]float64{{oa, ob}, {ta, tb}, {ma, mb}}
+		case ObjectiveLatency:
+			keys = [][2]float64{
+				{s.judgedRow(a.Candidate.Predictions.TTFTMs), s.judgedRow(b.Candidate.Predictions.TTFTMs)},
+				{s.judgedRow(a.Candidate.Predictions.TPOTMs), s.judgedRow(b.Candidate.Predictions.TPOTMs)},
+				{ma, mb}}
+		case ObjectiveThroughput:
+			keys = [][2]float64{{-a.Candidate.Predictions.OutputTokensPerS, -b.Candidate.Predictions.OutputTokensPerS}, {ma, mb}}
+		default:
+			keys = [][2]float64{{ma, mb}, {ta, tb}}
+		}
+		keys = append(keys, [2]float64{gpusOf(a), gpusOf(b)})
+		for _, k := range keys {
+			if k[0] != k[1] {
+				return k[0] < k[1]
 			}
-			return deref(a.Candidate.Prices.USDPerMonth) < deref(b.Candidate.Prices.USDPerMonth)
 		}
-		ga, gb := float64(a.Candidate.VMCount)*a.Candidate.GPUsPerVM, float64(b.Candidate.VMCount)*b.Candidate.GPUsPerVM
-		if ga != gb {
-			return ga < gb
+		if a.Candidate.VM != b.Candidate.VM {
+			return a.Candidate.VM < b.Candidate.VM
 		}
-		return a.Candidate.VM < b.Candidate.VM
+		return a.Target < b.Target
 	})
 	for i := range s.rows {
 		s.rows[i].Rank = i + 1
 		s.rows[i].Candidate.Rank = i + 1
 	}
+}
+
+func (s *searcher) judgedRow(l Latency) float64 {
+	return judgedValue(l, s.r.SLOPercentile, s.r.SLOBand)
 }
 
 func deref(p *float64) float64 {
@@ -800,17 +1315,13 @@ func EvaluateOffer(r Request, vm string) (Candidate, error) {
 	return best, nil
 }
 
-// RequestRate is the request rate a result serves: the open loop's rate,
-// or for a closed loop the rate the best row sustains (users ÷ latency),
-// which is what a managed API would see for the same users.
+// RequestRate is the request stream a result was costed for (see
+// Result.RequestsPerS): what the managed comparison must serve too.
 func RequestRate(res Result, r Request) float64 {
 	if r.RPS > 0 {
 		return r.RPS
 	}
-	if len(res.Rows) > 0 {
-		return res.Rows[0].Candidate.Predictions.RequestsPerS
-	}
-	return 0
+	return res.RequestsPerS
 }
 
 // deployNote says what a quantized row needs before it can be served: a

@@ -33,12 +33,6 @@ func addMoEFlags(fl *pflag.FlagSet, f *bigFlags) {
 	fl.BoolVar(&f.dpAttention, "dp-attention", false, "run attention data-parallel across the TP group (vLLM --data-parallel-size, SGLang --enable-dp-attention)")
 }
 
-func addBigFlags(fl *pflag.FlagSet, f *bigFlags) {
-	addMoEFlags(fl, f)
-	fl.StringVar(&f.vm, "vm", "", "Azure VM size whose links join the GPUs (default: the chip's largest size when TP × PP exceeds one VM)")
-	addSpecFlags(fl, f)
-}
-
 func addSpecFlags(fl *pflag.FlagSet, f *bigFlags) {
 	fl.StringVar(&f.speculative, "speculative", "", "speculative decoding: draft:MODEL, eagle, eagle:MODEL or mtp")
 	fl.IntVar(&f.specTokens, "spec-tokens", 3, "tokens proposed per step with --speculative (1-16)")

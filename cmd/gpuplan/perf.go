@@ -12,6 +12,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/atomicfile"
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/units"
@@ -28,6 +29,7 @@ type perfFlags struct {
 	big                                        bigFlags
 	sched                                      schedFlags
 	sim                                        simFlags
+	cpuFlags
 }
 
 // schedFlags are the scheduler knobs perf, plan and deploy share.
@@ -123,8 +125,27 @@ fills the KV pool; --rps is an open loop (Poisson arrivals).`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error { return runPerf(cmd, a, args[0], f) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			host, gvm, err := resolveCPUTarget(a, f.cpuFlags, f.gpu)
+			if err != nil {
+				return err
+			}
+			if host != nil {
+				return runPerfCPU(cmd, a, args[0], f, host)
+			}
+			if gvm != nil {
+				f.gpu = gvm.GPU
+				if _, ok := hardware.LookupFabric(gvm.Name); ok {
+					f.big.vm = gvm.Name
+				}
+				if f.tp == 1 && gvm.GPUCount > 1 {
+					f.tp = gvm.GPUCount
+				}
+			}
+			return runPerf(cmd, a, args[0], f)
+		},
 	}
+	addCPUFlags(cmd, &f.cpuFlags)
 	fl := cmd.Flags()
 	fl.StringVar(&f.gpu, "gpu", "", "GPU id (see 'gpuplan gpus'; default "+defaultGPU+")")
 	fl.StringVar(&f.gpuMemory, "gpu-memory", "", "CUDA-visible memory per GPU, e.g. 79.19GiB (overrides --gpu's figure)")
@@ -142,7 +163,10 @@ fills the KV pool; --rps is an open loop (Poisson arrivals).`,
 	fl.StringVar(&f.plot, "plot", "", "write an SVG of tokens/s and time per output token against concurrency to FILE")
 	fl.StringVar(&f.loadFrom, "load-from", "", "estimate the cold start reading weights from: nvme, blob, hf")
 	fl.StringVar(&f.loadThroughput, "load-throughput", "", "weight-source throughput per second, e.g. 2GB or 800MB (overrides --load-from's stated figure)")
-	addBigFlags(fl, &f.big)
+	// --vm comes from the CPU flags (any VM size); a GPU size with stated
+	// links also sets the fabric (bigFlags.vm).
+	addMoEFlags(fl, &f.big)
+	addSpecFlags(fl, &f.big)
 	addSchedFlags(cmd, &f.sched)
 	fl.BoolVar(&f.sim.on, "simulate", false, "simulate requests one by one (continuous batching, queues, tails) instead of the steady-state model")
 	fl.IntVar(&f.sim.requests, "requests", perf.DefaultSimRequests, "--simulate: requests per load level")

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -20,11 +22,13 @@ type planFlags struct {
 	context                  int64
 	concurrency, input, out  int
 	rps, ttft, tpot, budget  float64
-	hoursPerDay              float64
+	hoursPerDay, thinkTimeS  float64
 	region, precision, kv    string
 	engine, calibration      string
 	pricing, managed, deploy string
 	imageArch, save          string
+	objective, sloPct, sloCI string
+	gpus, vms, target        string
 	top, pick                int
 	output                   outputFormat
 	big                      bigFlags
@@ -59,11 +63,18 @@ table, one "why not" line per rejected family.
 	fl.Int64Var(&f.context, "context", 0, "maximum model length per replica (default: input + output tokens)")
 	fl.IntVar(&f.concurrency, "concurrency", 0, "concurrent users (closed loop)")
 	fl.Float64Var(&f.rps, "rps", 0, "requests per second (open loop)")
+	fl.Float64Var(&f.thinkTimeS, "think-time-s", 0, "with --concurrency: seconds each user waits between a response and its next request (default 0: back to back, the heaviest load N users make)")
 	fl.IntVar(&f.input, "input-tokens", 0, "prompt tokens per request (required)")
 	fl.IntVar(&f.out, "output-tokens", 0, "completion tokens per request (required)")
-	fl.Float64Var(&f.ttft, "ttft-slo-ms", 0, "time-to-first-token target in ms (on the band's upper edge)")
-	fl.Float64Var(&f.tpot, "tpot-slo-ms", 0, "time-per-output-token target in ms (on the band's upper edge)")
-	fl.StringVar(&f.region, "region", "eastus", "Azure region (ARM name)")
+	fl.Float64Var(&f.ttft, "ttft-slo-ms", 0, "time-to-first-token target in ms (judged on --slo-percentile)")
+	fl.Float64Var(&f.tpot, "tpot-slo-ms", 0, "time-per-output-token target in ms (judged on --slo-percentile)")
+	fl.StringVar(&f.sloPct, "slo-percentile", "p90", "percentile the SLOs are judged on: p50, p90, p95, p99")
+	fl.StringVar(&f.sloCI, "slo-confidence", "point", "point (the percentile's predicted value) or band (its upper bound under the error band)")
+	fl.StringVar(&f.objective, "objective", "cost", "what ranks the rows: cost (monthly bill for this load), cost-per-token, latency, throughput")
+	fl.StringVar(&f.region, "region", "eastus", "Azure region(s): one ARM name, a comma-separated list, or any (each row is priced in the cheapest)")
+	fl.StringVar(&f.gpus, "gpu", "", "only these GPUs, comma-separated chip ids (see 'gpuplan gpus')")
+	fl.StringVar(&f.vms, "vm", "", "only these VM sizes, comma-separated (Standard_ optional)")
+	fl.StringVar(&f.target, "target", "", "only what this target runs: aks, aks-multinode, kaito, containerapps (default: all)")
 	fl.Float64Var(&f.budget, "budget-usd-month", 0, "reject offers above this monthly cost")
 	fl.StringVar(&f.precision, "precision", "auto", "precisions to consider: auto (the checkpoint's own and fp8 quantized at load), any (also int8/int4, which need a quantized checkpoint), or a comma-separated list (docs/cli.md)")
 	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
@@ -89,6 +100,8 @@ table, one "why not" line per rejected family.
 type planOutput struct {
 	plan.Result
 	Managed []managedRow `json:"managed,omitempty"`
+	// ManagedNote says why --managed printed no rows.
+	ManagedNote string `json:"managed_note,omitempty"`
 }
 
 // managedRow is one Azure OpenAI comparison beside the self-hosted rows:
@@ -97,7 +110,12 @@ type managedRow struct {
 	Model      string          `json:"model"`
 	Deployment cost.Deployment `json:"deployment"`
 	// PeakRPM is the load's request rate in requests per minute.
-	PeakRPM    float64         `json:"peak_rpm"`
+	PeakRPM float64 `json:"peak_rpm"`
+	// TokensPerMinute is the load's input + output tokens per minute.
+	TokensPerMinute float64 `json:"tokens_per_minute"`
+	// Quota says how TokensPerMinute compares with the default
+	// pay-as-you-go quota (empty when it is within it).
+	Quota      string          `json:"quota,omitempty"`
 	Comparison cost.Comparison `json:"comparison"`
 }
 
@@ -107,6 +125,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	}
 	if (f.concurrency > 0) == (f.rps > 0) {
 		return usageErrf("give exactly one of --concurrency and --rps")
+	}
+	if f.thinkTimeS < 0 || f.thinkTimeS > 86400 || (f.thinkTimeS > 0 && f.rps > 0) {
+		return usageErrf("--think-time-s must be in [0, 86400] seconds and goes with --concurrency (closed-loop users), not --rps")
 	}
 	spec, err := a.resolveModel(cmd.Context(), ref)
 	if err != nil {
@@ -119,7 +140,7 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	book, warnings := a.priceBook(hc, "USD")
 	req := plan.Request{
 		Model: spec, Context: f.context, InputTokens: f.input, OutputTokens: f.out,
-		Concurrency: f.concurrency, RPS: f.rps, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,
+		Concurrency: f.concurrency, RPS: f.rps, ThinkTimeS: f.thinkTimeS, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,
 		BudgetUSDMonth: f.budget, HoursPerDay: f.hoursPerDay, Hardware: hc, Prices: book,
 		ImageArch:  f.imageArch,
 		MaxNumSeqs: f.sched.maxNumSeqs, MaxNumBatchedTokens: f.sched.maxNumBatchedTokens, CacheRate: f.sched.cacheRate,
@@ -130,12 +151,28 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
 		return err
 	}
-	if req.Region, err = hardware.NormalizeRegion(f.region); err != nil {
+	if req.Regions, err = parseRegions(f.region, hc, book); err != nil {
 		return usageErr(err)
 	}
-	if hardware.RegionDisplayName(req.Region) == req.Region {
-		warnings = append(warnings, fmt.Sprintf("region %q is not one the catalog knows; its prices and availability will be unknown (supply them with --catalog)", req.Region))
+	if req.Objective, err = plan.ParseObjective(f.objective); err != nil {
+		return usageErr(err)
 	}
+	req.SLOPercentile = strings.ToLower(strings.TrimSpace(f.sloPct))
+	if !slices.Contains(plan.SLOPercentiles, req.SLOPercentile) {
+		return usageErrf("--slo-percentile %q: use p50, p90, p95 or p99", f.sloPct)
+	}
+	switch strings.ToLower(f.sloCI) {
+	case "point", "":
+	case "band":
+		req.SLOBand = true
+	default:
+		return usageErrf("--slo-confidence %q: use point or band", f.sloCI)
+	}
+	req.GPUs, req.VMs = splitList(f.gpus), splitList(f.vms)
+	if f.target != "" && !slices.Contains(plan.Targets, f.target) {
+		return usageErrf("--target %q: use %s", f.target, strings.Join(plan.Targets, ", "))
+	}
+	req.Target = f.target
 	if req.Pricing, err = parsePricing(f.pricing); err != nil {
 		return usageErr(err)
 	}
@@ -175,8 +212,13 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	}
 	out := planOutput{Result: res}
 	if f.managed != "" {
+		// Managed rows serve the same request stream as the self-hosted
+		// rows, and are printed even when no self-hosted row is feasible.
 		if out.Managed, err = a.managedRows(f, plan.RequestRate(res, req)); err != nil {
 			return err
+		}
+		if len(out.Managed) == 0 {
+			out.ManagedNote = "Azure OpenAI rows need a request rate: " + res.RequestStream + "; give --rps, an SLO, or --think-time-s"
 		}
 	}
 	printed := out
@@ -210,6 +252,48 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		fmt.Fprintf(a.Stderr, "Saved rank %d (%s × %d, %s, TP %d) to %s\n", f.pick, c.VM, c.VMCount, c.Engine.Precision, c.Engine.TP, f.save)
 	}
 	return nil
+}
+
+// splitList reads a comma-separated flag value.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// parseRegions reads --region: one region, a comma-separated list, or
+// "any" (every region the catalog, a --catalog overlay or refreshed prices
+// know). A region none of them knows is a usage error naming close ones.
+func parseRegions(s string, hc *hardware.Catalog, book hardware.PriceBook) ([]string, error) {
+	known := hc.KnownRegions(book)
+	if strings.EqualFold(strings.TrimSpace(s), "any") {
+		return known, nil
+	}
+	var out []string
+	for _, x := range splitList(s) {
+		r, err := hardware.NormalizeRegion(x)
+		if err != nil {
+			return nil, fmt.Errorf("--region: %w", err)
+		}
+		if !slices.Contains(known, r) {
+			msg := fmt.Sprintf("--region %q: not a region the catalog, --catalog or refreshed prices know", x)
+			if close := hardware.CloseRegions(r, known); len(close) > 0 {
+				msg += "; did you mean " + strings.Join(close, ", ") + "?"
+			}
+			return nil, errors.New(msg + " (any searches every known region; 'gpuplan prices' lists them)")
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--region is empty: give a region such as eastus, a comma-separated list, or any")
+	}
+	return out, nil
 }
 
 func parsePricing(s string) (hardware.PriceKind, error) {
@@ -265,36 +349,50 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 	if r.Workload.TPOTSLOMs > 0 {
 		slo = append(slo, fmt.Sprintf("TPOT ≤ %g ms", r.Workload.TPOTSLOMs))
 	}
-	if len(slo) > 0 {
-		fmt.Fprintf(w, "; SLO %s", strings.Join(slo, ", "))
+	rule := r.SLOPercentile + " predicted"
+	if r.SLORule == "band" {
+		rule = r.SLOPercentile + " upper bound"
 	}
-	fmt.Fprintf(w, "\nRegion %s, %s prices", r.Region, r.Pricing)
+	if len(slo) > 0 {
+		fmt.Fprintf(w, "\nSLO %s, judged on the %s", strings.Join(slo, ", "), rule)
+	}
+	regions := r.Region
+	if len(r.Regions) > 1 {
+		regions = fmt.Sprintf("%d regions (each row in its cheapest)", len(r.Regions))
+	}
+	fmt.Fprintf(w, "\nRanked by %s. Region %s, %s prices", r.Objective.Describe(), regions, r.Pricing)
 	if r.PricesAsOf != "" {
 		fmt.Fprintf(w, " as of %s", r.PricesAsOf)
 	}
 	fmt.Fprintf(w, " (USD)\n\n")
+	var notes []string
 	if len(r.Rows) > 0 {
-		fmt.Fprintln(w, "RANK\tVM × COUNT\tGPUS\tPRECISION\tTP×PP\t$/HOUR\t$/MONTH\t$/MTOK (IN/OUT)\tTTFT ms\tTPOT ms\tOUT TOK/S\tHEADROOM\tREGION\tQUOTA (vCPU)\tWHY")
+		// Long text goes below the table as numbered notes, so the table
+		// fits 120 columns; JSON carries every field.
+		pct := r.SLOPercentile
+		if r.SLORule == "band" {
+			pct += "↑"
+		}
+		fmt.Fprintf(w, "RANK\tVM × COUNT\tGPUS\tPREC TP×PP\tREGION\t$/MONTH\t$/MTOK\tTTFT %s\tTPOT %s\tTOK/S\tNOTE\n", pct, pct)
 		for _, row := range r.Rows {
 			c := row.Candidate
-			p := c.Prices
-			split := ""
-			if p.USDPerMillionInput != nil && p.USDPerMillionOutput != nil {
-				split = fmt.Sprintf(" (%s/%s)", money(p.USDPerMillionInput), money(p.USDPerMillionOutput))
+			vm := strings.TrimPrefix(c.VM, "Standard_")
+			if row.Target == plan.TargetContainerApps {
+				vm = "ACA " + vm
 			}
-			fmt.Fprintf(w, "%d\t%s × %d\t%g × %s\t%s\t%d×%d\t%s\t%s\t%s%s\t%.0f [%.0f–%.0f]\t%.1f [%.1f–%.1f]\t%.0f\t%.0f%%\t%s\t%s (%d)\t%s\n",
-				row.Rank, c.VM, c.VMCount, c.GPUsPerVM*float64(c.VMCount), c.GPU, c.Engine.Precision, c.Engine.TP, c.Engine.PP,
-				money(p.USDPerHour), money(p.USDPerMonth), money(p.USDPerMillionTokens), split,
-				c.Predictions.TTFTMs.Mean, c.Predictions.TTFTMs.Low, c.Predictions.TTFTMs.High,
-				c.Predictions.TPOTMs.Mean, c.Predictions.TPOTMs.Low, c.Predictions.TPOTMs.High,
-				c.Predictions.OutputTokensPerS, row.Headroom*100, row.RegionAvailable, row.QuotaFamily, row.VCPUsNeeded, c.Reason)
+			notes = append(notes, rowNote(row))
+			fmt.Fprintf(w, "%d\t%s × %d\t%g×%s\t%s %d×%d\t%s\t%s\t%s\t%.0f\t%.1f\t%.0f\t[%d]\n",
+				row.Rank, vm, c.VMCount, c.GPUsPerVM*float64(c.VMCount), c.GPU, c.Engine.Precision, c.Engine.TP, c.Engine.PP, row.Region,
+				money(c.Prices.USDPerMonth), money(c.Prices.USDPerMillionTokens),
+				judged(c.Predictions.TTFTMs, r), judged(c.Predictions.TPOTMs, r),
+				c.Predictions.OutputTokensPerS, len(notes))
 		}
 	} else {
-		fmt.Fprintln(w, "No offer meets the request.")
+		fmt.Fprintln(w, "No self-hosted offer meets the request.")
 	}
 	if len(out.Managed) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "AZURE OPENAI\tDEPLOYMENT\tPEAK RPM\tPAYG $/MONTH\tPTU\tPTU $/MONTH (HOURLY / 1-MONTH / 1-YEAR)\tSEED RULE (>$5K PAYG → PTU)")
+		fmt.Fprintln(w, "AZURE OPENAI\tDEPLOYMENT\tPEAK RPM\tTPM\tPAYG $/MONTH\tPTU\tPTU $/MONTH (HOURLY / 1-MONTH / 1-YEAR)\tNOTE")
 		for _, m := range out.Managed {
 			c := m.Comparison
 			payg := "unknown"
@@ -309,23 +407,110 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 					terms = append(terms, "unknown")
 				}
 			}
-			fmt.Fprintf(w, "%s\t%s\t%.0f\t%s\t%d\t%s\t%s\n", m.Model, m.Deployment, m.PeakRPM, payg, c.Estimate.PTU, strings.Join(terms, " / "), c.SeedRule.Verdict)
+			note := "seed rule: " + c.SeedRule.Verdict
+			if m.Quota != "" {
+				note = m.Quota + "; " + note
+			}
+			notes = append(notes, note)
+			fmt.Fprintf(w, "%s\t%s\t%.0f\t%s\t%s\t%d\t%s\t[%d]\n", m.Model, m.Deployment, m.PeakRPM, costCount(math.Round(m.TokensPerMinute)), payg, c.Estimate.PTU, strings.Join(terms, " / "), len(notes))
+		}
+	}
+	if out.ManagedNote != "" {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, out.ManagedNote+".")
+	}
+	if r.RequestStream != "" && len(out.Managed) > 0 {
+		fmt.Fprintf(w, "Both sides serve %.4g requests/s (%s).\n", r.RequestsPerS, r.RequestStream)
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w)
+		for i, n := range notes {
+			fmt.Fprintln(w, wrapText(fmt.Sprintf("[%d] %s", i+1, n), 118, "    "))
 		}
 	}
 	if len(r.WhyNot) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Why not:")
 		for _, j := range r.WhyNot {
-			fmt.Fprintf(w, "  %s\t%s\t%s\n", j.Family, strings.ReplaceAll(j.Kind, "_", " "), j.Reason)
+			fmt.Fprintln(w, wrapText(fmt.Sprintf("  %s: %s — %s", j.Family, strings.ReplaceAll(j.Kind, "_", " "), j.Reason), 118, "      "))
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "$/month: %s.\n", r.Excludes)
+	fmt.Fprintln(w, wrapText(fmt.Sprintf("$/month: %s.", r.Excludes), 118, "  "))
 	for _, s := range r.Assumptions {
-		fmt.Fprintf(w, "Assumption: %s.\n", s)
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("Assumption: %s.", s), 118, "  "))
 	}
 	_ = searchErr
 	return nil
+}
+
+// wrapText breaks s into lines of at most width runes at spaces, indenting
+// continuation lines; a word longer than a line stays whole.
+func wrapText(s string, width int, indent string) string {
+	var b strings.Builder
+	line := 0
+	for i, word := range strings.Fields(s) {
+		n := len([]rune(word))
+		switch {
+		case i == 0:
+			if strings.HasPrefix(s, " ") {
+				lead := s[:len(s)-len(strings.TrimLeft(s, " "))]
+				b.WriteString(lead)
+				line = len(lead)
+			}
+		case line+1+n > width:
+			b.WriteString("\n" + indent)
+			line = len(indent)
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(word)
+		line += n
+	}
+	return b.String()
+}
+
+// judged is the latency figure the SLOs were judged on for a row.
+func judged(l plan.Latency, r plan.Result) float64 {
+	v, hi := l.P90, l.P90High
+	switch r.SLOPercentile {
+	case "p50":
+		v, hi = l.P50, l.P50High
+	case "p95":
+		v, hi = l.P95, l.P95High
+	case "p99":
+		v, hi = l.P99, l.P99High
+	}
+	if r.SLORule == "band" {
+		return hi
+	}
+	return v
+}
+
+// rowNote is a row's long text: quota family and vCPUs, replicas and
+// why, the $/hour and the input/output $/Mtok split, idle GPUs and cold
+// start.
+func rowNote(row plan.Row) string {
+	c := row.Candidate
+	var parts []string
+	if row.QuotaFamily != "" {
+		parts = append(parts, fmt.Sprintf("quota %s (%d vCPUs)", row.QuotaFamily, row.VCPUsNeeded))
+	} else if row.Target != plan.TargetContainerApps {
+		parts = append(parts, fmt.Sprintf("quota family unknown (%d vCPUs)", row.VCPUsNeeded))
+	}
+	if p := c.Prices; p.USDPerHour != nil {
+		split := ""
+		if p.USDPerMillionInput != nil && p.USDPerMillionOutput != nil {
+			split = fmt.Sprintf(", $/Mtok in %s / out %s", money(p.USDPerMillionInput), money(p.USDPerMillionOutput))
+		}
+		parts = append(parts, fmt.Sprintf("%s/hour%s", money(p.USDPerHour), split))
+	}
+	if row.FirstRequestTTFTMs > 0 {
+		parts = append(parts, fmt.Sprintf("scales to zero: first request after idle ~%.0f s TTFT (cold start)", row.FirstRequestTTFTMs/1000))
+	}
+	parts = append(parts, c.Reason)
+	return strings.Join(parts, "; ")
 }
 
 // managedRows compares Azure OpenAI models at the plan's request rate:
@@ -355,7 +540,8 @@ func (a *app) managedRows(f planFlags, rps float64) ([]managedRow, error) {
 		if err != nil {
 			return nil, usageErr(err)
 		}
-		rows = append(rows, managedRow{Model: m, Deployment: d, PeakRPM: w.RPM, Comparison: c})
+		tpm := w.RPM * (w.InputTokens + w.OutputTokens)
+		rows = append(rows, managedRow{Model: m, Deployment: d, PeakRPM: w.RPM, TokensPerMinute: tpm, Quota: cost.QuotaCheck(m, d, tpm, w.RPM), Comparison: c})
 	}
 	return rows, nil
 }

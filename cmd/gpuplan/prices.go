@@ -208,7 +208,7 @@ unknown prices are never guessed.`,
 					if reg != "" {
 						where = reg
 					}
-					fmt.Fprintf(w, "No pay-as-you-go price known in %s for %d sizes: %s.\n", where, len(out.Unpriced), strings.Join(out.Unpriced, ", "))
+					fmt.Fprintf(w, "No pay-as-you-go price known in %s for %d sizes: %s. Supply one with `gpuplan prices refresh` or a --catalog prices row (docs/catalog.md).\n", where, len(out.Unpriced), strings.Join(out.Unpriced, ", "))
 				}
 				writePriceSourceKeys(w, hc, out.Prices)
 				return nil

@@ -22,9 +22,11 @@ type sizeFlags struct {
 	precision, kvDType, gpu, gpuMemory, engine, table string
 	context, concurrency                              int64
 	utilization                                       float64
+	flashAttn                                         bool
 	tp, pp, maxBatched, maxSeqs                       int
 	output                                            outputFormat
 	moe                                               bigFlags
+	cpuFlags
 }
 
 func newSizeCmd(a *app) *cobra.Command {
@@ -60,9 +62,20 @@ config.json, a model directory or a GGUF file.`,
 			if f.table != "" {
 				return runSeedTable(a, f)
 			}
+			host, gvm, err := resolveCPUTarget(a, f.cpuFlags, f.gpu)
+			if err != nil {
+				return err
+			}
+			if gvm != nil {
+				f.gpu = gvm.GPU
+			}
+			if host != nil || (f.engine == "llamacpp" && isLocalGGUF(args[0])) {
+				return runSizeLlamaCPP(cmd, a, args[0], f, host)
+			}
 			return runSize(cmd, a, args[0], f)
 		},
 	}
+	addCPUFlags(cmd, &f.cpuFlags)
 	fl := cmd.Flags()
 	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own); see docs/cli.md")
 	fl.StringVar(&f.kvDType, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
@@ -76,6 +89,7 @@ config.json, a model directory or a GGUF file.`,
 	fl.IntVar(&f.maxBatched, "max-num-batched-tokens", 0, "vLLM max_num_batched_tokens (default: vLLM's rule for the GPU)")
 	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "vLLM max_num_seqs (default: vLLM's rule for the GPU)")
 	fl.StringVar(&f.engine, "engine", "vllm", "engine memory profile: vllm, vllm@0.22, sglang, trtllm, llamacpp")
+	fl.BoolVar(&f.flashAttn, "flash-attn", false, "llama.cpp --flash-attn (with --engine llamacpp on a GGUF file)")
 	fl.StringVar(&f.table, "table", "", "reproduce the seed's VRAM table for bare sizes, e.g. 7B,13B,70B")
 	addMoEFlags(fl, &f.moe)
 	addOutputFlag(cmd, &f.output)

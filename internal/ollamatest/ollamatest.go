@@ -305,3 +305,89 @@ func ParseBuffers(log string) (Buffers, bool) {
 	}
 	return b, found == 4
 }
+
+// RunnerOptions start Ollama's llama.cpp runner directly, the way `ollama
+// serve` starts it (llm/server.go: --ctx-size is num_ctx × parallel,
+// --batch-size 512, --no-mmap for CPU loads).
+type RunnerOptions struct {
+	CtxSize, Parallel, Threads int
+	FlashAttention             bool
+	// KVCacheType is --kv-cache-type ("q8_0", "q4_0"; empty for f16);
+	// llama.cpp accepts it only with flash attention.
+	KVCacheType string
+}
+
+// RunnerBuffers starts `ollama runner` on a GGUF file, waits until
+// llama.cpp has logged its buffers, and kills it. Ollama v0.9.0's serve
+// never passes --flash-attn on a CPU-only machine (llm/server.go checks
+// the GPU list), so flash-attention and quantized-cache layouts can only
+// be observed this way.
+func RunnerBuffers(t testing.TB, bin, gguf string, o RunnerOptions) Buffers {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = 1
+	}
+	if o.Threads <= 0 {
+		o.Threads = 2
+	}
+	args := []string{"runner", "--model", gguf, "--ctx-size", strconv.Itoa(o.CtxSize), "--batch-size", "512",
+		"--threads", strconv.Itoa(o.Threads), "--no-mmap", "--parallel", strconv.Itoa(o.Parallel), "--port", strconv.Itoa(port)}
+	if o.FlashAttention {
+		args = append(args, "--flash-attn")
+	}
+	if o.KVCacheType != "" {
+		args = append(args, "--kv-cache-type", o.KVCacheType)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var mu sync.Mutex
+	var log bytes.Buffer
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start ollama runner: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			mu.Lock()
+			log.Write(sc.Bytes())
+			log.WriteByte('\n')
+			mu.Unlock()
+		}
+		close(done)
+	}()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); pw.Close(); close(exited) }()
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+		<-done
+	}()
+	deadline := time.After(3 * time.Minute)
+	for {
+		mu.Lock()
+		s := log.String()
+		mu.Unlock()
+		if b, ok := ParseBuffers(s); ok {
+			return b
+		}
+		select {
+		case <-exited:
+			<-done
+			t.Fatalf("ollama runner %v exited before logging its buffers:\n%s", args, log.String())
+		case <-deadline:
+			t.Fatalf("ollama runner %v logged no buffers within 3 minutes:\n%s", args, s)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

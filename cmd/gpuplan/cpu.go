@@ -1,0 +1,213 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/perf"
+)
+
+// cpuFlags are the CPU-target flags `size` and `perf` share: --vm names
+// any Azure VM size (GPU or CPU), --cpu a CPU chip with --cores.
+type cpuFlags struct {
+	vm, cpu string
+	cores   int
+}
+
+func addCPUFlags(cmd *cobra.Command, f *cpuFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.vm, "vm", "", "Azure VM size, GPU or CPU (e.g. Standard_D8as_v7); a CPU size runs llama.cpp on its cores")
+	fl.StringVar(&f.cpu, "cpu", "", "CPU chip id for llama.cpp on a CPU (see docs/cli.md; with --cores)")
+	fl.IntVar(&f.cores, "cores", 0, "physical cores for --cpu (1-1024)")
+}
+
+// cpuHost is a resolved CPU target.
+type cpuHost struct {
+	Name      string             `json:"name"`
+	CPU       hardware.CPU       `json:"cpu"`
+	Cores     int                `json:"cores"`
+	MemoryGiB float64            `json:"memory_gib,omitempty"`
+	Bandwidth hardware.Bandwidth `json:"bandwidth"`
+	Speed     perf.CPUSpeed      `json:"speed"`
+}
+
+// resolveCPUTarget turns --vm/--cpu into a CPU host. gpuVM is the GPU VM
+// when --vm names one (the caller sizes for its GPU instead).
+func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *cpuHost, gpuVM *hardware.VMSize, err error) {
+	if f.vm != "" && f.cpu != "" {
+		return nil, nil, usageErrf("give --vm or --cpu, not both")
+	}
+	if f.cpu != "" && gpuFlag != "" {
+		return nil, nil, usageErrf("--gpu is for GPUs; give it without --cpu")
+	}
+	if f.cpu == "" && f.cores != 0 {
+		return nil, nil, usageErrf("--cores goes with --cpu")
+	}
+	cc := hardware.DefaultCPUs()
+	switch {
+	case f.vm != "":
+		if v, ok := cc.LookupVM(f.vm); ok {
+			if gpuFlag != "" {
+				return nil, nil, usageErrf("--vm %s is a CPU size; give it without --gpu", v.Name)
+			}
+			cpu, _ := cc.LookupCPU(v.CPU)
+			sp, _ := perf.LookupCPUSpeed(v.CPU)
+			return &cpuHost{Name: v.Name, CPU: cpu, Cores: v.Cores(), MemoryGiB: v.MemoryGiB, Bandwidth: cc.VMBandwidth(v), Speed: sp}, nil, nil
+		}
+		_, hc, err := a.loadCatalogs()
+		if err != nil {
+			return nil, nil, err
+		}
+		g, err := hc.LookupVM(f.vm)
+		if err != nil {
+			return nil, nil, usageErrf("--vm %q is neither an Azure CPU size in the catalog nor a GPU size: %v", f.vm, err)
+		}
+		// --gpu with a GPU size must name the chip it carries.
+		if gpuFlag != "" {
+			want, err := hc.LookupGPU(gpuFlag)
+			if err == nil && want.ID != g.GPU {
+				return nil, nil, usageErrf("--vm %s carries %s GPUs, not --gpu %s", g.Name, g.GPU, gpuFlag)
+			}
+		}
+		return nil, &g, nil
+	case f.cpu != "":
+		cpu, err := cc.LookupCPU(f.cpu)
+		if err != nil {
+			return nil, nil, usageErrf("--cpu: %v", err)
+		}
+		if f.cores < 1 || f.cores > 1024 {
+			return nil, nil, usageErrf("--cores must be in [1, 1024] with --cpu, got %d", f.cores)
+		}
+		sp, _ := perf.LookupCPUSpeed(cpu.ID)
+		bw := cc.VMBandwidth(hardware.CPUVM{Name: cpu.ID, CPU: cpu.ID, VCPU: f.cores, ThreadsPerCore: 1})
+		return &cpuHost{Name: fmt.Sprintf("%s × %d cores", cpu.ID, f.cores), CPU: cpu, Cores: f.cores, Bandwidth: bw, Speed: sp}, nil, nil
+	}
+	return nil, nil, nil
+}
+
+// cpuPerf is `perf MODEL --vm CPU-SIZE` (or --cpu): llama.cpp speed per
+// concurrency level.
+type cpuPerf struct {
+	Model        string       `json:"model"`
+	Precision    string       `json:"precision"`
+	WeightBytes  int64        `json:"weight_bytes"`
+	Params       int64        `json:"params"`
+	KVPerToken   int64        `json:"kv_bytes_per_token"`
+	InputTokens  int          `json:"input_tokens"`
+	OutputTokens int          `json:"output_tokens"`
+	Host         cpuHost      `json:"host"`
+	Rows         []cpuPerfRow `json:"rows"`
+	Fits         bool         `json:"fits"`
+	Notes        []string     `json:"notes,omitempty"`
+	Assumptions  []string     `json:"assumptions"`
+}
+
+type cpuPerfRow struct {
+	Concurrency int `json:"concurrency"`
+	perf.CPUEstimate
+}
+
+// llamacppKVBytesPerToken is the f16 K and V cache per token of context
+// over all layers (llama.cpp's default cache type).
+func llamacppKVBytesPerToken(s *model.Spec) int64 {
+	var elems int64
+	for _, l := range s.KVLayers() {
+		elems += l.ElementsPerToken()
+	}
+	return elems * 2
+}
+
+func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *cpuHost) error {
+	if f.input <= 0 || f.output <= 0 {
+		return usageErrf("perf needs --input-tokens and --output-tokens (the request shape decides the speed)")
+	}
+	if f.rps != "" {
+		return usageErrf("--rps is not modelled for CPU targets yet; give --concurrency")
+	}
+	loads, err := parseLoads(f.concurrency, "")
+	if err != nil {
+		return err
+	}
+	spec, err := a.resolveModel(cmd.Context(), ref)
+	if err != nil {
+		return err
+	}
+	prec, err := cpuPrecision(spec, f.precision)
+	if err != nil {
+		return err
+	}
+	w, err := memory.EstimateWeights(spec, prec, 1, 1)
+	if err != nil {
+		return usageErr(err)
+	}
+	out := cpuPerf{Model: spec.ID, Precision: prec.Name, WeightBytes: int64(w.Total), Params: spec.Params().Total,
+		KVPerToken: llamacppKVBytesPerToken(spec), InputTokens: f.input, OutputTokens: f.output, Host: *host}
+	tgt := perf.CPUTarget{Name: host.Name, Speed: host.Speed, Cores: host.Cores, BandwidthGBPerS: host.Bandwidth.GBPerS}
+	var maxConc int
+	for _, l := range loads {
+		c := l.Concurrency
+		if l.Max {
+			return usageErrf("--concurrency max is not modelled for CPU targets; give numbers")
+		}
+		e, err := perf.EstimateCPU(tgt, perf.CPUWorkload{WeightBytes: float64(w.Total), Params: float64(out.Params),
+			KVBytesPerToken: float64(out.KVPerToken), InputTokens: f.input, OutputTokens: f.output, Concurrency: c})
+		if err != nil {
+			return err
+		}
+		out.Rows = append(out.Rows, cpuPerfRow{c, e})
+		out.Assumptions = e.Assumptions
+		maxConc = max(maxConc, c)
+	}
+	out.Assumptions = append(out.Assumptions, "bandwidth "+host.Bandwidth.Kind+": "+host.Bandwidth.Basis)
+	need := float64(w.Total) + float64(maxConc)*float64(f.input+f.output)*float64(out.KVPerToken)
+	out.Fits = host.MemoryGiB == 0 || need < host.MemoryGiB*(1<<30)
+	if !out.Fits {
+		out.Notes = append(out.Notes, fmt.Sprintf("weights and KV (%.2f GiB) exceed %s's %.0f GiB of memory", need/(1<<30), host.Name, host.MemoryGiB))
+	}
+	err = render(a.Stdout, f.format, out, func(tw *tabwriter.Writer) error {
+		fmt.Fprintf(tw, "llama.cpp on %s (%s, %d cores, %.1f GB/s %s)\n", host.Name, host.CPU.Name, host.Cores, host.Bandwidth.GBPerS, host.Bandwidth.Kind)
+		fmt.Fprintf(tw, "model %s at %s: %.2f GB weights, %.2f B params\n\n", spec.ID, prec.Name, float64(w.Total)/1e9, float64(out.Params)/1e9)
+		fmt.Fprintln(tw, "concurrency\tTTFT s\tTPOT ms\ttok/s per request\ttok/s total\tprompt tok/s\tbottleneck")
+		for _, r := range out.Rows {
+			fmt.Fprintf(tw, "%d\t%.2f\t%.1f\t%.1f\t%.1f\t%.0f\t%s\n", r.Concurrency, r.TTFTSeconds, 1000*r.DecodeStepSeconds, r.DecodeTokensPerS, r.AggregateTokensPerS, r.PrefillTokensPerS, r.Bottleneck)
+		}
+		for _, n := range append(out.Notes, out.Assumptions...) {
+			fmt.Fprintf(tw, "  - %s\n", n)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !out.Fits {
+		return infeasibleErr(errors.New(strings.Join(out.Notes, "; ")))
+	}
+	return nil
+}
+
+// cpuPrecision is --precision for a CPU target: a GGUF file's own type,
+// else the user's, else q8_0 (llama.cpp serves checkpoints as GGUF; fp16
+// and bf16 also work).
+func cpuPrecision(s *model.Spec, name string) (dtype.Precision, error) {
+	if name == "" {
+		name = "q8_0"
+		if s.Quant != nil {
+			if p, ok := memory.CheckpointPrecision(s.Quant); ok && p.GGUF {
+				return p, nil
+			}
+		}
+	}
+	p, err := dtype.LookupPrecision(name)
+	if err != nil {
+		return p, usageErr(err)
+	}
+	return p, nil
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/units"
+)
+
+// isLocalGGUF reports whether ref names a GGUF file on disk.
+func isLocalGGUF(ref string) bool {
+	if !strings.HasSuffix(strings.ToLower(ref), ".gguf") {
+		return false
+	}
+	st, err := os.Stat(ref)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// llamacppSize is `size FILE.gguf --engine llamacpp`: llama.cpp's own four
+// CPU buffers for the file, as its start-up log prints them.
+type llamacppSize struct {
+	Model       string `json:"model"`
+	Context     int64  `json:"context"`
+	Concurrency int64  `json:"concurrency"`
+	FlashAttn   bool   `json:"flash_attention"`
+	// Exact is true for a GGUF file (the tensors are read); false for a
+	// model known by its architecture (one block of weights at
+	// --precision, llama's compute graph).
+	Exact bool `json:"exact"`
+	memory.LlamaCPPBuffersResult
+	// Host is the CPU VM or chip (--vm/--cpu) and Fits whether the
+	// buffers fit its memory.
+	Host *cpuHost `json:"host,omitempty"`
+	Fits *bool    `json:"fits,omitempty"`
+}
+
+func runSizeLlamaCPP(cmd *cobra.Command, a *app, ref string, f sizeFlags, host *cpuHost) error {
+	if f.context <= 0 {
+		return usageErrf("--context must be positive for llama.cpp (--engine llamacpp, --vm with a CPU size, --cpu): it is Ollama's num_ctx per slot, got %d", f.context)
+	}
+	if f.concurrency < 1 || f.concurrency > 1024 {
+		return usageErrf("--concurrency must be in [1, 1024] (llama.cpp --parallel slots), got %d", f.concurrency)
+	}
+	req := memory.LlamaCPPRequest{Context: f.context, Parallel: f.concurrency, FlashAttention: f.flashAttn}
+	var r memory.LlamaCPPBuffersResult
+	var err error
+	exact := isLocalGGUF(ref)
+	if exact {
+		r, err = memory.LlamaCPPFileBuffers(ref, req)
+	} else {
+		spec, rerr := a.resolveModel(cmd.Context(), ref)
+		if rerr != nil {
+			return rerr
+		}
+		prec, perr := cpuPrecision(spec, f.precision)
+		if perr != nil {
+			return perr
+		}
+		w, werr := memory.EstimateWeights(spec, prec, 1, 1)
+		if werr != nil {
+			return usageErr(werr)
+		}
+		r, err = memory.LlamaCPPBuffers(memory.LlamaCPPModelFromSpec(spec, int64(w.Total)), req)
+	}
+	if errors.Is(err, memory.ErrInvalid) {
+		return usageErr(err)
+	}
+	if err != nil {
+		return err
+	}
+	out := llamacppSize{Model: ref, Context: f.context, Concurrency: f.concurrency, FlashAttn: f.flashAttn, Exact: exact, LlamaCPPBuffersResult: r, Host: host}
+	if host != nil && host.MemoryGiB > 0 {
+		fits := float64(r.Total) < host.MemoryGiB*(1<<30)
+		out.Fits = &fits
+	}
+	err = render(a.Stdout, f.output, out, func(w *tabwriter.Writer) error {
+		fmt.Fprintf(w, "llama.cpp buffers\t%s\n", r.Build)
+		if !exact {
+			fmt.Fprintf(w, "basis\tarchitecture and --precision (no GGUF file: model buffer = weights, llama's compute graph)\n")
+		}
+		fmt.Fprintf(w, "num_ctx × parallel\t%d × %d = %d cells (kv_size, padded)\n", f.context, f.concurrency, r.KVCells)
+		fmt.Fprintf(w, "micro-batch\t%d tokens\n", r.MicroBatch)
+		for _, row := range []struct {
+			name string
+			b    units.Bytes
+		}{{"model buffer", r.Model}, {"KV buffer", r.KV}, {"compute buffer", r.Compute}, {"output buffer", r.Output}, {"total", r.Total}} {
+			fmt.Fprintf(w, "%s\t%.2f MiB\n", row.name, float64(row.b)/(1<<20))
+		}
+		if out.Fits != nil {
+			fmt.Fprintf(w, "%s memory\t%.0f GiB: fits = %v\n", host.Name, host.MemoryGiB, *out.Fits)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if out.Fits != nil && !*out.Fits {
+		return infeasibleErr(fmt.Errorf("%s does not fit %s: llama.cpp needs %.2f GiB, the VM has %.0f GiB", ref, host.Name, float64(r.Total)/(1<<30), host.MemoryGiB))
+	}
+	return nil
+}
