@@ -40,6 +40,7 @@ func registerCompletions(root *cobra.Command) {
 		if c.LocalFlags().Lookup("output") != nil {
 			_ = c.RegisterFlagCompletionFunc("output", formats)
 		}
+		registerValueCompletions(c)
 		for _, sub := range c.Commands() {
 			walk(sub)
 		}
