@@ -74,10 +74,11 @@ type Constants struct {
 	CUDAGraphByTP map[int]units.Bytes `json:"cuda_graph_by_tp_bytes"`
 }
 
-// nonTorch returns the non-torch overhead for a TP degree: the measured
-// value when there is one, else the nearest measured degree below plus the
-// step between the two largest measured degrees per doubling (labelled as an
-// extrapolation by the caller).
+// byTP returns a per-TP-degree overhead from m (NonTorchByTP or
+// CUDAGraphByTP) and whether it was measured: the measured value when there
+// is one, else the nearest measured degree below plus the step between the
+// two largest measured degrees per doubling (labelled as an extrapolation
+// by the caller).
 func (c Constants) byTP(m map[int]units.Bytes, tp int) (units.Bytes, bool) {
 	if v, ok := m[tp]; ok {
 		return v, true

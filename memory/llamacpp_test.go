@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpuplan/gpuplan/golden"
 	"github.com/gpuplan/gpuplan/internal/ggufwrite"
+	"github.com/gpuplan/gpuplan/internal/golden"
 	"github.com/gpuplan/gpuplan/internal/ollamatest"
 	"github.com/gpuplan/gpuplan/model/gguf"
 )

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpuplan/gpuplan/golden"
 	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/internal/golden"
 )
 
 type sparecoresRow struct {
