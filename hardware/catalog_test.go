@@ -509,18 +509,6 @@ func TestDate(t *testing.T) {
 	}
 }
 
-func TestCacheDir(t *testing.T) {
-	d, err := CacheDir(func(k string) string {
-		if k == "GPUPLAN_CACHE_DIR" {
-			return "/tmp/x"
-		}
-		return ""
-	})
-	if err != nil || d != "/tmp/x" {
-		t.Errorf("CacheDir = %q %v", d, err)
-	}
-}
-
 func TestLoadPriceCacheErrors(t *testing.T) {
 	dir := t.TempDir()
 	if _, found, err := LoadPriceCache(dir, "USD"); found || err != nil {
