@@ -447,14 +447,14 @@ func (s *searcher) run() (Result, error) {
 	if s.layoutNote != "" {
 		res.Assumptions = append(res.Assumptions, s.layoutNote)
 	}
-	var dates []hardware.Price
+	var dates []hardware.Date
 	for _, row := range s.rows {
 		if row.Candidate.Prices.PriceAsOf != "" {
 			d, _ := hardware.ParseDate(row.Candidate.Prices.PriceAsOf)
-			dates = append(dates, hardware.Price{AsOf: d})
+			dates = append(dates, d)
 		}
 	}
-	if d := hardware.OldestAsOf(dates); !d.IsZero() {
+	if d := hardware.OldestDate(dates...); !d.IsZero() {
 		res.PricesAsOf = d.String()
 	}
 	res.WhyNot = s.whyNot()

@@ -267,11 +267,7 @@ func ptuReport(b *cost.Book, c cost.Comparison, extra []string) ptuOutput {
 		ThresholdUSD: r.ThresholdUSD, PAYGMonthlyUSD: pr.MonthlyUSD, SaysEvaluatePTU: r.SaysEvaluatePTU,
 		CheapestPTUTerm: string(r.CheapestPTU), PTUCheaper: r.PTUCheaper, Holds: r.Holds, Verdict: r.Verdict,
 	}
-	for _, d := range dates {
-		if out.PricesAsOf.IsZero() || d.Before(out.PricesAsOf) {
-			out.PricesAsOf = d
-		}
-	}
+	out.PricesAsOf = hardware.OldestDate(append(dates, out.PricesAsOf)...)
 	out.Assumptions = append(extra,
 		"sizing: Microsoft's capacity-calculator formula (provisioned-throughput-sizing, "+e.Model.AsOf.String()+"); benchmark real traffic before buying",
 		fmt.Sprintf("a month is %d hours (%.2f days of 24 h); hourly PTUs bill every hour the deployment exists, serving or not", cost.HoursPerMonth, cost.DaysPerMonth),
