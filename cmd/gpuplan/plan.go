@@ -407,7 +407,7 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 					terms = append(terms, "unknown")
 				}
 			}
-			note := "seed rule: " + c.SeedRule.Verdict
+			note := "rule of thumb: " + c.RuleOfThumb.Verdict
 			if m.Quota != "" {
 				note = m.Quota + "; " + note
 			}

@@ -76,7 +76,7 @@ type ptuOutput struct {
 	Volume      ptuVolume     `json:"monthly_volume"`
 	PTUMonthly  []ptuCostRow  `json:"ptu_monthly"`
 	PAYGMonthly paygRow       `json:"payg_monthly"`
-	SeedRule    seedRuleRow   `json:"seed_rule"`
+	RuleOfThumb    ruleOfThumbRow   `json:"rule_of_thumb"`
 	Currency    string        `json:"currency"`
 	// PricesAsOf is the oldest as_of among the prices used; null if none.
 	PricesAsOf  hardware.Date `json:"prices_as_of"`
@@ -148,7 +148,7 @@ type paygRow struct {
 	Unknown               string        `json:"unknown,omitempty"`
 }
 
-type seedRuleRow struct {
+type ruleOfThumbRow struct {
 	Rule            string   `json:"rule"`
 	Source          string   `json:"source"`
 	ThresholdUSD    float64  `json:"threshold_usd"`
@@ -261,9 +261,9 @@ func ptuReport(b *cost.Book, c cost.Comparison, extra []string) ptuOutput {
 		pr.MonthlyUSD = costPtr(c.PAYG.Amount)
 	}
 	out.PAYGMonthly = pr
-	r := c.SeedRule
-	out.SeedRule = seedRuleRow{
-		Rule: r.Rule, Source: "seed document, section \"PTU vs PAYG on Azure OpenAI\" (shared/reference/000_7b45566638d0cf02.txt)",
+	r := c.RuleOfThumb
+	out.RuleOfThumb = ruleOfThumbRow{
+		Rule: r.Rule, Source: "the reference guide, section \"PTU vs PAYG on Azure OpenAI\" (quoted in docs/cost.md, \"The reference guide's rule of thumb\")",
 		ThresholdUSD: r.ThresholdUSD, PAYGMonthlyUSD: pr.MonthlyUSD, SaysEvaluatePTU: r.SaysEvaluatePTU,
 		CheapestPTUTerm: string(r.CheapestPTU), PTUCheaper: r.PTUCheaper, Holds: r.Holds, Verdict: r.Verdict,
 	}
@@ -415,8 +415,8 @@ func printPTU(w *tabwriter.Writer, out ptuOutput, c cost.Comparison) error {
 	}
 
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "SEED RULE (\"%s\")\n", out.SeedRule.Rule)
-	fmt.Fprintln(w, out.SeedRule.Verdict)
+	fmt.Fprintf(w, "RULE OF THUMB (\"%s\")\n", out.RuleOfThumb.Rule)
+	fmt.Fprintln(w, out.RuleOfThumb.Verdict)
 
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Currency %s; prices as of %s.\n", out.Currency, out.PricesAsOf)
