@@ -74,7 +74,7 @@ type Comparison struct {
 	PAYG        *Money      `json:"payg,omitempty"`
 	PAYGUnknown string      `json:"payg_unknown,omitempty"`
 	Options     []PTUOption `json:"options"`
-	RuleOfThumb    RuleOfThumb    `json:"rule_of_thumb"`
+	RuleOfThumb RuleOfThumb `json:"rule_of_thumb"`
 }
 
 // Compare sizes PTUs for the peak of w and prices them on every term

@@ -66,18 +66,18 @@ PTU and token prices are third-party figures unless you supply your own with
 
 // ptuOutput is what `ptu` prints; JSON and YAML share the keys.
 type ptuOutput struct {
-	Model       string        `json:"model"`
-	ModelName   string        `json:"model_name"`
-	Family      string        `json:"family"`
-	Deployment  string        `json:"deployment"`
-	SKUName     string        `json:"sku_name"`
-	Workload    cost.Workload `json:"workload"`
-	Sizing      ptuSizing     `json:"sizing"`
-	Volume      ptuVolume     `json:"monthly_volume"`
-	PTUMonthly  []ptuCostRow  `json:"ptu_monthly"`
-	PAYGMonthly paygRow       `json:"payg_monthly"`
-	RuleOfThumb    ruleOfThumbRow   `json:"rule_of_thumb"`
-	Currency    string        `json:"currency"`
+	Model       string         `json:"model"`
+	ModelName   string         `json:"model_name"`
+	Family      string         `json:"family"`
+	Deployment  string         `json:"deployment"`
+	SKUName     string         `json:"sku_name"`
+	Workload    cost.Workload  `json:"workload"`
+	Sizing      ptuSizing      `json:"sizing"`
+	Volume      ptuVolume      `json:"monthly_volume"`
+	PTUMonthly  []ptuCostRow   `json:"ptu_monthly"`
+	PAYGMonthly paygRow        `json:"payg_monthly"`
+	RuleOfThumb ruleOfThumbRow `json:"rule_of_thumb"`
+	Currency    string         `json:"currency"`
 	// PricesAsOf is the oldest as_of among the prices used; null if none.
 	PricesAsOf  hardware.Date `json:"prices_as_of"`
 	Assumptions []string      `json:"assumptions"`
