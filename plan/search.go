@@ -230,7 +230,7 @@ type Rejection struct {
 	PP        int    `json:"pp,omitempty"`
 	VMs       int    `json:"vms,omitempty"`
 	// Kind is one of: does_not_fit, slo_missed, retired, no_price,
-	// precision_not_supported, over_budget, incompatible.
+	// not_in_region, precision_not_supported, over_budget, incompatible.
 	Kind string `json:"kind"`
 	// Reason is the detail in words.
 	Reason string `json:"reason"`
@@ -689,6 +689,11 @@ func (s *searcher) evaluateContainerApps() {
 		if !ok {
 			continue
 		}
+		if !slices.ContainsFunc(s.r.Regions, func(reg string) bool { return slices.Contains(prof.Regions, reg) }) {
+			s.reject(Rejection{Family: "ContainerApps", VM: vm.Name, Kind: "not_in_region",
+				Reason: fmt.Sprintf("Container Apps profile %s runs in %s, none of the regions searched", prof.Type, strings.Join(prof.Regions, ", "))})
+			continue
+		}
 		vm.Series = "ContainerApps"
 		s.caProfile = prof
 		for _, p := range s.precisionsFor(g) {
@@ -918,18 +923,22 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		// bisect; give up at 4,096 replicas, where queueing is negligible
 		// and what is left is one request's own latency.
 		lo, hi := replicas, 0
+		lightest := e
 		for n := replicas * 2; n <= 4096; n *= 2 {
 			e2, err2 := fit.dep.Predict(spread(n))
 			if err2 == nil && s.meetsSLO(e2) {
 				hi = n
 				break
 			}
+			if err2 == nil {
+				lightest = e2
+			}
 			lo = n
 		}
 		if hi == 0 {
 			s.reject(Rejection{Family: vm.Series, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: nodes, Kind: "slo_missed",
 				Reason: fmt.Sprintf("%s on %s: TP %d × PP %d misses the SLO at this request rate however many replicas share it (%s TTFT %.0f ms, TPOT %.1f ms at the lightest load tried)",
-					p.Name, vm.Name, tp, pp, s.sloWords(), s.judged(e.TTFT), s.judged(e.TPOT))})
+					p.Name, vm.Name, tp, pp, s.sloWords(), s.judged(lightest.TTFT), s.judged(lightest.TPOT))})
 			return Row{}, false
 		}
 		for lo+1 < hi {

@@ -164,7 +164,7 @@ func checkWhyNot(t *testing.T, res Result) {
 		case w.Kind == "no_price" && !strings.Contains(w.Reason, "--catalog"):
 			t.Errorf("no_price line without how to add a price: %s", w.Reason)
 		}
-		if w.Kind != "retired" && w.Kind != "incompatible" && (w.TP < 1 || w.PP < 1 || w.VMs < 1 || w.VM == "" || w.Precision == "") {
+		if w.Kind != "retired" && w.Kind != "incompatible" && w.Kind != "not_in_region" && (w.TP < 1 || w.PP < 1 || w.VMs < 1 || w.VM == "" || w.Precision == "") {
 			t.Errorf("why-not %s lacks its configuration: %+v", w.Family, w)
 		}
 	}

@@ -356,11 +356,11 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 	if len(slo) > 0 {
 		fmt.Fprintf(w, "\nSLO %s, judged on the %s", strings.Join(slo, ", "), rule)
 	}
-	regions := r.Region
+	regions := "Region " + r.Region
 	if len(r.Regions) > 1 {
-		regions = fmt.Sprintf("%d regions (each row in its cheapest)", len(r.Regions))
+		regions = fmt.Sprintf("%d regions searched, each row priced in its cheapest", len(r.Regions))
 	}
-	fmt.Fprintf(w, "\nRanked by %s. Region %s, %s prices", r.Objective.Describe(), regions, r.Pricing)
+	fmt.Fprintf(w, "\nRanked by %s. %s; %s prices", r.Objective.Describe(), regions, r.Pricing)
 	if r.PricesAsOf != "" {
 		fmt.Fprintf(w, " as of %s", r.PricesAsOf)
 	}

@@ -365,3 +365,22 @@ func TestPlanSaveDeployRunsEveryReplica(t *testing.T) {
 		t.Errorf("deployment does not run the plan's 8 one-GPU replicas:\n%s", out)
 	}
 }
+
+// TestPlanStaleAndSpot: one line (not one per row) says the prices are
+// older than 90 days; spot rows whose meter equals pay-as-you-go say
+// "no spot discount known".
+func TestPlanStaleAndSpot(t *testing.T) {
+	_, errOut, code := run(t, planArgs...)
+	if code != exitOK || strings.Count(errOut, "Warning:") != 1 || !strings.Contains(errOut, "observed as early as 2026-05-20, more than 90 days before 2026-11-27") {
+		t.Errorf("exit %d, stale line %q", code, errOut)
+	}
+	res, errOut, code := planJSON(t, "llama-3.1-70b-instruct", "--concurrency", "4", "--input-tokens", "500", "--output-tokens", "100",
+		"--vm", "Standard_ND96isr_H200_v5", "--region", "eastus2", "--pricing", "spot")
+	if code != exitOK || len(res.Rows) == 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	row := res.Rows[0]
+	if !row.PriceKnown || *row.Candidate.Prices.USDPerHour != 84.8 || !strings.Contains(row.Candidate.Reason, "no spot discount known") {
+		t.Errorf("H200 spot row: %v/h, %q", row.Candidate.Prices.USDPerHour, row.Candidate.Reason)
+	}
+}

@@ -165,19 +165,34 @@ unknown prices are never guessed.`,
 			}
 			return render(a.Stdout, output, out, func(w *tabwriter.Writer) error {
 				noDiscount := 0
+				var sources []string
+				sourceNo := map[string]int{}
 				if len(out.Prices) == 0 {
 					fmt.Fprintf(w, "No known %s price matches. Run `gpuplan prices refresh` or supply prices with --catalog.\n", cur)
 				} else {
-					fmt.Fprintf(w, "VM SIZE\tREGION\tKIND\t%s/HOUR\t%s/GPU-HOUR\t%s/MONTH\tTERM TOTAL\tAS OF\tSOURCE\n", cur, cur, cur)
+					// The table fits 120 columns: sources are numbered and
+					// listed below it (JSON carries each row's source).
+					hasTerm := false
+					for _, r := range out.Prices {
+						hasTerm = hasTerm || r.TermTotal != nil
+					}
+					termHead := ""
+					if hasTerm {
+						termHead = "\tTERM TOTAL"
+					}
+					fmt.Fprintf(w, "VM SIZE (Standard_…)\tREGION\tKIND\t%s/HOUR\t%s/GPU-HOUR\t%s/MONTH%s\tAS OF\tSRC\n", cur, cur, cur, termHead)
 					for _, r := range out.Prices {
 						hour := r.USDPerHour
 						gpu := r.USDPerGPUHour
 						if hour == nil {
 							hour, gpu = r.PerHour, r.PerGPUHour
 						}
-						term := "-"
-						if r.TermTotal != nil {
-							term = fmt.Sprintf("%s / %d h", hwMoney(r.TermTotal), r.TermHours)
+						term := ""
+						if hasTerm {
+							term = "\t-"
+							if r.TermTotal != nil {
+								term = fmt.Sprintf("\t%s / %d h", hwMoney(r.TermTotal), r.TermHours)
+							}
 						}
 						month := "-"
 						if r.USDPerMonth != nil {
@@ -188,15 +203,22 @@ unknown prices are never guessed.`,
 							kind += " (=payg)"
 							noDiscount++
 						}
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.VM, r.Region, kind, hwMoney(hour), hwMoney(gpu), month, term, r.PriceAsOf, shortSource(r.Source))
+						if sourceNo[r.Source] == 0 {
+							sources = append(sources, r.Source)
+							sourceNo[r.Source] = len(sources)
+						}
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s%s\t%s\t[%d]\n", strings.TrimPrefix(r.VM, "Standard_"), r.Region, kind, hwMoney(hour), hwMoney(gpu), month, term, r.PriceAsOf, sourceNo[r.Source])
 					}
 				}
 				fmt.Fprintln(w)
+				for i, src := range sources {
+					fmt.Fprintln(w, wrapText(fmt.Sprintf("[%d] %s", i+1, src), 118, "    "))
+				}
 				if noDiscount > 0 {
 					fmt.Fprintf(w, "spot (=payg): %s on %d rows; price with --pricing payg.\n", hardware.NoSpotDiscountNote, noDiscount)
 				}
 				if out.PricesAsOf != nil {
-					fmt.Fprintf(w, "Oldest price as of %s. Linux prices; a month is %d hours; reservations are the term total spread over its hours.\n", *out.PricesAsOf, hardware.HoursPerMonth)
+					fmt.Fprintln(w, wrapText(fmt.Sprintf("Oldest price as of %s. Linux prices; a month is %d hours; reservations are the term total spread over its hours.", *out.PricesAsOf, hardware.HoursPerMonth), 118, "  "))
 				}
 				if out.Cache != nil {
 					fmt.Fprintf(w, "Cache: %s (refreshed %s from %s, %d rows).\n", out.Cache.Path, out.Cache.RefreshedAt, out.Cache.APIURL, out.Cache.Rows)
@@ -208,7 +230,7 @@ unknown prices are never guessed.`,
 					if reg != "" {
 						where = reg
 					}
-					fmt.Fprintf(w, "No pay-as-you-go price known in %s for %d sizes: %s. Supply one with `gpuplan prices refresh` or a --catalog prices row (docs/catalog.md).\n", where, len(out.Unpriced), strings.Join(out.Unpriced, ", "))
+					fmt.Fprintln(w, wrapText(fmt.Sprintf("No pay-as-you-go price known in %s for %d sizes: %s. Supply one with `gpuplan prices refresh` or a --catalog prices row (docs/catalog.md).", where, len(out.Unpriced), strings.Join(out.Unpriced, ", ")), 118, "  "))
 				}
 				writePriceSourceKeys(w, hc, out.Prices)
 				return nil
@@ -247,20 +269,6 @@ func newPriceRow(p hardware.Price, hc *hardware.Catalog, now time.Time) priceRow
 	return r
 }
 
-// shortSource shortens a GitHub file URL at a commit to "owner/repo@commit7
-// path" for the table; JSON keeps the full URL.
-func shortSource(s string) string {
-	const gh = "https://github.com/"
-	if !strings.HasPrefix(s, gh) {
-		return s
-	}
-	parts := strings.SplitN(strings.TrimPrefix(s, gh), "/", 5)
-	if len(parts) == 5 && parts[2] == "blob" && len(parts[3]) >= 7 {
-		return parts[0] + "/" + parts[1] + "@" + parts[3][:7] + " " + parts[4]
-	}
-	return s
-}
-
 // writePriceSourceKeys explains the source keys the rows cite.
 func writePriceSourceKeys(w *tabwriter.Writer, hc *hardware.Catalog, rows []priceRow) {
 	seen := map[string]bool{}
@@ -278,10 +286,10 @@ func writePriceSourceKeys(w *tabwriter.Writer, hc *hardware.Catalog, rows []pric
 	if len(keys) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\nSOURCE KEY\tTIER\tWHAT")
+	fmt.Fprintln(w, "\nSource keys:")
 	for _, k := range keys {
 		s, _ := hc.Source(k)
-		fmt.Fprintf(w, "%s\t%s\t%s\n", k, s.Tier, s.Title)
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("  %s (%s): %s", k, s.Tier, s.Title), 118, "    "))
 	}
 }
 

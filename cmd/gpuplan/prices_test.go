@@ -29,6 +29,13 @@ func TestPricesGolden(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
 			goldenFile(t, c.golden, out)
+			if !strings.HasSuffix(c.golden, ".json") {
+				for _, line := range strings.Split(out, "\n") {
+					if n := len([]rune(line)); n > 120 {
+						t.Errorf("line of %d columns (sources go below the table): %s", n, line)
+					}
+				}
+			}
 			// The table of 2026-05-20 is more than 90 days before the pinned
 			// clock (2026-11-27): one line says so, with dates, not ages.
 			if c.golden == "prices-h100-eastus.txt" {
