@@ -9,14 +9,14 @@ import (
 	"github.com/gpuplan/gpuplan/deploy"
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
 )
 
 // Value completion for the enum flags and the MODEL argument. The choices
 // come from the registries that validate the same values (the hardware
-// catalog, dtype's precisions, the engine profiles, deploy's targets, the
-// model catalog), so completion cannot offer what the command refuses.
+// catalog, dtype's precisions, deploy's targets, the model catalog; --engine
+// completes from the engine registry in engineflag.go), so completion
+// cannot offer what the command refuses.
 
 // valueChoices maps a flag name to the function listing its values. A
 // flag takes a comma-separated list where its help says so; completion
@@ -52,18 +52,6 @@ var valueChoices = map[string]func(cmd *cobra.Command) []string{
 	},
 	"kv-dtype": func(*cobra.Command) []string {
 		return []string{string(dtype.KVAuto), string(dtype.KVBF16), string(dtype.KVFP16), string(dtype.KVFP8)}
-	},
-	"engine": func(*cobra.Command) []string {
-		var out []string
-		seen := map[string]bool{}
-		for _, p := range memory.Profiles() {
-			if e := string(p.Engine); !seen[e] {
-				seen[e] = true
-				out = append(out, e)
-			}
-			out = append(out, string(p.Engine)+"@"+p.Version)
-		}
-		return out
 	},
 	"target": func(*cobra.Command) []string {
 		var out []string

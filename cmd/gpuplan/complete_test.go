@@ -7,8 +7,8 @@ import (
 
 	"github.com/gpuplan/gpuplan/deploy"
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
 )
 
@@ -26,8 +26,8 @@ func TestValueCompletion(t *testing.T) {
 	for _, p := range dtype.Precisions() {
 		precisions = append(precisions, p.Name)
 	}
-	for _, p := range memory.Profiles() {
-		engines = append(engines, string(p.Engine)+"@"+p.Version)
+	for _, e := range engine.All() {
+		engines = append(engines, e.Info().ID())
 	}
 	var targets []string
 	for _, tg := range deploy.Targets() {
@@ -72,7 +72,11 @@ func TestValueCompletion(t *testing.T) {
 			if lines[len(lines)-1] != ":4" { // ShellCompDirectiveNoFileComp
 				t.Errorf("directive %s, want :4 (no file completion)", lines[len(lines)-1])
 			}
-			offers := lines[:len(lines)-1]
+			var offers []string
+			for _, l := range lines[:len(lines)-1] {
+				id, _, _ := strings.Cut(l, "\t") // "value<TAB>description"
+				offers = append(offers, id)
+			}
 			for _, w := range tc.want {
 				if !slices.Contains(offers, w) {
 					t.Errorf("%q not offered; got %d offers: %q", w, len(offers), offers)
