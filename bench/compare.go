@@ -9,11 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/gpuplan/gpuplan/atomicfile"
+	"github.com/gpuplan/gpuplan/boundedfile"
 	"github.com/gpuplan/gpuplan/dtype"
 )
 
@@ -374,7 +374,7 @@ func AppendCalibrationFile(ctx context.Context, path string, pts []CalibrationPo
 	}
 	defer release()
 	var f CalibrationFile
-	switch b, err := readBounded(path, maxCalibrationFileBytes); {
+	switch b, err := boundedfile.ReadFile(path, maxCalibrationFileBytes); {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		return 0, fmt.Errorf("read calibration %s: %w", path, err)
@@ -409,23 +409,6 @@ func AppendCalibrationFile(ctx context.Context, path string, pts []CalibrationPo
 func pointKey(p CalibrationPoint) string {
 	k, _ := json.Marshal([]any{p.CalibrationKey, p.InputTokens, p.OutputTokens, p.Concurrency, p.RPS, p.MeasuredAt.UTC()})
 	return string(k)
-}
-
-// readBounded reads a whole file of at most limit bytes.
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
-	}
-	return b, nil
 }
 
 // WriteFileAtomic writes data to path through a temporary file and a rename

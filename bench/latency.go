@@ -8,20 +8,9 @@ import (
 	"github.com/gpuplan/gpuplan/stats"
 )
 
-// Latency is the shared latency object used in every gpuplan output:
-// milliseconds, as mean and percentiles. Predictions also carry Low and
-// High, the edges of their error band; measurements never set them.
-type Latency struct {
-	Mean float64 `json:"mean"`
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P95  float64 `json:"p95"`
-	P99  float64 `json:"p99"`
-	// Low and High bound a prediction's error band (same unit). Zero means
-	// absent: a latency band never legitimately reaches 0 ms.
-	Low  float64 `json:"low,omitempty"`
-	High float64 `json:"high,omitempty"`
-}
+// Latency is the shared latency object (stats.Latency); measurements
+// never set Low and High.
+type Latency = stats.Latency
 
 // Percentile returns the q-th percentile (0 ≤ q ≤ 100) of sorted values with
 // linear interpolation between closest ranks, the rule numpy.percentile uses

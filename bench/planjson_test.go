@@ -9,6 +9,7 @@ import (
 	"github.com/gpuplan/gpuplan/bench"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/plan"
+	"github.com/gpuplan/gpuplan/stats"
 )
 
 // TestPlanSaveIsReadable guards against drift between plan.json as package
@@ -19,7 +20,7 @@ func TestPlanSaveIsReadable(t *testing.T) {
 		Engine: plan.Engine{Name: "vllm", Version: "0.19", Precision: "fp8", KVCacheDType: "fp8", TP: 2, PP: 1,
 			MaxModelLen: 8192, GPUMemoryUtilization: 0.9},
 		Workload:    plan.Workload{InputTokens: 512, OutputTokens: 128, Concurrency: 16},
-		Predictions: plan.Predictions{TTFTMs: plan.Latency{Mean: 80, Low: 60, High: 100}, OutputTokensPerS: 1200},
+		Predictions: plan.Predictions{TTFTMs: plan.Latency{Latency: stats.Latency{Mean: 80, Low: 60, High: 100}}, OutputTokensPerS: 1200},
 	}
 	path := filepath.Join(t.TempDir(), "plan.json")
 	if err := plan.Save(path, c); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/gpuplan/gpuplan/boundedfile"
 	"github.com/gpuplan/gpuplan/cost"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/model"
@@ -189,17 +190,12 @@ func (f File) config(m Model) ([]byte, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(f.dir, p)
 		}
-		fh, err := os.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("catalog overlay model %s: config_path: %w", m.ID, err)
-		}
-		defer fh.Close()
-		b, err := io.ReadAll(io.LimitReader(fh, maxOverlayBytes+1))
-		if err != nil {
-			return nil, fmt.Errorf("catalog overlay model %s: read %s: %w", m.ID, p, err)
-		}
-		if len(b) > maxOverlayBytes {
+		b, err := boundedfile.ReadFile(p, maxOverlayBytes)
+		switch {
+		case errors.Is(err, boundedfile.ErrTooLarge):
 			return nil, fmt.Errorf("catalog overlay model %s: %s is too large to be a config.json", m.ID, p)
+		case err != nil:
+			return nil, fmt.Errorf("catalog overlay model %s: config_path: %w", m.ID, err)
 		}
 		return b, nil
 	}

@@ -6,13 +6,13 @@ import (
 	"strings"
 )
 
-// SeedRuleThresholdUSD is the seed document's rule of thumb: "if you
+// RuleOfThumbThresholdUSD is the reference guide's rule of thumb: "if you
 // consistently spend >$5K/month on PAYG for a single model, evaluate PTU"
-// (seed, "PTU vs PAYG on Azure OpenAI").
-const SeedRuleThresholdUSD = 5000
+// (section "PTU vs PAYG on Azure OpenAI"; quoted in docs/cost.md).
+const RuleOfThumbThresholdUSD = 5000
 
-// SeedRuleText is the rule as the seed states it.
-const SeedRuleText = "if you consistently spend >$5K/month on PAYG for a single model, evaluate PTU"
+// RuleOfThumbText is the rule as the reference guide states it.
+const RuleOfThumbText = "if you consistently spend >$5K/month on PAYG for a single model, evaluate PTU"
 
 // PTUOption is one way to buy the sized PTUs.
 type PTUOption struct {
@@ -46,8 +46,8 @@ type BreakEven struct {
 	Reachable bool `json:"reachable"`
 }
 
-// SeedRule judges the seed's rule of thumb on one workload.
-type SeedRule struct {
+// RuleOfThumb judges the reference guide's rule of thumb on one workload.
+type RuleOfThumb struct {
 	Rule         string  `json:"rule"`
 	ThresholdUSD float64 `json:"threshold_usd"`
 	// SaysEvaluatePTU is PAYG monthly > $5,000; nil when PAYG is unknown.
@@ -65,7 +65,7 @@ type SeedRule struct {
 
 // Comparison is everything `gpuplan ptu` shows: the sizing, the PTU cost
 // on each term, the PAYG cost of the same month, the break-even volumes,
-// and the seed rule's verdict.
+// and the rule of thumb's verdict.
 type Comparison struct {
 	Estimate PTUEstimate `json:"estimate"`
 	Volume   Volume      `json:"volume"`
@@ -74,7 +74,7 @@ type Comparison struct {
 	PAYG        *Money      `json:"payg,omitempty"`
 	PAYGUnknown string      `json:"payg_unknown,omitempty"`
 	Options     []PTUOption `json:"options"`
-	SeedRule    SeedRule    `json:"seed_rule"`
+	RuleOfThumb RuleOfThumb `json:"rule_of_thumb"`
 }
 
 // Compare sizes PTUs for the peak of w and prices them on every term
@@ -125,7 +125,7 @@ func (b *Book) Compare(model string, w Workload, d Deployment, v Volume) (Compar
 		}
 		c.Options = append(c.Options, o)
 	}
-	c.SeedRule = judgeSeedRule(c)
+	c.RuleOfThumb = judgeRuleOfThumb(c)
 	return c, nil
 }
 
@@ -150,8 +150,8 @@ func (c Comparison) CheapestOption() (PTUOption, bool) {
 	return best, found
 }
 
-func judgeSeedRule(c Comparison) SeedRule {
-	r := SeedRule{Rule: SeedRuleText, ThresholdUSD: SeedRuleThresholdUSD}
+func judgeRuleOfThumb(c Comparison) RuleOfThumb {
+	r := RuleOfThumb{Rule: RuleOfThumbText, ThresholdUSD: RuleOfThumbThresholdUSD}
 	if c.PAYG == nil {
 		r.Verdict = "cannot judge: the pay-as-you-go price is unknown"
 		return r
@@ -160,7 +160,7 @@ func judgeSeedRule(c Comparison) SeedRule {
 		r.Verdict = "cannot judge: the rule is in US dollars and the prices are in " + c.PAYG.Currency
 		return r
 	}
-	says := c.PAYG.Amount > SeedRuleThresholdUSD
+	says := c.PAYG.Amount > RuleOfThumbThresholdUSD
 	r.SaysEvaluatePTU = &says
 	best, ok := c.CheapestOption()
 	if !ok {

@@ -62,17 +62,7 @@ func (m Money) Add(o Money) (Money, error) {
 func (m Money) String() string { return FormatAmount(m.Amount) + " " + m.Currency }
 
 // olderDate is the earlier of two dates, ignoring unset ones.
-func olderDate(a, b hardware.Date) hardware.Date {
-	switch {
-	case a.IsZero():
-		return b
-	case b.IsZero():
-		return a
-	case b.Before(a):
-		return b
-	}
-	return a
-}
+func olderDate(a, b hardware.Date) hardware.Date { return hardware.OldestDate(a, b) }
 
 func mergeSources(a, b []string) []string {
 	seen := map[string]bool{}

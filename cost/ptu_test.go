@@ -338,7 +338,7 @@ func TestCompareGPT41(t *testing.T) {
 	}
 }
 
-func TestSeedRule(t *testing.T) {
+func TestRuleOfThumb(t *testing.T) {
 	shape := Workload{InputTokens: 1800, OutputTokens: 650, CacheRate: 0.2}
 	tests := []struct {
 		name        string
@@ -366,7 +366,7 @@ func TestSeedRule(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := c.SeedRule
+			r := c.RuleOfThumb
 			if r.SaysEvaluatePTU == nil || *r.SaysEvaluatePTU != tc.says || r.Holds == nil || *r.Holds != tc.holds || !strings.HasPrefix(r.Verdict, tc.verdict) {
 				t.Errorf("rule = %+v (PAYG %v), want says %v holds %v", r, c.PAYG, tc.says, tc.holds)
 			}
@@ -382,8 +382,8 @@ func TestSeedRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.PAYG != nil || c.SeedRule.Holds != nil || !strings.HasPrefix(c.SeedRule.Verdict, "cannot judge") || c.PAYGUnknown == "" {
-		t.Errorf("unknown PAYG: %+v", c.SeedRule)
+	if c.PAYG != nil || c.RuleOfThumb.Holds != nil || !strings.HasPrefix(c.RuleOfThumb.Verdict, "cannot judge") || c.PAYGUnknown == "" {
+		t.Errorf("unknown PAYG: %+v", c.RuleOfThumb)
 	}
 	for _, o := range c.Options {
 		if o.BreakEven != nil || o.Monthly == nil {

@@ -21,44 +21,6 @@ func (d *deployment) nodePool() string {
 	return defaultNodePool
 }
 
-// migProfile is one AKS --gpu-instance-profile value with the share of
-// the GPU's memory a slice gets and the slices per GPU, from NVIDIA's MIG
-// user guide ("Supported MIG Profiles", A100 table; H100 and H200 use the
-// same fractions).
-type migProfile struct {
-	name      string
-	memFrac   float64
-	instances int
-}
-
-var migProfiles = []migProfile{
-	{"MIG1g", 1.0 / 8, 7},
-	{"MIG2g", 2.0 / 8, 3},
-	{"MIG3g", 4.0 / 8, 2},
-	{"MIG4g", 4.0 / 8, 1},
-	{"MIG7g", 1, 1},
-}
-
-func lookupMIG(s string) (migProfile, bool) {
-	for _, p := range migProfiles {
-		if strings.EqualFold(p.name, s) {
-			return p, true
-		}
-	}
-	return migProfile{}, false
-}
-
-// migCapable: AKS supports MIG on A100, H100 and H200 sizes
-// (gpu-multi-instance.md).
-func migCapable(gpuID string) bool {
-	for _, p := range []string{"a100", "h100", "h200"} {
-		if strings.HasPrefix(gpuID, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // poolShape is how replicas map onto nodes and devices.
 type poolShape struct {
 	podGPUs      int64 // devices each pod requests
@@ -117,7 +79,7 @@ func (d *deployment) shape() (poolShape, bool) {
 		}
 		s.mig = &m
 		s.podGPUs = 1
-		s.podsPerNode = d.vm.GPUCount * m.instances
+		s.podsPerNode = d.vm.GPUCount * m.Instances
 	}
 	return s, true
 }
@@ -125,21 +87,21 @@ func (d *deployment) shape() (poolShape, bool) {
 func (d *deployment) checkMIG(gpusPerRepl int) (migProfile, bool) {
 	m, _ := lookupMIG(d.o.MIGProfile)
 	if !migCapable(d.gpu.ID) {
-		d.refuse("MIG (%s) runs on A100, H100 and H200 node pools on AKS; %s has %s", m.name, d.vm.Name, d.gpu.Name)
+		d.refuse("MIG (%s) runs on A100, H100 and H200 node pools on AKS; %s has %s", m.Name, d.vm.Name, d.gpu.Name)
 		return m, false
 	}
 	if gpusPerRepl != 1 {
-		d.refuse("the plan gives each replica %d whole GPUs; a MIG pod gets one %s slice", gpusPerRepl, m.name)
+		d.refuse("the plan gives each replica %d whole GPUs; a MIG pod gets one %s slice", gpusPerRepl, m.Name)
 		return m, false
 	}
-	slice := units.Bytes(float64(d.gpu.DatasheetMemory) * m.memFrac)
+	slice := units.Bytes(float64(d.gpu.DatasheetMemory) * m.MemFrac)
 	usable := float64(slice) * d.c.Engine.GPUMemoryUtilization
 	if float64(d.c.WeightsBytesPerGPU) > usable {
-		d.refuse("a %s slice of %s has %s; the weights need %s, more than the %.0f%% %s may use", m.name, d.gpu.Name, gb(slice), gib(units.Bytes(d.c.WeightsBytesPerGPU)), d.c.Engine.GPUMemoryUtilization*100, d.eng.Info().DisplayName)
+		d.refuse("a %s slice of %s has %s; the weights need %s, more than the %.0f%% %s may use", m.Name, d.gpu.Name, gb(slice), gib(units.Bytes(d.c.WeightsBytesPerGPU)), d.c.Engine.GPUMemoryUtilization*100, d.eng.Info().DisplayName)
 		return m, false
 	}
 	d.note("MIG profile %s: each pod gets one slice (%s of %s, %d per GPU). The plan's KV-cache and speed predictions were made for a whole GPU and do not hold on a slice; re-plan with --gpu-memory %.2fGiB. Install the NVIDIA device plugin with migStrategy=single (AKS gpu-multi-instance.md).",
-		m.name, gb(slice), d.gpu.Name, m.instances, slice.GiB())
+		m.Name, gb(slice), d.gpu.Name, m.Instances, slice.GiB())
 	return m, true
 }
 
@@ -160,7 +122,7 @@ func (d *deployment) checkAKS() {
 	}
 	if d.o.MIGProfile != "" {
 		if _, ok := lookupMIG(d.o.MIGProfile); !ok {
-			d.invalidErr = invalid("--mig-profile %q: use MIG1g, MIG2g, MIG3g, MIG4g or MIG7g", d.o.MIGProfile)
+			d.invalidErr = invalid("--mig-profile %q: use %s", d.o.MIGProfile, strings.Join(migProfileNames(), ", "))
 		}
 	}
 	if d.gpu.Vendor == hardware.VendorAMD && strings.EqualFold(d.o.GPUDriver, GPUDriverInstall) {
@@ -351,7 +313,7 @@ func (d *deployment) nodePoolScript(s poolShape, count, minNodes, maxNodes int) 
 		args = append(args, [2]string{"--priority", "Spot"}, [2]string{"--eviction-policy", "Delete"}, [2]string{"--spot-max-price", d.spotPrice()})
 	}
 	if s.mig != nil {
-		args = append(args, [2]string{"--gpu-instance-profile", s.mig.name})
+		args = append(args, [2]string{"--gpu-instance-profile", s.mig.Name})
 	}
 	b.WriteString("az aks nodepool add")
 	for _, a := range args {
@@ -422,7 +384,7 @@ func (d *deployment) nodePoolBicep(s poolShape, count, minNodes, maxNodes int) {
 		}
 	}
 	if s.mig != nil {
-		p("gpuInstanceProfile", bicepString(s.mig.name))
+		p("gpuInstanceProfile", bicepString(s.mig.Name))
 	}
 	b.WriteString("  }\n}\n")
 	d.add("00-nodepool.bicep", KindBicep, []byte(b.String()))

@@ -3,13 +3,13 @@ package deploy
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gpuplan/gpuplan/internal/golden"
 	"github.com/gpuplan/gpuplan/plan"
 )
 
@@ -59,50 +59,49 @@ func generateCase(t testing.TB, gc goldenCase) *Bundle {
 	return b
 }
 
+// TestGolden compares every generated file with testdata/golden/<case>/.
+// The --stdout stream is not stored: it is checked to carry each file,
+// YAML verbatim and everything else as comments, in order.
 func TestGolden(t *testing.T) {
 	for _, gc := range goldenCases() {
 		t.Run(gc.name, func(t *testing.T) {
 			b := generateCase(t, gc)
-			dir := filepath.Join("testdata", "golden", gc.name)
+			files := map[string]string{}
+			for _, a := range b.Artifacts {
+				files[a.Name] = string(a.Content)
+			}
+			golden.Dir(t, filepath.Join("testdata", "golden", gc.name), files, *update)
+
 			var stream bytes.Buffer
 			if _, err := b.WriteTo(&stream); err != nil {
 				t.Fatal(err)
 			}
-			files := map[string][]byte{"stream.yaml": stream.Bytes()}
-			for _, a := range b.Artifacts {
-				files[a.Name] = a.Content
+			sections := strings.Split(stream.String(), "---\n# file: ")
+			if len(sections) != len(b.Artifacts)+1 {
+				t.Fatalf("stream has %d file sections for %d files", len(sections)-1, len(b.Artifacts))
 			}
-			if *update {
-				os.RemoveAll(dir)
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
+			for i, a := range b.Artifacts {
+				name, body, _ := strings.Cut(sections[i+1], "\n")
+				if name != a.Name {
+					t.Errorf("stream section %d is %s, want %s", i, name, a.Name)
 				}
-				for name, content := range files {
-					if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
-						t.Fatal(err)
+				want := strings.TrimPrefix(string(a.Content), "---\n")
+				if a.Kind != KindKubernetes && a.Kind != KindYAML {
+					var c strings.Builder
+					for _, line := range strings.Split(strings.TrimSuffix(string(a.Content), "\n"), "\n") {
+						if line == "" {
+							c.WriteString("#\n")
+						} else {
+							c.WriteString("# " + line + "\n")
+						}
 					}
+					want = c.String()
 				}
-				return
-			}
-			entries, err := os.ReadDir(dir)
-			if err != nil {
-				t.Fatalf("%v (run go test ./deploy -run TestGolden -update)", err)
-			}
-			if len(entries) != len(files) {
-				var names []string
-				for _, e := range entries {
-					names = append(names, e.Name())
+				if !strings.HasSuffix(want, "\n") {
+					want += "\n"
 				}
-				t.Errorf("golden dir has %v, generated %d files", names, len(files))
-			}
-			for name, got := range files {
-				want, err := os.ReadFile(filepath.Join(dir, name))
-				if err != nil {
-					t.Errorf("%s: %v", name, err)
-					continue
-				}
-				if diff := cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")); diff != "" {
-					t.Errorf("%s differs from the golden file (-want +got):\n%s", name, diff)
+				if body != want {
+					t.Errorf("stream section %s differs from the file (-file +stream):\n%s", a.Name, cmp.Diff(strings.Split(want, "\n"), strings.Split(body, "\n")))
 				}
 			}
 		})

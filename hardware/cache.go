@@ -15,22 +15,6 @@ import (
 	"github.com/gpuplan/gpuplan/atomicfile"
 )
 
-// CacheDir returns where gpuplan caches downloaded data: $GPUPLAN_CACHE_DIR
-// if set, else os.UserCacheDir()/gpuplan. getenv is injected so tests and
-// the CLI control the environment.
-func CacheDir(getenv func(string) string) (string, error) {
-	if getenv != nil {
-		if d := strings.TrimSpace(getenv("GPUPLAN_CACHE_DIR")); d != "" {
-			return d, nil
-		}
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("no user cache directory (%w); set GPUPLAN_CACHE_DIR", err)
-	}
-	return filepath.Join(d, "gpuplan"), nil
-}
-
 // priceCacheVersion is bumped when the cache layout changes; other versions
 // are ignored (and replaced by the next refresh).
 const priceCacheVersion = 1

@@ -458,18 +458,6 @@ func TestDate(t *testing.T) {
 	}
 }
 
-func TestCacheDir(t *testing.T) {
-	d, err := CacheDir(func(k string) string {
-		if k == "GPUPLAN_CACHE_DIR" {
-			return "/tmp/x"
-		}
-		return ""
-	})
-	if err != nil || d != "/tmp/x" {
-		t.Errorf("CacheDir = %q %v", d, err)
-	}
-}
-
 func TestLoadPriceCacheErrors(t *testing.T) {
 	dir := t.TempDir()
 	if _, found, err := LoadPriceCache(dir, "USD"); found || err != nil {
@@ -547,5 +535,25 @@ func TestCloseRegions(t *testing.T) {
 	}
 	if len(known) < 49 {
 		t.Errorf("%d known regions; the price table alone has 49", len(known))
+	}
+}
+
+func TestOldestDate(t *testing.T) {
+	d := MustDate
+	for _, tc := range []struct {
+		in   []Date
+		want Date
+	}{
+		{nil, Date{}},
+		{[]Date{{}, {}}, Date{}},
+		{[]Date{d("2026-11-09"), {}, d("2026-09-16"), d("2026-10-01")}, d("2026-09-16")},
+		{[]Date{{}, d("2026-11-09")}, d("2026-11-09")},
+	} {
+		if got := OldestDate(tc.in...); got != tc.want {
+			t.Errorf("OldestDate(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+	if got := OldestAsOf([]Price{{AsOf: d("2026-11-09")}, {}, {AsOf: d("2026-08-21")}}); got != d("2026-08-21") {
+		t.Errorf("OldestAsOf = %v", got)
 	}
 }

@@ -135,13 +135,20 @@ func (b PriceBook) Regions() []string {
 // OldestAsOf returns the earliest AsOf among prices (zero if none): the
 // date to print as prices_as_of.
 func OldestAsOf(prices []Price) Date {
+	dates := make([]Date, len(prices))
+	for i, p := range prices {
+		dates[i] = p.AsOf
+	}
+	return OldestDate(dates...)
+}
+
+// OldestDate returns the earliest of dates, ignoring unset ones (zero if
+// none). Every "prices as of" in gpuplan's outputs is computed with it.
+func OldestDate(dates ...Date) Date {
 	var d Date
-	for _, p := range prices {
-		if p.AsOf.IsZero() {
-			continue
-		}
-		if d.IsZero() || p.AsOf.Before(d) {
-			d = p.AsOf
+	for _, x := range dates {
+		if !x.IsZero() && (d.IsZero() || x.Before(d)) {
+			d = x
 		}
 	}
 	return d

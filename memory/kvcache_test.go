@@ -5,21 +5,11 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
-	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/internal/testmodel"
 )
 
-func lookup(t *testing.T, id string) *model.Spec {
-	t.Helper()
-	cat, err := model.EmbeddedCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := cat.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+// lookup is the shared catalog lookup (internal/testmodel).
+var lookup = testmodel.Spec
 
 // vLLM 0.19.0 start-up logs on H100 (llm-d-planner sweep,
 // memory/testdata/vllm-memory-records.json) report, for hybrid models, a

@@ -6,21 +6,12 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/internal/testmodel"
 	"github.com/gpuplan/gpuplan/model"
 )
 
-func catalogModel(t *testing.T, id string) *model.Spec {
-	t.Helper()
-	cat, err := model.EmbeddedCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := cat.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+// catalogModel is the shared catalog lookup (internal/testmodel).
+var catalogModel = testmodel.Spec
 
 // TestEPShardsExperts: with attention data-parallel across 8 GPUs, EP 8
 // takes 7/8 of the routed experts' bytes off every GPU (the expert share,

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gpuplan/gpuplan/boundedfile"
 	"github.com/gpuplan/gpuplan/model/gguf"
 	"github.com/gpuplan/gpuplan/model/hfhub"
 	"github.com/gpuplan/gpuplan/model/safetensors"
@@ -430,13 +431,14 @@ func localID(dir string) string {
 	return filepath.Base(dir)
 }
 
+// readLimited reads at most limit+1 bytes of p, so that ParseConfig
+// reports an oversized file with its own message.
 func readLimited(p string, limit int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
+	b, err := boundedfile.ReadFile(p, limit)
+	if errors.Is(err, boundedfile.ErrTooLarge) {
+		return nil, fmt.Errorf("%s is more than the %d bytes a model config can plausibly be; check that the file is a config.json", p, limit)
 	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, limit+1)) // ParseConfig reports an oversized file
+	return b, err
 }
 
 func resolveLocalGGUF(ctx context.Context, p string) (*Spec, error) {

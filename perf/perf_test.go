@@ -13,23 +13,13 @@ import (
 	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/internal/golden"
-	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/internal/testmodel"
 	"github.com/gpuplan/gpuplan/stats"
 	"github.com/gpuplan/gpuplan/units"
 )
 
-func spec(t testing.TB, id string) *model.Spec {
-	t.Helper()
-	cat, err := model.EmbeddedCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := cat.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+// spec is the shared catalog lookup (internal/testmodel).
+var spec = testmodel.Spec
 
 func gpu(t testing.TB, id string) hardware.GPU {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/stats"
 	"github.com/gpuplan/gpuplan/units"
 )
 
@@ -151,19 +152,11 @@ var ErrDoesNotFit = errors.New("does not fit")
 // (engine.Check refused it: no kernels for the precision, a bad TP split).
 var ErrIncompatible = errors.New("cannot run")
 
-// Latency is the shared latency object of gpuplan outputs, in milliseconds:
-// the mean and p50 come from the model, the tail percentiles from the
-// documented tail model (docs/perf.md), and Low/High bound the mean with the
-// calibration's error band. Its JSON tags match bench.Latency.
-type Latency struct {
-	Mean float64 `json:"mean"`
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P95  float64 `json:"p95"`
-	P99  float64 `json:"p99"`
-	Low  float64 `json:"low,omitempty"`
-	High float64 `json:"high,omitempty"`
-}
+// Latency is the shared latency object (stats.Latency): the mean and p50
+// come from the model, the tail percentiles from the documented tail model
+// (docs/perf.md), and Low/High bound the mean with the calibration's error
+// band.
+type Latency = stats.Latency
 
 // Band is a multiplicative error band on throughput: the measured value is
 // expected within [Low, High] × the prediction (latencies scale inversely).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/atomicfile"
 	"github.com/gpuplan/gpuplan/perf"
+	"github.com/gpuplan/gpuplan/stats"
 )
 
 // SchemaVersion is the version of the plan.json format written by Save.
@@ -160,13 +161,7 @@ type Workload struct {
 // high/mean: the band is one multiplicative factor on the whole
 // distribution). `plan --slo-confidence band` judges SLOs on pNN_high.
 type Latency struct {
-	Mean    float64 `json:"mean"`
-	P50     float64 `json:"p50"`
-	P90     float64 `json:"p90"`
-	P95     float64 `json:"p95"`
-	P99     float64 `json:"p99"`
-	Low     float64 `json:"low"`
-	High    float64 `json:"high"`
+	stats.Latency
 	P50High float64 `json:"p50_high,omitempty"`
 	P90High float64 `json:"p90_high,omitempty"`
 	P95High float64 `json:"p95_high,omitempty"`
@@ -176,7 +171,7 @@ type Latency struct {
 // latencyOf converts perf's latency, adding the per-percentile upper
 // bounds.
 func latencyOf(l perf.Latency) Latency {
-	out := Latency{Mean: l.Mean, P50: l.P50, P90: l.P90, P95: l.P95, P99: l.P99, Low: l.Low, High: l.High}
+	out := Latency{Latency: l}
 	f := 1.0
 	if l.Mean > 0 && l.High > 0 {
 		f = l.High / l.Mean

@@ -233,17 +233,31 @@ type Rejection struct {
 	Family string `json:"family"`
 	// VM, Precision, TP, PP and VMs are the configuration judged (empty
 	// or zero when the family was rejected before sizing, e.g. retired).
-	VM        string `json:"vm,omitempty"`
-	Precision string `json:"precision,omitempty"`
-	TP        int    `json:"tp,omitempty"`
-	PP        int    `json:"pp,omitempty"`
-	VMs       int    `json:"vms,omitempty"`
-	// Kind is one of: does_not_fit, slo_missed, retired, no_price,
-	// not_in_region, precision_not_supported, over_budget, incompatible.
-	Kind string `json:"kind"`
+	VM        string        `json:"vm,omitempty"`
+	Precision string        `json:"precision,omitempty"`
+	TP        int           `json:"tp,omitempty"`
+	PP        int           `json:"pp,omitempty"`
+	VMs       int           `json:"vms,omitempty"`
+	Kind      RejectionKind `json:"kind"`
 	// Reason is the detail in words.
 	Reason string `json:"reason"`
 }
+
+// RejectionKind says why an offer was not chosen; its values are the
+// why_not kinds of plan's JSON (docs/cli.md).
+type RejectionKind string
+
+// Rejection kinds.
+const (
+	RejectDoesNotFit            RejectionKind = "does_not_fit"
+	RejectSLOMissed             RejectionKind = "slo_missed"
+	RejectRetired               RejectionKind = "retired"
+	RejectNoPrice               RejectionKind = "no_price"
+	RejectNotInRegion           RejectionKind = "not_in_region"
+	RejectPrecisionNotSupported RejectionKind = "precision_not_supported"
+	RejectOverBudget            RejectionKind = "over_budget"
+	RejectIncompatible          RejectionKind = "incompatible"
+)
 
 // strength orders rejections of a family: the strongest configuration
 // tried is the one to explain.
@@ -460,14 +474,14 @@ func (s *searcher) run() (Result, error) {
 	if s.layoutNote != "" {
 		res.Assumptions = append(res.Assumptions, s.layoutNote)
 	}
-	var dates []hardware.Price
+	var dates []hardware.Date
 	for _, row := range s.rows {
 		if row.Candidate.Prices.PriceAsOf != "" {
 			d, _ := hardware.ParseDate(row.Candidate.Prices.PriceAsOf)
-			dates = append(dates, hardware.Price{AsOf: d})
+			dates = append(dates, d)
 		}
 	}
-	if d := hardware.OldestAsOf(dates); !d.IsZero() {
+	if d := hardware.OldestDate(dates...); !d.IsZero() {
 		res.PricesAsOf = d.String()
 	}
 	res.WhyNot = s.whyNot()
@@ -537,7 +551,7 @@ func (s *searcher) whyNot() []Rejection {
 		if row, ok := unpriced[f]; ok {
 			c := row.Candidate
 			rej = Rejection{Family: f, VM: c.VM, Precision: c.Engine.Precision, TP: c.Engine.TP, PP: c.Engine.PP, VMs: c.VMCount,
-				Kind: "no_price", Reason: c.Reason}
+				Kind: RejectNoPrice, Reason: c.Reason}
 		}
 		out = append(out, rej)
 	}
@@ -545,7 +559,7 @@ func (s *searcher) whyNot() []Rejection {
 		if _, ok := s.why[f]; !ok && !priced[f] {
 			c := row.Candidate
 			out = append(out, Rejection{Family: f, VM: c.VM, Precision: c.Engine.Precision, TP: c.Engine.TP, PP: c.Engine.PP, VMs: c.VMCount,
-				Kind: "no_price", Reason: c.Reason})
+				Kind: RejectNoPrice, Reason: c.Reason})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Family < out[j].Family })
@@ -613,17 +627,17 @@ func (s *searcher) precisionsFor(g hardware.GPU) []dtype.Precision {
 func (s *searcher) evaluateVM(vm hardware.VMSize) {
 	family := vm.Series
 	if vm.Retired() {
-		s.reject(Rejection{Family: family, VM: vm.Name, Kind: "retired", Reason: fmt.Sprintf("%s is retired", vm.Name)})
+		s.reject(Rejection{Family: family, VM: vm.Name, Kind: RejectRetired, Reason: fmt.Sprintf("%s is retired", vm.Name)})
 		return
 	}
 	g, ok := s.gpus[vm.GPU]
 	if !ok {
-		s.reject(Rejection{Family: family, VM: vm.Name, Kind: "incompatible", Reason: fmt.Sprintf("%s carries GPU %q, which the catalog does not describe; add it with --catalog", vm.Name, vm.GPU)})
+		s.reject(Rejection{Family: family, VM: vm.Name, Kind: RejectIncompatible, Reason: fmt.Sprintf("%s carries GPU %q, which the catalog does not describe; add it with --catalog", vm.Name, vm.GPU)})
 		return
 	}
 	gpus := vm.GPUs()
 	if gpus <= 0 {
-		s.reject(Rejection{Family: family, VM: vm.Name, Kind: "incompatible", Reason: fmt.Sprintf("%s: GPU count unknown", vm.Name)})
+		s.reject(Rejection{Family: family, VM: vm.Name, Kind: RejectIncompatible, Reason: fmt.Sprintf("%s: GPU count unknown", vm.Name)})
 		return
 	}
 	whole := int(math.Floor(gpus))
@@ -637,13 +651,13 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 			if tp > max(whole, 1) {
 				break
 			}
-			ok, kind := false, ""
+			ok, kind := false, RejectionKind("")
 			for _, l := range s.layoutsFor(family, tp) {
 				s.cur = l
 				lok, lkind := s.evaluate(vm, g, p, tp, 1, 1, TargetAKS)
 				if lok {
 					ok = true
-				} else if kind == "" || kind == "does_not_fit" {
+				} else if kind == "" || kind == RejectDoesNotFit {
 					kind = lkind
 				}
 			}
@@ -651,7 +665,7 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 				found = true
 				break
 			}
-			if kind != "does_not_fit" {
+			if kind != RejectDoesNotFit {
 				memoryOnly = false
 			}
 		}
@@ -664,11 +678,11 @@ func (s *searcher) evaluateVM(vm hardware.VMSize) {
 			if err != nil {
 				// The single-VM does_not_fit rejection stays the binding
 				// reason; say why spanning VMs was not tried.
-				if old, ok := s.why[family]; ok && old.Kind == "does_not_fit" {
+				if old, ok := s.why[family]; ok && old.Kind == RejectDoesNotFit {
 					old.Reason += "; " + err.Error()
 					s.why[family] = old
 				} else {
-					s.reject(Rejection{Family: family, VM: vm.Name, Precision: p.Name, TP: whole, PP: 1, VMs: 1, Kind: "incompatible", Reason: fmt.Sprintf("%s at TP %d does not fit one VM, and %v", p.Name, whole, err)})
+					s.reject(Rejection{Family: family, VM: vm.Name, Precision: p.Name, TP: whole, PP: 1, VMs: 1, Kind: RejectIncompatible, Reason: fmt.Sprintf("%s at TP %d does not fit one VM, and %v", p.Name, whole, err)})
 				}
 				continue
 			}
@@ -712,7 +726,7 @@ func (s *searcher) evaluateContainerApps() {
 			continue
 		}
 		if !slices.ContainsFunc(s.r.Regions, func(reg string) bool { return slices.Contains(prof.Regions, reg) }) {
-			s.reject(Rejection{Family: "ContainerApps", VM: vm.Name, Kind: "not_in_region",
+			s.reject(Rejection{Family: "ContainerApps", VM: vm.Name, Kind: RejectNotInRegion,
 				Reason: fmt.Sprintf("Container Apps profile %s runs in %s, none of the regions searched", prof.Type, strings.Join(prof.Regions, ", "))})
 			continue
 		}
@@ -729,16 +743,16 @@ func (s *searcher) evaluateContainerApps() {
 // row when feasible. It reports whether the combination fit in memory and
 // met the SLOs (so the caller can stop widening TP), and otherwise the kind
 // of rejection.
-func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes int, target string) (bool, string) {
+func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes int, target string) (bool, RejectionKind) {
 	r := s.r
 	s.n++
 	family := vm.Series
 	base := Rejection{Family: family, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: nodes}
 	comp := engine.Check(engine.Combination{Model: r.Model, Target: engine.OnGPU(g), VM: &vm, Precision: p, TP: tp, PP: pp, Engine: r.Engine, ImageArch: r.ImageArch})
 	if !comp.OK() {
-		kind := "incompatible"
+		kind := RejectIncompatible
 		if comp.Has(engine.KindPrecision) {
-			kind = "precision_not_supported"
+			kind = RejectPrecisionNotSupported
 		}
 		rej := base
 		rej.Kind, rej.Reason = kind, fmt.Sprintf("%s on %s at TP %d: %s", p.Name, vm.Name, tp, strings.Join(comp.Texts(), "; "))
@@ -771,7 +785,7 @@ func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisio
 	if !ok {
 		// Fits, but the load at this TP misses the SLO (or the budget):
 		// a wider TP may still serve it.
-		return false, "slo_missed"
+		return false, RejectSLOMissed
 	}
 	s.rows = append(s.rows, row)
 	return true, ""
@@ -807,10 +821,10 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 		SkipSuggestions: true, EP: s.cur.ep, DPAttention: s.cur.dp,
 	})
 	if err != nil {
-		return &replicaFit{err: err, reject: &Rejection{Kind: "incompatible", Reason: err.Error()}}
+		return &replicaFit{err: err, reject: &Rejection{Kind: RejectIncompatible, Reason: err.Error()}}
 	}
 	if !b.Fits {
-		return &replicaFit{budget: b, reject: &Rejection{Kind: "does_not_fit", Reason: fmt.Sprintf("TP %d × PP %d: %s", tp, pp, strings.Join(b.Reasons, "; "))}}
+		return &replicaFit{budget: b, reject: &Rejection{Kind: RejectDoesNotFit, Reason: fmt.Sprintf("TP %d × PP %d: %s", tp, pp, strings.Join(b.Reasons, "; "))}}
 	}
 	// KV capacity at the sequence length actually used (input + output),
 	// capped by the scheduler's max_num_seqs.
@@ -821,7 +835,7 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 		limit = min(limit, b.Scheduler.MaxSeqs)
 	}
 	if limit < 1 {
-		return &replicaFit{budget: b, reject: &Rejection{Kind: "does_not_fit", Reason: "the KV pool cannot hold one request"}}
+		return &replicaFit{budget: b, reject: &Rejection{Kind: RejectDoesNotFit, Reason: "the KV pool cannot hold one request"}}
 	}
 	prec2 := p
 	preq := perf.Request{
@@ -832,9 +846,9 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 	s.applyLayout(&preq)
 	dep, err := perf.Prepare(preq)
 	if err != nil {
-		kind := "incompatible"
+		kind := RejectIncompatible
 		if errors.Is(err, perf.ErrDoesNotFit) {
-			kind = "does_not_fit"
+			kind = RejectDoesNotFit
 		}
 		return &replicaFit{budget: b, reject: &Rejection{Kind: kind, Reason: err.Error()}}
 	}
@@ -847,10 +861,10 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 	}
 	e1, ok, err := meets(1)
 	if err != nil {
-		return &replicaFit{budget: b, reject: &Rejection{Kind: "incompatible", Reason: err.Error()}}
+		return &replicaFit{budget: b, reject: &Rejection{Kind: RejectIncompatible, Reason: err.Error()}}
 	}
 	if !ok {
-		return &replicaFit{budget: b, reject: &Rejection{Kind: "slo_missed", Reason: fmt.Sprintf("TP %d × PP %d: even a single request's %s is TTFT %.0f ms, TPOT %.1f ms", tp, pp, s.sloWords(), s.judged(e1.TTFT), s.judged(e1.TPOT))}}
+		return &replicaFit{budget: b, reject: &Rejection{Kind: RejectSLOMissed, Reason: fmt.Sprintf("TP %d × PP %d: even a single request's %s is TTFT %.0f ms, TPOT %.1f ms", tp, pp, s.sloWords(), s.judged(e1.TTFT), s.judged(e1.TPOT))}}
 	}
 	// Largest concurrency meeting the SLOs: latency grows with load, so
 	// bisect on [1, limit].
@@ -961,7 +975,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 			lo = n
 		}
 		if hi == 0 {
-			s.reject(Rejection{Family: vm.Series, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: nodes, Kind: "slo_missed",
+			s.reject(Rejection{Family: vm.Series, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: nodes, Kind: RejectSLOMissed,
 				Reason: fmt.Sprintf("%s on %s: TP %d × PP %d misses the SLO at this request rate however many replicas share it (%s TTFT %.0f ms, TPOT %.1f ms at the lightest load tried)",
 					p.Name, vm.Name, tp, pp, s.sloWords(), s.judged(lightest.TTFT), s.judged(lightest.TPOT))})
 			return Row{}, false
@@ -979,7 +993,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		e, err = fit.dep.Predict(w)
 	}
 	if err != nil {
-		s.reject(Rejection{Family: vm.Series, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: nodes, Kind: "incompatible", Reason: err.Error()})
+		s.reject(Rejection{Family: vm.Series, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: nodes, Kind: RejectIncompatible, Reason: err.Error()})
 		return Row{}, false
 	}
 	vmCount := int(math.Ceil(float64(replicas) / float64(replicasPerVM)))
@@ -1031,7 +1045,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		row.PriceKnown = true
 		s.price(&row, price, e, vmCount)
 		if r.BudgetUSDMonth > 0 && *row.Candidate.Prices.USDPerMonth > r.BudgetUSDMonth {
-			s.reject(Rejection{Family: vm.Series, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: vmCount, Kind: "over_budget",
+			s.reject(Rejection{Family: vm.Series, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: vmCount, Kind: RejectOverBudget,
 				Reason: fmt.Sprintf("%s × %d costs $%.0f/month, over the $%.0f budget", vm.Name, vmCount, *row.Candidate.Prices.USDPerMonth, r.BudgetUSDMonth)})
 			return Row{}, false
 		}

@@ -7,21 +7,12 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/internal/testmodel"
 	"github.com/gpuplan/gpuplan/model"
 )
 
-func spec(t testing.TB, id string) *model.Spec {
-	t.Helper()
-	cat, err := model.EmbeddedCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := cat.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+// spec is the shared catalog lookup (internal/testmodel).
+var spec = testmodel.Spec
 
 func baseRequest(t testing.TB, id string) Request {
 	return Request{

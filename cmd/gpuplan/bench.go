@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gpuplan/gpuplan/bench"
+	"github.com/gpuplan/gpuplan/boundedfile"
 )
 
 // benchFlags are the parsed flags of `gpuplan bench`.
@@ -214,13 +214,16 @@ func (f *benchFlags) calibrationKey(cmd *cobra.Command, plan *bench.PlanPredicti
 	return k, nil
 }
 
+// maxInputFileBytes bounds the plan, prompts and dataset files bench
+// reads (each parser bounds its lines and items further).
+const maxInputFileBytes = 512 << 20
+
 func readFileLimited(path string, what string) ([]byte, error) {
-	fh, err := os.Open(path)
+	b, err := boundedfile.ReadFile(path, maxInputFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", what, err)
+		return nil, fmt.Errorf("%s file: %w", what, err)
 	}
-	defer fh.Close()
-	return io.ReadAll(io.LimitReader(fh, 512<<20))
+	return b, nil
 }
 
 func runBench(cmd *cobra.Command, a *app, f *benchFlags) error {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/gpuplan/gpuplan/cachedir"
 	"github.com/gpuplan/gpuplan/catalog"
 	"github.com/gpuplan/gpuplan/cost"
 	"github.com/gpuplan/gpuplan/hardware"
@@ -59,16 +59,10 @@ func (a *app) costBook() (*cost.Book, error) {
 	return c.Costs, err
 }
 
-// cacheDir is GPUPLAN_CACHE_DIR, else os.UserCacheDir()/gpuplan.
+// cacheDir is this run's cache directory (package cachedir decides it
+// from the run's environment).
 func (a *app) cacheDir() (string, error) {
-	if d := a.Getenv("GPUPLAN_CACHE_DIR"); d != "" {
-		return d, nil
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find a cache directory (set GPUPLAN_CACHE_DIR): %w", err)
-	}
-	return filepath.Join(base, "gpuplan"), nil
+	return cachedir.Dir(a.Getenv)
 }
 
 // hubClient is the Hugging Face client of this run, caching under

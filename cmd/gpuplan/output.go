@@ -40,6 +40,7 @@ func registerCompletions(root *cobra.Command) {
 		if c.LocalFlags().Lookup("output") != nil {
 			_ = c.RegisterFlagCompletionFunc("output", formats)
 		}
+		registerValueCompletions(c)
 		if c.LocalFlags().Lookup("engine") != nil {
 			_ = c.RegisterFlagCompletionFunc("engine", engineCompletions)
 		}

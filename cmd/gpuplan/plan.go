@@ -420,7 +420,7 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 					terms = append(terms, "unknown")
 				}
 			}
-			note := "seed rule: " + c.SeedRule.Verdict
+			note := "rule of thumb: " + c.RuleOfThumb.Verdict
 			if m.Quota != "" {
 				note = m.Quota + "; " + note
 			}
@@ -445,7 +445,7 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Why not:")
 		for _, j := range r.WhyNot {
-			fmt.Fprintln(w, wrapText(fmt.Sprintf("  %s: %s — %s", j.Family, strings.ReplaceAll(j.Kind, "_", " "), j.Reason), 118, "      "))
+			fmt.Fprintln(w, wrapText(fmt.Sprintf("  %s: %s — %s", j.Family, strings.ReplaceAll(string(j.Kind), "_", " "), j.Reason), 118, "      "))
 		}
 	}
 	fmt.Fprintln(w)

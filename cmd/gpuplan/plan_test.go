@@ -58,8 +58,17 @@ func TestPlanJSONMoneyByHand(t *testing.T) {
 	if want := perHour / tokensPerHour * 1e6; math.Abs(*c.Prices.USDPerMillionTokens-want)/want > 1e-9 {
 		t.Errorf("$/Mtok %v, want %v", *c.Prices.USDPerMillionTokens, want)
 	}
-	if c.Prices.PriceAsOf == "" || !strings.HasPrefix(c.Prices.PriceSource, "") {
-		t.Errorf("row lacks its price date")
+	// The row cites the price book's own row for its VM and region: the
+	// same date and source (the test options use no refreshed cache).
+	want, ok := hardware.Prices().PAYG(c.VM, res.Region)
+	if !ok {
+		t.Fatalf("no embedded pay-as-you-go price for %s in %s", c.VM, res.Region)
+	}
+	if c.Prices.PriceAsOf != want.AsOf.String() || c.Prices.PriceSource != want.Source || want.Source == "" {
+		t.Errorf("row price as of %q from %q, want the book's %q from %q", c.Prices.PriceAsOf, c.Prices.PriceSource, want.AsOf, want.Source)
+	}
+	if *c.Prices.USDPerHour != want.USDPerHour*float64(c.VMCount) {
+		t.Errorf("$/hour %v, want the book's %v × %d VMs", *c.Prices.USDPerHour, want.USDPerHour, c.VMCount)
 	}
 	if len(res.Managed) != 1 || res.Managed[0].Comparison.Estimate.PTU <= 0 {
 		t.Errorf("managed rows: %+v", res.Managed)

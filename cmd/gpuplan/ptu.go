@@ -66,18 +66,18 @@ PTU and token prices are third-party figures unless you supply your own with
 
 // ptuOutput is what `ptu` prints; JSON and YAML share the keys.
 type ptuOutput struct {
-	Model       string        `json:"model"`
-	ModelName   string        `json:"model_name"`
-	Family      string        `json:"family"`
-	Deployment  string        `json:"deployment"`
-	SKUName     string        `json:"sku_name"`
-	Workload    cost.Workload `json:"workload"`
-	Sizing      ptuSizing     `json:"sizing"`
-	Volume      ptuVolume     `json:"monthly_volume"`
-	PTUMonthly  []ptuCostRow  `json:"ptu_monthly"`
-	PAYGMonthly paygRow       `json:"payg_monthly"`
-	SeedRule    seedRuleRow   `json:"seed_rule"`
-	Currency    string        `json:"currency"`
+	Model       string         `json:"model"`
+	ModelName   string         `json:"model_name"`
+	Family      string         `json:"family"`
+	Deployment  string         `json:"deployment"`
+	SKUName     string         `json:"sku_name"`
+	Workload    cost.Workload  `json:"workload"`
+	Sizing      ptuSizing      `json:"sizing"`
+	Volume      ptuVolume      `json:"monthly_volume"`
+	PTUMonthly  []ptuCostRow   `json:"ptu_monthly"`
+	PAYGMonthly paygRow        `json:"payg_monthly"`
+	RuleOfThumb ruleOfThumbRow `json:"rule_of_thumb"`
+	Currency    string         `json:"currency"`
 	// PricesAsOf is the oldest as_of among the prices used; null if none.
 	PricesAsOf  hardware.Date `json:"prices_as_of"`
 	Assumptions []string      `json:"assumptions"`
@@ -148,7 +148,7 @@ type paygRow struct {
 	Unknown               string        `json:"unknown,omitempty"`
 }
 
-type seedRuleRow struct {
+type ruleOfThumbRow struct {
 	Rule            string   `json:"rule"`
 	Source          string   `json:"source"`
 	ThresholdUSD    float64  `json:"threshold_usd"`
@@ -261,17 +261,13 @@ func ptuReport(b *cost.Book, c cost.Comparison, extra []string) ptuOutput {
 		pr.MonthlyUSD = costPtr(c.PAYG.Amount)
 	}
 	out.PAYGMonthly = pr
-	r := c.SeedRule
-	out.SeedRule = seedRuleRow{
-		Rule: r.Rule, Source: "seed document, section \"PTU vs PAYG on Azure OpenAI\" (shared/reference/000_7b45566638d0cf02.txt)",
+	r := c.RuleOfThumb
+	out.RuleOfThumb = ruleOfThumbRow{
+		Rule: r.Rule, Source: "the reference guide, section \"PTU vs PAYG on Azure OpenAI\" (quoted in docs/cost.md, \"The reference guide's rule of thumb\")",
 		ThresholdUSD: r.ThresholdUSD, PAYGMonthlyUSD: pr.MonthlyUSD, SaysEvaluatePTU: r.SaysEvaluatePTU,
 		CheapestPTUTerm: string(r.CheapestPTU), PTUCheaper: r.PTUCheaper, Holds: r.Holds, Verdict: r.Verdict,
 	}
-	for _, d := range dates {
-		if out.PricesAsOf.IsZero() || d.Before(out.PricesAsOf) {
-			out.PricesAsOf = d
-		}
-	}
+	out.PricesAsOf = hardware.OldestDate(append(dates, out.PricesAsOf)...)
 	out.Assumptions = append(extra,
 		"sizing: Microsoft's capacity-calculator formula (provisioned-throughput-sizing, "+e.Model.AsOf.String()+"); benchmark real traffic before buying",
 		fmt.Sprintf("a month is %d hours (%.2f days of 24 h); hourly PTUs bill every hour the deployment exists, serving or not", cost.HoursPerMonth, cost.DaysPerMonth),
@@ -419,8 +415,8 @@ func printPTU(w *tabwriter.Writer, out ptuOutput, c cost.Comparison) error {
 	}
 
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "SEED RULE (\"%s\")\n", out.SeedRule.Rule)
-	fmt.Fprintln(w, out.SeedRule.Verdict)
+	fmt.Fprintf(w, "RULE OF THUMB (\"%s\")\n", out.RuleOfThumb.Rule)
+	fmt.Fprintln(w, out.RuleOfThumb.Verdict)
 
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Currency %s; prices as of %s.\n", out.Currency, out.PricesAsOf)

@@ -85,8 +85,8 @@ func TestPTUWorkedExample(t *testing.T) {
 		if s.NormalizedTPM != tc.normalized || math.Round(s.RawPTU*100)/100 != tc.raw || s.PTU != tc.ptu || s.MinimumPTU != 15 || s.IncrementPTU != 5 {
 			t.Errorf("cache %s: normalized %v, raw %v, PTU %d", tc.cache, s.NormalizedTPM, s.RawPTU, s.PTU)
 		}
-		if v.Currency != "USD" || v.PricesAsOf.String() != "2026-06-01" || v.PAYGMonthly.MonthlyUSD != nil || v.SeedRule.Holds != nil {
-			t.Errorf("money header: %s %s, PAYG %v, rule %v", v.Currency, v.PricesAsOf, v.PAYGMonthly.MonthlyUSD, v.SeedRule.Holds)
+		if v.Currency != "USD" || v.PricesAsOf.String() != "2026-06-01" || v.PAYGMonthly.MonthlyUSD != nil || v.RuleOfThumb.Holds != nil {
+			t.Errorf("money header: %s %s, PAYG %v, rule %v", v.Currency, v.PricesAsOf, v.PAYGMonthly.MonthlyUSD, v.RuleOfThumb.Holds)
 		}
 		if !strings.Contains(v.PAYGMonthly.Unknown, "--catalog") {
 			t.Errorf("unknown PAYG should name the override: %q", v.PAYGMonthly.Unknown)
@@ -135,8 +135,8 @@ azure_openai:
 	if p.MonthlyUSD == nil || math.Abs(*p.MonthlyUSD-30353.4) > 1e-6 || p.ThirdParty || p.PriceAsOf.String() != "2026-11-20" {
 		t.Fatalf("PAYG = %+v", p)
 	}
-	if v.SeedRule.Holds == nil || !*v.SeedRule.Holds || v.SeedRule.CheapestPTUTerm != "reserved-1y" {
-		t.Errorf("seed rule = %+v", v.SeedRule)
+	if v.RuleOfThumb.Holds == nil || !*v.RuleOfThumb.Holds || v.RuleOfThumb.CheapestPTUTerm != "reserved-1y" {
+		t.Errorf("seed rule = %+v", v.RuleOfThumb)
 	}
 	// The oldest price used is still the third-party PTU price.
 	if v.PricesAsOf.String() != "2026-06-01" {

@@ -299,8 +299,8 @@ func Build(o Options) (Guide, error) {
 		}
 		g.Rows = append(g.Rows, r)
 		for _, s := range []*Setup{&r.SeedVM, r.Pick} {
-			if s != nil && !s.PriceAsOf.IsZero() && (g.PricesAsOf.IsZero() || s.PriceAsOf.Before(g.PricesAsOf)) {
-				g.PricesAsOf = s.PriceAsOf
+			if s != nil {
+				g.PricesAsOf = hardware.OldestDate(g.PricesAsOf, s.PriceAsOf)
 			}
 		}
 	}

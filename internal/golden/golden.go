@@ -8,8 +8,11 @@ package golden
 import (
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // File compares got with the file at path. With update it writes got
@@ -31,7 +34,40 @@ func File(t testing.TB, path, got string, update bool) {
 		return
 	}
 	if string(want) != got {
-		t.Errorf("%s differs from what the code produces now (run the test with -update if the change is intended)\n--- got ---\n%s", path, got)
+		t.Errorf("%s differs from what the code produces now (run the test with -update if the change is intended; -want +got):\n%s",
+			path, cmp.Diff(strings.Split(string(want), "\n"), strings.Split(got, "\n")))
+	}
+}
+
+// Dir compares a directory of golden files with files (name → content):
+// the same names, each with the same content. With update it replaces the
+// directory's files with files.
+func Dir(t testing.TB, dir string, files map[string]string, update bool) {
+	t.Helper()
+	if update {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		File(t, filepath.Join(dir, name), files[name], update)
+	}
+	if update {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("%v (run the test with -update to create it)", err)
+	}
+	for _, e := range entries {
+		if _, ok := files[e.Name()]; !ok {
+			t.Errorf("%s is in %s but the code no longer produces it (run the test with -update to remove it)", e.Name(), dir)
+		}
 	}
 }
 

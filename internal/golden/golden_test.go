@@ -51,3 +51,29 @@ func TestFile(t *testing.T) {
 		t.Error("a differing file passed")
 	}
 }
+
+func TestDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "case")
+	files := map[string]string{"a.yaml": "a: 1\n", "b.sh": "echo b\n"}
+	Dir(t, dir, files, true)
+	r := &recorder{TB: t}
+	Dir(r, dir, files, false)
+	if r.failed {
+		t.Error("an up-to-date directory failed")
+	}
+	for name, changed := range map[string]map[string]string{
+		"changed content": {"a.yaml": "a: 2\n", "b.sh": "echo b\n"},
+		"file dropped":    {"a.yaml": "a: 1\n"},
+		"file added":      {"a.yaml": "a: 1\n", "b.sh": "echo b\n", "c.md": "c\n"},
+	} {
+		r := &recorder{TB: t}
+		Dir(r, dir, changed, false)
+		if !r.failed {
+			t.Errorf("%s: passed", name)
+		}
+	}
+	Dir(t, dir, map[string]string{"a.yaml": "a: 1\n"}, true)
+	if _, err := os.Stat(filepath.Join(dir, "b.sh")); !os.IsNotExist(err) {
+		t.Errorf("update left a file the code no longer produces (%v)", err)
+	}
+}

@@ -19,9 +19,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -110,15 +108,6 @@ func FromEnv(getenv func(string) string, cacheDir string) *Client {
 		c.Offline = true
 	}
 	return c
-}
-
-// DefaultCacheDir is the user cache directory's gpuplan/hf subdirectory.
-func DefaultCacheDir() (string, error) {
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(d, "gpuplan", "hf"), nil
 }
 
 func (c *Client) endpoint() string {
