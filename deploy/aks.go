@@ -135,7 +135,7 @@ func (d *deployment) checkMIG(gpusPerRepl int) (migProfile, bool) {
 	slice := units.Bytes(float64(d.gpu.DatasheetMemory) * m.memFrac)
 	usable := float64(slice) * d.c.Engine.GPUMemoryUtilization
 	if float64(d.c.WeightsBytesPerGPU) > usable {
-		d.refuse("a %s slice of %s has %s; the weights need %s, more than the %.0f%% vLLM may use", m.name, d.gpu.Name, gb(slice), gib(units.Bytes(d.c.WeightsBytesPerGPU)), d.c.Engine.GPUMemoryUtilization*100)
+		d.refuse("a %s slice of %s has %s; the weights need %s, more than the %.0f%% %s may use", m.name, d.gpu.Name, gb(slice), gib(units.Bytes(d.c.WeightsBytesPerGPU)), d.c.Engine.GPUMemoryUtilization*100, d.eng.Info().DisplayName)
 		return m, false
 	}
 	d.note("MIG profile %s: each pod gets one slice (%s of %s, %d per GPU). The plan's KV-cache and speed predictions were made for a whole GPU and do not hold on a slice; re-plan with --gpu-memory %.2fGiB. Install the NVIDIA device plugin with migStrategy=single (AKS gpu-multi-instance.md).",
@@ -220,6 +220,10 @@ func (d *deployment) buildAKS() error {
 	var workload []byte
 	var target ScaleTarget
 	selector := d.selectorLabels()
+	if multi && d.eng.Info().MultiNodeScript == "" {
+		d.refuse("%s has no multi-node recipe in gpuplan (only vLLM's Ray helper is known): re-plan with a VM that holds one replica, or --engine vllm", d.eng.Info().ID())
+		return nil
+	}
 	if multi {
 		lws := d.leaderWorkerSet(s.podGPUs)
 		workload, err = marshalObjects(d.workloadHeader(s), lws)
@@ -259,13 +263,17 @@ func (d *deployment) buildAKS() error {
 			return err
 		}
 		d.add("60-servicemonitor.yaml", KindKubernetes, sm)
+		if d.eng.Info().Endpoints.QueueMetric == "" {
+			d.note("No autoscaling: %s exports no queue gauge for KEDA to scale on; the Deployment keeps %d replicas.", d.eng.Info().DisplayName, hi)
+			return nil
+		}
 		ta, so := d.keda(target, lo, hi)
 		var objs []any
 		if ta != nil {
 			objs = append(objs, ta)
 		}
 		objs = append(objs, so)
-		k, err := marshalObjects([]string{fmt.Sprintf("Autoscaling on vLLM's queue: %d to %d replicas, target %d waiting requests per replica.", lo, hi, d.o.QueueThreshold)}, objs...)
+		k, err := marshalObjects([]string{fmt.Sprintf("Autoscaling on %s's queue: %d to %d replicas, target %d waiting requests per replica.", d.eng.Info().DisplayName, lo, hi, d.o.QueueThreshold)}, objs...)
 		if err != nil {
 			return err
 		}
@@ -282,7 +290,7 @@ func (d *deployment) buildAKS() error {
 		d.note("--prometheus none: no ServiceMonitor and no autoscaler; the %s keeps the plan's %d replica(s).", kind, d.c.Replicas)
 	}
 	if d.gpu.Vendor == hardware.VendorAMD {
-		d.note("AMD: AKS installs no AMD driver or device plugin; install the AMD GPU Operator so nodes advertise amd.com/gpu (use-amd-gpus.md). The image is the vLLM ROCm build %s.", d.image)
+		d.note("AMD: AKS installs no AMD driver or device plugin; install the AMD GPU Operator so nodes advertise amd.com/gpu (use-amd-gpus.md). The image is the %s ROCm build %s.", d.eng.Info().DisplayName, d.image)
 	} else if d.gpuDriver() == "Install" {
 		d.note("NVIDIA: AKS installs the driver; install the NVIDIA device plugin DaemonSet (tolerating sku=gpu:NoSchedule) so nodes advertise nvidia.com/gpu (use-nvidia-gpu.md).")
 	} else {

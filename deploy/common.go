@@ -3,16 +3,14 @@ package deploy
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
-	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/plan"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -29,9 +27,6 @@ const (
 	HFTokenKey            = "HF_TOKEN"
 	defaultStorageClass   = "azurefile-csi-premium"
 	defaultQueueThreshold = 5
-	// vllmPort is vLLM's default OpenAI server port (vLLM docs, "Using
-	// Docker": -p 8000:8000).
-	vllmPort = 8000
 )
 
 // deployment carries everything the target builders share.
@@ -42,6 +37,9 @@ type deployment struct {
 	vm   hardware.VMSize
 	gpu  hardware.GPU
 	prec dtype.Precision
+	// eng is the plan's engine profile; it supplies the image, the server
+	// command, the port and the health and metrics endpoints.
+	eng engine.Engine
 
 	name, namespace string
 	image           string
@@ -86,6 +84,15 @@ func newDeployment(c plan.Candidate, o Options) (*deployment, error) {
 	}
 	if vm.GPU != "" && vm.GPU != d.gpu.ID {
 		return nil, fmt.Errorf("plan says gpu %s but %s carries %s: the plan does not match the catalog", d.gpu.ID, vm.Name, vm.GPU)
+	}
+	engID := c.Engine.Name
+	if c.Engine.Version != "" {
+		engID += "@" + c.Engine.Version
+	}
+	if d.eng, err = engine.Lookup(engID); err != nil {
+		if d.eng, err = engine.Lookup(c.Engine.Name); err != nil {
+			return nil, fmt.Errorf("plan engine: %w", err)
+		}
 	}
 	precName := c.Engine.Precision
 	if precName == "" {
@@ -146,36 +153,30 @@ func newDeployment(c plan.Candidate, o Options) (*deployment, error) {
 	return d, nil
 }
 
-// checkShared runs plan.Check (the planner's own compatibility function)
-// and the deploy-time checks every target needs.
+// checkShared runs engine.Check (the compatibility verdict the planner
+// used) and the deploy-time checks every target needs.
 func (d *deployment) checkShared() {
 	c := d.c
-	if c.Engine.Name != string(memory.VLLM) {
-		d.refuse("deploy generates vLLM servers; the plan uses engine %q (re-plan with --engine vllm)", c.Engine.Name)
-	}
-	if _, err := vllmParallelArgs(c.Engine); err != nil {
+	if _, err := d.eng.Serve(d.serveConfig()); err != nil {
 		d.refuse("%v", err)
 	}
-	if _, err := vllmSpeculativeArgs(c.Engine.Speculative); err != nil {
-		d.refuse("%v", err)
-	}
-	// With no --image the default vLLM image runs, which is x86-64 only
-	// whatever --image-arch says.
+	// With no --image the engine's default image runs, whatever
+	// --image-arch says.
 	imageArch := d.o.ImageArch
 	if d.o.Image == "" {
 		imageArch = ""
 	}
-	comp := plan.Check(plan.Combination{
-		Model: d.o.Model, GPU: d.gpu, VM: &d.vm, Precision: d.prec,
-		TP: c.Engine.TP, PP: c.Engine.PP, Engine: memory.VLLM,
+	comp := engine.Check(engine.Combination{
+		Model: d.o.Model, Target: engine.Target{GPU: d.gpu, CPU: d.vm.CPUArch}, VM: &d.vm, Precision: d.prec,
+		TP: c.Engine.TP, PP: c.Engine.PP, Engine: d.eng,
 		ImageArch: imageArch, RequireNative: d.o.RequireNative,
 	})
 	if !comp.OK() {
-		for _, r := range comp.Reasons {
+		for _, r := range comp.Refusals() {
 			d.refuse("%s", r)
 		}
-	} else if comp.Verdict == plan.WeightOnly || comp.Verdict == plan.UnknownSupport {
-		for _, r := range comp.Reasons {
+	} else if comp.Verdict == engine.VerdictWeightOnly || comp.Verdict == engine.VerdictUnknown {
+		for _, r := range comp.Texts() {
 			d.note("Compatibility (%s): %s", comp.Verdict, r)
 		}
 	}
@@ -187,17 +188,17 @@ func (d *deployment) checkShared() {
 		if d.vm.GPUMemory <= 0 {
 			d.refuse("%s has %s of a GPU and its memory is not in the catalog: cannot check that the model fits", d.vm.Name, d.vm.GPUFraction)
 		} else if float64(c.WeightsBytesPerGPU) > usable {
-			d.refuse("%s has %s of an %s (%s); the weights alone need %s per GPU, more than the %.0f%% vLLM may use (%s)",
+			d.refuse("%s has %s of an %s (%s); the weights alone need %s per GPU, more than the %.0f%% %s may use (%s)",
 				d.vm.Name, d.vm.GPUFraction, d.gpu.Name, gb(d.vm.GPUMemory), gib(units.Bytes(c.WeightsBytesPerGPU)),
-				c.Engine.GPUMemoryUtilization*100, gib(units.Bytes(usable)))
+				c.Engine.GPUMemoryUtilization*100, d.eng.Info().DisplayName, gib(units.Bytes(usable)))
 		} else {
 			d.note("%s is a partial GPU (%s) with a GRID licence driver; the pod requests one whole device as the VM sees it.", d.vm.Name, d.vm.GPUFraction)
 		}
 	}
 }
 
-// imageOverride is the image the artifacts use instead of the default
-// for the plan's version: --image, else the plan's engine.image.
+// imageOverride is the image the artifacts use instead of the engine
+// profile's: --image, else the plan's engine.image.
 func (d *deployment) imageOverride() string {
 	if d.o.Image != "" {
 		return d.o.Image
@@ -205,39 +206,23 @@ func (d *deployment) imageOverride() string {
 	return d.c.Engine.Image
 }
 
-// engineImage is the vLLM image for the plan's version profile, or the
-// override. The CUDA image is vllm/vllm-openai (vLLM docs, "Using Docker");
-// the ROCm one is vllm/vllm-openai-rocm (vLLM docs, installation
-// gpu.rocm.inc.md: "available on Docker Hub as vllm/vllm-openai-rocm"),
-// with the same vX.Y.Z tags.
+// engineImage is --image, else the engine profile's image for the GPU
+// vendor and host architecture (one value per engine and vendor, owned by
+// the engine package). A plan.json that records another image (older
+// plans wrote rocm/vllm:latest for MI300X) is overruled, with a note.
 func (d *deployment) engineImage() string {
 	if d.o.Image != "" {
 		return d.o.Image
 	}
-	if d.gpu.Vendor == hardware.VendorAMD {
-		return "vllm/vllm-openai-rocm:" + imageTag(d.c.Engine.Version)
+	img, err := d.eng.Info().Image(engine.Target{GPU: d.gpu, CPU: d.vm.CPUArch})
+	if err != nil {
+		d.refuse("%v", err)
+		return ""
 	}
-	if d.c.Engine.Image != "" {
-		return d.c.Engine.Image
+	if d.c.Engine.Image != "" && d.c.Engine.Image != img {
+		d.note("plan.json records image %s; %s's image for %s is %s, which is used (pass --image to choose another)", d.c.Engine.Image, d.eng.Info().ID(), engine.ImageKey(d.gpu.Vendor, d.vm.CPUArch), img)
 	}
-	return defaultVLLMImage(d.c.Engine.Version)
-}
-
-func defaultVLLMImage(version string) string {
-	return "vllm/vllm-openai:" + imageTag(version)
-}
-
-// imageTag turns a version profile ("0.19") into the release tag
-// ("v0.19.0").
-func imageTag(version string) string {
-	v := strings.TrimPrefix(strings.TrimSpace(version), "v")
-	if v == "" {
-		return "latest"
-	}
-	if strings.Count(v, ".") == 1 {
-		v += ".0"
-	}
-	return "v" + v
+	return img
 }
 
 // gpuResource is the device-plugin resource name.
@@ -248,38 +233,29 @@ func (d *deployment) gpuResource() string {
 	return d.gpu.DevicePluginResource
 }
 
-// vllmArgs are the engine flags from the plan, after the model id.
-func (d *deployment) vllmArgs() []string {
+// serveConfig is the plan's engine section as the engine's server
+// configuration.
+func (d *deployment) serveConfig() engine.ServeConfig {
 	e := d.c.Engine
-	args := []string{d.c.Model.ID, "--port", strconv.Itoa(vllmPort)}
-	if d.c.Model.Revision != "" {
-		args = append(args, "--revision", d.c.Model.Revision)
+	return engine.ServeConfig{
+		Model: d.c.Model.ID, Revision: d.c.Model.Revision, TP: e.TP, PP: e.PP,
+		MaxModelLen: e.MaxModelLen, Utilization: e.GPUMemoryUtilization,
+		DType: d.dtypeArg(), KVCacheDType: e.KVCacheDType, Quantization: e.Quantization,
+		Scheduler:     engine.Scheduler{MaxSeqs: e.MaxNumSeqs, MaxTokens: e.MaxNumBatchedTokens, MicroBatch: e.MicroBatchTokens, Flags: d.eng.Info().Flags},
+		PrefixCaching: e.PrefixCaching, DPAttention: e.DPAttention, ExpertParallel: e.ExpertParallelSize,
+		Speculative: speculative(e.Speculative),
 	}
-	par, err := vllmParallelArgs(e)
-	if err != nil {
-		par = []string{"--tensor-parallel-size", strconv.Itoa(e.TP)}
-	}
-	args = append(args, par...)
-	args = append(args,
-		"--pipeline-parallel-size", strconv.Itoa(e.PP),
-		"--max-model-len", strconv.FormatInt(e.MaxModelLen, 10),
-		"--gpu-memory-utilization", strconv.FormatFloat(e.GPUMemoryUtilization, 'f', -1, 64),
-	)
-	if dt := d.dtypeArg(); dt != "" {
-		args = append(args, "--dtype", dt)
-	}
-	if e.KVCacheDType != "" {
-		args = append(args, "--kv-cache-dtype", e.KVCacheDType)
-	}
-	if e.Quantization != "" {
-		args = append(args, "--quantization", e.Quantization)
-	}
-	args = append(args, perf.SchedulerArgs(memory.VLLM, e.MaxNumSeqs, e.MaxNumBatchedTokens, e.PrefixCaching)...)
-	if spec, err := vllmSpeculativeArgs(e.Speculative); err == nil {
-		args = append(args, spec...)
-	}
-	return args
 }
+
+// serve is the engine's server command built from the plan (checkShared
+// has refused a configuration the engine cannot express).
+func (d *deployment) serve() engine.Command {
+	cmd, _ := d.eng.Serve(d.serveConfig())
+	return cmd
+}
+
+// port is the engine server's port.
+func (d *deployment) port() int32 { return int32(d.eng.Info().Endpoints.Port) }
 
 // dtypeArg is vLLM's --dtype: "half" on GPUs without bfloat16 (T4, V100:
 // compute capability below 8.0, te-support-matrix), otherwise the plan's.
@@ -395,3 +371,11 @@ func validationDNS1123Subdomain(s string) string {
 
 func gib(b units.Bytes) string { return fmt.Sprintf("%.2f GiB", b.GiB()) }
 func gb(b units.Bytes) string  { return fmt.Sprintf("%.0f GB", float64(b)/1e9) }
+
+// speculative converts the plan's speculative-decoding section.
+func speculative(s *plan.SpeculativeConfig) *engine.Speculative {
+	if s == nil {
+		return nil
+	}
+	return &engine.Speculative{Method: s.Method, Model: s.Model, Tokens: s.Tokens}
+}

@@ -195,14 +195,14 @@ func (d *deployment) buildContainerApps() error {
 			WorkloadProfileName: profileName,
 			Configuration: acaConfiguration{
 				ActiveRevisionsMode: "Single",
-				Ingress:             acaIngress{External: d.o.ExternalIngress, TargetPort: vllmPort},
+				Ingress:             acaIngress{External: d.o.ExternalIngress, TargetPort: int(d.port())},
 			},
 			Template: acaTemplate{
 				Containers: []acaContainer{{
-					Name:      "vllm",
+					Name:      d.eng.Info().EngineName,
 					Image:     d.image,
-					Command:   []string{"vllm", "serve"},
-					Args:      d.vllmArgs(),
+					Command:   d.serve().Command,
+					Args:      d.serve().Args,
 					Resources: acaResources{CPU: float64(prof.VCPU), Memory: fmt.Sprintf("%.0fGi", prof.RAM.GiB())},
 					Probes:    d.acaProbes(),
 				}},
@@ -246,7 +246,7 @@ func (d *deployment) acaProbes() []acaProbe {
 	}
 	period := int(math.Ceil((w.Seconds() - acaMaxInitialDelay) / acaMaxFailures))
 	period = min(max(period, 1), acaMaxPeriod)
-	get := acaHTTPGet{Path: healthPath, Port: vllmPort}
+	get := acaHTTPGet{Path: d.eng.Info().Endpoints.Health, Port: int(d.port())}
 	return []acaProbe{
 		{Type: "startup", HTTPGet: get, InitialDelaySeconds: acaMaxInitialDelay, PeriodSeconds: period, TimeoutSeconds: probeTimeout, FailureThreshold: acaMaxFailures},
 		{Type: "readiness", HTTPGet: get, PeriodSeconds: readinessPeriod, TimeoutSeconds: probeTimeout, FailureThreshold: probeFailures},

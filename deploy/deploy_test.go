@@ -15,6 +15,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/plan"
 )
 
@@ -78,8 +80,12 @@ func TestRefusals(t *testing.T) {
 			Options{Target: TargetAKSMultiNode}, "use --target aks"},
 		{"single-node target for a multi-node plan", loadPlan(t, "llama-3.1-405b-2xh100"),
 			Options{Target: TargetAKS}, "use --target aks-multinode"},
-		{"engine is not vLLM", edit(t, "llama-3.1-70b-h100", func(c *plan.Candidate) { c.Engine.Name = "sglang" }),
-			Options{Target: TargetAKS}, "deploy generates vLLM servers"},
+		{"SGLang has no recorded image", edit(t, "llama-3.1-70b-h100", func(c *plan.Candidate) { c.Engine.Name, c.Engine.Version = "sglang", "0.4" }),
+			Options{Target: TargetAKS}, "sglang@0.4 has no container image recorded for nvidia/x86-64"},
+		{"KAITO runs only vLLM presets", edit(t, "llama-3.3-70b-nc48", func(c *plan.Candidate) { c.Engine.Name, c.Engine.Version = "sglang", "0.4" }),
+			Options{Target: TargetKAITO, KAITOVersion: "0.12.0"}, "KAITO presets do not run SGLang"},
+		{"llama.cpp has no multi-node recipe", edit(t, "llama-3.1-405b-2xh100", func(c *plan.Candidate) { c.Engine.Name, c.Engine.Version = "llamacpp", "" }),
+			Options{Target: TargetAKSMultiNode}, "has no multi-node recipe"},
 		{"AKS does not install AMD drivers", loadPlan(t, "llama-3.1-70b-mi300x"),
 			Options{Target: TargetAKS, GPUDriver: "install"}, "enforces --gpu-driver none"},
 		{"MIG on a T4", loadPlan(t, "qwen2.5-3b-t4"), Options{Target: TargetAKS, MIGProfile: "MIG1g"}, "runs on A100, H100 and H200"},
@@ -532,14 +538,6 @@ func TestStreamIsYAML(t *testing.T) {
 	}
 }
 
-func TestImageTag(t *testing.T) {
-	for in, want := range map[string]string{"0.19": "v0.19.0", "v0.22": "v0.22.0", "0.19.1": "v0.19.1", "": "latest"} {
-		if got := imageTag(in); got != want {
-			t.Errorf("imageTag(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestDefaultName(t *testing.T) {
 	for in, want := range map[string]string{
 		"meta-llama/Llama-3.1-70B-Instruct": "llama-3-1-70b-instruct",
@@ -580,4 +578,51 @@ func FuzzGenerate(f *testing.F) {
 			t.Fatal("a bundle without artifacts")
 		}
 	})
+}
+
+// TestMI300XOneImage: plan.json recorded rocm/vllm:latest for MI300X while
+// deploy wrote vllm/vllm-openai-rocm:v0.19.0 and a fixture held a third
+// value; the engine profile now owns one image per vendor, which the plan
+// records and deploy writes.
+func TestMI300XOneImage(t *testing.T) {
+	cat, err := model.EmbeddedCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _, err := cat.Lookup("meta-llama/Llama-3.1-8B-Instruct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "vllm/vllm-openai-rocm:v0.19.0"
+	c, err := plan.EvaluateOffer(plan.Request{Model: spec, InputTokens: 1000, OutputTokens: 200, Concurrency: 4, Prices: hardware.Default().Prices()}, "Standard_ND96isr_MI300X_v5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Engine.Image != want {
+		t.Errorf("plan records image %q, want %q", c.Engine.Image, want)
+	}
+	fixture := loadPlan(t, "llama-3.1-70b-mi300x")
+	if fixture.Engine.Image != want {
+		t.Errorf("fixture holds image %q, want %q", fixture.Engine.Image, want)
+	}
+	for _, cand := range []plan.Candidate{c, fixture} {
+		b, err := Generate(cand, Options{Target: TargetAKS, Model: spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := deploymentOf(t, b).Spec.Template.Spec.Containers[0].Image; got != want {
+			t.Errorf("deploy writes image %q, want %q", got, want)
+		}
+	}
+	// An older plan.json that recorded another image is overruled, and the
+	// notes say so.
+	old := fixture
+	old.Engine.Image = "rocm/vllm:latest"
+	b, err := Generate(old, Options{Target: TargetAKS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := deploymentOf(t, b).Spec.Template.Spec.Containers[0].Image; got != want || !strings.Contains(strings.Join(b.Notes, "\n"), "plan.json records image rocm/vllm:latest") {
+		t.Errorf("old plan: image %q, notes %q", got, b.Notes)
+	}
 }

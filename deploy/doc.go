@@ -7,7 +7,7 @@
 //
 // Deploy never sizes anything itself: every engine setting comes from the
 // candidate (which the planner sized), and compatibility is judged by the
-// planner's own plan.Check. What cannot be deployed as asked is refused with
+// compatibility verdict engine.Check. What cannot be deployed as asked is refused with
 // a *RefusedError that says why. Nothing is applied to any cluster.
 //
 // Built-in Kubernetes kinds are built with the k8s.io/api types; the custom

@@ -32,7 +32,7 @@ const (
 
 func (d *deployment) selectorLabels() map[string]string {
 	return map[string]string{
-		"app.kubernetes.io/name":     "vllm",
+		"app.kubernetes.io/name":     d.eng.Info().EngineName,
 		"app.kubernetes.io/instance": d.name,
 	}
 }
@@ -140,16 +140,14 @@ const (
 	readinessPeriod  = 5
 	livenessPeriod   = 10
 	probeFailures    = 3
-	healthPath       = "/health"
 	httpPortName     = "http"
-	metricsPath      = "/metrics"
 	scrapeInterval   = "30s"
 	maxStabilization = 3600 // autoscaling/v2 caps stabilizationWindowSeconds at one hour
 )
 
-func httpProbe(period, failures int32) *corev1.Probe {
+func httpProbe(path string, period, failures int32) *corev1.Probe {
 	return &corev1.Probe{
-		ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: healthPath, Port: intstr.FromString(httpPortName)}},
+		ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString(httpPortName)}},
 		PeriodSeconds:    period,
 		TimeoutSeconds:   probeTimeout,
 		FailureThreshold: failures,
@@ -164,9 +162,10 @@ func (d *deployment) startupFailures() int32 {
 }
 
 func (d *deployment) probes(c *corev1.Container) {
-	c.StartupProbe = httpProbe(int32(startupPeriod/time.Second), d.startupFailures())
-	c.ReadinessProbe = httpProbe(readinessPeriod, probeFailures)
-	c.LivenessProbe = httpProbe(livenessPeriod, probeFailures)
+	health := d.eng.Info().Endpoints.Health
+	c.StartupProbe = httpProbe(health, int32(startupPeriod/time.Second), d.startupFailures())
+	c.ReadinessProbe = httpProbe(health, readinessPeriod, probeFailures)
+	c.LivenessProbe = httpProbe(health, livenessPeriod, probeFailures)
 }
 
 func (d *deployment) tolerations() []corev1.Toleration {
@@ -181,14 +180,15 @@ func (d *deployment) nodeSelector() map[string]string {
 	return map[string]string{agentPoolLabel: d.nodePool()}
 }
 
-// vllmContainer is the OpenAI server container of a single-node replica.
-func (d *deployment) vllmContainer(gpus int64) corev1.Container {
+// serverContainer is the OpenAI server container of a single-node replica.
+func (d *deployment) serverContainer(gpus int64) corev1.Container {
+	cmd := d.serve()
 	c := corev1.Container{
-		Name:         "vllm",
+		Name:         d.eng.Info().EngineName,
 		Image:        d.image,
-		Command:      []string{"vllm", "serve"},
-		Args:         d.vllmArgs(),
-		Ports:        []corev1.ContainerPort{{Name: httpPortName, ContainerPort: vllmPort, Protocol: corev1.ProtocolTCP}},
+		Command:      cmd.Command,
+		Args:         cmd.Args,
+		Ports:        []corev1.ContainerPort{{Name: httpPortName, ContainerPort: d.port(), Protocol: corev1.ProtocolTCP}},
 		Env:          []corev1.EnvVar{d.hfTokenEnv()},
 		Resources:    d.gpuResources(gpus),
 		VolumeMounts: volumeMounts(),
@@ -215,7 +215,7 @@ func (d *deployment) deploymentObject(gpus int64) *appsv1.Deployment {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: d.labels(), Annotations: d.annotations()},
 				Spec: corev1.PodSpec{
-					Containers:   []corev1.Container{d.vllmContainer(gpus)},
+					Containers:   []corev1.Container{d.serverContainer(gpus)},
 					Volumes:      d.volumes(false),
 					NodeSelector: d.nodeSelector(),
 					Tolerations:  d.tolerations(),
@@ -238,7 +238,7 @@ func (d *deployment) service(selector map[string]string) *corev1.Service {
 			Type:     corev1.ServiceTypeClusterIP,
 			Selector: selector,
 			Ports: []corev1.ServicePort{{
-				Name: httpPortName, Port: vllmPort, TargetPort: intstr.FromString(httpPortName), Protocol: corev1.ProtocolTCP,
+				Name: httpPortName, Port: d.port(), TargetPort: intstr.FromString(httpPortName), Protocol: corev1.ProtocolTCP,
 			}},
 		},
 	}
@@ -258,7 +258,7 @@ func (d *deployment) pdb(selector map[string]string) *policyv1.PodDisruptionBudg
 	}
 }
 
-// serviceMonitor scrapes vLLM's /metrics. Azure Managed Prometheus reads
+// serviceMonitor scrapes the engine's metrics endpoint. Azure Managed Prometheus reads
 // only its own group, azmonitoring.coreos.com/v1, with the same schema
 // (Azure Monitor "prometheus-metrics-scrape-crd"; shared/reference/crds).
 func (d *deployment) serviceMonitor() *ServiceMonitor {
@@ -271,7 +271,7 @@ func (d *deployment) serviceMonitor() *ServiceMonitor {
 		ObjectMeta: d.meta(d.name),
 		Spec: ServiceMonitorSpec{
 			Selector:  metav1.LabelSelector{MatchLabels: d.labels()},
-			Endpoints: []MonitorEndpoint{{Port: httpPortName, Path: metricsPath, Interval: scrapeInterval, Scheme: "http"}},
+			Endpoints: []MonitorEndpoint{{Port: httpPortName, Path: d.eng.Info().Endpoints.Metrics, Interval: scrapeInterval, Scheme: "http"}},
 		},
 	}
 }
@@ -295,8 +295,8 @@ const (
 )
 
 // keda returns the TriggerAuthentication (managed Prometheus only) and the
-// ScaledObject scaling target on vLLM's queue: requests waiting because the
-// running batch is full (vllm:num_requests_waiting, vLLM docs
+// ScaledObject scaling target on the engine's queue gauge: requests waiting
+// because the running batch is full (vllm:num_requests_waiting, vLLM docs
 // design/metrics.md). The scale-down stabilization window equals the
 // startup window, so KEDA does not remove a replica faster than a new one
 // can start.
@@ -304,10 +304,10 @@ func (d *deployment) keda(target ScaleTarget, lo, hi int) (*TriggerAuthenticatio
 	var ta *TriggerAuthentication
 	trig := ScaleTrigger{
 		Type: "prometheus",
-		Name: "vllm-queue",
+		Name: d.eng.Info().EngineName + "-queue",
 		Metadata: map[string]string{
 			"serverAddress": d.prometheusURL(),
-			"query":         fmt.Sprintf(`sum(vllm:num_requests_waiting{namespace=%q,service=%q})`, d.namespace, d.name),
+			"query":         fmt.Sprintf(`sum(%s{namespace=%q,service=%q})`, d.eng.Info().Endpoints.QueueMetric, d.namespace, d.name),
 			"threshold":     fmt.Sprint(d.o.QueueThreshold),
 		},
 	}

@@ -128,6 +128,9 @@ func (d *deployment) buildKAITO() error {
 	hfSince, _ := parseVersion(k.HFIDsSince)
 	legacyGone, _ := parseVersion(k.LegacyRemoved)
 
+	if rt := d.eng.Info().KAITORuntime; rt == "" {
+		d.refuse("KAITO presets do not run %s: re-plan with --engine vllm, or use --target aks", d.eng.Info().DisplayName)
+	}
 	if d.vm.KAITO != hardware.Yes {
 		why := "it is not in KAITO's Azure SKU list"
 		if d.gpu.Vendor == hardware.VendorAMD {
@@ -136,7 +139,7 @@ func (d *deployment) buildKAITO() error {
 		d.refuse("KAITO cannot provision %s: %s", d.vm.Name, why)
 	}
 	if d.c.Engine.Quantization != "" && d.c.Engine.Checkpoint == string(dtype.CheckpointRuntime) {
-		d.refuse("the plan quantizes at load (vLLM --quantization %s); a KAITO preset serves its checkpoint as released and its inference ConfigMap here sets only max-model-len and gpu-memory-utilization: re-plan with the checkpoint's precision, or use --target aks", d.c.Engine.Quantization)
+		d.refuse("the plan quantizes at load (%s %s); a KAITO preset serves its checkpoint as released and its inference ConfigMap here sets only max-model-len and gpu-memory-utilization: re-plan with the checkpoint's precision, or use --target aks", d.eng.Info().AtLoadFlag, d.c.Engine.Quantization)
 	}
 	if d.o.ImageArch != "" || d.o.Image != "" {
 		d.note("--image/--image-arch do not apply to KAITO: KAITO runs its own preset images.")
@@ -178,8 +181,8 @@ func (d *deployment) buildKAITO() error {
 	}
 
 	cmName := d.name + "-inference-config"
-	cfg := fmt.Sprintf("vllm:\n  gpu-memory-utilization: %s\n  max-model-len: %d\n",
-		strconv.FormatFloat(d.c.Engine.GPUMemoryUtilization, 'f', -1, 64), d.c.Engine.MaxModelLen)
+	cfg := fmt.Sprintf("%s:\n  gpu-memory-utilization: %s\n  max-model-len: %d\n",
+		d.eng.Info().KAITORuntime, strconv.FormatFloat(d.c.Engine.GPUMemoryUtilization, 'f', -1, 64), d.c.Engine.MaxModelLen)
 	cm := &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: d.meta(cmName),

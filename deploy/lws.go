@@ -12,10 +12,6 @@ import (
 // leader Service in vLLM's LWS example (docs/deployment/frameworks/lws.md).
 const lwsNameLabel = "leaderworkerset.sigs.k8s.io/name"
 
-// multiNodeScript is the helper the vLLM image ships for forming the Ray
-// cluster across an LWS group (vLLM docs, frameworks/lws.md).
-const multiNodeScript = "/vllm-workspace/examples/online_serving/multi-node-serving.sh"
-
 func (d *deployment) leaderSelector() map[string]string {
 	return map[string]string{lwsNameLabel: d.name, "role": "leader"}
 }
@@ -25,25 +21,29 @@ func (d *deployment) leaderSelector() map[string]string {
 // the leader's Ray cluster ($(LWS_LEADER_ADDRESS) and $(LWS_GROUP_SIZE)
 // are injected by LWS).
 func (d *deployment) leaderWorkerSet(podGPUs int64) *LeaderWorkerSet {
-	serve := []string{"vllm", "serve"}
-	for _, a := range d.vllmArgs() {
+	// The multi-node script is the engine's (vLLM's Ray helper, vLLM docs
+	// frameworks/lws.md); aks.go refuses engines without one.
+	multiNodeScript := d.eng.Info().MultiNodeScript
+	cmd := d.serve()
+	var serve []string
+	for _, a := range append(append([]string(nil), cmd.Command...), cmd.Args...) {
 		serve = append(serve, shellQuote(a))
 	}
 	leaderCmd := fmt.Sprintf("bash %s leader --ray_cluster_size=$(LWS_GROUP_SIZE); exec %s", multiNodeScript, strings.Join(serve, " "))
 	workerCmd := fmt.Sprintf("bash %s worker --ray_address=$(LWS_LEADER_ADDRESS)", multiNodeScript)
 
 	leader := corev1.Container{
-		Name:         "vllm-leader",
+		Name:         d.eng.Info().EngineName + "-leader",
 		Image:        d.image,
 		Command:      []string{"sh", "-c", leaderCmd},
-		Ports:        []corev1.ContainerPort{{Name: httpPortName, ContainerPort: vllmPort, Protocol: corev1.ProtocolTCP}},
+		Ports:        []corev1.ContainerPort{{Name: httpPortName, ContainerPort: d.port(), Protocol: corev1.ProtocolTCP}},
 		Env:          []corev1.EnvVar{d.hfTokenEnv()},
 		Resources:    d.gpuResources(podGPUs),
 		VolumeMounts: volumeMounts(),
 	}
 	d.probes(&leader)
 	worker := corev1.Container{
-		Name:         "vllm-worker",
+		Name:         d.eng.Info().EngineName + "-worker",
 		Image:        d.image,
 		Command:      []string{"sh", "-c", workerCmd},
 		Env:          []corev1.EnvVar{d.hfTokenEnv()},
@@ -87,7 +87,7 @@ func (d *deployment) leaderWorkerSet(podGPUs int64) *LeaderWorkerSet {
 }
 
 func (d *deployment) multiNodeNotes() {
-	d.note("LeaderWorkerSet must be installed on the cluster (lws.sigs.k8s.io/docs/installation). Each replica is a group of %d pods (one leader, the rest workers), one per %s. The leader runs %s from the vLLM image; check your image ships it.", d.c.NodesPerReplica, d.vm.Name, multiNodeScript)
+	d.note("LeaderWorkerSet must be installed on the cluster (lws.sigs.k8s.io/docs/installation). Each replica is a group of %d pods (one leader, the rest workers), one per %s. The leader runs %s from the %s image; check your image ships it.", d.c.NodesPerReplica, d.vm.Name, d.eng.Info().MultiNodeScript, d.eng.Info().DisplayName)
 	ib := d.vm.InfiniBand
 	if ib != "" && ib != "none" {
 		d.note("InfiniBand (%s): tensor and pipeline traffic between the group's VMs should use it. Register the AKSInfinibandSupport feature so the pool's VMs land on one InfiniBand network (AKS use-amd-gpus.md), and expose the RDMA devices to the pods (for example with the NVIDIA Network Operator); without them NCCL falls back to TCP between nodes.", ib)

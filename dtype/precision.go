@@ -45,17 +45,31 @@ type Precision struct {
 	GroupSize int `json:"group_size,omitempty"`
 	// Checkpoints lists how this form is deployed, preferred first.
 	Checkpoints []Checkpoint `json:"checkpoints,omitempty"`
-	// VLLMQuantization is the value of vLLM's --quantization flag when the
-	// engine quantizes at load; empty when a pre-quantized checkpoint says so
-	// itself or when no quantization applies.
-	VLLMQuantization string `json:"vllm_quantization,omitempty"`
 	// Summary is one line for help text.
 	Summary string `json:"summary"`
 	// GGUF is true for llama.cpp GGUF tensor types.
 	GGUF bool `json:"gguf,omitempty"`
 	// BitsPerWeight overrides Weight.Bits() for GGUF block types, whose bit
-	// widths include block scales (ggml-common.h block layouts).
+	// widths include block scales (ggml-common.h block layouts); for a GGUF
+	// file it is the file's real bytes × 8 ÷ elements.
 	BitsPerWeight float64 `json:"bits_per_weight,omitempty"`
+	// TensorTypes is a GGUF file's mix of storage types ("Q4_K/Q6_K");
+	// empty when the precision was named rather than read from a file.
+	TensorTypes string `json:"tensor_types,omitempty"`
+}
+
+// Describe is the precision for humans: "weights bf16, compute bf16", or
+// for GGUF "weights Q4_K/Q6_K, 4.85 bits per weight, compute fp16".
+func (p Precision) Describe() string {
+	if !p.GGUF {
+		return fmt.Sprintf("weights %s, compute %s", p.Weight, p.Compute)
+	}
+	types := p.TensorTypes
+	if types == "" {
+		types = strings.ToUpper(string(p.Weight))
+		return fmt.Sprintf("weights %s, %.4g bits per weight (the type's block layout; a GGUF file gives its exact mix), compute %s", types, p.WeightBits(), p.Compute)
+	}
+	return fmt.Sprintf("weights %s, %.4g bits per weight (from the file), compute %s", types, p.WeightBits(), p.Compute)
 }
 
 // WeightBits is the stored size of one quantized weight in bits, including
@@ -81,9 +95,9 @@ var precisions = []Precision{
 	{Name: "fp32", Weight: FP32, Compute: FP32, Summary: "full precision (vLLM --dtype float32)"},
 	{Name: "fp16", Weight: FP16, Compute: FP16, Summary: "half precision (vLLM --dtype float16); the only 16-bit form on T4 and V100"},
 	{Name: "bf16", Weight: BF16, Compute: BF16, Summary: "bfloat16 (vLLM --dtype bfloat16), the usual release format"},
-	{Name: "fp8", Weight: FP8, Compute: FP8, Checkpoints: []Checkpoint{CheckpointRuntime, CheckpointCompressedTensors, CheckpointFP8, CheckpointModelOpt}, VLLMQuantization: "fp8",
+	{Name: "fp8", Weight: FP8, Compute: FP8, Checkpoints: []Checkpoint{CheckpointRuntime, CheckpointCompressedTensors, CheckpointFP8, CheckpointModelOpt},
 		Summary: "native FP8 W8A8: FP8 weights and activations on FP8 tensor cores (Ada, Hopper, Blackwell, MI300X); runtime --quantization fp8 or an FP8-dynamic checkpoint"},
-	{Name: "fp8-w8a16", Weight: FP8, Compute: BF16, WeightOnly: true, Checkpoints: []Checkpoint{CheckpointRuntime, CheckpointCompressedTensors, CheckpointFP8}, VLLMQuantization: "fp8",
+	{Name: "fp8-w8a16", Weight: FP8, Compute: BF16, WeightOnly: true, Checkpoints: []Checkpoint{CheckpointRuntime, CheckpointCompressedTensors, CheckpointFP8},
 		Summary: "FP8 weights, 16-bit compute (vLLM's Marlin W8A16 path on Ampere, which has no FP8 tensor cores)"},
 	{Name: "int8", Weight: INT8, Compute: INT8, Checkpoints: []Checkpoint{CheckpointCompressedTensors},
 		Summary: "INT8 W8A8 (SmoothQuant-style compressed-tensors checkpoint, e.g. *-quantized.w8a8)"},
@@ -91,7 +105,7 @@ var precisions = []Precision{
 		Summary: "INT8 weight-only (8-bit GPTQ or compressed-tensors W8A16 checkpoint)"},
 	{Name: "int4", Weight: INT4, Compute: BF16, WeightOnly: true, GroupSize: 128, Checkpoints: []Checkpoint{CheckpointAWQ, CheckpointGPTQ, CheckpointCompressedTensors},
 		Summary: "INT4 weight-only W4A16, group size 128 (AWQ, GPTQ or compressed-tensors W4A16 checkpoint)"},
-	{Name: "mxfp4", Weight: MXFP4, Compute: BF16, WeightOnly: true, Checkpoints: []Checkpoint{CheckpointMXFP4}, VLLMQuantization: "mxfp4",
+	{Name: "mxfp4", Weight: MXFP4, Compute: BF16, WeightOnly: true, Checkpoints: []Checkpoint{CheckpointMXFP4},
 		Summary: "OCP MXFP4 weights (gpt-oss release format); native on Blackwell, weight-only kernels elsewhere"},
 	{Name: "nvfp4", Weight: NVFP4, Compute: NVFP4, Checkpoints: []Checkpoint{CheckpointModelOpt, CheckpointCompressedTensors},
 		Summary: "NVIDIA NVFP4 W4A4 (Blackwell only; ModelOpt or compressed-tensors checkpoint)"},
@@ -114,7 +128,7 @@ var ggufTypes = []struct {
 func init() {
 	for _, g := range ggufTypes {
 		precisions = append(precisions, Precision{
-			Name: g.name, Weight: INT8, Compute: FP16, WeightOnly: true, GGUF: true, BitsPerWeight: g.bpw,
+			Name: g.name, Weight: DType(g.name), Compute: FP16, WeightOnly: true, GGUF: true, BitsPerWeight: g.bpw,
 			Checkpoints: []Checkpoint{CheckpointGGUF},
 			Summary:     fmt.Sprintf("llama.cpp GGUF %s, %.4g bits per weight", strings.ToUpper(g.name), g.bpw),
 		})

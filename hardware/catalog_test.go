@@ -382,58 +382,6 @@ func TestVMFacts(t *testing.T) {
 	}
 }
 
-func TestSupport(t *testing.T) {
-	p := func(name string) dtype.Precision {
-		x, err := dtype.LookupPrecision(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return x
-	}
-	cases := []struct {
-		gpu, precision string
-		level          SupportLevel
-		compute        dtype.DType
-	}{
-		{"t4", "bf16", SupportUnsupported, ""},
-		{"t4", "fp16", SupportNative, dtype.FP16},
-		{"t4", "int4", SupportNative, dtype.FP16}, // W4A16 computes in fp16 without bf16
-		{"t4", "int8", SupportNative, dtype.INT8}, // INT8 W8A8 from Turing on
-		{"t4", "fp8", SupportUnsupported, ""},
-		{"t4", "fp8-w8a16", SupportUnsupported, ""}, // Marlin needs Ampere
-		{"v100-16gb", "bf16", SupportUnsupported, ""},
-		{"v100-32gb", "int8", SupportUnsupported, ""},
-		{"v100-32gb", "int4", SupportNative, dtype.FP16}, // GPTQ on Volta
-		{"a100-80gb-sxm", "fp8", SupportWeightOnly, dtype.BF16},
-		{"a100-80gb-pcie", "fp8-w8a16", SupportNative, dtype.BF16},
-		{"a10", "nvfp4", SupportUnsupported, ""},
-		{"l4", "fp8", SupportNative, dtype.FP8},
-		{"h100-nvl", "fp8", SupportNative, dtype.FP8},
-		{"h100-sxm", "mxfp4", SupportNative, dtype.BF16},
-		{"h200", "nvfp4", SupportUnsupported, ""},
-		{"b200", "nvfp4", SupportNative, dtype.NVFP4},
-		{"gb300", "fp8", SupportNative, dtype.FP8},
-		{"mi300x", "fp8", SupportNative, dtype.FP8},
-		{"mi300x", "int4", SupportUnsupported, ""},
-		{"mi300x", "q4_k", SupportNative, dtype.FP16},
-		{"mi300x", "mxfp4", SupportUnknown, ""},
-	}
-	for _, c := range cases {
-		s := mustGPU(t, c.gpu).Support(p(c.precision))
-		if s.Level != c.level || s.Compute != c.compute || s.Reason == "" {
-			t.Errorf("%s %s = %+v, want %s computing in %q with a reason", c.gpu, c.precision, s, c.level, c.compute)
-		}
-	}
-	// Every chip gives a verdict with a reason for every precision.
-	for _, g := range GPUs() {
-		for _, pr := range dtype.Precisions() {
-			if s := g.Support(pr); s.Reason == "" {
-				t.Errorf("%s %s: no reason", g.ID, pr.Name)
-			}
-		}
-	}
-}
-
 func TestTFLOPSFallbackAndMathFor(t *testing.T) {
 	l4 := mustGPU(t, "l4")
 	if v, ok := l4.TFLOPS(MathFP16); !ok || v != 121 {

@@ -3,7 +3,6 @@ package hardware_test
 import (
 	"fmt"
 
-	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
 )
 
@@ -21,19 +20,6 @@ func ExampleLookupGPU() {
 	// Output:
 	// h100-sxm: 79.19 GiB visible to CUDA (estimated: false), 3350 GB/s, 989 dense BF16 TFLOPS
 	// GPU "H100" is ambiguous: it could mean h100-sxm, h100-pcie, h100-nvl; pass one of these ids to --gpu
-}
-
-func ExampleGPU_Support() {
-	fp8, _ := dtype.LookupPrecision("fp8")
-	for _, id := range []string{"t4", "a100-80gb-sxm", "h100-nvl"} {
-		g, _ := hardware.LookupGPU(id)
-		s := g.Support(fp8)
-		fmt.Printf("%s: %s (compute %s)\n", id, s.Level, s.Compute)
-	}
-	// Output:
-	// t4: unsupported (compute )
-	// a100-80gb-sxm: weight-only (compute bf16)
-	// h100-nvl: native (compute fp8)
 }
 
 func ExampleLookupVM() {

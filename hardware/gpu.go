@@ -235,136 +235,15 @@ func (g GPU) ccVersion() (major, minor int, ok bool) {
 	return a, b, true
 }
 
-// ccAtLeast reports whether an NVIDIA chip's compute capability is at least
-// major.minor.
-func (g GPU) ccAtLeast(major, minor int) bool {
+// ComputeCapabilityAtLeast reports whether an NVIDIA chip's compute
+// capability is at least major.minor (false for AMD chips and unknown
+// values). Engine kernel tables (engine/data/kernels.yaml) key rows on it.
+func (g GPU) ComputeCapabilityAtLeast(major, minor int) bool {
 	a, b, ok := g.ccVersion()
 	if !ok || g.Vendor != VendorNVIDIA {
 		return false
 	}
 	return a > major || (a == major && b >= minor)
-}
-
-// SupportLevel says how a chip runs a precision.
-type SupportLevel string
-
-// Support levels.
-const (
-	// SupportNative: the precision runs as defined (its compute type on the
-	// chip's matrix units, with engine kernels for this architecture).
-	SupportNative SupportLevel = "native"
-	// SupportWeightOnly: the weights can be stored this way but the math
-	// runs in 16-bit after dequantizing (weight-only or emulated), so memory
-	// shrinks but compute does not speed up.
-	SupportWeightOnly SupportLevel = "weight-only"
-	// SupportUnsupported: engines cannot run it on this chip.
-	SupportUnsupported SupportLevel = "unsupported"
-	// SupportUnknown: no source says either way.
-	SupportUnknown SupportLevel = "unknown"
-)
-
-// Support is the verdict of GPU.Support.
-type Support struct {
-	Level SupportLevel `json:"level"`
-	// Compute is the type the matrix math actually runs in (e.g. fp16 for
-	// an int4 W4A16 model on a T4, which has no bf16); empty if unsupported.
-	Compute dtype.DType `json:"compute_dtype,omitempty"`
-	// Reason explains the verdict and cites its source key.
-	Reason string `json:"reason"`
-}
-
-// OK reports whether the precision can run at all.
-func (s Support) OK() bool { return s.Level == SupportNative || s.Level == SupportWeightOnly }
-
-// halfType is the 16-bit type weight-only kernels compute in: bf16 where
-// the chip has it, else fp16 (vLLM asks for --dtype half on CC < 8.0).
-func (g GPU) halfType() dtype.DType {
-	if g.Native(MathBF16) {
-		return dtype.BF16
-	}
-	return dtype.FP16
-}
-
-// Support says whether the chip runs precision p natively, only as
-// weight-only/emulated, or not at all. The rules follow vLLM's quantization
-// hardware table (source key vllm-quant-hardware: AWQ Turing+, GPTQ Volta+,
-// Marlin GPTQ/AWQ/FP8 Ampere+, INT8 W8A8 Turing+, FP8 W8A8 Ada/Hopper/AMD,
-// GGUF everywhere incl. AMD) and TransformerEngine's matrix (source key
-// te-support-matrix: BF16 needs CC 8.0, FP8 8.9, NVFP4 Blackwell 10.x).
-// Blackwell is not in vLLM's table; it is treated as a superset of Hopper.
-func (g GPU) Support(p dtype.Precision) Support {
-	nvidia := g.Vendor == VendorNVIDIA
-	amd := g.Vendor == VendorAMD
-	half := g.halfType()
-	if p.GGUF {
-		if nvidia || amd {
-			return Support{SupportNative, dtype.FP16, "GGUF kernels run on every NVIDIA generation and on AMD GPUs (vllm-quant-hardware)"}
-		}
-		return Support{SupportUnknown, "", "no source for GGUF on this vendor"}
-	}
-	switch p.Name {
-	case "fp32":
-		return Support{SupportNative, dtype.FP32, "every GPU runs fp32"}
-	case "fp16":
-		if g.Native(MathFP16) {
-			return Support{SupportNative, dtype.FP16, "fp16 matrix math is native"}
-		}
-		return Support{SupportUnknown, "", "fp16 support not recorded for this chip"}
-	case "bf16":
-		if g.Native(MathBF16) {
-			return Support{SupportNative, dtype.BF16, "bf16 matrix math is native"}
-		}
-		return Support{SupportUnsupported, "", fmt.Sprintf("%s has no bfloat16 (needs CUDA compute capability 8.0+, te-support-matrix); use fp16 (vLLM --dtype half)", g.Name)}
-	case "fp8":
-		if g.Native(MathFP8) {
-			return Support{SupportNative, dtype.FP8, "FP8 W8A8 on FP8 matrix units (CC 8.9+ or MI300X; vllm-quant-hardware)"}
-		}
-		if nvidia && g.ccAtLeast(8, 0) {
-			return Support{SupportWeightOnly, half, "no FP8 matrix units: vLLM runs FP8 checkpoints as W8A16 with Marlin kernels on Ampere (vllm-quant-hardware); dense models only, FP8 MoE is not supported on Ampere (vllm-fp8-moe-ampere)"}
-		}
-		return Support{SupportUnsupported, "", "FP8 needs Ada/Hopper FP8 units, or Ampere's Marlin W8A16 kernels (vllm-quant-hardware)"}
-	case "fp8-w8a16":
-		if nvidia && g.ccAtLeast(8, 0) {
-			return Support{SupportNative, half, "Marlin FP8 weight-only kernels run on Ampere and newer (vllm-quant-hardware)"}
-		}
-		if amd {
-			return Support{SupportUnknown, "", "vLLM's table lists no FP8 weight-only kernel for AMD; MI300X runs FP8 W8A8 natively instead"}
-		}
-		return Support{SupportUnsupported, "", "Marlin kernels need compute capability 8.0+ (vllm-quant-hardware)"}
-	case "int8":
-		if g.Native(MathINT8) && nvidia && g.ccAtLeast(7, 5) {
-			return Support{SupportNative, dtype.INT8, "INT8 W8A8 runs on Turing and newer (vllm-quant-hardware)"}
-		}
-		if amd {
-			return Support{SupportUnsupported, "", "vLLM's table lists no INT8 W8A8 kernel for AMD GPUs (vllm-quant-hardware)"}
-		}
-		return Support{SupportUnsupported, "", "INT8 W8A8 needs Turing or newer (vllm-quant-hardware)"}
-	case "int8-w8a16", "int4":
-		if nvidia && g.ccAtLeast(7, 0) {
-			return Support{SupportNative, half, "GPTQ weight-only kernels run on Volta and newer, AWQ on Turing and newer (vllm-quant-hardware)"}
-		}
-		if amd {
-			return Support{SupportUnsupported, "", "vLLM's table lists AWQ and GPTQ as unsupported on AMD GPUs (vllm-quant-hardware)"}
-		}
-		return Support{SupportUnknown, "", "no source for weight-only integer kernels on this chip"}
-	case "mxfp4":
-		if g.Native(MathFP4) {
-			return Support{SupportNative, half, "FP4 matrix units (Blackwell) run MXFP4 weights"}
-		}
-		if nvidia && g.ccAtLeast(8, 0) {
-			return Support{SupportNative, half, "MXFP4 is a weight-only format here: weights dequantize to 16-bit through Marlin-class kernels (Ampere and newer, vllm-quant-hardware)"}
-		}
-		if amd {
-			return Support{SupportUnknown, "", "no source read for MXFP4 kernels on this AMD chip"}
-		}
-		return Support{SupportUnsupported, "", "MXFP4 kernels need compute capability 8.0+ (vllm-quant-hardware, Marlin row)"}
-	case "nvfp4":
-		if g.Native(MathFP4) && nvidia {
-			return Support{SupportNative, dtype.NVFP4, "NVFP4 W4A4 on Blackwell FP4 matrix units (te-support-matrix)"}
-		}
-		return Support{SupportUnsupported, "", "NVFP4 needs Blackwell FP4 matrix units (CC 10.x, te-support-matrix); no fallback is assumed"}
-	}
-	return Support{SupportUnknown, "", fmt.Sprintf("no rule for precision %q", p.Name)}
 }
 
 // normalizeID lower-cases a chip name and turns spaces and underscores into

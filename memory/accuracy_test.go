@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/internal/golden"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/stats"
@@ -62,7 +63,7 @@ func fitObservation(t testing.TB, cat *model.Catalog, r vllmRecord) (Observation
 		return Observation{}, fmt.Sprintf("model not in catalog: %v", err), false
 	}
 	req := Request{
-		Model: spec, TP: r.TP, PP: max(r.PP, 1), Profile: vllm019,
+		Model: spec, TP: r.TP, PP: max(r.PP, 1), Engine: vllm019(t),
 		GPU: GPU{ID: "h100-sxm", CUDAMemory: h100CUDAMemory},
 	}
 	if r.Utilization != nil {
@@ -143,8 +144,8 @@ func TestFittedConstantsAreCurrent(t *testing.T) {
 	if len(obs) < 20 {
 		t.Fatalf("fit set has %d observations; the catalog should resolve at least 20 of the 30 v0.19 records", len(obs))
 	}
-	got := FitVLLM(obs, vllmFitted)
-	want := vllmFitted
+	got := FitVLLM(obs, engine.VLLMFitted)
+	want := engine.VLLMFitted
 	if got.SamplerBytesPerLogit != want.SamplerBytesPerLogit || got.ForwardActivationFactor != want.ForwardActivationFactor {
 		t.Errorf("fitted activation constants = sampler %.1f B/logit, forward ×%.2f; profiles.go has %.1f and %.2f",
 			got.SamplerBytesPerLogit, got.ForwardActivationFactor, want.SamplerBytesPerLogit, want.ForwardActivationFactor)
@@ -210,7 +211,7 @@ func TestKVTokenAccuracy(t *testing.T) {
 func accuracySection(rows []accuracyRow, skipped []string, med, p90, mx float64) string {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "Fit set: the vLLM 0.19.0 start-up logs on H100 80GB (79.19 GiB reported) of the llm-d-planner accuracy sweep, %d records resolved from the catalog. ", len(rows))
-	fmt.Fprintf(&b, "Constants fitted on them: sampler %.1f bytes per logit, forward factor %.2f, non-torch and CUDA-graph medians per TP (memory/profiles.go).\n\n", vllmFitted.SamplerBytesPerLogit, vllmFitted.ForwardActivationFactor)
+	fmt.Fprintf(&b, "Constants fitted on them: sampler %.1f bytes per logit, forward factor %.2f, non-torch and CUDA-graph medians per TP (engine/vllm.go).\n\n", engine.VLLMFitted.SamplerBytesPerLogit, engine.VLLMFitted.ForwardActivationFactor)
 	fmt.Fprintf(&b, "**KV-cache tokens (`kv_cache_tokens` vs vLLM's \"GPU KV cache size\"): median |error| %.2f%%, p90 %.2f%%, max %.2f%%.**\n\n", med*100, p90*100, mx*100)
 	b.WriteString("| record | weights GiB meas / pred | activation GiB meas / pred | KV pool GiB meas / pred | KV tokens meas | KV tokens pred | error |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
@@ -224,4 +225,14 @@ func accuracySection(rows []accuracyRow, skipped []string, med, p90, mx float64)
 		}
 	}
 	return b.String()
+}
+
+// vllm019 is the profile the records were measured with.
+func vllm019(t testing.TB) engine.Engine {
+	t.Helper()
+	e, err := engine.Lookup("vllm@0.19")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
+	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -18,6 +20,9 @@ type GPU struct {
 	// CUDAMemory is the memory CUDA reports (e.g. 79.19 GiB on an 80 GB
 	// H100), the figure vLLM multiplies by its utilization.
 	CUDAMemory units.Bytes `json:"cuda_memory_bytes"`
+	// DriverMemory is the driver's total (TensorRT-LLM's build sizing
+	// reads it); zero when unknown.
+	DriverMemory units.Bytes `json:"driver_memory_bytes,omitempty"`
 }
 
 // Request is one sizing question.
@@ -35,11 +40,21 @@ type Request struct {
 	Concurrency int64
 	GPU         GPU
 	TP, PP      int
-	Profile     Profile
-	// Utilization overrides the profile's default when > 0.
+	// Engine is the engine profile (engine.Lookup); nil means
+	// engine.Default().
+	Engine engine.Engine
+	// Utilization overrides the engine's default when > 0.
 	Utilization float64
-	// Scheduler overrides the profile's defaults field by field when > 0.
-	Scheduler Scheduler
+	// Scheduler overrides the engine's defaults: its MaxSeqs and MaxTokens
+	// when > 0; a Scheduler with Flags set replaces the defaults whole
+	// (perf passes the limits it computed with the request lengths).
+	Scheduler engine.Scheduler
+	// Target is the hardware when known (a catalog GPU, or CPUs): the
+	// request is then judged by engine.Check — a combination the engine
+	// cannot run does not fit, whatever the memory says — and an unset
+	// Precision defaults to one the hardware runs (fp16 for a bf16 model on
+	// a T4). Nil when only a memory figure is known (--gpu-memory).
+	Target *engine.Target
 	// SkipSuggestions leaves Budget.Suggestions empty, for callers that
 	// size many requests and only need the verdict (the planner).
 	SkipSuggestions bool
@@ -64,12 +79,13 @@ type Budget struct {
 	PP           int             `json:"pp"`
 	// EP and DPAttention echo the MoE layout (absent when experts are
 	// split by TP and attention by TP).
-	EP          int       `json:"ep,omitempty"`
-	DPAttention bool      `json:"dp_attention,omitempty"`
-	GPUs        int       `json:"gpus"`
-	GPU         GPU       `json:"gpu"`
-	Utilization float64   `json:"gpu_memory_utilization"`
-	Scheduler   Scheduler `json:"scheduler"`
+	EP          int     `json:"ep,omitempty"`
+	DPAttention bool    `json:"dp_attention,omitempty"`
+	GPUs        int     `json:"gpus"`
+	GPU         GPU     `json:"gpu"`
+	Utilization float64 `json:"gpu_memory_utilization"`
+	// Scheduler is the engine's limits, under the engine's own names.
+	Scheduler engine.Scheduler `json:"scheduler"`
 	// WeightsPerGPU is Weights.PerGPU, at the top level for scripts.
 	WeightsPerGPU   units.Bytes         `json:"weights_bytes_per_gpu"`
 	Weights         Weights             `json:"weights"`
@@ -78,19 +94,29 @@ type Budget struct {
 	// split (KV heads divided, floored at one head; MLA replicated) and the
 	// PP split (the heaviest stage's layers).
 	KVBytesPerTokenPerGPU units.BytesPerToken `json:"kv_bytes_per_token_per_gpu"`
-	// Requested is utilization × CUDA memory.
+	// Requested is what the engine may use (utilization × CUDA memory for
+	// vLLM and SGLang, all of it for TensorRT-LLM and llama.cpp).
 	Requested units.Bytes `json:"requested_bytes"`
-	// Activation is the torch peak of the profile run above the weights.
-	Activation units.Bytes `json:"activation_bytes"`
-	// NonTorch is memory allocated outside PyTorch during profiling.
-	NonTorch units.Bytes `json:"non_torch_bytes"`
+	// Activation is the engine's activation reserve: vLLM's profile-run
+	// peak, llama.cpp's compute buffer; ActivationLabel names it.
+	Activation      units.Bytes `json:"activation_bytes"`
+	ActivationLabel string      `json:"activation_label"`
+	// NonTorch is runtime memory outside the activation reserve (vLLM's
+	// non-torch memory, TensorRT-LLM's buffers, llama.cpp's platform
+	// footprint); OverheadLabel names it.
+	NonTorch      units.Bytes `json:"non_torch_bytes"`
+	OverheadLabel string      `json:"overhead_label"`
 	// CUDAGraphs is the CUDA-graph capture memory; whether it is taken out
 	// of the KV pool depends on the profile (CUDAGraphsInBudget).
 	CUDAGraphs         units.Bytes `json:"cuda_graphs_bytes"`
 	CUDAGraphsInBudget bool        `json:"cuda_graphs_in_budget"`
-	// KVPool is "Available KV cache memory": requested minus everything
-	// else; negative when the model does not even load.
+	// KVPool is the KV cache the engine allocates: vLLM's "Available KV
+	// cache memory" (requested minus everything else; negative when the
+	// model does not even load), or llama.cpp's cache for context × slots.
 	KVPool units.Bytes `json:"kv_pool_bytes"`
+	// KVRoom is the memory the cache may grow into; capacity figures come
+	// from it. It equals KVPool for engines whose pool fills memory.
+	KVRoom units.Bytes `json:"kv_room_bytes"`
 	// KVForRequest is the cache the requested concurrency × context needs
 	// on one GPU, in whole blocks with vLLM's window caps.
 	KVForRequest units.Bytes `json:"kv_for_request_bytes"`
@@ -109,6 +135,9 @@ type Budget struct {
 	// (+ CUDA graphs): what the GPU holds under the requested load.
 	TotalPerGPU units.Bytes `json:"total_per_gpu_bytes"`
 	Fits        bool        `json:"fits"`
+	// Compatibility is engine.Check's verdict when the hardware is known
+	// (Request.Target); a refusal makes Fits false.
+	Compatibility *engine.Compatibility `json:"compatibility,omitempty"`
 	// Reasons explain a "does not fit" verdict.
 	Reasons     []string     `json:"reasons,omitempty"`
 	Suggestions []Suggestion `json:"suggestions,omitempty"`
@@ -118,7 +147,7 @@ type Budget struct {
 
 // Assumptions states what a user needs to reproduce or dispute a budget.
 type Assumptions struct {
-	Engine        Engine   `json:"engine"`
+	Engine        string   `json:"engine"`
 	EngineVersion string   `json:"engine_version"`
 	Calibrated    bool     `json:"calibrated"`
 	BlockSize     int      `json:"block_size_tokens"`
@@ -132,6 +161,9 @@ var ErrInvalid = errors.New("invalid sizing request")
 // Estimate computes the memory budget of a request; when it does not fit,
 // the budget carries ranked suggestions that would make it fit.
 func Estimate(r Request) (Budget, error) {
+	if r.Engine == nil {
+		r.Engine = engine.Default()
+	}
 	b, err := estimate(r)
 	if err == nil && !b.Fits && !r.SkipSuggestions {
 		b.Suggestions = suggest(r, b)
@@ -154,18 +186,25 @@ func estimate(r Request) (Budget, error) {
 	if r.TP < 1 || r.PP < 1 {
 		return Budget{}, fmt.Errorf("%w: --tp and --pp must be at least 1", ErrInvalid)
 	}
+	if r.Engine == nil {
+		r.Engine = engine.Default()
+	}
+	eng := r.Engine.Info()
 	if s.Heads > 0 && s.Heads%r.TP != 0 {
-		return Budget{}, fmt.Errorf("%w: --tp %d does not divide the model's %d attention heads; vLLM refuses this split (try a TP that divides %d)", ErrInvalid, r.TP, s.Heads, s.Heads)
+		return Budget{}, fmt.Errorf("%w: --tp %d does not divide the model's %d attention heads; %s refuses this split (try a TP that divides %d)", ErrInvalid, r.TP, s.Heads, eng.DisplayName, s.Heads)
 	}
 	if r.GPU.CUDAMemory <= 0 {
 		return Budget{}, fmt.Errorf("%w: GPU memory unknown: give --gpu or --gpu-memory", ErrInvalid)
 	}
-	if r.Profile.Engine == "" {
-		r.Profile = DefaultProfile()
-	}
 	prec, err := resolvePrecision(s, r.Precision)
 	if err != nil {
 		return Budget{}, err
+	}
+	if r.Precision == nil && r.Target != nil {
+		// No precision asked for: the one the engine runs on this hardware.
+		if prec, err = engine.DefaultPrecision(s, *r.Target, r.Engine); err != nil {
+			return Budget{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
 	}
 	ctx := r.Context
 	if ctx == 0 {
@@ -175,7 +214,7 @@ func estimate(r Request) (Budget, error) {
 		return Budget{}, fmt.Errorf("%w: the model does not state its maximum length; give --context", ErrInvalid)
 	}
 	if s.MaxPositionEmbeddings > 0 && ctx > int64(s.MaxPositionEmbeddings) {
-		return Budget{}, fmt.Errorf("%w: --context %d is longer than the model's max_position_embeddings (%d); vLLM refuses it without rope scaling overrides", ErrInvalid, ctx, s.MaxPositionEmbeddings)
+		return Budget{}, fmt.Errorf("%w: --context %d is longer than the model's max_position_embeddings (%d); %s refuses it without rope scaling overrides", ErrInvalid, ctx, s.MaxPositionEmbeddings, eng.DisplayName)
 	}
 	conc := r.Concurrency
 	if conc == 0 {
@@ -186,21 +225,26 @@ func estimate(r Request) (Budget, error) {
 	}
 	util := r.Utilization
 	if util == 0 {
-		util = r.Profile.DefaultUtilization
-		if u, ok := r.Profile.UtilizationByTP[r.TP]; ok {
-			util = u
-		}
+		util = eng.Utilization(r.TP)
 	}
 	if util <= 0 || util > 1 {
 		return Budget{}, fmt.Errorf("%w: --gpu-memory-utilization must be in (0, 1], got %g", ErrInvalid, util)
 	}
 
-	sched := vllmDefaults(r.GPU.CUDAMemory, r.GPU.ID)
-	if r.Scheduler.MaxNumBatchedTokens > 0 {
-		sched.MaxNumBatchedTokens = r.Scheduler.MaxNumBatchedTokens
+	// KV "auto" is the unquantized compute dtype; GGUF models compute in
+	// fp16, and llama.cpp's default cache type is F16 (common.h
+	// cache_type_k/v).
+	kvDefault := unquantizedDType(s, prec)
+	if prec.GGUF {
+		kvDefault = dtype.FP16
 	}
-	if r.Scheduler.MaxNumSeqs > 0 {
-		sched.MaxNumSeqs = r.Scheduler.MaxNumSeqs
+	kvType := r.KVDType.Resolve(kvDefault)
+	sched := r.Scheduler
+	if sched.Flags == (engine.SchedulerFlags{}) {
+		sched = r.Engine.Scheduler(engine.SchedulerInput{
+			GPU: hardwareGPU(r.GPU), Model: s, Precision: prec, KVDType: kvType,
+			TP: r.TP, PP: r.PP, Concurrency: int(min(conc, math.MaxInt32)),
+		}).Override(r.Scheduler.MaxSeqs, r.Scheduler.MaxTokens)
 	}
 
 	w, err := EstimateWeights(s, prec, r.TP, r.PP)
@@ -210,7 +254,6 @@ func estimate(r Request) (Budget, error) {
 	if w, err = moeParallelWeights(s, prec, r, w); err != nil {
 		return Budget{}, err
 	}
-	kvType := r.KVDType.Resolve(unquantizedDType(s, prec))
 	modelLayers := s.KVLayers()
 	kvTP := r.TP
 	if r.DPAttention {
@@ -218,7 +261,7 @@ func estimate(r Request) (Budget, error) {
 		kvTP = 1
 	}
 	layers, perTokenPerGPU := kvLayersPerGPU(modelLayers, kvType, kvTP, r.PP)
-	blockSize := r.Profile.BlockSize
+	blockSize := eng.BlockSize
 	layout, err := newKVLayout(layers, blockSize)
 	if err != nil {
 		return Budget{}, err
@@ -234,51 +277,34 @@ func estimate(r Request) (Budget, error) {
 		Layout:                layout,
 		QuickRule:             NewQuickRule(params.Total, prec),
 		Assumptions: Assumptions{
-			Engine: r.Profile.Engine, EngineVersion: r.Profile.Version,
-			Calibrated: r.Profile.Calibrated, BlockSize: blockSize,
+			Engine: eng.EngineName, EngineVersion: eng.EngineVersion,
+			Calibrated: eng.Calibrated, BlockSize: blockSize,
 		},
 	}
-	b.Requested = units.Bytes(math.Floor(util * float64(r.GPU.CUDAMemory)))
-	b.CUDAGraphsInBudget = r.Profile.SubtractsCUDAGraphs
-	var nonKV units.Bytes
-	switch r.Profile.Engine {
-	case SGLang:
-		// Activations and graphs live outside the static fraction.
-		nonKV = b.Weights.PerGPU
-		b.KVPool = b.Requested - nonKV
-	case LlamaCPP:
-		b.Activation = llamacppCompute(s, conc)
-		b.NonTorch = llamacppFootprint
-		nonKV = b.Weights.PerGPU + b.Activation + b.NonTorch
-		b.KVPool = b.Requested - nonKV
-	default:
-		b.Activation = activationPeak(s, prec, sched, r.TP, r.Profile.Constants)
-		nt, measured := r.Profile.Constants.byTP(r.Profile.Constants.NonTorchByTP, r.TP)
-		b.NonTorch = nt
-		if !measured {
-			b.Assumptions.Notes = append(b.Assumptions.Notes, fmt.Sprintf("non-torch memory at TP=%d extrapolated from the measured TP degrees", r.TP))
-		}
-		b.CUDAGraphs, _ = r.Profile.Constants.byTP(r.Profile.Constants.CUDAGraphByTP, r.TP)
-		nonKV = b.Weights.PerGPU + b.Activation + b.NonTorch
-		if b.CUDAGraphsInBudget {
-			nonKV += b.CUDAGraphs
-		}
-		b.KVPool = b.Requested - nonKV
-		if r.Profile.Engine == TRTLLM {
-			// The KV fraction applies to what is free after the rest.
-			b.Requested = r.GPU.CUDAMemory
-			b.KVPool = units.Bytes(util * float64(r.GPU.CUDAMemory-nonKV))
-		}
-	}
-	b.Blocks = layout.Blocks(b.KVPool)
-	b.KVCacheTokens = layout.ReportedTokens(b.Blocks)
-	batched := int64(sched.MaxNumBatchedTokens)
-	b.MaxConcurrency = layout.MaxConcurrency(b.Blocks, ctx, batched)
+	batched := int64(sched.MaxTokens)
 	perGPUConc := conc
 	if r.DPAttention {
 		// Every GPU of the group serves its own sequences.
-		b.MaxConcurrency *= float64(r.TP)
 		perGPUConc = (conc + int64(r.TP) - 1) / int64(r.TP)
+	}
+	b.KVForRequest = units.Bytes(perGPUConc) * layout.SequenceBytes(ctx, batched)
+	acct := r.Engine.Account(engine.MemoryInput{
+		Model: s, Precision: prec, ActDType: unquantizedDType(s, prec), GPUID: r.GPU.ID, CUDAMemory: r.GPU.CUDAMemory,
+		Utilization: util, TP: r.TP, PP: r.PP, WeightsPerGPU: w.PerGPU, Scheduler: sched,
+		KVForRequest: b.KVForRequest, Concurrency: conc,
+	})
+	b.Requested, b.Activation, b.ActivationLabel, b.NonTorch, b.OverheadLabel = acct.Requested, acct.Activation, acct.ActivationLabel, acct.NonTorch, acct.OverheadLabel
+	b.CUDAGraphs, b.CUDAGraphsInBudget = acct.CUDAGraphs, acct.CUDAGraphsInBudget
+	b.KVPool, b.KVRoom = acct.KVPool, acct.KVRoom
+	nonKV := acct.NonKV
+	b.Assumptions.Notes = append(b.Assumptions.Notes, acct.Notes...)
+
+	b.Blocks = layout.Blocks(b.KVPool)
+	b.KVCacheTokens = layout.ReportedTokens(b.Blocks)
+	room := layout.Blocks(b.KVRoom)
+	b.MaxConcurrency = layout.MaxConcurrency(room, ctx, batched)
+	if r.DPAttention {
+		b.MaxConcurrency *= float64(r.TP)
 		b.EP, b.DPAttention = max(r.EP, 1), true
 	} else if r.EP > 1 {
 		b.EP = r.EP
@@ -288,22 +314,28 @@ func estimate(r Request) (Budget, error) {
 	if limit <= 0 {
 		limit = ctx
 	}
-	b.MaxContext = layout.MaxLen(b.Blocks, conc, batched, limit)
-	b.KVForRequest = units.Bytes(perGPUConc) * layout.SequenceBytes(ctx, batched)
+	b.MaxContext = layout.MaxLen(room, conc, batched, limit)
 	b.TotalPerGPU = nonKV + b.KVForRequest
 	if !b.CUDAGraphsInBudget {
 		b.TotalPerGPU += b.CUDAGraphs
 	}
 
 	switch {
-	case b.KVPool <= 0:
-		b.Reasons = append(b.Reasons, fmt.Sprintf("weights (%s), activations (%s) and runtime overhead (%s) exceed the %s vLLM may use (%.2f × %s): no room for any KV cache",
-			b.Weights.PerGPU, b.Activation, b.NonTorch, b.Requested, util, r.GPU.CUDAMemory))
+	case b.KVRoom <= 0:
+		b.Reasons = append(b.Reasons, fmt.Sprintf("weights (%s), activations (%s) and runtime overhead (%s) exceed the %s %s may use (%.2f × %s): no room for any KV cache",
+			b.Weights.PerGPU, b.Activation, b.NonTorch, b.Requested, eng.DisplayName, util, r.GPU.CUDAMemory))
 	case b.MaxConcurrentSequences < 1:
-		b.Reasons = append(b.Reasons, fmt.Sprintf("the KV pool (%s, %d tokens) cannot hold one sequence of %d tokens; vLLM refuses to start (longest context that fits: %d)",
-			b.KVPool, b.KVCacheTokens, ctx, b.MaxContext))
+		b.Reasons = append(b.Reasons, fmt.Sprintf("the KV pool (%s, %d tokens) cannot hold one sequence of %d tokens; %s refuses to start (longest context that fits: %d)",
+			b.KVRoom, layout.ReportedTokens(room), ctx, eng.DisplayName, b.MaxContext))
 	case b.MaxConcurrentSequences < conc:
 		b.Reasons = append(b.Reasons, fmt.Sprintf("the KV pool holds %d sequences of %d tokens, not the %d requested", b.MaxConcurrentSequences, ctx, conc))
+	}
+	if r.Target != nil {
+		comp := engine.Check(engine.Combination{Model: s, Precision: prec, Target: *r.Target, Engine: r.Engine, TP: r.TP, PP: r.PP})
+		b.Compatibility = &comp
+		if !comp.OK() {
+			b.Reasons = append(comp.Refusals(), b.Reasons...)
+		}
 	}
 	b.Fits = len(b.Reasons) == 0
 	b.Assumptions.Notes = append(b.Assumptions.Notes, assumptionNotes(r, b)...)
@@ -360,46 +392,9 @@ func kvLayersPerGPU(all []model.KVLayer, kv dtype.DType, tp, pp int) ([]kvLayerS
 	return out, perToken
 }
 
-// activationPeak models the torch peak of vLLM's profile run: a dummy
-// forward over max_num_batched_tokens tokens, then a dummy sampler run over
-// min(max_num_seqs, tokens) sequences. The two do not overlap (the forward
-// intermediates are freed before sampling), so the peak is the larger of
-// the forward live set and the sampler's logits working set plus the final
-// hidden states it keeps.
-func activationPeak(s *model.Spec, p dtype.Precision, sched Scheduler, tp int, c Constants) units.Bytes {
-	act := unquantizedDType(s, p).Bits() / 8
-	tokens := float64(sched.MaxNumBatchedTokens)
-	seqs := math.Min(float64(sched.MaxNumSeqs), tokens)
-	h := float64(s.Hidden)
-	hidden := tokens * h * act
-	sampler := hidden + seqs*float64(s.Vocab)*(act+c.SamplerBytesPerLogit)
-	forward := tokens * (2*h + 3*mlpWidth(s)/float64(tp)) * act * c.ForwardActivationFactor
-	return units.Bytes(math.Round(math.Max(sampler, forward)))
-}
-
-// mlpWidth is the widest per-token MLP intermediate of any layer: the dense
-// width, or for MoE layers top-k × expert width plus the shared experts
-// (the fused-MoE kernels keep top-k copies of each token's intermediate).
-func mlpWidth(s *model.Spec) float64 {
-	w := float64(s.Intermediate)
-	if m := s.MoE; m != nil {
-		moe := float64(m.ExpertsPerToken*m.ExpertIntermediate + m.SharedIntermediate)
-		w = math.Max(w, moe)
-	}
-	return w
-}
-
 func assumptionNotes(r Request, b Budget) []string {
-	notes := []string{
-		fmt.Sprintf("%s@%s memory profile: KV pool = %.2f × CUDA memory − weights − activation peak − non-torch memory", r.Profile.Engine, r.Profile.Version, b.Utilization),
-		fmt.Sprintf("profile run at max_num_batched_tokens=%d, max_num_seqs=%d", b.Scheduler.MaxNumBatchedTokens, b.Scheduler.MaxNumSeqs),
-	}
-	if b.CUDAGraphsInBudget {
-		notes = append(notes, "CUDA-graph memory is subtracted from the KV pool")
-	} else {
-		notes = append(notes, "CUDA graphs are captured after the KV cache is sized (they use the memory above the utilization limit)")
-	}
-	if !r.Profile.Calibrated {
+	var notes []string
+	if !r.Engine.Info().Calibrated {
 		notes = append(notes, "this engine profile is not calibrated on measurements: treat its figures as ±15%")
 	}
 	if b.Weights.FromHeaders {
@@ -410,6 +405,11 @@ func assumptionNotes(r Request, b Budget) []string {
 	return notes
 }
 
+// hardwareGPU is the part of a chip engine scheduler rules read.
+func hardwareGPU(g GPU) hardware.GPU {
+	return hardware.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory, DriverMemory: g.DriverMemory}
+}
+
 // kvBytesPerToken is the whole model's uncapped cache per token in a
 // concrete element format (fp32 included, which dtype.KVDType does not name).
 func kvBytesPerToken(layers []model.KVLayer, kv dtype.DType) units.BytesPerToken {
@@ -418,20 +418,4 @@ func kvBytesPerToken(layers []model.KVLayer, kv dtype.DType) units.BytesPerToken
 		elems += l.ElementsPerToken()
 	}
 	return units.BytesPerToken(elems * int64(kv.Bits()) / 8)
-}
-
-// llamacppFootprint is gguf-parser-go's default non-UMA platform footprint
-// of 250 MiB VRAM (its --platform-footprint "150,250").
-const llamacppFootprint = 250 * units.MiB
-
-// llamacppCompute estimates llama.cpp's compute buffer the way
-// gguf-parser-go does for a micro-batch of 512 tokens (llama.cpp's default
-// ubatch): layers run one after another, so the largest FFN's F32 gate, up
-// and norm intermediates, plus the F32 output buffer of (hidden + vocab)
-// per sequence.
-func llamacppCompute(s *model.Spec, seqs int64) units.Bytes {
-	const ubatch = 512
-	ffn := 3 * mlpWidth(s) * ubatch * 4
-	out := float64(s.Hidden+s.Vocab) * float64(seqs) * 4
-	return units.Bytes(ffn + out)
 }

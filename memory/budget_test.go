@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/units"
 )
 
 func h100(s *model.Spec) Request {
-	return Request{Model: s, Profile: DefaultProfile(), GPU: GPU{ID: "h100-sxm", CUDAMemory: h100CUDAMemory}, Context: 8192}
+	return Request{Model: s, Engine: engine.Default(), GPU: GPU{ID: "h100-sxm", CUDAMemory: h100CUDAMemory}, Context: 8192}
 }
 
 // Weights and KV per GPU never grow as TP rises (issue 4's property, which
@@ -128,7 +129,7 @@ func ExampleEstimate() {
 	b, _ := Estimate(Request{
 		Model: spec, Context: 8192, Concurrency: 16,
 		GPU:         GPU{ID: "h100-sxm", CUDAMemory: units.FromGiB(79.19)},
-		Utilization: 0.95, Profile: DefaultProfile(),
+		Utilization: 0.95, Engine: engine.Default(),
 	})
 	fmt.Printf("weights %.2f GiB, KV pool %.2f GiB, %d KV tokens, fits: %v\n", b.Weights.PerGPU.GiB(), b.KVPool.GiB(), b.KVCacheTokens, b.Fits)
 	// Output: weights 14.99 GiB, KV pool 58.11 GiB, 476000 KV tokens, fits: true

@@ -3,6 +3,7 @@ package memory
 import (
 	"math"
 
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/stats"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -38,7 +39,7 @@ type Observation struct {
 //
 // Results are rounded to the precision they are quoted with (0.01 GiB, 0.1
 // byte, 0.01).
-func FitVLLM(obs []Observation, base Constants) Constants {
+func FitVLLM(obs []Observation, base engine.VLLMConstants) engine.VLLMConstants {
 	c := base
 	nonTorch, graphs := map[int][]float64{}, map[int][]float64{}
 	for _, o := range obs {
@@ -67,20 +68,15 @@ func FitVLLM(obs []Observation, base Constants) Constants {
 			if err != nil {
 				continue
 			}
-			sched := vllmDefaults(r.GPU.CUDAMemory, r.GPU.ID)
-			if r.Scheduler.MaxNumBatchedTokens > 0 {
-				sched.MaxNumBatchedTokens = r.Scheduler.MaxNumBatchedTokens
+			seqs, tokens := engine.VLLMBatchDefaults(r.GPU.CUDAMemory, r.GPU.ID)
+			if r.Scheduler.MaxTokens > 0 {
+				tokens = r.Scheduler.MaxTokens
 			}
-			if r.Scheduler.MaxNumSeqs > 0 {
-				sched.MaxNumSeqs = r.Scheduler.MaxNumSeqs
+			if r.Scheduler.MaxSeqs > 0 {
+				seqs = r.Scheduler.MaxSeqs
 			}
-			act := unquantizedDType(r.Model, prec).Bits() / 8
-			tokens := float64(sched.MaxNumBatchedTokens)
-			seqs := math.Min(float64(sched.MaxNumSeqs), tokens)
-			h := float64(r.Model.Hidden)
-			hidden := tokens * h * act
-			logits := seqs * float64(r.Model.Vocab)
-			forwardLive := tokens * (2*h + 3*mlpWidth(r.Model)/float64(max(r.TP, 1))) * act
+			t := engine.ProfileRunTerms(r.Model, unquantizedDType(r.Model, prec).Bits()/8, tokens, seqs, max(r.TP, 1))
+			act, hidden, logits, forwardLive := t.ActBytes, t.Hidden, t.Logits, t.ForwardLive
 			sampler := hidden + logits*(act+c.SamplerBytesPerLogit)
 			forward := forwardLive * c.ForwardActivationFactor
 			m := float64(o.Measured.Activation)

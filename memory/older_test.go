@@ -51,7 +51,7 @@ func TestOlderRecordsReport(t *testing.T) {
 		if mem == 0 {
 			continue
 		}
-		req := Request{Model: spec, TP: r.TP, PP: 1, Profile: vllm019, GPU: GPU{CUDAMemory: units.FromGiB(mem)}}
+		req := Request{Model: spec, TP: r.TP, PP: 1, Engine: vllm019(t), GPU: GPU{CUDAMemory: units.FromGiB(mem)}}
 		util := 0.9
 		if r.Utilization != nil {
 			util = *r.Utilization

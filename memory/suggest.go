@@ -3,6 +3,7 @@ package memory
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/units"
@@ -46,12 +47,20 @@ func suggest(r Request, b Budget) []Suggestion {
 			MaxConcurrentSequences: b.Concurrency,
 			Result:                 fmt.Sprintf("the longest context at which %s fit", plural(b.Concurrency, "sequence"))})
 	}
-	for _, name := range []string{"fp8", "int8", "int4"} {
+	// Lower precisions, most accurate first. With the hardware known each
+	// is judged by engine.Check inside estimate, so only what the engine
+	// runs there is offered (no fp8 for an MoE model on Ampere, no AWQ for
+	// llama.cpp, GGUF types only where the engine has their kernels).
+	candidates := []string{"fp8", "int8", "int4"}
+	if r.Target != nil {
+		candidates = append(candidates, "q8_0", "q4_k")
+	}
+	for _, name := range candidates {
 		p, err := dtype.LookupPrecision(name)
 		if err != nil || p.WeightBits() >= b.Precision.WeightBits() {
 			continue
 		}
-		if try("quantize", "--precision "+name+" (needs GPU support and, for int8/int4, a pre-quantized checkpoint)", func(x *Request) { x.Precision = &p }) {
+		if try("quantize", "--precision "+name+" "+quantizeNote(r, p), func(x *Request) { x.Precision = &p }) {
 			break
 		}
 	}
@@ -102,4 +111,21 @@ func plural(n int64, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// quantizeNote says how a precision is reached: quantized by the engine at
+// load, or from a checkpoint that must exist.
+func quantizeNote(r Request, p dtype.Precision) string {
+	if r.Target == nil {
+		return "(needs GPU support and, for int8/int4, a pre-quantized checkpoint)"
+	}
+	info := r.Engine.Info()
+	if q, ok := info.QuantizeAtLoad(p); ok {
+		return fmt.Sprintf("(quantized at load: %s %s)", info.AtLoadFlag, q)
+	}
+	kinds := make([]string, len(p.Checkpoints))
+	for i, c := range p.Checkpoints {
+		kinds[i] = string(c)
+	}
+	return "(needs a pre-quantized " + strings.Join(kinds, "/") + " checkpoint)"
 }

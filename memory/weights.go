@@ -49,40 +49,7 @@ var quantizedGroups = map[string]bool{
 // deployable precision it implies. ok is false for unquantized checkpoints
 // and for methods whose weight format is unknown.
 func CheckpointPrecision(q *model.Quantization) (dtype.Precision, bool) {
-	if q == nil || q.Weight == "" {
-		return dtype.Precision{}, false
-	}
-	name := ""
-	switch q.Weight {
-	case dtype.FP8:
-		name = "fp8-w8a16"
-		if q.Activation == dtype.FP8 {
-			name = "fp8"
-		}
-	case dtype.INT8:
-		name = "int8-w8a16"
-		if q.Activation == dtype.INT8 {
-			name = "int8"
-		}
-	case dtype.INT4:
-		name = "int4"
-	case dtype.MXFP4:
-		name = "mxfp4"
-	case dtype.NVFP4:
-		name = "nvfp4"
-	default:
-		return dtype.Precision{}, false
-	}
-	p, err := dtype.LookupPrecision(name)
-	if err != nil {
-		return dtype.Precision{}, false
-	}
-	p.GroupSize = q.GroupSize
-	if q.Weight == dtype.MXFP4 || q.Weight == dtype.NVFP4 {
-		p.GroupSize = 0 // their block scales are already in DType.Bits
-	}
-	p.Checkpoints = []dtype.Checkpoint{q.Method}
-	return p, true
+	return q.Precision()
 }
 
 // unquantizedDType is the dtype of tensors a precision leaves alone.

@@ -5,6 +5,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/gpuplan/gpuplan/dtype"
@@ -242,6 +243,10 @@ func SpecFromGGUF(f *gguf.File, source string) (*Spec, error) {
 	}
 	if quantizedGGUF(f) {
 		s.Quant = &Quantization{Method: dtype.CheckpointGGUF, Format: h.FileTypeName()}
+		s.Quant.TensorTypes, s.Quant.BitsPerWeight = ggufMix(f)
+		if s.Quant.Format == "" && len(s.Quant.TensorTypes) > 0 {
+			s.Quant.Format = s.Quant.TensorTypes[0]
+		}
 	}
 	s.Inventory = ggufInventory(source, f)
 	s.Source = "gguf " + source + " (architecture " + h.Architecture + " from llama.cpp metadata, structure from the tensor table, weights exact"
@@ -346,6 +351,39 @@ func quantizedGGUF(f *gguf.File) bool {
 		}
 	}
 	return false
+}
+
+// ggufMix returns a file's storage types that hold at least 1% of its
+// bytes, most bytes first (F32 vectors left out), and its bits per
+// element over every tensor: what llama.cpp actually loads.
+func ggufMix(f *gguf.File) ([]string, float64) {
+	all, by := f.Totals()
+	type tb struct {
+		name  string
+		bytes int64
+	}
+	var types []tb
+	for name, t := range by {
+		if name == "F32" || all.Bytes == 0 || float64(t.Bytes) < 0.01*float64(all.Bytes) {
+			continue
+		}
+		types = append(types, tb{name, t.Bytes})
+	}
+	sort.Slice(types, func(i, j int) bool {
+		if types[i].bytes != types[j].bytes {
+			return types[i].bytes > types[j].bytes
+		}
+		return types[i].name < types[j].name
+	})
+	out := make([]string, len(types))
+	for i, t := range types {
+		out[i] = t.name
+	}
+	bpw := 0.0
+	if all.Elements > 0 {
+		bpw = float64(all.Bytes) * 8 / float64(all.Elements)
+	}
+	return out, bpw
 }
 
 // ggufInventory converts a GGUF tensor table. Shapes are given in PyTorch

@@ -49,6 +49,12 @@ type Quantization struct {
 	// (compressed-tensors kv_cache_scheme, ModelOpt kv_cache_quant_algo);
 	// empty when it says nothing.
 	KVCache dtype.DType `json:"kv_cache_dtype,omitempty"`
+	// TensorTypes are a GGUF file's storage types holding at least 1% of
+	// its bytes, most bytes first, F32 vectors left out ("Q4_K", "Q6_K"
+	// for a Q4_K_M file); BitsPerWeight is the file's bytes × 8 ÷ its
+	// elements. Both come from the tensor table.
+	TensorTypes   []string `json:"tensor_types,omitempty"`
+	BitsPerWeight float64  `json:"bits_per_weight,omitempty"`
 }
 
 // Quantized kinds that gpuplan has no dtype.Checkpoint constant for.
@@ -344,4 +350,69 @@ func blockStructure(w jsonObject) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// Precision maps a checkpoint's quantization to the deployable precision
+// that serves it (FP8 W8A8 when activations are FP8 too, else the
+// weight-only form); false when q is nil or its weight format unknown.
+func (q *Quantization) Precision() (dtype.Precision, bool) {
+	if q != nil && q.Method == dtype.CheckpointGGUF && q.BitsPerWeight > 0 {
+		return q.ggufPrecision(), true
+	}
+	if q == nil || q.Weight == "" {
+		return dtype.Precision{}, false
+	}
+	name := ""
+	switch q.Weight {
+	case dtype.FP8:
+		name = "fp8-w8a16"
+		if q.Activation == dtype.FP8 {
+			name = "fp8"
+		}
+	case dtype.INT8:
+		name = "int8-w8a16"
+		if q.Activation == dtype.INT8 {
+			name = "int8"
+		}
+	case dtype.INT4:
+		name = "int4"
+	case dtype.MXFP4:
+		name = "mxfp4"
+	case dtype.NVFP4:
+		name = "nvfp4"
+	default:
+		return dtype.Precision{}, false
+	}
+	p, err := dtype.LookupPrecision(name)
+	if err != nil {
+		return dtype.Precision{}, false
+	}
+	p.GroupSize = q.GroupSize
+	if q.Weight == dtype.MXFP4 || q.Weight == dtype.NVFP4 {
+		p.GroupSize = 0 // their block scales are already in DType.Bits
+	}
+	p.Checkpoints = []dtype.Checkpoint{q.Method}
+	return p, true
+}
+
+// ggufPrecision is a GGUF file's real quantization: its file type as the
+// name ("q4_k_m"), its main tensor type as the weight format, the tensor
+// type mix and the file's real bits per weight. llama.cpp dequantizes to
+// 16-bit (or computes on integer dot products) per matrix, so the math is
+// fp16.
+func (q *Quantization) ggufPrecision() dtype.Precision {
+	name := strings.ToLower(strings.Fields(q.Format + " ")[0])
+	if name == "" {
+		name = "gguf"
+	}
+	weight := dtype.DType(name)
+	if len(q.TensorTypes) > 0 {
+		weight = dtype.DType(strings.ToLower(q.TensorTypes[0]))
+	}
+	return dtype.Precision{
+		Name: name, Weight: weight, Compute: dtype.FP16, WeightOnly: true, GGUF: true,
+		BitsPerWeight: q.BitsPerWeight, TensorTypes: strings.Join(q.TensorTypes, "/"),
+		Checkpoints: []dtype.Checkpoint{dtype.CheckpointGGUF},
+		Summary:     fmt.Sprintf("GGUF %s file: %s, %.3g bits per weight (from its tensor table)", q.Format, strings.Join(q.TensorTypes, "/"), q.BitsPerWeight),
+	}
 }

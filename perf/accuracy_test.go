@@ -12,9 +12,9 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/internal/golden"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/stats"
 )
@@ -342,7 +342,7 @@ func otherTables(t *testing.T) otherResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prof, err := memory.LookupProfile("trtllm")
+	prof, err := engine.Lookup("trtllm")
 	if err != nil {
 		t.Fatal(err)
 	}

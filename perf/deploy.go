@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
@@ -69,7 +70,9 @@ type deployment struct {
 	isl, osl       int
 	cacheRate      float64 // fraction of prompt tokens served from the prefix cache
 	newIn          float64 // prompt tokens computed per request: isl × (1 − cacheRate), at least 1
-	engine         memory.Profile
+	engine         engine.Engine
+	calName        string // calibration key: engine name and version
+	calVersion     string
 	budget         memory.Budget
 	limits         schedulerLimits
 	kvCapacity     float64 // sequences of isl+osl the KV pool holds
@@ -107,6 +110,18 @@ type deployment struct {
 	topo                  topology
 }
 
+// schedulerLimits are an engine's per-iteration limits as the solver uses
+// them.
+type schedulerLimits struct {
+	// maxSeqs is the most sequences one iteration runs (0: only the KV
+	// pool limits it).
+	maxSeqs int
+	// maxTokens is the token budget of one forward pass (decode tokens
+	// plus prefill chunk tokens).
+	maxTokens int
+	note      string
+}
+
 // prepare resolves a request into a deployment.
 func prepare(r Request) (*deployment, error) {
 	s := r.Model
@@ -134,47 +149,59 @@ func prepare(r Request) (*deployment, error) {
 	if g.MemoryBandwidth <= 0 {
 		return nil, fmt.Errorf("%w: the memory bandwidth of %s is unknown; add it with --catalog", ErrInvalid, gpuName(g))
 	}
-	prof := r.Engine
-	if prof.Engine == "" {
-		prof = memory.DefaultProfile()
+	eng := r.Engine
+	if eng == nil {
+		eng = engine.Default()
 	}
-	d := &deployment{spec: s, gpu: g, tp: tp, pp: pp, gpus: max(r.GPUCount, tp*pp), isl: w.InputTokens, osl: w.OutputTokens, engine: prof}
+	info := eng.Info()
+	d := &deployment{spec: s, gpu: g, tp: tp, pp: pp, gpus: max(r.GPUCount, tp*pp), isl: w.InputTokens, osl: w.OutputTokens, engine: eng}
+	d.calName, d.calVersion = info.CalibrationKey()
+	if r.calVersion != "" {
+		d.calVersion = r.calVersion
+	}
 	d.setCacheRate(w.CacheRate)
 
-	// TensorRT-LLM sizes every layer's cache for the whole sequence unless
-	// max_attention_window_size is set, which trtllm-bench does not do; the
-	// v0.17 tables show it (Mistral 7B, a sliding-window model, serves
-	// 20,000-token prompts no faster than Llama-3.1-8B, whose cache per
-	// token is the same).
+	// An engine that keeps the whole sequence's KV in every layer
+	// (TensorRT-LLM without max_attention_window_size, which trtllm-bench
+	// does not set) gains nothing from sliding windows; the v0.17 tables
+	// show it (Mistral 7B, a sliding-window model, serves 20,000-token
+	// prompts no faster than Llama-3.1-8B, whose cache per token is the
+	// same).
 	spec := s
-	if prof.Engine == memory.TRTLLM && len(s.LayerAttention) > 0 {
+	if info.IgnoresSlidingWindow && len(s.LayerAttention) > 0 {
 		spec = infoOf(s).fullAttention
-		d.notes = append(d.notes, "TensorRT-LLM keeps the whole sequence's KV in every layer (no max_attention_window_size): sliding windows are not used")
+		d.notes = append(d.notes, info.DisplayName+" keeps the whole sequence's KV in every layer (no max_attention_window_size): sliding windows are not used")
 	}
 
 	conc := w.Concurrency
 	// The engine's batch and token limits depend on the precision; resolve
 	// it the way memory does (the user's, else the checkpoint's, else the
-	// release dtype) so that one memory estimate suffices.
-	prec := checkpointPrecision(s, r.Precision)
+	// release dtype as the engine runs it on this GPU: fp16 for a bf16
+	// model on a T4) so that one memory estimate suffices.
+	reqPrec := r.Precision
+	if reqPrec == nil {
+		if p, err := engine.DefaultPrecision(s, engine.OnGPU(g), eng); err == nil {
+			reqPrec = &p
+		}
+	}
+	prec := checkpointPrecision(s, reqPrec)
 	kvType := dtype.BF16
 	if r.KVDType == dtype.KVFP8 {
 		kvType = dtype.FP8
 	}
-	lim := engineLimits(prof, spec, prec, kvType, g, tp, pp, w.InputTokens, w.OutputTokens, conc)
-	lim = lim.override(r.MaxNumSeqs, r.MaxNumBatchedTokens)
-	mreq := memory.Request{
-		Model: spec, Precision: r.Precision, KVDType: r.KVDType,
-		Context: int64(w.InputTokens + w.OutputTokens), Concurrency: 1,
-		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp,
-		Profile: prof, Utilization: r.Utilization, EP: r.EP, DPAttention: r.DPAttention,
+	sched := eng.Scheduler(engine.SchedulerInput{
+		GPU: g, Model: spec, Precision: prec, KVDType: kvType, TP: tp, PP: pp,
+		InputTokens: w.InputTokens, OutputTokens: w.OutputTokens, Concurrency: conc,
+	})
+	if r.MaxNumSeqs > 0 || r.MaxNumBatchedTokens > 0 {
+		sched = sched.Override(r.MaxNumSeqs, r.MaxNumBatchedTokens)
+		sched.Note += "; scheduler limits set by the request where given: " + sched.Describe()
 	}
-	if lim.maxTokens > 0 || lim.maxSeqs > 0 {
-		// The activation reserve follows the engine's token budget.
-		mreq.Scheduler = memory.Scheduler{MaxNumBatchedTokens: lim.maxTokens}
-		if prof.Engine == memory.VLLM {
-			mreq.Scheduler.MaxNumSeqs = lim.maxSeqs
-		}
+	mreq := memory.Request{
+		Model: spec, Precision: reqPrec, KVDType: r.KVDType,
+		Context: int64(w.InputTokens + w.OutputTokens), Concurrency: 1,
+		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory, DriverMemory: g.DriverMemory}, TP: tp, PP: pp,
+		Engine: eng, Utilization: r.Utilization, Scheduler: sched, EP: r.EP, DPAttention: r.DPAttention,
 	}
 	b, err := memory.Estimate(mreq)
 	if err != nil {
@@ -183,18 +210,12 @@ func prepare(r Request) (*deployment, error) {
 		}
 		return nil, err
 	}
-	if prof.Engine == memory.VLLM {
-		note := fmt.Sprintf("vLLM scheduler defaults for this GPU: max_num_seqs %d, max_num_batched_tokens %d (chunked prefill)", b.Scheduler.MaxNumSeqs, b.Scheduler.MaxNumBatchedTokens)
-		if r.MaxNumSeqs > 0 || r.MaxNumBatchedTokens > 0 {
-			note = fmt.Sprintf("vLLM scheduler: max_num_seqs %d, max_num_batched_tokens %d (chunked prefill; set by --max-num-seqs/--max-num-batched-tokens where given, else vLLM's defaults for this GPU)", b.Scheduler.MaxNumSeqs, b.Scheduler.MaxNumBatchedTokens)
-		}
-		lim = schedulerLimits{maxSeqs: b.Scheduler.MaxNumSeqs, maxTokens: b.Scheduler.MaxNumBatchedTokens, note: note}
-	}
+	lim := schedulerLimits{maxSeqs: b.Scheduler.MaxSeqs, maxTokens: b.Scheduler.StepTokens(), note: b.Scheduler.Note}
 	d.budget, d.limits = b, lim
 	if lim.note != "" {
 		d.notes = append(d.notes, lim.note)
 	}
-	if b.MaxConcurrency < 1 || b.KVPool <= 0 {
+	if b.MaxConcurrency < 1 || b.KVRoom <= 0 {
 		reason := "no room"
 		if len(b.Reasons) > 0 {
 			reason = b.Reasons[0]
@@ -211,11 +232,11 @@ func prepare(r Request) (*deployment, error) {
 	d.limits = lim
 
 	// Compute type and peaks.
-	sup := g.Support(b.Precision)
-	if !sup.OK() {
-		return nil, fmt.Errorf("%w: %s cannot run %s: %s", ErrInvalid, gpuName(g), b.Precision.Name, sup.Reason)
+	comp := engine.Check(engine.Combination{Model: s, Precision: b.Precision, Target: engine.OnGPU(g), Engine: eng, TP: tp, PP: pp})
+	if !comp.OK() {
+		return nil, fmt.Errorf("%w: %s", ErrIncompatible, comp.Error())
 	}
-	d.math = hardware.MathFor(sup.Compute)
+	d.math = hardware.MathFor(comp.Compute)
 	peak, ok := g.TFLOPS(d.math)
 	if !ok {
 		// An FP8/INT8 rate may be unstated while the 16-bit one is known:
@@ -312,20 +333,6 @@ func checkScheduler(r Request) error {
 func (d *deployment) setCacheRate(rate float64) {
 	d.cacheRate = rate
 	d.newIn = math.Max(1, math.Round(float64(d.isl)*(1-rate)))
-}
-
-// override applies user-given scheduler limits (0 keeps the engine's).
-func (l schedulerLimits) override(maxSeqs, maxTokens int) schedulerLimits {
-	if maxSeqs > 0 {
-		l.maxSeqs = maxSeqs
-	}
-	if maxTokens > 0 {
-		l.maxTokens = maxTokens
-	}
-	if maxSeqs > 0 || maxTokens > 0 {
-		l.note += fmt.Sprintf("; scheduler limits set by the request: max sequences %s, token budget %d", limitText(l.maxSeqs), l.maxTokens)
-	}
-	return l
 }
 
 func gpuName(g hardware.GPU) string {

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/units"
@@ -18,7 +18,7 @@ func ExamplePredict() {
 	cat, _ := model.EmbeddedCatalog()
 	spec, _, _ := cat.Lookup("meta-llama/Llama-3.1-8B")
 	h100, _ := hardware.LookupGPU("h100-sxm")
-	trt, _ := memory.LookupProfile("trtllm")
+	trt, _ := engine.Lookup("trtllm")
 	fp8, _ := dtype.LookupPrecision("fp8")
 	e, err := perf.Predict(perf.Request{
 		Model: spec, Precision: &fp8, KVDType: dtype.KVFP8, GPU: h100, TP: 1, Engine: trt,
@@ -49,7 +49,7 @@ func BenchmarkPredict(b *testing.B) {
 	cat, _ := model.EmbeddedCatalog()
 	spec, _, _ := cat.Lookup("meta-llama/Llama-3.1-70B")
 	h100, _ := hardware.LookupGPU("h100-sxm")
-	vllm, _ := memory.LookupProfile("vllm")
+	vllm, _ := engine.Lookup("vllm")
 	r := perf.Request{Model: spec, GPU: h100, TP: 4, Engine: vllm, Workload: perf.Workload{InputTokens: 1000, OutputTokens: 200, Concurrency: 32}}
 	perf.Embedded()
 	b.ReportAllocs()
@@ -66,7 +66,7 @@ func BenchmarkPredictBrief(b *testing.B) {
 	cat, _ := model.EmbeddedCatalog()
 	spec, _, _ := cat.Lookup("meta-llama/Llama-3.1-70B")
 	h100, _ := hardware.LookupGPU("h100-sxm")
-	vllm, _ := memory.LookupProfile("vllm")
+	vllm, _ := engine.Lookup("vllm")
 	r := perf.Request{Model: spec, GPU: h100, TP: 4, Engine: vllm, Brief: true, Workload: perf.Workload{InputTokens: 1000, OutputTokens: 200, Concurrency: 32}}
 	perf.Embedded()
 	b.ReportAllocs()
@@ -82,7 +82,7 @@ func BenchmarkPredictLoads(b *testing.B) {
 	cat, _ := model.EmbeddedCatalog()
 	spec, _, _ := cat.Lookup("meta-llama/Llama-3.1-70B")
 	h100, _ := hardware.LookupGPU("h100-sxm")
-	vllm, _ := memory.LookupProfile("vllm")
+	vllm, _ := engine.Lookup("vllm")
 	r := perf.Request{Model: spec, GPU: h100, TP: 4, Engine: vllm, Workload: perf.Workload{InputTokens: 1000, OutputTokens: 200}}
 	loads := []perf.Workload{{Concurrency: 1}, {Concurrency: 8}, {Concurrency: 32}, {Concurrency: 128}, {Max: true}}
 	perf.Embedded()

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/stats"
 )
@@ -159,13 +159,12 @@ func preparePoint(p Point, opt FitOptions) (fitPoint, error) {
 	if err != nil {
 		return fitPoint{}, err
 	}
-	prof, err := memory.LookupProfile(p.Engine)
+	eng, err := engine.Lookup(p.Engine)
 	if err != nil {
 		return fitPoint{}, err
 	}
 	// The profile's rules stand for the point's engine version.
-	prof.Version = p.EngineVersion
-	req := Request{Model: spec, GPU: g, TP: p.TP, PP: p.PP, GPUCount: p.GPUCount, Engine: prof, Utilization: p.Utilization,
+	req := Request{Model: spec, GPU: g, TP: p.TP, PP: p.PP, GPUCount: p.GPUCount, Engine: eng, Utilization: p.Utilization, calVersion: p.EngineVersion,
 		MaxNumSeqs: p.MaxNumSeqs, MaxNumBatchedTokens: p.MaxNumBatchedTokens}
 	if p.Precision != "" {
 		pr, err := dtype.LookupPrecision(p.Precision)

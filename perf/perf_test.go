@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/internal/golden"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/stats"
 	"github.com/gpuplan/gpuplan/units"
@@ -40,9 +40,9 @@ func gpu(t testing.TB, id string) hardware.GPU {
 	return g
 }
 
-func profile(t testing.TB, name string) memory.Profile {
+func profile(t testing.TB, name string) engine.Engine {
 	t.Helper()
-	p, err := memory.LookupProfile(name)
+	p, err := engine.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +389,7 @@ func TestBadRequests(t *testing.T) {
 		{"bad tp", Request{Model: s, GPU: g, TP: 3, Workload: ok}, ErrInvalid, "does not divide"},
 		{"unknown bandwidth", Request{Model: s, GPU: hardware.GPU{ID: "x", CUDAMemory: 80 * units.GiB}, Workload: ok}, ErrInvalid, "bandwidth"},
 		{"does not fit", Request{Model: spec(t, "meta-llama/Llama-3.1-405B"), GPU: g, Workload: ok}, ErrDoesNotFit, "does not fit"},
-		{"fp8 on a T4", Request{Model: s, GPU: gpu(t, "t4"), Precision: precision(t, "fp8"), Workload: ok}, ErrInvalid, ""},
+		{"fp8 on a T4", Request{Model: s, GPU: gpu(t, "t4"), Precision: precision(t, "fp8"), Workload: ok}, ErrIncompatible, "vLLM cannot run fp8 on t4"},
 	}
 	for _, c := range cases {
 		_, err := Predict(c.r)
@@ -412,25 +412,6 @@ func TestBadRequests(t *testing.T) {
 // Llama-3.1-70B FP8 on one H100 at 128/2048: (79.65 GiB − 70.55 "GB") ×
 // 0.95 ÷ 160 KiB per token ÷ 2,176 tokens ≈ 26 requests, rounded up to the
 // 64 floor; 26 × (1 + 128/2048) ≈ 28 tokens, raised to the 2,048 floor.
-func TestTRTLLMBenchLimits(t *testing.T) {
-	h100 := gpu(t, "h100-sxm")
-	fp8 := *precision(t, "fp8")
-	cases := []struct {
-		model             string
-		isl, osl          int
-		wantBS, wantToken int
-	}{
-		{"meta-llama/Llama-3.1-8B", 128, 128, 4096, 8192},
-		{"meta-llama/Llama-3.1-70B", 128, 2048, 64, 2048},
-	}
-	for _, c := range cases {
-		l := trtllmLimits(spec(t, c.model), fp8, dtype.FP8, h100, 1, 1, c.isl, c.osl)
-		if l.maxSeqs != c.wantBS || l.maxTokens != c.wantToken {
-			t.Errorf("%s %d/%d: max_batch_size %d, max_num_tokens %d; want %d, %d", c.model, c.isl, c.osl, l.maxSeqs, l.maxTokens, c.wantBS, c.wantToken)
-		}
-	}
-}
-
 // TestFitRecoversFactors: points predicted with known factors are fitted
 // back to those factors (the fitter finds what generated the data).
 func TestFitRecoversFactors(t *testing.T) {
@@ -491,17 +472,17 @@ func TestUncalibratedWiderBand(t *testing.T) {
 	} {
 		e := mustPredict(t, r)
 		if e.Calibrated || e.Band.Calibrated {
-			t.Errorf("%s on %s: marked calibrated", r.Engine.Engine, r.GPU.ID)
+			t.Errorf("%s on %s: marked calibrated", r.Engine.Info().ID(), r.GPU.ID)
 		}
 		if e.Band.High/e.Band.Low <= cal.Band.High/cal.Band.Low {
-			t.Errorf("%s on %s: band %.2f–%.2f is not wider than the calibrated %.2f–%.2f", r.Engine.Engine, r.GPU.ID, e.Band.Low, e.Band.High, cal.Band.Low, cal.Band.High)
+			t.Errorf("%s on %s: band %.2f–%.2f is not wider than the calibrated %.2f–%.2f", r.Engine.Info().ID(), r.GPU.ID, e.Band.Low, e.Band.High, cal.Band.Low, cal.Band.High)
 		}
 		found := false
 		for _, a := range e.Assumptions {
 			found = found || strings.Contains(a, "UNCALIBRATED")
 		}
 		if !found {
-			t.Errorf("%s on %s: assumptions do not say uncalibrated", r.Engine.Engine, r.GPU.ID)
+			t.Errorf("%s on %s: assumptions do not say uncalibrated", r.Engine.Info().ID(), r.GPU.ID)
 		}
 	}
 }

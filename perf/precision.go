@@ -5,27 +5,6 @@ import (
 	"github.com/gpuplan/gpuplan/hardware"
 )
 
-// trtllmBench017 is the TensorRT-LLM version whose trtllm-bench counted
-// every precision but fp8 at 2 bytes per parameter; the published v0.17
-// tables (the calibration's 230 rows) were built with that rule.
-const trtllmBench017 = "0.17"
-
-// trtllm10BytesPerParam is trtllm-bench's bytes per parameter for the
-// engine-size estimate from TensorRT-LLM 1.0 on (tensorrt_llm/bench/build/
-// tuning.py, BYTES_PER_ELEM: no quantization 2, FP8 and FP8 block scales 1,
-// NVFP4 0.5, anything else 2). The v0.17 rule counted NVFP4 at 2 bytes,
-// which made a 405B NVFP4 model look barely able to fit and capped the
-// batch.
-func trtllm10BytesPerParam(p dtype.Precision) float64 {
-	switch p.Weight {
-	case dtype.FP8:
-		return 1
-	case dtype.NVFP4:
-		return 0.5
-	}
-	return 2
-}
-
 // attentionMath is the type attention's matrix products (QKᵀ and AV) run
 // in: the KV cache's type — FP8 where the cache is FP8 and the chip has
 // FP8 units (FP8 context and generation attention kernels), else 16-bit —

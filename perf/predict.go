@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/units"
 )
 
@@ -63,7 +62,7 @@ func PredictLoads(r Request, loads []Workload) ([]Estimate, error) {
 
 func factorsFor(r Request, d *deployment) (resolvedFactors, error) {
 	cal, notes := r.Calibration.effective()
-	f, err := cal.resolve(d.gpu.ID, string(d.engine.Engine), d.engine.Version)
+	f, err := cal.resolve(d.gpu.ID, d.calName, d.calVersion)
 	if err != nil {
 		return f, err
 	}
@@ -243,7 +242,7 @@ func (d *deployment) solve(f resolvedFactors, w Workload) Estimate {
 	inFlight := s.dec*d.kvRead(I+O/2) + (s.b-s.dec)*d.kvRead(I/2)
 	e.KVPerGPU = units.Bytes(math.Round(math.Max(inFlight, 0)))
 	e.Factors = AppliedFactors{
-		GPU: d.gpu.ID, Engine: string(d.engine.Engine), EngineVersion: d.engine.Version,
+		GPU: d.gpu.ID, Engine: d.calName, EngineVersion: d.calVersion,
 		BandwidthBytesPerS: rt.bw, TFLOPS: rt.flops / 1e12, Math: string(d.math),
 		LinkBytesPerS: rt.link, AllReduceLatencyUS: rt.arLatency * 1e6, StepOverheadMS: rt.overhead * ms,
 		Source: f.source,
@@ -278,8 +277,8 @@ func (d *deployment) assumptions(e Estimate, f resolvedFactors) []string {
 	out := []string{
 		fmt.Sprintf("%d × %s, TP %d, PP %d; %s weights, %s matrix math, %s KV cache",
 			d.tp*d.pp, gpuName(d.gpu), d.tp, d.pp, b.Precision.Name, d.math, b.KVDType),
-		fmt.Sprintf("%s@%s memory: KV pool %.2f GiB per GPU holds %.1f sequences of %d tokens; engine batch limit %s, token budget %d per iteration",
-			d.engine.Engine, d.engine.Version, b.KVPool.GiB(), d.kvCapacity, d.isl+d.osl, limitText(d.limits.maxSeqs), d.limits.maxTokens),
+		fmt.Sprintf("%s memory: KV pool %.2f GiB per GPU holds %.1f sequences of %d tokens; engine batch limit %s, token budget %d per iteration",
+			d.engine.Info().ID(), b.KVRoom.GiB(), d.kvCapacity, d.isl+d.osl, limitText(d.limits.maxSeqs), d.limits.maxTokens),
 		fmt.Sprintf("achievable rates: %.0f GB/s memory (%.0f datasheet × %.2f hardware × %.2f engine), %.0f TFLOPS %s (%.0f × %.2f × %.2f)",
 			e.Factors.BandwidthBytesPerS/1e9, d.peakBW/1e9, d.hwBW, f.gpu.BandwidthEfficiency,
 			e.Factors.TFLOPS, d.math, d.peakFLOPS/1e12, d.hwCompute, f.gpu.ComputeEfficiency),
@@ -307,9 +306,7 @@ func (d *deployment) assumptions(e Estimate, f resolvedFactors) []string {
 		out = append(out, "closed loop: each user sends its next request when the last completes; TTFT tails add Kingman's prompt-queueing term")
 	}
 	out = append(out, "tails: ITL mixes decode-only and prompt-carrying iterations; TPOT averages the output's gaps (normal approximation); E2E percentiles add TTFT and TPOT percentiles (an upper bound)")
-	if d.engine.Engine == memory.TRTLLM {
-		out = append(out, "TensorRT-LLM capacity scheduler GUARANTEED_NO_EVICT: a request is admitted only when the pool holds its whole input + output")
-	}
+	out = append(out, d.engine.Info().Notes...)
 	out = append(out, d.notes...)
 	if !e.Calibrated {
 		out = append(out, "UNCALIBRATED: no measurements of this (GPU, engine) pair; the band is widened")

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/stats"
 )
 
@@ -339,7 +338,7 @@ func newSim(d *deployment, rt rates, cfg SimConfig) *sim {
 	}
 	// The pool holds kvCapacity sequences of isl + osl tokens.
 	s.poolTok = int(math.Floor(d.kvCapacity * float64(d.isl+d.osl)))
-	s.reserve = d.engine.Engine == memory.TRTLLM
+	s.reserve = d.engine.Info().ReservesWholeRequest
 	// The steady-state model's first-token iterations include the half
 	// iteration an arrival waits for a boundary, which the simulation
 	// plays out; the rest is the hand-off.

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
 )
 
@@ -26,7 +26,7 @@ func simDeployment(t testing.TB, id string, tp, in, out int, cacheRate float64) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	prof, err := memory.LookupProfile("vllm")
+	prof, err := engine.Lookup("vllm")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,25 +239,6 @@ func BenchmarkSimulate(b *testing.B) {
 	for b.Loop() {
 		if _, err := p.Simulate(Workload{RPS: 10}, cfg); err != nil {
 			b.Fatal(err)
-		}
-	}
-}
-
-func TestSchedulerArgs(t *testing.T) {
-	for _, tc := range []struct {
-		engine       memory.Engine
-		seqs, tokens int
-		cache        bool
-		want         string
-	}{
-		{memory.VLLM, 128, 2048, true, "--max-num-seqs 128 --max-num-batched-tokens 2048 --enable-prefix-caching"},
-		{memory.VLLM, 0, 0, false, ""},
-		{memory.SGLang, 64, 4096, true, "--max-running-requests 64 --chunked-prefill-size 4096"},
-		{memory.TRTLLM, 256, 8192, false, "--max_batch_size 256 --max_num_tokens 8192"},
-		{memory.LlamaCPP, 4, 512, true, "--parallel 4 --ubatch-size 512"},
-	} {
-		if got := strings.Join(SchedulerArgs(tc.engine, tc.seqs, tc.tokens, tc.cache), " "); got != tc.want {
-			t.Errorf("%s: %q, want %q", tc.engine, got, tc.want)
 		}
 	}
 }

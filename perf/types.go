@@ -4,8 +4,8 @@ import (
 	"errors"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -106,9 +106,13 @@ type Request struct {
 	DPAttention bool
 	// Speculative turns on speculative decoding (nil: off).
 	Speculative *Speculative
-	// Engine is the engine's memory profile (memory.LookupProfile); its
-	// zero value means memory.DefaultProfile().
-	Engine memory.Profile
+	// Engine is the engine profile (engine.Lookup); nil means
+	// engine.Default(). Its scheduler limits, memory accounting and
+	// calibration key shape the prediction.
+	Engine engine.Engine
+	// calVersion overrides the engine's version in the calibration key
+	// (the fitter's points carry their own engine version).
+	calVersion string
 	// Utilization overrides the engine's default memory fraction (vLLM
 	// --gpu-memory-utilization, TensorRT-LLM kv_cache_free_gpu_mem_fraction,
 	// SGLang --mem-fraction-static) when > 0.
@@ -142,6 +146,10 @@ var ErrInvalid = errors.New("invalid performance request")
 // ErrDoesNotFit marks requests whose model does not fit the GPUs at all
 // (no room for a single sequence of InputTokens + OutputTokens).
 var ErrDoesNotFit = errors.New("does not fit")
+
+// ErrIncompatible marks a deployment the engine cannot run on the hardware
+// (engine.Check refused it: no kernels for the precision, a bad TP split).
+var ErrIncompatible = errors.New("cannot run")
 
 // Latency is the shared latency object of gpuplan outputs, in milliseconds:
 // the mean and p50 come from the model, the tail percentiles from the

@@ -88,7 +88,8 @@ type ModelRef struct {
 
 // Engine is the serving engine's configuration.
 type Engine struct {
-	// Name is "vllm", "sglang", "trtllm" or "llamacpp".
+	// Name is a registered engine name (engine.Names: "vllm", "sglang",
+	// "trtllm", "llamacpp").
 	Name string `json:"name"`
 	// Version is the engine version profile (e.g. "0.19").
 	Version string `json:"version"`
@@ -100,16 +101,24 @@ type Engine struct {
 	// "compressed-tensors", "fp8", "mxfp4", or "" for unquantized).
 	Precision  string `json:"precision"`
 	Checkpoint string `json:"checkpoint,omitempty"`
-	// Quantization is the value for vLLM's --quantization flag, if any.
+	// Quantization is the value of the engine's load-time quantization
+	// flag (vLLM --quantization), if any.
 	Quantization string `json:"quantization,omitempty"`
 	// DType is vLLM's --dtype ("bfloat16", "float16" on GPUs without BF16).
-	DType                string  `json:"dtype"`
-	KVCacheDType         string  `json:"kv_cache_dtype"`
-	TP                   int     `json:"tensor_parallel_size"`
-	PP                   int     `json:"pipeline_parallel_size"`
-	MaxModelLen          int64   `json:"max_model_len"`
+	DType        string `json:"dtype"`
+	KVCacheDType string `json:"kv_cache_dtype"`
+	TP           int    `json:"tensor_parallel_size"`
+	PP           int    `json:"pipeline_parallel_size"`
+	MaxModelLen  int64  `json:"max_model_len"`
+	// MaxNumBatchedTokens and MaxNumSeqs are the engine's token budget per
+	// step and sequence limit, whatever the engine calls them (vLLM
+	// max_num_batched_tokens/max_num_seqs, SGLang chunked_prefill_size/
+	// max_running_requests, TensorRT-LLM max_num_tokens/max_batch_size,
+	// llama.cpp batch_size/parallel); MicroBatchTokens is llama.cpp's
+	// ubatch_size.
 	MaxNumBatchedTokens  int     `json:"max_num_batched_tokens"`
 	MaxNumSeqs           int     `json:"max_num_seqs"`
+	MicroBatchTokens     int     `json:"micro_batch_tokens,omitempty"`
 	BlockSize            int     `json:"block_size"`
 	GPUMemoryUtilization float64 `json:"gpu_memory_utilization"`
 	// ExpertParallelSize is the MoE expert-parallel degree (absent: experts

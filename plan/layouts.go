@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/perf"
 )
 
@@ -41,11 +40,9 @@ func (s *searcher) layoutsFor(family string, tp int) []layout {
 	if r.Model.MoE == nil || r.Model.MoE.Experts <= 0 {
 		return out
 	}
-	switch r.Engine.Engine {
-	case memory.VLLM, memory.SGLang:
-	default:
+	if !r.Engine.Info().MoELayouts {
 		// Plan-wide, not a reason against one family: an assumption line.
-		s.layoutNote = fmt.Sprintf("expert parallelism and DP attention were not searched: %s@%s is modelled with experts and attention split by TP only", r.Engine.Engine, r.Engine.Version)
+		s.layoutNote = fmt.Sprintf("expert parallelism and DP attention were not searched: %s is modelled with experts and attention split by TP only", r.Engine.Info().ID())
 		return out
 	}
 	if r.Model.MoE.Experts%tp != 0 {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/perf"
 )
 
@@ -49,7 +49,7 @@ func TestSearchMoELayouts(t *testing.T) {
 		t.Fatalf("want a TP row and a DP-attention + EP row at the same precision and TP; got %d TP and %d DP rows", len(tps), len(dps))
 	}
 
-	r.Engine, _ = memory.LookupProfile("trtllm")
+	r.Engine, _ = engine.Lookup("trtllm")
 	res, err = Search(r)
 	if err != nil {
 		t.Fatal(err)

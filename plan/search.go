@@ -11,6 +11,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/cost"
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
@@ -70,15 +71,17 @@ type Request struct {
 	BudgetUSDMonth float64
 	// Precisions to consider. Empty means the forms this checkpoint can be
 	// served in as it is: its own precision (fp16 on GPUs without bf16)
-	// plus fp8, which vLLM quantizes at load time. AllPrecisions adds int8
-	// and int4, which need a separately quantized checkpoint.
+	// plus those the engine quantizes to at load time (vLLM's fp8).
+	// AllPrecisions adds int8 and int4, which need a separately quantized
+	// checkpoint.
 	Precisions    []dtype.Precision
 	AllPrecisions bool
 	// CheckpointOnly restricts an empty Precisions to the checkpoint's own
 	// form (deploy's default: no quantization the user did not ask for).
 	CheckpointOnly bool
 	KVDType        dtype.KVDType
-	Engine         memory.Profile
+	// Engine is the engine profile; nil means engine.Default().
+	Engine engine.Engine
 	// Calibration for perf; nil means perf's embedded calibration.
 	Calibration *perf.Calibration
 	Pricing     hardware.PriceKind
@@ -287,8 +290,8 @@ func (r *Request) normalize() error {
 	if r.Context < int64(r.InputTokens+r.OutputTokens) {
 		return fmt.Errorf("%w: --context %d is shorter than --input-tokens + --output-tokens (%d)", ErrInvalid, r.Context, r.InputTokens+r.OutputTokens)
 	}
-	if r.Engine.Engine == "" {
-		r.Engine = memory.DefaultProfile()
+	if r.Engine == nil {
+		r.Engine = engine.Default()
 	}
 	if r.MaxNumSeqs < 0 || r.MaxNumSeqs > 1<<20 || r.MaxNumBatchedTokens < 0 || r.MaxNumBatchedTokens > 1<<20 {
 		return fmt.Errorf("%w: --max-num-seqs and --max-num-batched-tokens must be between 1 and %d", ErrInvalid, 1<<20)
@@ -438,7 +441,7 @@ func (s *searcher) run() (Result, error) {
 		Rows: s.rows, Evaluated: s.n,
 		Excludes: "VM compute only: excludes the AKS control plane and system node pool, OS and model-cache disks, egress, load balancers and monitoring",
 		Assumptions: []string{
-			fmt.Sprintf("engine %s@%s; SLOs judged on the %s %s", r.Engine.Engine, r.Engine.Version, r.SLOPercentile, map[string]string{"point": "predicted value", "band": "upper bound (error band applied)"}[rule]),
+			fmt.Sprintf("engine %s; SLOs judged on the %s %s", r.Engine.Info().ID(), r.SLOPercentile, map[string]string{"point": "predicted value", "band": "upper bound (error band applied)"}[rule]),
 			fmt.Sprintf("VMs bill %d h/month; token volume assumes the load runs %.0f h/day", hardware.HoursPerMonth, r.HoursPerDay),
 			"$/million tokens counts input + output tokens; the input/output split follows each row's share of GPU time in prefill vs decode",
 			"a multi-GPU VM runs GPUs ÷ (TP × PP) replicas: the VM is paid for whole, so every GPU serves",
@@ -556,34 +559,43 @@ func (s *searcher) workload() Workload {
 		RPS: s.r.RPS, HoursPerDay: s.r.HoursPerDay, TTFTSLOMs: s.r.TTFTSLOMs, TPOTSLOMs: s.r.TPOTSLOMs, CacheRate: s.r.CacheRate}
 }
 
-// precisionsFor lists the deployable precisions to try on a GPU.
+// precisionsFor lists the deployable precisions to try on a GPU: the
+// checkpoint's own (as the engine runs it there), then what the engine can
+// quantize to at load time, then with AllPrecisions the pre-quantized
+// forms. Precisions the engine cannot run are judged (and rejected with
+// their reason) by evaluate.
 func (s *searcher) precisionsFor(g hardware.GPU) []dtype.Precision {
 	if len(s.r.Precisions) > 0 {
 		return s.r.Precisions
 	}
-	var out []dtype.Precision
-	add := func(name string) {
-		p, err := dtype.LookupPrecision(name)
-		if err == nil {
+	t := engine.OnGPU(g)
+	native, err := engine.DefaultPrecision(s.r.Model, t, s.r.Engine)
+	if err != nil {
+		return nil
+	}
+	out := []dtype.Precision{native}
+	if s.r.Model.Quant != nil || s.r.CheckpointOnly {
+		// A pre-quantized checkpoint is served as what it is.
+		return out
+	}
+	seen := map[string]bool{native.Name: true}
+	add := func(p dtype.Precision) {
+		if !seen[p.Name] && p.WeightBits() < native.WeightBits() {
+			seen[p.Name] = true
 			out = append(out, p)
 		}
 	}
-	if cp, ok := memory.CheckpointPrecision(s.r.Model.Quant); ok {
-		// A pre-quantized checkpoint is served as what it is.
-		return []dtype.Precision{cp}
+	if fp8, err := dtype.LookupPrecision("fp8"); err == nil {
+		if _, ok := s.r.Engine.Info().QuantizeAtLoad(fp8); ok {
+			add(fp8)
+		}
 	}
-	native := string(s.r.Model.ComputeDType())
-	if native == string(dtype.BF16) && !g.Native(hardware.MathBF16) {
-		native = "fp16" // vLLM --dtype half on GPUs without bf16
-	}
-	add(native)
-	if s.r.CheckpointOnly {
-		return out
-	}
-	add("fp8")
 	if s.r.AllPrecisions {
-		add("int8")
-		add("int4")
+		for _, name := range []string{"int8", "int4"} {
+			if p, err := dtype.LookupPrecision(name); err == nil {
+				add(p)
+			}
+		}
 	}
 	return out
 }
@@ -712,14 +724,14 @@ func (s *searcher) evaluate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisio
 	s.n++
 	family := vm.Series
 	base := Rejection{Family: family, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: nodes}
-	comp := Check(Combination{Model: r.Model, GPU: g, VM: &vm, Precision: p, TP: tp, PP: pp, Engine: r.Engine.Engine, ImageArch: r.ImageArch})
+	comp := engine.Check(engine.Combination{Model: r.Model, Target: engine.OnGPU(g), VM: &vm, Precision: p, TP: tp, PP: pp, Engine: r.Engine, ImageArch: r.ImageArch})
 	if !comp.OK() {
 		kind := "incompatible"
-		if sup := g.Support(p); !sup.OK() {
+		if comp.Has(engine.KindPrecision) {
 			kind = "precision_not_supported"
 		}
 		rej := base
-		rej.Kind, rej.Reason = kind, fmt.Sprintf("%s on %s at TP %d: %s", p.Name, vm.Name, tp, strings.Join(comp.Reasons, "; "))
+		rej.Kind, rej.Reason = kind, fmt.Sprintf("%s on %s at TP %d: %s", p.Name, vm.Name, tp, strings.Join(comp.Texts(), "; "))
 		s.reject(rej)
 		return false, kind
 	}
@@ -780,8 +792,8 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 	prec := p
 	b, err := memory.Estimate(memory.Request{
 		Model: r.Model, Precision: &prec, KVDType: r.KVDType, Context: r.Context, Concurrency: 1,
-		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory}, TP: tp, PP: pp, Profile: r.Engine,
-		Scheduler:       memory.Scheduler{MaxNumSeqs: r.MaxNumSeqs, MaxNumBatchedTokens: r.MaxNumBatchedTokens},
+		GPU: memory.GPU{ID: g.ID, CUDAMemory: g.CUDAMemory, DriverMemory: g.DriverMemory}, TP: tp, PP: pp, Engine: r.Engine,
+		Scheduler:       engine.Scheduler{MaxSeqs: r.MaxNumSeqs, MaxTokens: r.MaxNumBatchedTokens},
 		SkipSuggestions: true, EP: s.cur.ep, DPAttention: s.cur.dp,
 	})
 	if err != nil {
@@ -793,8 +805,11 @@ func (s *searcher) fitReplica(g hardware.GPU, p dtype.Precision, tp, pp int) *re
 	// KV capacity at the sequence length actually used (input + output),
 	// capped by the scheduler's max_num_seqs.
 	seqLen := int64(r.InputTokens + r.OutputTokens)
-	kvCap := b.Layout.MaxConcurrency(b.Blocks, seqLen, int64(b.Scheduler.MaxNumBatchedTokens))
-	limit := int(math.Min(math.Floor(kvCap), float64(b.Scheduler.MaxNumSeqs)))
+	kvCap := b.Layout.MaxConcurrency(b.Layout.Blocks(b.KVRoom), seqLen, int64(b.Scheduler.MaxTokens))
+	limit := int(math.Floor(kvCap))
+	if b.Scheduler.MaxSeqs > 0 {
+		limit = min(limit, b.Scheduler.MaxSeqs)
+	}
 	if limit < 1 {
 		return &replicaFit{budget: b, reject: &Rejection{Kind: "does_not_fit", Reason: "the KV pool cannot hold one request"}}
 	}
@@ -886,7 +901,7 @@ func (s *searcher) meetsSLO(e perf.Estimate) bool {
 // row builds the table row for a feasible replica on a VM size: enough
 // replicas for the load, every VM filled with GPUs ÷ (TP × PP) replicas,
 // priced in the cheapest region searched.
-func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes int, fit *replicaFit, comp Compatibility, target string) (Row, bool) {
+func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes int, fit *replicaFit, comp engine.Compatibility, target string) (Row, bool) {
 	r := s.r
 	gpusPerReplica := tp * pp
 	whole := int(math.Floor(vm.GPUs()))
@@ -1014,7 +1029,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		if price.NoSpotDiscount() {
 			spot = "; " + hardware.NoSpotDiscountNote
 		}
-		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d%s at %s%s; %s-bound%s%s%s", plural(replicas, "replica"), tp, pp, s.cur, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), idleNote, spot, deployNote(r.Model, p))
+		row.Candidate.Reason = fmt.Sprintf("%s of TP %d×PP %d%s at %s%s; %s-bound%s%s%s", plural(replicas, "replica"), tp, pp, s.cur, p.Name, compatNote(comp, g), strings.ReplaceAll(string(e.Bottleneck), "_", " "), idleNote, spot, deployNote(r.Model, p, r.Engine))
 	} else if target == TargetContainerApps {
 		row.Candidate.Reason = fmt.Sprintf("Container Apps %s: no sourced per-second price (the embedded book has VM prices only); supply one with --catalog or compare with the VM rows%s", s.caProfile.Type, idleNote)
 	} else {
@@ -1174,7 +1189,7 @@ func (s *searcher) stream() (float64, string) {
 	return 0, "unknown: no feasible row, no SLO and no think time to derive a request rate from"
 }
 
-func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes, replicas, vmCount int, fit *replicaFit, e perf.Estimate, comp Compatibility) Candidate {
+func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes, replicas, vmCount int, fit *replicaFit, e perf.Estimate, comp engine.Compatibility) Candidate {
 	r := s.r
 	b := fit.budget
 	dt := "bfloat16"
@@ -1196,6 +1211,12 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 		kv = "auto"
 	}
 	verdict := string(comp.Verdict)
+	info := r.Engine.Info()
+	image, _ := info.Image(engine.Target{GPU: g, CPU: vm.CPUArch})
+	quant, _ := info.QuantizeAtLoad(p)
+	if r.Model.Quant != nil {
+		quant = ""
+	}
 	// Cold start: a new replica downloads the weights from the Hugging
 	// Face Hub (the worst of perf's stated sources; a warm model cache on
 	// NVMe or Blob is faster), which deploy sizes its startup probe from.
@@ -1211,10 +1232,11 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 		Region:        r.Region, VM: vm.Name, VMCount: vmCount, GPU: g.ID, GPUsPerVM: vm.GPUs(), GPUsPerReplica: tp * pp,
 		Replicas: replicas, NodesPerReplica: nodes, DevicePluginResource: g.DevicePluginResource, HostCPU: string(vm.CPUArch),
 		Engine: Engine{
-			Name: string(r.Engine.Engine), Version: r.Engine.Version, Image: EngineImage(r.Engine, g),
-			Precision: p.Name, Checkpoint: checkpoint, Quantization: p.VLLMQuantization, DType: dt, KVCacheDType: kv,
-			TP: tp, PP: pp, MaxModelLen: r.Context, MaxNumBatchedTokens: b.Scheduler.MaxNumBatchedTokens, MaxNumSeqs: b.Scheduler.MaxNumSeqs,
-			BlockSize: b.Layout.BlockSize, GPUMemoryUtilization: b.Utilization, PrefixCaching: r.CacheRate > 0,
+			Name: info.EngineName, Version: info.EngineVersion, Image: image,
+			Precision: p.Name, Checkpoint: checkpoint, Quantization: quant, DType: dt, KVCacheDType: kv,
+			TP: tp, PP: pp, MaxModelLen: r.Context, MaxNumBatchedTokens: b.Scheduler.MaxTokens, MaxNumSeqs: b.Scheduler.MaxSeqs,
+			MicroBatchTokens: b.Scheduler.MicroBatch,
+			BlockSize:        b.Layout.BlockSize, GPUMemoryUtilization: b.Utilization, PrefixCaching: r.CacheRate > 0,
 		},
 		Workload: s.workload(),
 		Predictions: Predictions{
@@ -1228,22 +1250,8 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 		WeightsBytes:       int64(b.Weights.Total),
 		WeightsBytesPerGPU: int64(b.WeightsPerGPU),
 		Compatibility:      verdict,
-		Notes:              append([]string(nil), comp.Reasons...),
+		Notes:              comp.Texts(),
 	}
-}
-
-// EngineImage is the container image a profile implies: vLLM's official
-// OpenAI-server image at the profile's version (docker.io/vllm/vllm-openai
-// tags are "v<major>.<minor>.<patch>"); ROCm builds for AMD GPUs are
-// published as rocm/vllm.
-func EngineImage(p memory.Profile, g hardware.GPU) string {
-	if p.Engine != memory.VLLM {
-		return ""
-	}
-	if g.Vendor == hardware.VendorAMD {
-		return "rocm/vllm:latest"
-	}
-	return "vllm/vllm-openai:v" + p.Version + ".0"
 }
 
 // rank orders rows by the objective. For the cost objectives priced rows
@@ -1334,14 +1342,14 @@ func RequestRate(res Result, r Request) float64 {
 }
 
 // deployNote says what a quantized row needs before it can be served: a
-// pre-quantized checkpoint for forms vLLM cannot produce at load time, and
-// in every case the quality gate the seed insists on.
-func deployNote(m *model.Spec, p dtype.Precision) string {
+// pre-quantized checkpoint for forms the engine cannot produce at load
+// time, and in every case the quality gate the seed insists on.
+func deployNote(m *model.Spec, p dtype.Precision, e engine.Engine) string {
 	if !p.Quantized() || m.Quant != nil {
 		return ""
 	}
-	if p.VLLMQuantization != "" {
-		return "; quantized at load (--quantization " + p.VLLMQuantization + "): gate quality with 'gpuplan bench quality'"
+	if q, ok := e.Info().QuantizeAtLoad(p); ok {
+		return "; quantized at load (" + e.Info().AtLoadFlag + " " + q + "): gate quality with 'gpuplan bench quality'"
 	}
 	kinds := make([]string, len(p.Checkpoints))
 	for i, c := range p.Checkpoints {
@@ -1358,11 +1366,11 @@ func plural(n int, word string) string {
 }
 
 // compatNote flags rows that run non-natively.
-func compatNote(c Compatibility, g hardware.GPU) string {
+func compatNote(c engine.Compatibility, g hardware.GPU) string {
 	switch c.Verdict {
-	case WeightOnly:
+	case engine.VerdictWeightOnly:
 		return fmt.Sprintf(" (weight-only on %s: %s math)", g.ID, c.Compute)
-	case UnknownSupport:
+	case engine.VerdictUnknown:
 		return " (support unknown)"
 	}
 	return ""

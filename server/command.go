@@ -59,6 +59,9 @@ type Flag struct {
 	// Default is the CLI default as text ("" when none).
 	Default string
 	Usage   string
+	// Enum lists the allowed values when the CLI has a closed set (the
+	// registered engines); the OpenAPI schema carries it as "enum".
+	Enum []string
 }
 
 // ParamName is the API parameter name of a CLI flag: kebab-case to

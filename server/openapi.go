@@ -128,6 +128,9 @@ func paramSchema(p param) (map[string]any, string) {
 	if d, ok := typedDefault(f); ok {
 		s["default"] = d
 	}
+	if len(f.Enum) > 0 && f.Type != Int && f.Type != Float && f.Type != Bool && f.Type != StringSlice {
+		s["enum"] = f.Enum
+	}
 	return s, desc
 }
 

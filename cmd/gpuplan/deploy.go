@@ -10,7 +10,6 @@ import (
 	"github.com/gpuplan/gpuplan/deploy"
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/plan"
 )
@@ -35,7 +34,7 @@ func newDeployCmd(a *app) *cobra.Command {
 		Use:   "deploy (--plan plan.json | MODEL --vm SIZE) --target TARGET (--out-dir DIR | --stdout)",
 		Short: "AKS / LeaderWorkerSet / KEDA / KAITO / Container Apps files for a plan",
 		Long: `Turn a plan into files a platform team reviews and applies: the AKS GPU node
-pool (az CLI script and Bicep) with the vLLM Deployment, Service, PDB, PVC, KEDA
+pool (az CLI script and Bicep) with the engine's Deployment, Service, PDB, PVC, KEDA
 autoscaler and ServiceMonitor (--target aks); a LeaderWorkerSet when one VM
 cannot hold the model (aks-multinode); a KAITO Workspace (kaito); or an Azure
 Container Apps serverless-GPU app (containerapps). Nothing is applied.
@@ -79,7 +78,7 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	fl.IntVar(&f.conc, "concurrency", 0, "concurrent users (with MODEL; default 1 when --rps is not given)")
 	fl.Float64Var(&f.rps, "rps", 0, "requests per second (with MODEL)")
 	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype (with MODEL): auto, bf16, fp16, fp8")
-	fl.StringVar(&f.engine, "engine", "vllm", "engine profile (with MODEL): vllm, vllm@0.22")
+	addEngineFlag(cmd, &f.engine)
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
 	addSchedFlags(cmd, &f.sched)
@@ -87,7 +86,7 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	o := &f.o
 	fl.StringVar(&o.Name, "name", "", "base name of every object (default: from the model id)")
 	fl.StringVar(&o.Namespace, "namespace", "", "Kubernetes namespace (default: --name)")
-	fl.StringVar(&o.Image, "image", "", "engine image (default: the plan's vLLM version profile, ROCm build on AMD)")
+	fl.StringVar(&o.Image, "image", "", "engine image (default: the engine profile's image for the GPU vendor and host CPU)")
 	fl.StringVar(&o.ImageArch, "image-arch", "", "CPU architecture of --image: x86-64, arm64 or multi")
 	fl.BoolVar(&o.RequireNative, "require-native", false, "refuse precisions that would run only weight-only")
 	fl.StringVar(&o.HFTokenSecret, "hf-secret", "", "name of the Secret holding the Hugging Face token (default hf-token)")
@@ -245,8 +244,8 @@ func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan
 	if req.KVDType, err = dtype.ParseKVDType(f.kv); err != nil {
 		return plan.Candidate{}, nil, usageErr(err)
 	}
-	if req.Engine, err = memory.LookupProfile(f.engine); err != nil {
-		return plan.Candidate{}, nil, usageErr(err)
+	if req.Engine, err = lookupEngine(f.engine); err != nil {
+		return plan.Candidate{}, nil, err
 	}
 	c, err := plan.EvaluateOffer(req, f.vm)
 	switch {

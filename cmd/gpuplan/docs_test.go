@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/internal/golden"
-	"github.com/gpuplan/gpuplan/memory"
 )
 
 // TestCLIDocListsEverything keeps docs/cli.md's enumerations equal to what
@@ -33,9 +33,9 @@ func TestCLIDocListsEverything(t *testing.T) {
 			t.Errorf("docs/cli.md does not list precision alias %q", a[0])
 		}
 	}
-	for _, p := range memory.Profiles() {
-		if !strings.Contains(doc, "`"+string(p.Engine)) {
-			t.Errorf("docs/cli.md does not list engine %q", p.Engine)
+	for _, e := range engine.All() {
+		if !strings.Contains(doc, "`"+e.Info().EngineName) {
+			t.Errorf("docs/cli.md does not list engine %q", e.Info().EngineName)
 		}
 	}
 	for _, k := range []dtype.KVDType{dtype.KVAuto, dtype.KVBF16, dtype.KVFP16, dtype.KVFP8} {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 )
 
@@ -196,7 +197,9 @@ Unknown values print as "unknown" (null in JSON); supply them with --catalog.`,
 func (a *app) printGPU(output outputFormat, hc *hardware.Catalog, book hardware.PriceBook, g hardware.GPU, reg string) error {
 	row := newGPURow(g, hc)
 	for _, p := range dtype.Precisions() {
-		s := g.Support(p)
+		// Kernel support is the default engine's (vLLM's table); plan and
+		// perf judge the engine actually chosen.
+		s := engine.Default().Info().Support(p, engine.OnGPU(g))
 		row.Support = append(row.Support, supportRow{Precision: p.Name, Level: string(s.Level), Compute: string(s.Compute), Reason: s.Reason})
 	}
 	for _, m := range []hardware.Math{hardware.MathBF16, hardware.MathFP8} {

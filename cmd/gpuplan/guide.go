@@ -49,7 +49,7 @@ named VM does not carry, VMs sold whole, and prices.`,
 	fl.Int64Var(&f.context, "context", guide.DefaultContext, "tokens per sequence that must fit")
 	fl.Int64Var(&f.concurrency, "concurrency", 1, "sequences of --context tokens that must fit at once")
 	fl.StringVar(&f.region, "region", guide.DefaultRegion, "Azure region for prices")
-	fl.StringVar(&f.engine, "engine", "vllm", "engine memory profile: vllm, vllm@0.22, sglang, trtllm, llamacpp")
+	addEngineFlag(cmd, &f.engine)
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
@@ -58,9 +58,9 @@ func runGuide(a *app, f guideFlags) error {
 	if f.context < 1 || f.concurrency < 1 {
 		return usageErrf("--context and --concurrency must be at least 1")
 	}
-	prof, err := memory.LookupProfile(f.engine)
+	eng, err := lookupEngine(f.engine)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	mc, hc, err := a.loadCatalogs()
 	if err != nil {
@@ -69,7 +69,7 @@ func runGuide(a *app, f guideFlags) error {
 	book, warnings := a.priceBook(hc, "USD")
 	g, err := guide.Build(guide.Options{
 		Models: mc, Hardware: hc, Prices: &book, Region: f.region,
-		Context: f.context, Concurrency: f.concurrency, Profile: prof,
+		Context: f.context, Concurrency: f.concurrency, Engine: eng,
 	})
 	if errors.Is(err, memory.ErrInvalid) {
 		return usageErr(err)
@@ -122,7 +122,7 @@ func printGuide(w *tabwriter.Writer, g guide.Guide) error {
 		g.Precision, costCount(float64(g.Context)), g.Concurrency, g.Engine, g.Utilization, g.Region)
 
 	fmt.Fprintln(w, "THE SEED'S TABLE, CHECKED")
-	fmt.Fprintln(w, "SIZE\tMODEL\tSEED MIN VRAM\tRULE +20%\tSEED GPU\tRULE FITS\tKV TOKENS (vLLM)\tSEED VM\tSEED $/H\tCATALOG $/H")
+	fmt.Fprintf(w, "SIZE\tMODEL\tSEED MIN VRAM\tRULE +20%%\tSEED GPU\tRULE FITS\tKV TOKENS (%s)\tSEED VM\tSEED $/H\tCATALOG $/H\n", g.Engine)
 	for _, r := range g.Rows {
 		sg, sv := r.SeedGPU, r.SeedVM
 		gpu := fmt.Sprintf("%d× %s", sg.GPUs, sg.GPU)

@@ -40,6 +40,9 @@ func registerCompletions(root *cobra.Command) {
 		if c.LocalFlags().Lookup("output") != nil {
 			_ = c.RegisterFlagCompletionFunc("output", formats)
 		}
+		if c.LocalFlags().Lookup("engine") != nil {
+			_ = c.RegisterFlagCompletionFunc("engine", engineCompletions)
+		}
 		for _, sub := range c.Commands() {
 			walk(sub)
 		}

@@ -13,7 +13,6 @@ import (
 	"github.com/gpuplan/gpuplan/atomicfile"
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -153,7 +152,7 @@ fills the KV pool; --rps is an open loop (Poisson arrivals).`,
 	fl.IntVar(&f.pp, "pp", 1, "pipeline-parallel size")
 	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own); see docs/cli.md")
 	fl.StringVar(&f.kvDType, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
-	fl.StringVar(&f.engine, "engine", "vllm", "engine: vllm, vllm@0.22, sglang, trtllm, llamacpp")
+	addEngineFlag(cmd, &f.engine)
 	fl.Float64Var(&f.utilization, "gpu-memory-utilization", 0, "engine memory fraction (vLLM utilization, TensorRT-LLM KV free fraction, SGLang static fraction; default: the engine's)")
 	fl.IntVar(&f.input, "input-tokens", 0, "prompt tokens per request (required)")
 	fl.IntVar(&f.output, "output-tokens", 0, "completion tokens per request (required)")
@@ -300,8 +299,8 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	if req.KVDType, err = dtype.ParseKVDType(f.kvDType); err != nil {
 		return usageErr(err)
 	}
-	if req.Engine, err = memory.LookupProfile(f.engine); err != nil {
-		return usageErr(err)
+	if req.Engine, err = lookupEngine(f.engine); err != nil {
+		return err
 	}
 	if err := f.big.applyPerf(cmd.Context(), a.resolveModel, &req); err != nil {
 		return err
@@ -318,6 +317,8 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	switch {
 	case errors.Is(err, perf.ErrDoesNotFit):
 		return infeasibleErr(fmt.Errorf("%w; try more GPUs (--tp), a smaller --precision or shorter requests ('gpuplan size' explains the memory)", err))
+	case errors.Is(err, perf.ErrIncompatible):
+		return infeasibleErr(err)
 	case errors.Is(err, perf.ErrInvalid):
 		return usageErr(err)
 	case err != nil:

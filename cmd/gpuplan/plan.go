@@ -13,7 +13,6 @@ import (
 	"github.com/gpuplan/gpuplan/cost"
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/plan"
 )
@@ -78,7 +77,7 @@ table, one "why not" line per rejected family.
 	fl.Float64Var(&f.budget, "budget-usd-month", 0, "reject offers above this monthly cost")
 	fl.StringVar(&f.precision, "precision", "auto", "precisions to consider: auto (the checkpoint's own and fp8 quantized at load), any (also int8/int4, which need a quantized checkpoint), or a comma-separated list (docs/cli.md)")
 	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
-	fl.StringVar(&f.engine, "engine", "vllm", "engine profile: vllm, vllm@0.22, sglang, trtllm")
+	addEngineFlag(cmd, &f.engine)
 	fl.StringVar(&f.calibration, "calibration", "", "calibration FILE for the performance model (docs/calibration.md)")
 	fl.StringVar(&f.pricing, "pricing", "payg", "VM pricing: payg, spot, 1y, 3y")
 	fl.Float64Var(&f.hoursPerDay, "hours-per-day", 24, "hours a day the load runs (token volume; VMs bill 730 h/month)")
@@ -195,8 +194,8 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	if req.KVDType, err = dtype.ParseKVDType(f.kv); err != nil {
 		return usageErr(err)
 	}
-	if req.Engine, err = memory.LookupProfile(f.engine); err != nil {
-		return usageErr(err)
+	if req.Engine, err = lookupEngine(f.engine); err != nil {
+		return err
 	}
 	if f.calibration != "" {
 		if req.Calibration, err = perf.LoadCalibrationFile(f.calibration); err != nil {

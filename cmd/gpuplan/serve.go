@@ -241,7 +241,7 @@ func apiCommands(root *cobra.Command, a *app) []server.Command {
 			if def == "[]" {
 				def = ""
 			}
-			sc.Flags = append(sc.Flags, server.Flag{Name: f.Name, Type: apiFlagType(f.Value.Type()), Default: def, Usage: usage})
+			sc.Flags = append(sc.Flags, server.Flag{Name: f.Name, Type: apiFlagType(f.Value.Type()), Default: def, Usage: usage, Enum: f.Annotations[enumAnnotation]})
 		})
 		out = append(out, sc)
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
+	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -35,9 +37,10 @@ func newSizeCmd(a *app) *cobra.Command {
 		Use:   "size MODEL",
 		Short: "Memory per GPU: weights, KV cache, activations, overhead; fits or not",
 		Long: `Size a model's GPU memory the way the engine reserves it: exact weights per GPU,
-KV-cache bytes per token, vLLM's activation peak and runtime overhead, the KV pool
-that remains, how many tokens and sequences it holds, and whether the requested
-context × concurrency fits. The seed's rule of thumb (params × bytes + 20%) is
+KV-cache bytes per token, the engine's activation reserve and runtime overhead,
+the KV cache it allocates, how many tokens and sequences it holds, and whether
+the requested context × concurrency fits — and, with --gpu, whether the engine
+runs the precision on that GPU at all. The seed's rule of thumb (params × bytes + 20%) is
 shown beside the exact figure.
 
 MODEL is a catalog id or alias (see 'gpuplan models'), a Hugging Face id, a
@@ -69,7 +72,14 @@ config.json, a model directory or a GGUF file.`,
 			if gvm != nil {
 				f.gpu = gvm.GPU
 			}
-			if host != nil || (f.engine == "llamacpp" && isLocalGGUF(args[0])) {
+			eng, err := lookupEngine(f.engine)
+			if err != nil {
+				return err
+			}
+			if host != nil && !eng.Info().GGUFBufferModel && cmd.Flags().Changed("engine") {
+				return usageErrf("--engine %s: CPU hosts are sized with llama.cpp's buffer model; pass --engine llamacpp (or leave --engine out)", eng.Info().ID())
+			}
+			if host != nil || (eng.Info().GGUFBufferModel && isLocalGGUF(args[0])) {
 				return runSizeLlamaCPP(cmd, a, args[0], f, host)
 			}
 			return runSize(cmd, a, args[0], f)
@@ -86,9 +96,9 @@ config.json, a model directory or a GGUF file.`,
 	fl.Float64Var(&f.utilization, "gpu-memory-utilization", 0, "fraction of CUDA memory the engine may use (default: the engine profile's)")
 	fl.IntVar(&f.tp, "tp", 1, "tensor-parallel size")
 	fl.IntVar(&f.pp, "pp", 1, "pipeline-parallel size")
-	fl.IntVar(&f.maxBatched, "max-num-batched-tokens", 0, "vLLM max_num_batched_tokens (default: vLLM's rule for the GPU)")
-	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "vLLM max_num_seqs (default: vLLM's rule for the GPU)")
-	fl.StringVar(&f.engine, "engine", "vllm", "engine memory profile: vllm, vllm@0.22, sglang, trtllm, llamacpp")
+	fl.IntVar(&f.maxBatched, "max-num-batched-tokens", 0, "token budget per engine step (vLLM max_num_batched_tokens, SGLang chunked_prefill_size, TensorRT-LLM max_num_tokens, llama.cpp ubatch_size; default: the engine's rule for the GPU)")
+	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "most sequences per engine step (vLLM max_num_seqs, SGLang max_running_requests, TensorRT-LLM max_batch_size, llama.cpp parallel; default: the engine's rule for the GPU)")
+	addEngineFlag(cmd, &f.engine)
 	fl.BoolVar(&f.flashAttn, "flash-attn", false, "llama.cpp --flash-attn (with --engine llamacpp on a GGUF file)")
 	fl.StringVar(&f.table, "table", "", "reproduce the seed's VRAM table for bare sizes, e.g. 7B,13B,70B")
 	addMoEFlags(fl, &f.moe)
@@ -104,7 +114,7 @@ func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
 	req := memory.Request{
 		Model: spec, Context: f.context, Concurrency: f.concurrency, TP: f.tp, PP: f.pp,
 		Utilization: f.utilization,
-		Scheduler:   memory.Scheduler{MaxNumBatchedTokens: f.maxBatched, MaxNumSeqs: f.maxSeqs},
+		Scheduler:   engine.Scheduler{MaxTokens: f.maxBatched, MaxSeqs: f.maxSeqs},
 		EP:          f.moe.ep, DPAttention: f.moe.dpAttention,
 	}
 	if err := f.moe.checkMoE(); err != nil {
@@ -120,12 +130,19 @@ func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
 	if req.KVDType, err = dtype.ParseKVDType(f.kvDType); err != nil {
 		return usageErr(err)
 	}
-	if req.Profile, err = memory.LookupProfile(f.engine); err != nil {
-		return usageErr(err)
+	if req.Engine, err = lookupEngine(f.engine); err != nil {
+		return err
 	}
 	var notes []string
-	if req.GPU, notes, err = a.gpuForSizing(f.gpu, f.gpuMemory); err != nil {
+	var chip *hardware.GPU
+	if req.GPU, chip, notes, err = a.gpuForSizing(f.gpu, f.gpuMemory); err != nil {
 		return err
+	}
+	if chip != nil {
+		t := engine.OnGPU(*chip)
+		req.Target = &t
+	} else {
+		notes = append(notes, "no --gpu: whether the engine runs this precision is not checked (give --gpu to check it)")
 	}
 	b, err := memory.Estimate(req)
 	if errors.Is(err, memory.ErrInvalid) {
@@ -146,11 +163,12 @@ func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
 
 // gpuForSizing resolves --gpu / --gpu-memory to the figures the budget
 // needs, with notes on where they came from.
-func (a *app) gpuForSizing(id, mem string) (memory.GPU, []string, error) {
+func (a *app) gpuForSizing(id, mem string) (memory.GPU, *hardware.GPU, []string, error) {
 	_, hc, err := a.loadCatalogs()
 	if err != nil {
-		return memory.GPU{}, nil, err
+		return memory.GPU{}, nil, nil, err
 	}
+	var found *hardware.GPU
 	var notes []string
 	g := memory.GPU{}
 	if id == "" && mem == "" {
@@ -160,37 +178,38 @@ func (a *app) gpuForSizing(id, mem string) (memory.GPU, []string, error) {
 	if id != "" {
 		chip, err := hc.LookupGPU(id)
 		if err != nil {
-			return g, nil, usageErr(err)
+			return g, nil, nil, usageErr(err)
 		}
-		g.ID, g.CUDAMemory = chip.ID, chip.CUDAMemory
+		found = &chip
+		g.ID, g.CUDAMemory, g.DriverMemory = chip.ID, chip.CUDAMemory, chip.DriverMemory
 		if chip.CUDAMemoryEstimated {
 			notes = append(notes, fmt.Sprintf("%s CUDA memory %s is an estimate (%s); pass --gpu-memory with a measured figure", chip.ID, chip.CUDAMemory, chip.CUDAMemoryNote))
 		}
 	}
 	if mem != "" {
 		if _, err := strconv.ParseFloat(strings.TrimSpace(mem), 64); err == nil {
-			return g, nil, usageErrf("--gpu-memory %s needs a unit: 79.19GiB (what CUDA reports on an 80 GB H100) or 80GB", mem)
+			return g, nil, nil, usageErrf("--gpu-memory %s needs a unit: 79.19GiB (what CUDA reports on an 80 GB H100) or 80GB", mem)
 		}
 		m, err := units.ParseBytes(mem)
 		if err != nil {
-			return g, nil, usageErr(fmt.Errorf("--gpu-memory: %w", err))
+			return g, nil, nil, usageErr(fmt.Errorf("--gpu-memory: %w", err))
 		}
 		if m < 256*units.MiB {
-			return g, nil, usageErrf("--gpu-memory %s is implausibly small for a GPU; give the CUDA-visible memory such as 79.19GiB", mem)
+			return g, nil, nil, usageErrf("--gpu-memory %s is implausibly small for a GPU; give the CUDA-visible memory such as 79.19GiB", mem)
 		}
 		g.CUDAMemory = m
 	}
 	if g.CUDAMemory <= 0 {
-		return g, nil, usageErrf("the CUDA memory of %s is unknown: pass --gpu-memory (e.g. 79.19GiB) or add it with --catalog", id)
+		return g, nil, nil, usageErrf("the CUDA memory of %s is unknown: pass --gpu-memory (e.g. 79.19GiB) or add it with --catalog", id)
 	}
-	return g, notes, nil
+	return g, found, notes, nil
 }
 
 func printBudget(w *tabwriter.Writer, b memory.Budget) error {
 	gib := func(x units.Bytes) string { return fmt.Sprintf("%.2f", x.GiB()) }
 	fmt.Fprintf(w, "Model\t%s\n", b.Model)
 	fmt.Fprintf(w, "Parameters\t%s total, %s active\n", billions(b.ParamsTotal), billions(b.ParamsActive))
-	fmt.Fprintf(w, "Precision\t%s (weights %s, compute %s); KV cache %s\n", b.Precision.Name, b.Precision.Weight, b.Precision.Compute, b.KVDType)
+	fmt.Fprintf(w, "Precision\t%s (%s); KV cache %s\n", b.Precision.Name, b.Precision.Describe(), b.KVDType)
 	gpuName := b.GPU.ID
 	if gpuName == "" {
 		gpuName = "GPU"
@@ -201,8 +220,12 @@ func printBudget(w *tabwriter.Writer, b memory.Budget) error {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Per GPU\tGiB\n")
 	fmt.Fprintf(w, "  weights\t%s\n", gib(b.Weights.PerGPU))
-	fmt.Fprintf(w, "  activation peak\t%s\n", gib(b.Activation))
-	fmt.Fprintf(w, "  runtime overhead (non-torch)\t%s\n", gib(b.NonTorch))
+	if b.Activation > 0 {
+		fmt.Fprintf(w, "  %s\t%s\n", b.ActivationLabel, gib(b.Activation))
+	}
+	if b.NonTorch > 0 {
+		fmt.Fprintf(w, "  %s\t%s\n", b.OverheadLabel, gib(b.NonTorch))
+	}
 	if b.CUDAGraphs > 0 {
 		where := "outside the utilization budget"
 		if b.CUDAGraphsInBudget {
@@ -210,7 +233,13 @@ func printBudget(w *tabwriter.Writer, b memory.Budget) error {
 		}
 		fmt.Fprintf(w, "  CUDA graphs (%s)\t%s\n", where, gib(b.CUDAGraphs))
 	}
-	fmt.Fprintf(w, "  KV pool\t%s\t%d blocks of %d tokens = %d tokens\n", gib(b.KVPool), b.Blocks, b.Layout.BlockSize, b.KVCacheTokens)
+	kvLabel := "KV pool"
+	if b.KVRoom != b.KVPool {
+		// The engine allocates the cache for the load up front rather than
+		// filling memory with a pool (llama.cpp).
+		kvLabel = "KV cache (allocated at start)"
+	}
+	fmt.Fprintf(w, "  %s\t%s\t%d blocks of %d tokens = %d tokens\n", kvLabel, gib(b.KVPool), b.Blocks, b.Layout.BlockSize, b.KVCacheTokens)
 	fmt.Fprintf(w, "  KV for the load\t%s\n", gib(b.KVForRequest))
 	fmt.Fprintf(w, "  total for the load\t%s\n", gib(b.TotalPerGPU))
 	fmt.Fprintln(w)
@@ -220,6 +249,9 @@ func printBudget(w *tabwriter.Writer, b memory.Budget) error {
 	verdict := "yes"
 	if !b.Fits {
 		verdict = "NO — " + strings.Join(b.Reasons, "; ")
+	}
+	if c := b.Compatibility; c != nil && c.OK() && c.Verdict != engine.VerdictNative {
+		fmt.Fprintf(w, "Runs\t%s: %s\n", c.Verdict, strings.Join(c.Texts(), "; "))
 	}
 	fmt.Fprintf(w, "Fits\t%s\n", verdict)
 	q := b.QuickRule

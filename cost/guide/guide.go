@@ -31,6 +31,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/cost"
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
@@ -111,8 +112,8 @@ type Options struct {
 	Context int64
 	// Concurrency is how many such sequences; default 1.
 	Concurrency int64
-	// Profile is the engine memory profile; default memory.DefaultProfile().
-	Profile memory.Profile
+	// Engine is the engine profile; default engine.Default().
+	Engine engine.Engine
 }
 
 // Defaults of Options.
@@ -270,8 +271,8 @@ func Build(o Options) (Guide, error) {
 	if o.Context < 1 || o.Concurrency < 1 {
 		return Guide{}, fmt.Errorf("%w: context and concurrency must be positive", memory.ErrInvalid)
 	}
-	if o.Profile.Engine == "" {
-		o.Profile = memory.DefaultProfile()
+	if o.Engine == nil {
+		o.Engine = engine.Default()
 	}
 	prec, err := dtype.LookupPrecision(Precision)
 	if err != nil {
@@ -285,10 +286,10 @@ func Build(o Options) (Guide, error) {
 	for _, g := range o.Hardware.GPUs() {
 		b.gpus[g.ID] = g
 	}
-	util := o.Profile.DefaultUtilization
+	util := o.Engine.Info().DefaultUtilization
 	g := Guide{
 		Precision: prec.Name, KVDType: "auto (the model's bf16)", Context: o.Context, Concurrency: o.Concurrency,
-		Engine: string(o.Profile.Engine) + "@" + o.Profile.Version, Utilization: util, Region: region,
+		Engine: o.Engine.Info().ID(), Utilization: util, Region: region,
 		Currency: "USD", SeedSource: src,
 	}
 	for _, sr := range rows {
@@ -354,16 +355,16 @@ func (b *builder) setup(spec *model.Spec, chip hardware.GPU, count int, qr memor
 		DatasheetMemory: chip.DatasheetMemory, CUDAMemory: chip.CUDAMemory, CUDAMemoryEstimated: chip.CUDAMemoryEstimated,
 	}
 	s.RuleFits = qr.WithOverhead <= units.Bytes(count)*chip.CUDAMemory
-	sup := chip.Support(b.prec)
-	s.Supported = sup.OK()
+	comp := engine.Check(engine.Combination{Model: spec, Precision: b.prec, Target: engine.OnGPU(chip), Engine: b.o.Engine, TP: count, PP: 1})
+	s.Supported = comp.OK()
 	if !s.Supported {
-		s.Reasons = []string{fmt.Sprintf("%s cannot run INT8 W8A8: %s", chip.Name, sup.Reason)}
+		s.Reasons = []string{fmt.Sprintf("%s cannot run INT8 W8A8: %s", chip.Name, comp.Error())}
 		return s, nil
 	}
 	p := b.prec
 	bud, err := memory.Estimate(memory.Request{
 		Model: spec, Precision: &p, Context: b.o.Context, Concurrency: b.o.Concurrency,
-		GPU: memory.GPU{ID: chip.ID, CUDAMemory: chip.CUDAMemory}, TP: count, Profile: b.o.Profile,
+		GPU: memory.GPU{ID: chip.ID, CUDAMemory: chip.CUDAMemory}, TP: count, Engine: b.o.Engine,
 	})
 	if err != nil {
 		return s, err
@@ -531,7 +532,7 @@ func (b *builder) flags(sr SeedRow, r Row, vm hardware.VMSize, chip hardware.GPU
 		add("seed-gpu-unsupported", "%s: %s", gpus, strings.Join(sg.Reasons, "; "))
 	case sg.RuleFits && !sg.Fits:
 		add("rule-optimistic", "%s, yet under %s it does not hold %d %s of %d tokens: weights %s/GPU + activations %s + overhead %s against %s usable (%.2f × CUDA memory): %s",
-			rule, b.engine(), b.o.Concurrency, plural(b.o.Concurrency, "sequence", "sequences"), ctx, gib(sg.WeightsPerGPU), gib(sg.Activation), gib(sg.NonTorch), gib(sg.Requested), b.o.Profile.DefaultUtilization, strings.Join(sg.Reasons, "; "))
+			rule, b.engine(), b.o.Concurrency, plural(b.o.Concurrency, "sequence", "sequences"), ctx, gib(sg.WeightsPerGPU), gib(sg.Activation), gib(sg.NonTorch), gib(sg.Requested), b.o.Engine.Info().DefaultUtilization, strings.Join(sg.Reasons, "; "))
 	case !sg.RuleFits && sg.Fits:
 		add("rule-pessimistic", "%s, yet %s does hold it: %s KV-cache tokens remain (%d %s of %d)", rule, gpus, fmtInt(sg.KVCacheTokens), sg.MaxConcurrentSequences, plural(sg.MaxConcurrentSequences, "sequence", "sequences"), ctx)
 	case !sg.Fits:
@@ -604,7 +605,7 @@ func (b *builder) flags(sr SeedRow, r Row, vm hardware.VMSize, chip hardware.GPU
 	return out
 }
 
-func (b *builder) engine() string { return string(b.o.Profile.Engine) + "@" + b.o.Profile.Version }
+func (b *builder) engine() string { return b.o.Engine.Info().ID() }
 
 func (b *builder) tier(third bool) string {
 	if third {

@@ -61,6 +61,11 @@ type Shape struct {
 	// F16, Q8_0, Q4_0, Q4_K or Q6_K. 1-D tensors (norms, biases) are F32,
 	// as llama.cpp's converters store them.
 	Type gguf.GGMLType
+	// Wide, when set, stores attn_v, ffn_down and the output head in a
+	// wider type, a simplified form of llama.cpp's _M recipes (Q4_K_M keeps
+	// these in Q6_K: llama_tensor_get_type in src/llama-quant.cpp), so the
+	// file mixes two matrix types as real Q4_K_M files do.
+	Wide gguf.GGMLType
 }
 
 // Tensor is one tensor of a shape: its name, ggml dimensions (ne[0] is the
@@ -106,6 +111,9 @@ func (s Shape) Validate() error {
 	if !supported[s.Type.String()] {
 		return fmt.Errorf("ggufwrite: matrix type %s not supported (F16, Q8_0, Q4_0, Q4_K, Q6_K)", s.Type)
 	}
+	if s.Wide != 0 && !supported[s.Wide.String()] {
+		return fmt.Errorf("ggufwrite: wide matrix type %s not supported (F16, Q8_0, Q4_0, Q4_K, Q6_K)", s.Wide)
+	}
 	for _, t := range s.Tensors() {
 		if int64(t.Dims[0])%t.Type.BlockSize() != 0 {
 			return fmt.Errorf("ggufwrite: %s row of %d is not a multiple of %s's block of %d", t.Name, t.Dims[0], t.Type, t.Type.BlockSize())
@@ -124,7 +132,11 @@ func (s Shape) Tensors() []Tensor {
 		return Tensor{Name: name, Dims: []uint64{n}, Type: gguf.GGMLType(0), One: true}
 	}
 	mat := func(name string, cols, rows uint64) Tensor {
-		return Tensor{Name: name, Dims: []uint64{cols, rows}, Type: s.Type}
+		t := Tensor{Name: name, Dims: []uint64{cols, rows}, Type: s.Type}
+		if s.Wide != 0 && (name == "output.weight" || strings.HasSuffix(name, ".attn_v.weight") || strings.HasSuffix(name, ".ffn_down.weight")) {
+			t.Type = s.Wide
+		}
+		return t
 	}
 	bias := func(name string, n uint64) Tensor {
 		return Tensor{Name: name, Dims: []uint64{n}, Type: gguf.GGMLType(0)}
