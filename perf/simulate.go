@@ -49,6 +49,12 @@ const burstShape = 0.25
 // records).
 const MaxSimRequests = 1_000_000
 
+// maxSimOutputTokens bounds a run's total output tokens (each is at least
+// one engine iteration's share of work): 50 million keeps the worst case —
+// one sequence at a time — to seconds, and a public server's request
+// bounded.
+const maxSimOutputTokens = 50_000_000
+
 // DefaultSimRequests is how many requests a simulation runs when
 // SimConfig.Requests is 0.
 const DefaultSimRequests = 2000
@@ -163,7 +169,7 @@ func (t TraceRequest) check() error {
 }
 
 // SimResult is what a simulation reports. Latencies are over completed
-// requests (a closed loop's first round, which arrives all at once, is
+// requests (a closed loop's first round, still warming up, is
 // left out), with bands from the calibration as in Estimate.
 type SimResult struct {
 	Load        string  `json:"load"`
@@ -239,6 +245,21 @@ func (p *Deployment) Simulate(w Workload, cfg SimConfig) (SimResult, error) {
 	reqs, users, err := s.requests(w, cfg)
 	if err != nil {
 		return SimResult{}, err
+	}
+	var outTok int64
+	for i := range reqs {
+		outTok += int64(reqs[i].out)
+	}
+	if outTok > maxSimOutputTokens {
+		return SimResult{}, fmt.Errorf("%w: %d requests of %d output tokens on average is too large to simulate (at most %d output tokens in all); lower --requests", ErrInvalid, len(reqs), outTok/int64(len(reqs)), maxSimOutputTokens)
+	}
+	if users > 0 {
+		// Users who all start at once stay in lockstep (they finish
+		// together and return together), which no real population does:
+		// stagger the first requests uniformly over one request's
+		// steady-state latency at this many users.
+		st := p.d.steady(s.rt, math.Min(float64(users), p.d.capacity))
+		s.stagger = st.e2e + cfg.ThinkTimeS
 	}
 	out := s.run(reqs, users, cfg.ThinkTimeS)
 	res := out.SimResult
@@ -325,6 +346,7 @@ type sim struct {
 	reserve bool    // admit only when the whole input + output fits (TensorRT-LLM)
 	handoff float64 // iterations between the first token's iteration and the client, beyond the simulated boundary wait
 	slo     SLO
+	stagger float64 // closed loop: first requests spread over [0, stagger) seconds
 }
 
 func newSim(d *deployment, rt rates, cfg SimConfig) *sim {
@@ -469,8 +491,8 @@ func (s *sim) run(reqs []simReq, users int, think float64) runOut {
 	issued := 0
 	if users > 0 {
 		for u := 0; u < users; u++ {
-			reqs[u].arrival, reqs[u].user = 0, u
-			sendQ.push(userSend{t: 0, req: u})
+			reqs[u].arrival, reqs[u].user = s.stagger*s.rng.Float64(), u
+			sendQ.push(userSend{t: reqs[u].arrival, req: u})
 		}
 		issued = users
 	}
@@ -483,6 +505,9 @@ func (s *sim) run(reqs []simReq, users int, think float64) runOut {
 	var batchTime float64
 	iterations, preemptions := 0, 0
 	finishOrder := make([]int, 0, n)
+	// handoffs are the requests whose first token came out of the last
+	// iteration (their lag is set by the next one's duration).
+	var handoffs []int
 
 	arrive := func(upTo float64) {
 		if users > 0 {
@@ -542,8 +567,12 @@ func (s *sim) run(reqs []simReq, users int, think float64) runOut {
 		if len(running) == 0 {
 			// Nothing fits until something arrives or finishes; with an
 			// empty engine that means a request larger than the pool,
-			// which requests() rules out.
-			t = nextArrival()
+			// which requests() rules out. Never spin on it.
+			na := nextArrival()
+			if math.IsInf(na, 1) || na <= t {
+				break
+			}
+			t = na
 			continue
 		}
 		// Decodes first (each needs one more KV slot unless reserved),
@@ -605,6 +634,13 @@ func (s *sim) run(reqs []simReq, users int, think float64) runOut {
 		}
 		dt := s.d.step(s.rt, float64(dec), float64(pre), float64(preSeqs), ctxDec, ctxPre).total
 		t += dt
+		// The first tokens of the previous iteration reach the client
+		// while this one runs: their hand-off scales with this
+		// iteration, as the steady-state model's does with the mean.
+		for _, i := range handoffs {
+			reqs[i].lag = s.handoff * dt
+		}
+		handoffs = handoffs[:0]
 		iterations++
 		batchTime += dt * float64(len(running))
 		if dec > 0 {
@@ -638,7 +674,7 @@ func (s *sim) run(reqs []simReq, users int, think float64) runOut {
 				if users > 0 && issued < n {
 					nr := &reqs[issued]
 					nr.user = r.user
-					nr.arrival = t + r.lag + s.rt.request + think*s.thinkDraw()
+					nr.arrival = t + r.lag + s.rt.request*s.thinkDraw() + think*s.thinkDraw()
 					sendQ.push(userSend{t: nr.arrival, req: issued})
 					issued++
 				}
@@ -662,6 +698,7 @@ func (s *sim) run(reqs []simReq, users int, think float64) runOut {
 					// token.
 					r.gen = 1
 					r.firstTok, r.lag = t, s.handoff*dt
+					handoffs = append(handoffs, i)
 				}
 				if !s.reserve {
 					free--
@@ -682,7 +719,7 @@ func (s *sim) run(reqs []simReq, users int, think float64) runOut {
 				if users > 0 && issued < n {
 					nr := &reqs[issued]
 					nr.user = r.user
-					nr.arrival = t + r.lag + s.rt.request + think*s.thinkDraw()
+					nr.arrival = t + r.lag + s.rt.request*s.thinkDraw() + think*s.thinkDraw()
 					sendQ.push(userSend{t: nr.arrival, req: issued})
 					issued++
 				}
@@ -705,7 +742,7 @@ func (s *sim) summarize(reqs []simReq, users int, itl []itlSample, finishOrder [
 	if end > 0 {
 		out.MeanBatch = batchTime / end
 	}
-	// A closed loop's first round arrives all at once: leave it out.
+	// A closed loop's first round is the warm-up: leave it out.
 	skip := 0
 	if users > 0 {
 		skip = min(users, n/2)

@@ -222,6 +222,7 @@ func TestSimulateBadConfig(t *testing.T) {
 		{Workload{RPS: 1}, SimConfig{InputStddev: 5}, "need --length-distribution"},
 		{Workload{RPS: 1}, SimConfig{Requests: MaxSimRequests + 1}, "--requests"},
 		{Workload{RPS: 1}, SimConfig{Lengths: LengthNormal, OutputStdev: math.NaN()}, "--output-tokens-stddev"},
+		{Workload{RPS: 1}, SimConfig{Requests: 300000}, "too large to simulate"},
 	} {
 		if _, err := p.Simulate(tc.w, tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v %+v: %v, want an error containing %q", tc.w, tc.cfg, err, tc.want)

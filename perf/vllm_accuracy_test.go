@@ -2,8 +2,10 @@ package perf
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -317,4 +319,71 @@ func servingSection(rows []servingRow, s servingSummary) string {
 			r.p.E2E.Mean, pred(r.e2e, r.saturated, "%.0f"), pred(r.sim.e2e, r.sim.saturated, "%.0f"), heldE)
 	}
 	return b.String()
+}
+
+// dashboardRecord is a record of testdata/vllm-perf-dashboard-h200.json.
+type dashboardRecord struct {
+	Test         string  `json:"test"`
+	Model        string  `json:"model"`
+	GPU          string  `json:"gpu"`
+	TP           int     `json:"tp"`
+	Batch        int     `json:"batch"`
+	InputTokens  int     `json:"input_tokens"`
+	OutputTokens int     `json:"output_tokens"`
+	MeanMS       float64 `json:"mean_ms"`
+}
+
+// TestVLLMDashboardLatency predicts vLLM's own latency benchmark (a static
+// batch of 8 requests, offline, on H200: a GPU the vLLM factors were not
+// fitted on) with the simulation, without the online per-request costs
+// (no HTTP server in `vllm bench latency`). Reported in docs/accuracy.md;
+// it fails beyond 25%, a regression guard rather than a target.
+func TestVLLMDashboardLatency(t *testing.T) {
+	b, err := os.ReadFile("testdata/vllm-perf-dashboard-h200.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Description string            `json:"description"`
+		Source      string            `json:"source"`
+		Records     []dashboardRecord `json:"records"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	cal := Embedded()
+	var out bytes.Buffer
+	out.WriteString("Held out (not fitted): " + doc.Description + " Predicted with the embedded vLLM factors (uncalibrated on H200: the H100 factors applied to the H200's own rates) by simulating the 8 requests arriving at once; the online per-request cost and first-token hand-off are left out. Source: " + doc.Source + "\n\n")
+	out.WriteString("| test | model | TP | batch × input/output | measured mean ms | predicted ms | error |\n|---|---|---|---|---|---|---|\n")
+	for _, r := range doc.Records {
+		p := Point{Model: r.Model, GPU: r.GPU, TP: r.TP, Engine: "vllm", EngineVersion: "0.15.1", InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
+			Concurrency: r.Batch, Source: doc.Source, E2E: &Latency{Mean: r.MeanMS},
+			OutputTokensPerS: float64(r.Batch*r.OutputTokens) / (r.MeanMS / 1e3)}
+		if err := p.validate(); err != nil {
+			t.Fatal(err)
+		}
+		fp, err := preparePoint(p, fitOptions(t))
+		if err != nil {
+			t.Fatalf("%s: %v", r.Test, err)
+		}
+		f, err := cal.resolve(fp.dep.gpu.ID, "vllm", "0.15.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := fp.dep.rates(f)
+		rt.request, rt.firstIt = 0, 0 // offline: no API server
+		s := newSim(fp.dep, rt, SimConfig{Seed: 1})
+		reqs := make([]simReq, r.Batch)
+		for i := range reqs {
+			reqs[i] = simReq{in: r.InputTokens, out: r.OutputTokens, user: -1}
+		}
+		res := s.run(reqs, 0, 0)
+		pred := res.DurationS * 1e3
+		e := relErr(pred, r.MeanMS)
+		fmt.Fprintf(&out, "| %s | %s | %d | %d × %d/%d | %.0f | %.0f | %+.1f%% |\n", r.Test, shortModel(r.Model), r.TP, r.Batch, r.InputTokens, r.OutputTokens, r.MeanMS, pred, e*100)
+		if math.Abs(e) > 0.25 {
+			t.Errorf("%s: predicted %.0f ms, measured %.0f ms (%+.0f%%)", r.Test, pred, r.MeanMS, e*100)
+		}
+	}
+	golden.Section(t, "../docs/accuracy.md", "perf-vllm-dashboard", out.String(), *update)
 }

@@ -199,6 +199,9 @@ type Predictions struct {
 	ColdStartS        float64 `json:"cold_start_s,omitempty"`
 	Calibrated        bool    `json:"calibrated"`
 	ErrorBandFraction float64 `json:"error_band_fraction"`
+	// Simulated: the latencies come from perf's request-by-request
+	// simulation of this replica's load, not the steady-state model.
+	Simulated bool `json:"simulated,omitempty"`
 }
 
 // Prices are the candidate's costs, dated.

@@ -50,6 +50,11 @@ type Request struct {
 	// (--cache-rate).
 	MaxNumSeqs, MaxNumBatchedTokens int
 	CacheRate                       float64
+	// Simulate replays the best rows in perf's simulation (--simulate):
+	// their latencies and headroom come from 2,000 simulated requests
+	// each, rows the simulation fails are dropped, and the rows are
+	// ranked again.
+	Simulate bool
 	// SLOPercentile is "p50", "p90", "p95" or "p99" (default p90).
 	SLOPercentile string
 	// SLOBand judges the percentile's upper bound (the error band applied
@@ -217,6 +222,7 @@ type Row struct {
 	// est and vmHour keep what re-pricing for the request stream needs.
 	est    perf.Estimate
 	vmHour cost.Money
+	sim    *simInput // for simulateTop
 }
 
 // Rejection says why a family of offers has no row: one per family, for
@@ -420,6 +426,7 @@ func (s *searcher) run() (Result, error) {
 		s.evaluateContainerApps()
 	}
 	s.rank()
+	s.simulateTop()
 	rps, how := s.stream()
 	if rps > 0 {
 		for i := range s.rows {
@@ -446,6 +453,9 @@ func (s *searcher) run() (Result, error) {
 			"$/million tokens counts input + output tokens; the input/output split follows each row's share of GPU time in prefill vs decode",
 			"a multi-GPU VM runs GPUs ÷ (TP × PP) replicas: the VM is paid for whole, so every GPU serves",
 		},
+	}
+	if r.Simulate {
+		res.Assumptions = append(res.Assumptions, fmt.Sprintf("--simulate: the best rows' latencies come from simulating %d requests each (seed %d) with the same calibrated step model; rows the simulation fails are dropped and the rest ranked again", simRequests, simSeed))
 	}
 	if s.layoutNote != "" {
 		res.Assumptions = append(res.Assumptions, s.layoutNote)
@@ -991,7 +1001,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 	c := s.candidate(vm, g, p, tp, pp, nodes, replicas, vmCount, fit, e, comp)
 	s.engineLayout(&c.Engine)
 	row := Row{Candidate: c, QuotaFamily: vm.QuotaFamily, VCPUsNeeded: vm.VCPU * vmCount, ConcurrencyPerReplica: w.Concurrency,
-		Headroom: s.headroom(e, fit), Target: target, IdleGPUs: idle}
+		Headroom: s.headroom(e, fit), Target: target, IdleGPUs: idle, sim: &simInput{dep: fit.dep, w: w}}
 	if target == TargetContainerApps {
 		row.QuotaFamily, row.VCPUsNeeded = "", 0
 		if r.HoursPerDay < 24 {

@@ -93,6 +93,7 @@ type perfOutput struct {
 	KVDType      string                  `json:"kv_dtype"`
 	InputTokens  int                     `json:"input_tokens"`
 	OutputTokens int                     `json:"output_tokens"`
+	CacheRate    float64                 `json:"cache_rate,omitempty"`
 	Calibrated   bool                    `json:"calibrated"`
 	Rows         []perf.Estimate         `json:"rows"`
 	ColdStart    *perf.ColdStartEstimate `json:"cold_start,omitempty"`
@@ -108,16 +109,20 @@ func newPerfCmd(a *app) *cobra.Command {
 output token, inter-token and end-to-end latency (mean, p50 and tails), output
 tokens/s for the whole deployment and per user, requests/s, the concurrency the
 KV pool allows and what limits it. The model is a roofline of one engine
-iteration calibrated on published TensorRT-LLM measurements; every number has
-a band, and engines or GPUs without measurements say "uncalibrated"
+iteration calibrated on published TensorRT-LLM and vLLM measurements; every
+number has a band, and engines or GPUs without measurements say "uncalibrated"
 (docs/perf.md, docs/accuracy.md).
 
 --concurrency is a closed loop (users that send the next request when the last
 one completes) and accepts "max", the offline maximum-throughput case that
-fills the KV pool; --rps is an open loop (Poisson arrivals).`,
+fills the KV pool; --rps is an open loop (Poisson arrivals). --simulate plays
+the load out request by request (queues, bursts, length spread, traces) with
+the same calibrated step model and reports tails, goodput and the sustainable
+rate.`,
 		Example: `  gpuplan perf llama-3.1-70b --gpu h100-sxm --tp 2 --input-tokens 1000 --output-tokens 200 --concurrency 1,8,32,128,max
   gpuplan perf llama-3.1-8b --gpu h100-sxm --precision fp8 --kv-dtype fp8 --engine trtllm --input-tokens 2048 --output-tokens 128 --concurrency max -o json
-  gpuplan perf qwen3-30b-a3b --gpu a100-80gb-sxm --input-tokens 500 --output-tokens 300 --rps 1,2,4 --plot qwen.svg`,
+  gpuplan perf qwen3-30b-a3b --gpu a100-80gb-sxm --input-tokens 500 --output-tokens 300 --rps 1,2,4 --plot qwen.svg
+  gpuplan perf llama-3.1-8b --gpu h100-sxm --input-tokens 1000 --output-tokens 200 --rps 5,10 --simulate --arrival burst --length-distribution lognormal --input-tokens-stddev 400 --output-tokens-stddev 100 --cache-rate 0.3`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageErrf("perf needs exactly one MODEL; see 'gpuplan models'")
@@ -329,7 +334,7 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 		Model: spec.ID, GPU: chip.ID, GPUs: first.GPUs, TP: max(f.tp, 1), PP: max(f.pp, 1),
 		Engine:    first.Factors.Engine + "@" + first.Factors.EngineVersion,
 		Precision: first.Precision, KVDType: first.KVDType,
-		InputTokens: f.input, OutputTokens: f.output, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
+		InputTokens: f.input, OutputTokens: f.output, CacheRate: f.sched.cacheRate, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
 		EP: req.EP, DPAttention: req.DPAttention, Speculative: req.Speculative,
 	}
 	if req.Fabric != nil {

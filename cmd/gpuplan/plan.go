@@ -32,6 +32,7 @@ type planFlags struct {
 	output                   outputFormat
 	big                      bigFlags
 	sched                    schedFlags
+	simulate                 bool
 }
 
 func newPlanCmd(a *app) *cobra.Command {
@@ -90,6 +91,7 @@ table, one "why not" line per rejected family.
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
 	addSchedFlags(cmd, &f.sched)
+	fl.BoolVar(&f.simulate, "simulate", false, "replay the best 5 rows request by request (2,000 each; queues, bursts, tails), drop the rows that fail and rank again")
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
@@ -143,6 +145,7 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		BudgetUSDMonth: f.budget, HoursPerDay: f.hoursPerDay, Hardware: hc, Prices: book,
 		ImageArch:  f.imageArch,
 		MaxNumSeqs: f.sched.maxNumSeqs, MaxNumBatchedTokens: f.sched.maxNumBatchedTokens, CacheRate: f.sched.cacheRate,
+		Simulate: f.simulate,
 	}
 	if err := f.sched.check(); err != nil {
 		return err
