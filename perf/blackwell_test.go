@@ -145,11 +145,23 @@ func breakdownSection(t *testing.T, rows, byModel []row) string {
 	group("single VM (every fitted row)", func(Point) bool { return true })
 	group("BF16/FP16 weights", func(p Point) bool { return p.Precision == "fp16" || p.Precision == "bf16" })
 	group("FP8 weights", func(p Point) bool { return p.Precision == "fp8" })
-	group("MoE, experts split by TP (no EP/DP-attention rows)", func(p Point) bool { return strings.Contains(p.Model, "Mixtral") })
+	group("MoE, experts split by TP (Mixtral, TensorRT-LLM)", func(p Point) bool { return strings.Contains(p.Model, "Mixtral") })
+	abs := func(v []float64) []float64 {
+		o := make([]float64, len(v))
+		for i, x := range v {
+			o[i] = math.Abs(x)
+		}
+		return o
+	}
+	for i, name := range []string{"across VMs (vLLM + SGLang public runs; held out: SGLang DeepSeek-R1)", "MoE without EP/DP attention (SGLang DeepSeek-R1, never fitted)", "MoE with EP and DP attention (SGLang gpt-oss-120b, never fitted)"} {
+		s := moeSubsets(t)[i]
+		fmt.Fprintf(&b, "| %s | %d | %.1f%% | %+.1f%% | %.1f%% | %+.1f%% |\n", name, len(s[0]), stats.Median(abs(s[0])), stats.Median(s[0]), stats.Median(abs(s[1])), stats.Median(s[1]))
+	}
 	b.WriteString("\nFP4 rows (NVIDIA B200, never fitted; B200 is an uncalibrated GPU, so these are held out by GPU and by model):\n\n")
 	b.WriteString(blackwellSection(predictBlackwell(t)))
 	b.WriteString("\nFabric: vLLM 0.17 serving one request at a time (Qwen2.5-72B FP16, 57 prompt and 512 output tokens) inside one ND H100 v5 VM and across two joined by InfiniBand, predicted with the vLLM factors and the fabric model (collective.go):\n\n")
 	b.WriteString(multiVMSection(t))
-	b.WriteString("\nNot yet measured: rows with expert parallelism or DP attention. Their model is physics from sourced constants only (memory/moe_parallel.go, perf/moe_parallel.go); no such row is in the fit or in this report.\n")
+	b.WriteString("\nMoE: public SGLang runs (testdata/moe-sglang-public.json; its description says what each source states and what we assumed: the DeepSeek-R1 two-node layout TP 16 and the ND H100 v5 fabric standing in for the site's InfiniBand). No constant is fitted on them; the EP/DP-attention model is physics from sourced constants only (memory/moe_parallel.go, perf/moe_parallel.go), and one public row with EP and DP attention and its settings stated is all we found:\n\n")
+	b.WriteString(moeSection(t))
 	return b.String()
 }

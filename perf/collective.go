@@ -30,8 +30,9 @@ const (
 // TP 16: 29 ms per token against 10 ms at TP 8, over 160 cross-VM
 // all-reduces per token; TP 8 × PP 2: 15 ms against 10 ms, over two
 // cross-VM hand-offs per token, the activations out and the sampled token
-// back). TestMultiVMAccuracy reports them in sample only: no other public
-// multi-VM run with its settings stated was found.
+// back). They are in sample on those runs; TestMultiVMAccuracy also
+// holds out public SGLang DeepSeek-R1 runs across two H100 nodes
+// (testdata/moe-sglang-public.json), which the constants never saw.
 const (
 	crossVMCollectiveUS = 110
 	crossVMHopMS        = 2.4

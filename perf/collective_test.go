@@ -145,3 +145,29 @@ func TestMultiVMLayout(t *testing.T) {
 		t.Errorf("TP 16 on H100 does not say it spans two ND H100 v5 VMs: %q", e.Assumptions)
 	}
 }
+
+// TestPeerLatencyCapMatchesFit keeps peerLatencyMaxPeers at the widest
+// TP group among the embedded points of the engines with a fitted
+// per-peer all-reduce cost: the term is not extrapolated past the data.
+func TestPeerLatencyCapMatchesFit(t *testing.T) {
+	peered := map[string]bool{}
+	for _, f := range fittedEngineFactors {
+		for _, l := range f.Links {
+			if l.PeerLatencyUS > 0 {
+				peered[f.key()] = true
+			}
+		}
+	}
+	widest := 0
+	for _, p := range Embedded().Points {
+		if peered[strings.ToLower(p.Engine)+"|"+p.EngineVersion] {
+			widest = max(widest, p.TP)
+		}
+	}
+	if widest == 0 {
+		t.Fatal("no embedded point of an engine with a per-peer all-reduce cost")
+	}
+	if peerLatencyMaxPeers != widest-1 {
+		t.Errorf("peerLatencyMaxPeers = %d, the fit's widest group is TP %d (%d peers)", peerLatencyMaxPeers, widest, widest-1)
+	}
+}

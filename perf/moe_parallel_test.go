@@ -3,6 +3,7 @@ package perf
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -74,5 +75,41 @@ func TestMoEParallelBadRequests(t *testing.T) {
 	r := Request{Model: spec(t, "meta-llama/Llama-3.1-70B"), GPU: gpu(t, "h100-sxm"), TP: 4, EP: 4, Workload: Workload{InputTokens: 10, OutputTokens: 10, Concurrency: 1}}
 	if _, err := Predict(r); !errors.Is(err, ErrInvalid) {
 		t.Errorf("EP on a dense model: %v, want ErrInvalid", err)
+	}
+}
+
+// TestCollectivesAssumption: the assumption line names the collectives the
+// layout runs (issue 15: it said "two ring all-reduces per layer" with EP
+// on, where the experts' all-reduce is an all-to-all).
+func TestCollectivesAssumption(t *testing.T) {
+	w := Workload{InputTokens: 1000, OutputTokens: 200, Concurrency: 16}
+	for _, c := range []struct {
+		ep   int
+		dp   bool
+		want string
+	}{
+		{1, false, "tensor parallelism: two all-reduces per layer over"},
+		{8, false, "tensor parallelism with EP 8: per MoE layer one all-reduce after attention and a dispatch and a combine all-to-all"},
+		{8, true, "DP attention with EP 8: a dispatch and a combine all-to-all per MoE layer, no attention all-reduce"},
+		{1, true, "DP attention, experts copied on every GPU: no collective in MoE layers"},
+	} {
+		r := deepseekH200(t, c.ep, c.dp, w)
+		if c.ep == 1 && c.dp {
+			// A full copy of DeepSeek's experts fits no GPU.
+			r.Model, r.TP = spec(t, "Qwen/Qwen3-30B-A3B"), 2
+		}
+		e := mustPredict(t, r)
+		found := false
+		for _, a := range e.Assumptions {
+			if strings.HasPrefix(a, c.want) {
+				found = true
+			}
+			if c.ep > 1 && strings.Contains(a, "two all-reduces per layer") {
+				t.Errorf("EP %d DP %v: %q", c.ep, c.dp, a)
+			}
+		}
+		if !found {
+			t.Errorf("EP %d DP %v: no assumption starts %q in %q", c.ep, c.dp, c.want, e.Assumptions)
+		}
 	}
 }

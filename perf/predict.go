@@ -138,8 +138,15 @@ func (d *deployment) load(rt rates, w Workload) loadState {
 	}
 	if w.Load() != LoadMax && rt.firstIt > 0 {
 		// The engine's hand-off iterations replace the generic half
-		// iteration an open-loop arrival waits for a boundary.
-		l.request += rt.firstIt * l.s.tbar
+		// iteration an open-loop arrival waits for a boundary. A single
+		// user's request finds the engine idle, with no boundary to wait
+		// for: only the hand-off remains, as the simulator plays it out
+		// (simulate.go: handoff = firstIt − 0.5).
+		it := rt.firstIt
+		if w.Load() == LoadConcurrency && l.conc <= 1 {
+			it = math.Max(it-0.5, 0)
+		}
+		l.request += it * l.s.tbar
 		l.residual = 0
 	}
 	return l
@@ -280,8 +287,8 @@ func (d *deployment) assumptions(e Estimate, f resolvedFactors) []string {
 		"error band: " + f.band.Source,
 	}
 	if d.tp > 1 || d.pp > 1 {
-		out = append(out, fmt.Sprintf("tensor parallelism: two ring all-reduces per layer over %s at %.0f GB/s per direction, %.0f µs each",
-			d.linkKind, e.Factors.LinkBytesPerS/1e9, e.Factors.AllReduceLatencyUS))
+		out = append(out, fmt.Sprintf("%s over %s at %.0f GB/s per direction, %.0f µs per call",
+			d.collectivesText(), d.linkKind, e.Factors.LinkBytesPerS/1e9, e.Factors.AllReduceLatencyUS))
 		if t := d.topo; t.multiDomain() {
 			out = append(out, fmt.Sprintf("%d VMs of %s: TP spans %d NVLink domain(s), %d pipeline hop(s) cross the network (%.0f GB/s per GPU each way, %.1f µs per NCCL step); collectives across VMs use NCCL's ring/tree cost model",
 				t.vms, t.fabric.VM, t.tpDomains, t.ppCrossHops, t.scaleOutPerGPU/1e9, t.netStep*1e6))
@@ -305,6 +312,28 @@ func (d *deployment) assumptions(e Estimate, f resolvedFactors) []string {
 		out = append(out, "UNCALIBRATED: no measurements of this (GPU, engine) pair; the band is widened")
 	}
 	return out
+}
+
+// collectivesText says which collectives each layer runs, as step and
+// moeComm cost them: two all-reduces per layer under plain tensor
+// parallelism; with EP the routed experts' all-reduce becomes a dispatch
+// and a combine all-to-all; with DP attention the attention all-reduce
+// goes, and dense-MLP layers keep one all-reduce's worth of gather and
+// scatter.
+func (d *deployment) collectivesText() string {
+	m := d.moe
+	switch {
+	case d.tp <= 1:
+		return fmt.Sprintf("pipeline parallelism: %d stage hand-offs per iteration", d.pp-1)
+	case d.experts == 0 || !m.active():
+		return "tensor parallelism: two all-reduces per layer"
+	case m.dp && m.ep > 1:
+		return fmt.Sprintf("DP attention with EP %d: a dispatch and a combine all-to-all per MoE layer, no attention all-reduce; one all-reduce's worth of gather and scatter per dense layer", m.ep)
+	case m.dp:
+		return "DP attention, experts copied on every GPU: no collective in MoE layers; one all-reduce's worth of gather and scatter per dense layer"
+	default:
+		return fmt.Sprintf("tensor parallelism with EP %d: per MoE layer one all-reduce after attention and a dispatch and a combine all-to-all for the experts; two all-reduces per dense layer", m.ep)
+	}
 }
 
 func limitText(n int) string {

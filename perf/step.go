@@ -42,10 +42,23 @@ func (d *deployment) rates(f resolvedFactors) rates {
 		if r.linkDec <= 0 {
 			r.linkDec = r.link
 		}
-		r.arLatency = (l.AllReduceLatencyUS + l.PeerLatencyUS*float64(d.tp-1)) / 1e6
+		r.arLatency = (l.AllReduceLatencyUS + l.PeerLatencyUS*float64(min(d.tp-1, peerLatencyMaxPeers))) / 1e6
 	}
 	return r
 }
+
+// peerLatencyMaxPeers caps the peers LinkFactors.PeerLatencyUS is charged
+// for: 3, the widest group (TP 4) of the online points it is fitted on
+// (data/vllm-0.15.1-h100-serving.json; TestPeerLatencyCapMatchesFit keeps
+// the two in step). Wider groups are not extrapolated: vLLM's custom
+// all-reduce on an NVSwitch VM signals every peer at once (one-shot
+// kernels with a flag barrier), so its small-message cost has no term
+// that grows with each peer, and vLLM 0.17 serving Qwen2.5-72B at TP 8 on
+// an ND H100 v5 VM spends about 17 µs per all-reduce against about 24 µs
+// at TP 4 (testdata/multivm-vllm-nd-h100.json, configs A and B: per-token
+// time less weights and step overhead, over 160 all-reduces). Linear
+// growth from TP 4 to TP 8 predicted TP 8 27% slow.
+const peerLatencyMaxPeers = 3
 
 // slowestLink is the most pessimistic fitted link (lowest efficiency,
 // then highest latency), used for link kinds without factors of their own.

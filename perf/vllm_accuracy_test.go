@@ -245,10 +245,10 @@ func servingSection(rows []servingRow, s servingSummary) string {
 		if e.Engine != "vllm" {
 			continue
 		}
-		fmt.Fprintf(&b, "Engine %s@%s: iteration overhead %.2g ms, %.2g µs per sequence per iteration, MoE kernels at %.2f of the dense rate, %.2g ms per request outside the iterations, first token handed over %.2g iterations after the prefill", e.Engine, e.EngineVersion, e.StepOverheadMS, e.SeqOverheadUS, e.MoEEfficiency, e.RequestOverheadMS, e.FirstTokenIterations)
+		fmt.Fprintf(&b, "Engine %s@%s: iteration overhead %.2g ms, %.2g µs per sequence per iteration, MoE kernels at %.2f of the dense rate, %.2g ms per request outside the iterations, first token handed over %.2g iterations after the prefill (half an iteration less for a lone user, who finds the engine idle)", e.Engine, e.EngineVersion, e.StepOverheadMS, e.SeqOverheadUS, e.MoEEfficiency, e.RequestOverheadMS, e.FirstTokenIterations)
 		for _, k := range sortedKeys(e.Links) {
 			l := e.Links[k]
-			fmt.Fprintf(&b, "; %s all-reduce %g µs per call plus %.2g µs per peer GPU, decode tokens at %.2f of the link", k, l.AllReduceLatencyUS, l.PeerLatencyUS, l.DecodeEfficiency)
+			fmt.Fprintf(&b, "; %s all-reduce %g µs per call plus %.2g µs per peer GPU (up to %d peers, the widest group fitted), decode tokens at %.2f of the link", k, l.AllReduceLatencyUS, l.PeerLatencyUS, peerLatencyMaxPeers, l.DecodeEfficiency)
 		}
 		b.WriteString(".")
 	}
