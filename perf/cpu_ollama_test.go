@@ -47,7 +47,7 @@ func TestCPUSpeedOnThisMachine(t *testing.T) {
 	// predicts. Ollama's num_thread sets llama.cpp's --threads.
 	const threads = 1
 	tgt := CPUTarget{Name: host.Name, Cores: threads, BandwidthGBPerS: host.BandwidthGBPerS,
-		Speed: CPUSpeed{CPU: host.Name, BandwidthEfficiency: 1, PrefillGFLOPSPerCore: host.MatrixGFLOPSPerCore, Basis: "probe"}}
+		Speed: CPUSpeed{CPU: host.Name, BandwidthEfficiency: 1, DecodeGFLOPSPerCore: host.MatrixGFLOPSPerCore, PrefillGFLOPSPerCore: host.MatrixGFLOPSPerCore, Basis: "probe"}}
 	start := time.Now()
 	srv := ollamatest.Start(t, bin, ollamatest.Options{Parallel: 1})
 	dir := t.TempDir()
@@ -104,8 +104,8 @@ func TestCPUSpeedOnThisMachine(t *testing.T) {
 		t.Fatalf("only %d shapes measured within the time budget", len(ppRatio))
 	}
 	// The loose gate of the issue, on the median over shapes: single shapes
-	// can be far off (a neighbour on a shared host; Q4_0 decode, which this
-	// portable ggml build runs compute-bound, is not modelled per type).
+	// can be far off (a neighbour on a shared host; the portable ggml build's
+	// dot kernels differ by type, e.g. Q8_0 faster than the probe's rate).
 	for _, r := range []struct {
 		what string
 		m    float64

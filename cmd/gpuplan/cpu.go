@@ -229,10 +229,9 @@ func cpuPrecision(s *model.Spec, name string) (dtype.Precision, error) {
 }
 
 // probedHost finds --vm NAME among the --catalog overlay's cpu_hosts
-// (written by `gpuplan probe`). Its rates are the probe's: the matrix rate
-// for prefill, and decode bandwidth-bound at the full measured bandwidth
-// (the probe's portable kernel says nothing about llama.cpp's vectorised
-// matrix-vector kernels); both are estimates until a calibration (bench
+// (written by `gpuplan probe`). Its rates are the probe's: the measured
+// bandwidth in full, and the portable matrix rate for decode arithmetic and
+// prefill; both are estimates until a calibration (bench
 // --write-calibration, perf --calibration) corrects them.
 func (a *app) probedHost(name string) (*cpuHost, bool, error) {
 	if a.catalogFile == "" {
@@ -250,8 +249,13 @@ func (a *app) probedHost(name string) (*cpuHost, bool, error) {
 			continue
 		}
 		cpu := hardware.CPU{ID: h.Name, Name: h.CPUModel, ISA: h.ISA, Source: h.Source, AsOf: h.Measured}
-		sp := perf.CPUSpeed{CPU: h.Name, BandwidthEfficiency: 1, PrefillGFLOPSPerCore: h.MatrixGFLOPSPerCore,
-			Basis: "gpuplan probe " + h.Measured.String() + ": measured matrix rate for prefill; decode bandwidth-bound at the full measured bandwidth (estimate)"}
+		// The probe's portable matrix rate stands for the dot-product rate
+		// of a portable llama.cpp build (Ollama from go install): on this
+		// repository's CI host its quantized decode is compute-bound
+		// (docs/accuracy.md, "CPU speed on this machine"). A vectorised
+		// build decodes faster: bench --write-calibration corrects it.
+		sp := perf.CPUSpeed{CPU: h.Name, BandwidthEfficiency: 1, DecodeGFLOPSPerCore: h.MatrixGFLOPSPerCore, PrefillGFLOPSPerCore: h.MatrixGFLOPSPerCore,
+			Basis: "gpuplan probe " + h.Measured.String() + ": measured portable matrix rate for decode arithmetic and prefill, full measured bandwidth (estimate for a portable llama.cpp build)"}
 		bw := hardware.Bandwidth{GBPerS: h.BandwidthGBPerS, Kind: "measured", Basis: h.Source}
 		return &cpuHost{Name: h.Name, CPU: cpu, Cores: h.Cores, MemoryGiB: h.MemoryGiB, Bandwidth: bw, Speed: sp}, true, nil
 	}

@@ -146,6 +146,7 @@ var flagRanges = map[string]flagRange{
 	"output-tokens-stddev":      {Min: 0, Max: 100_000_000},
 	"think-time-ms":             {Min: 0, Max: 3_600_000},
 	"cores":                     atLeastOne(4096),
+	"buffer-mib":                {Min: 64, Max: 16384, Hint: "far larger than the last-level cache"},
 	"think-time-s":              {Min: 0, Max: 3600},
 	"bench quality/concurrency": atLeastOne(1024),
 	"bench quality/retries":     {Min: 0, Max: 10},
