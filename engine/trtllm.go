@@ -48,49 +48,42 @@ func trtllm10BytesPerParam(p dtype.Precision) float64 {
 	return 2
 }
 
-var trtllm017 = &TRTLLM{Profile: Profile{
-	EngineName: "trtllm", EngineVersion: "0.17", DisplayName: "TensorRT-LLM",
-	Summary:            "TensorRT-LLM 0.17 (trtllm-serve; engines built the way trtllm-bench builds them)",
-	Source:             "TensorRT-LLM KvCacheConfig: free_gpu_memory_fraction 0.9, tokens_per_block 32; trtllm-bench build tuning.py",
-	DefaultUtilization: 0.90, UtilizationFlag: "--kv_cache_free_gpu_memory_fraction",
-	BlockSize: 32,
-	// trtllm-bench sets no max_attention_window_size: every layer keeps
-	// the whole sequence.
-	IgnoresSlidingWindow: true,
-	ReservesWholeRequest: true,
-	// trtllm-serve docs: --port, default 8000; /health and /metrics.
-	Endpoints: Endpoints{Port: 8000, Health: "/health", Metrics: "/metrics"},
-	Flags: SchedulerFlags{MaxSeqs: "max_batch_size", MaxSeqsFlag: "--max_batch_size",
-		MaxTokens: "max_num_tokens", MaxTokensFlag: "--max_num_tokens"},
-	Notes: []string{
-		"TensorRT-LLM capacity scheduler GUARANTEED_NO_EVICT: a request is admitted only when the pool holds its whole input + output",
-		"TensorRT-LLM runtime buffers use the vLLM 0.19 fit (no TensorRT-LLM start-up logs fitted)",
-	},
-}, Buffers: VLLMFitted, BenchBytesPerParam: trtllm017BytesPerParam}
+var trtllm017 = newTRTLLM("0.17",
+	"TensorRT-LLM KvCacheConfig: free_gpu_memory_fraction 0.9, tokens_per_block 32; trtllm-bench build tuning.py",
+	trtllm017BytesPerParam)
 
 // trtllm10 is TensorRT-LLM 1.0: the same KV-cache rules as 0.17; what
 // changes is how trtllm-bench sizes the engine (NVFP4 weights count half a
 // byte). The speed factors fall back to 0.17's until 1.0 has measurements
 // of its own.
-var trtllm10 = &TRTLLM{Profile: Profile{
-	EngineName: "trtllm", EngineVersion: "1.0", DisplayName: "TensorRT-LLM",
-	Summary:            "TensorRT-LLM 1.0 (trtllm-serve; engines built the way trtllm-bench builds them)",
-	Source:             "TensorRT-LLM KvCacheConfig: free_gpu_memory_fraction 0.9, tokens_per_block 32; trtllm-bench tuning.py BYTES_PER_ELEM (NVFP4 0.5 bytes)",
-	DefaultUtilization: 0.90, UtilizationFlag: "--kv_cache_free_gpu_memory_fraction",
-	BlockSize: 32,
-	// trtllm-bench sets no max_attention_window_size: every layer keeps
-	// the whole sequence.
-	IgnoresSlidingWindow: true,
-	ReservesWholeRequest: true,
-	// trtllm-serve docs: --port, default 8000; /health and /metrics.
-	Endpoints: Endpoints{Port: 8000, Health: "/health", Metrics: "/metrics"},
-	Flags: SchedulerFlags{MaxSeqs: "max_batch_size", MaxSeqsFlag: "--max_batch_size",
-		MaxTokens: "max_num_tokens", MaxTokensFlag: "--max_num_tokens"},
-	Notes: []string{
-		"TensorRT-LLM capacity scheduler GUARANTEED_NO_EVICT: a request is admitted only when the pool holds its whole input + output",
-		"TensorRT-LLM runtime buffers use the vLLM 0.19 fit (no TensorRT-LLM start-up logs fitted)",
-	},
-}, Buffers: VLLMFitted, BenchBytesPerParam: trtllm10BytesPerParam}
+var trtllm10 = newTRTLLM("1.0",
+	"TensorRT-LLM KvCacheConfig: free_gpu_memory_fraction 0.9, tokens_per_block 32; trtllm-bench tuning.py BYTES_PER_ELEM (NVFP4 0.5 bytes)",
+	trtllm10BytesPerParam)
+
+// newTRTLLM is a TensorRT-LLM profile: the versions share the KV-cache,
+// scheduler and endpoint rules and differ in trtllm-bench's bytes per
+// parameter.
+func newTRTLLM(version, source string, benchBytesPerParam func(dtype.Precision) float64) *TRTLLM {
+	return &TRTLLM{Profile: Profile{
+		EngineName: "trtllm", EngineVersion: version, DisplayName: "TensorRT-LLM",
+		Summary:            "TensorRT-LLM " + version + " (trtllm-serve; engines built the way trtllm-bench builds them)",
+		Source:             source,
+		DefaultUtilization: 0.90, UtilizationFlag: "--kv_cache_free_gpu_memory_fraction",
+		BlockSize: 32,
+		// trtllm-bench sets no max_attention_window_size: every layer keeps
+		// the whole sequence.
+		IgnoresSlidingWindow: true,
+		ReservesWholeRequest: true,
+		// trtllm-serve docs: --port, default 8000; /health and /metrics.
+		Endpoints: Endpoints{Port: 8000, Health: "/health", Metrics: "/metrics"},
+		Flags: SchedulerFlags{MaxSeqs: "max_batch_size", MaxSeqsFlag: "--max_batch_size",
+			MaxTokens: "max_num_tokens", MaxTokensFlag: "--max_num_tokens"},
+		Notes: []string{
+			"TensorRT-LLM capacity scheduler GUARANTEED_NO_EVICT: a request is admitted only when the pool holds its whole input + output",
+			"TensorRT-LLM runtime buffers use the vLLM 0.19 fit (no TensorRT-LLM start-up logs fitted)",
+		},
+	}, Buffers: VLLMFitted, BenchBytesPerParam: benchBytesPerParam}
+}
 
 // trtllmBenchKVFraction is trtllm-bench build's kv_cache_gpu_mem_fraction
 // default (tensorrt_llm/bench/build/tuning.py, calc_engine_setting).

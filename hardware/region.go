@@ -4,7 +4,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/gpuplan/gpuplan/internal/editdist"
 )
+
+// maxRegionNameBytes bounds the names CloseRegions compares: ARM region
+// names are under 30 bytes, so a longer --region is close to none.
+const maxRegionNameBytes = 64
 
 // regionDisplay maps ARM region names to the display names Azure pages
 // use, for the regions the catalog mentions. Other regions still work:
@@ -93,7 +99,7 @@ func CloseRegions(name string, known []string) []string {
 	}
 	var cs []cand
 	for _, k := range known {
-		d := editDistance(name, k)
+		d := editdist.Levenshtein(name, k, maxRegionNameBytes)
 		if d <= 3 || (len(name) >= 4 && strings.HasPrefix(k, name[:4])) {
 			cs = append(cs, cand{k, d})
 		}
@@ -107,25 +113,4 @@ func CloseRegions(name string, known []string) []string {
 		out = append(out, c.r)
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

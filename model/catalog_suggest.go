@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gpuplan/gpuplan/internal/editdist"
 )
 
 // suggest returns up to catalogMaxSuggestions catalog ids close to ref: ids
@@ -28,7 +30,7 @@ func (c *Catalog) suggest(ref string) []string {
 		case len(name) >= 3 && (strings.Contains(cand, name) || strings.Contains(name, cand)):
 			score = 0
 		default:
-			d := editDistance(name, cand, catalogMaxRef)
+			d := editdist.Levenshtein(name, cand, catalogMaxRef)
 			if limit := max(2, len(name)/3); d <= limit {
 				score = d
 			}
@@ -65,31 +67,6 @@ func (c *Catalog) suggest(ref string) []string {
 		out[k] = c.entries[i].ID
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance between a and b (bytes), capped
-// at limit for inputs longer than limit.
-func editDistance(a, b string, limit int) int {
-	if len(a) > limit || len(b) > limit {
-		return limit + 1
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // cardParamsRe reads the figures of a card_params string: "8B", "0.49B",
