@@ -30,7 +30,11 @@ const DefaultOllamaImage = "docker.io/ollama/ollama:0.9.0"
 
 // CPUOptions describe a CPU deployment.
 type CPUOptions struct {
-	Name, Namespace string
+	// Name defaults to one derived from Model (the model id).
+	Name, Namespace, Model string
+	// ResourceGroup and ClusterName default the script's RESOURCE_GROUP
+	// and CLUSTER_NAME (empty: the script requires them from the shell).
+	ResourceGroup, ClusterName string
 	// VM is the Azure CPU size of the node pool.
 	VM string
 	// GGUFURL is an https URL of the model's GGUF file, fetched into the
@@ -55,6 +59,9 @@ const cpuPodReserveBytes = 512 << 20
 // GenerateCPU builds the node pool script and Kubernetes objects, or
 // refuses (a *RefusedError) what cannot work on the VM.
 func GenerateCPU(o CPUOptions) (*Bundle, error) {
+	if o.Name == "" && o.Model != "" {
+		o.Name = defaultName(o.Model)
+	}
 	if !dnsLabel.MatchString(o.Name) {
 		return nil, invalid("--name %q must be a DNS label of at most 40 lowercase letters, digits and '-'", o.Name)
 	}
@@ -87,7 +94,7 @@ func GenerateCPU(o CPUOptions) (*Bundle, error) {
 			float64(o.NeedBytes)/(1<<30), o.Parallel, o.Context, float64(cpuPodReserveBytes)/(1<<30), vm.Name, vm.MemoryGiB))
 	}
 	if len(refusals) > 0 {
-		return nil, &RefusedError{Target: "aks-cpu", VM: vm.Name, Reasons: refusals}
+		return nil, &RefusedError{Target: TargetAKS, VM: vm.Name, Reasons: refusals}
 	}
 	pool := strings.ReplaceAll(o.Name, "-", "")
 	if len(pool) > 12 {
@@ -97,10 +104,15 @@ func GenerateCPU(o CPUOptions) (*Bundle, error) {
 		pool = "cpu" + pool
 		pool = pool[:min(len(pool), 12)]
 	}
-	b := &Bundle{Target: "aks-cpu"}
+	b := &Bundle{Target: TargetAKS}
+	b.Candidate.Model.ID, b.Candidate.VM = o.Model, vm.Name
+	if o.Model == "" {
+		b.Candidate.Model.ID = o.Name
+	}
 	var sh strings.Builder
 	sh.WriteString("#!/usr/bin/env bash\n# AKS CPU node pool for " + o.Name + " (llama.cpp via Ollama on " + vm.Name + ").\nset -euo pipefail\n")
-	sh.WriteString(": \"${RESOURCE_GROUP:?set RESOURCE_GROUP}\" \"${CLUSTER_NAME:?set CLUSTER_NAME}\"\n")
+	writeShellVar(&sh, "RESOURCE_GROUP", o.ResourceGroup, "the resource group of the AKS cluster")
+	writeShellVar(&sh, "CLUSTER_NAME", o.ClusterName, "the AKS cluster name")
 	fmt.Fprintf(&sh, "az aks nodepool add --resource-group \"$RESOURCE_GROUP\" --cluster-name \"$CLUSTER_NAME\" \\\n  --name %s --node-vm-size %s --node-count 1 --mode User \\\n  --labels gpuplan.io/pool=%s", shellQuote(pool), shellQuote(vm.Name), shellQuote(o.Name))
 	if o.Spot {
 		sh.WriteString(" \\\n  --priority Spot --eviction-policy Delete --spot-max-price -1")

@@ -71,3 +71,23 @@ func TestGenerateCPURefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateCPUDefaults: the name comes from the model id as for GPU
+// deploys, and --resource-group/--cluster default the script's variables,
+// escaped for a double-quoted bash string.
+func TestGenerateCPUDefaults(t *testing.T) {
+	b, err := GenerateCPU(CPUOptions{Model: "Qwen/Qwen2.5-0.5B-Instruct", VM: "Standard_D4as_v6", GGUFURL: "https://example.com/q.gguf",
+		ResourceGroup: `rg"$(id)`, ClusterName: "aks1", Context: 2048, Parallel: 1, NeedBytes: 1 << 30, WeightBytes: 600 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := string(b.Artifacts[0].Content)
+	for _, want := range []string{`RESOURCE_GROUP="${RESOURCE_GROUP:-rg\"\$(id)}"`, `CLUSTER_NAME="${CLUSTER_NAME:-aks1}"`, "gpuplan.io/pool=qwen2-5-0-5b-instruct"} {
+		if !strings.Contains(sh, want) {
+			t.Errorf("script lacks %q:\n%s", want, sh)
+		}
+	}
+	if b.Target != TargetAKS || b.Candidate.Model.ID != "Qwen/Qwen2.5-0.5B-Instruct" || b.Candidate.VM != "Standard_D4as_v6" {
+		t.Errorf("bundle labels: %s, %q on %q", b.Target, b.Candidate.Model.ID, b.Candidate.VM)
+	}
+}

@@ -18,6 +18,7 @@ type deployFlags struct {
 	planFile, target, outDir  string
 	stdout                    bool
 	vm, precision, kv, engine string
+	ggufURL                   string
 	context                   int64
 	input, output, conc       int
 	rps                       float64
@@ -37,7 +38,10 @@ func newDeployCmd(a *app) *cobra.Command {
 pool (az CLI script and Bicep) with the engine's Deployment, Service, PDB, PVC, KEDA
 autoscaler and ServiceMonitor (--target aks); a LeaderWorkerSet when one VM
 cannot hold the model (aks-multinode); a KAITO Workspace (kaito); or an Azure
-Container Apps serverless-GPU app (containerapps). Nothing is applied.
+Container Apps serverless-GPU app (containerapps). With an Azure CPU size as
+--vm, MODEL runs on llama.cpp through Ollama in an AKS CPU node pool (aks only):
+--gguf-url is the file the pod downloads, --context Ollama's num_ctx per slot
+and --concurrency its parallel slots. Nothing is applied.
 
 The input is a plan.json from 'gpuplan plan --save', or MODEL with --vm, which
 the planner evaluates (same sizing and compatibility rules). Offers that cannot
@@ -46,7 +50,8 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 		Example: `  gpuplan deploy --plan plan.json --target aks --out-dir deploy/
   gpuplan deploy --plan plan.json --target aks --prometheus operator --spot --stdout
   gpuplan deploy llama-3.1-8b-instruct --vm Standard_NC24ads_A100_v4 --input-tokens 1000 --output-tokens 200 --context 8192 --target kaito --stdout
-  gpuplan deploy --plan plan.json --target containerapps --region swedencentral --out-dir aca/`,
+  gpuplan deploy --plan plan.json --target containerapps --region swedencentral --out-dir aca/
+  gpuplan deploy qwen2.5-0.5b --vm Standard_D8as_v7 --context 4096 --concurrency 2 --gguf-url https://example.com/qwen2.5-0.5b-q8_0.gguf --out-dir cpu/`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case f.planFile != "" && len(args) > 0:
@@ -57,8 +62,8 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 				return usageErrf("MODEL needs --vm SIZE (the offer to deploy); or pass --plan plan.json")
 			case f.stdout == (f.outDir != ""):
 				return usageErrf("give exactly one of --out-dir DIR and --stdout")
-			case f.target == "":
-				return usageErrf("--target is required: aks, aks-multinode, kaito or containerapps")
+			case f.target == "" && !isCPUSize(f.vm):
+				return usageErrf("--target is required: aks, aks-multinode, kaito or containerapps (aks, the default, for an Azure CPU size)")
 			}
 			return nil
 		},
@@ -77,6 +82,7 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	fl.IntVar(&f.output, "output-tokens", 0, "completion tokens per request (with MODEL)")
 	fl.IntVar(&f.conc, "concurrency", 0, "concurrent users (with MODEL; default 1 when --rps is not given)")
 	fl.Float64Var(&f.rps, "rps", 0, "requests per second (with MODEL)")
+	fl.StringVar(&f.ggufURL, "gguf-url", "", "https URL of the .gguf file the pod downloads (required with a CPU --vm)")
 	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype (with MODEL): auto, bf16, fp16, fp8")
 	addEngineFlag(cmd, &f.engine)
 	addMoEFlags(fl, &f.big)
@@ -118,6 +124,11 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 }
 
 func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
+	if f.planFile == "" {
+		if vm, ok := hardware.DefaultCPUs().LookupVM(f.vm); ok {
+			return runDeployCPU(cmd, a, args[0], f, vm)
+		}
+	}
 	o := f.o
 	var err error
 	if o.Target, err = deploy.ParseTarget(f.target); err != nil {
@@ -177,6 +188,12 @@ func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
 	case err != nil:
 		return err
 	}
+	return a.writeBundle(f, b, c.Model.ID, c.VM)
+}
+
+// writeBundle prints the artifacts (--stdout) or writes them into a new or
+// empty --out-dir, for the GPU and CPU paths alike.
+func (a *app) writeBundle(f deployFlags, b *deploy.Bundle, modelID, vm string) error {
 	if f.stdout {
 		_, err := b.WriteTo(a.Stdout)
 		return err
@@ -184,7 +201,7 @@ func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
 	if err := b.WriteDir(f.outDir); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.Stdout, "Wrote %d files to %s (%s, %s on %s):\n", len(b.Artifacts), f.outDir, b.Target, c.Model.ID, c.VM)
+	fmt.Fprintf(a.Stdout, "Wrote %d files to %s (%s, %s on %s):\n", len(b.Artifacts), f.outDir, b.Target, modelID, vm)
 	for _, art := range b.Artifacts {
 		fmt.Fprintf(a.Stdout, "  %s\n", art.Name)
 	}
