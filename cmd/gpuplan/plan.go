@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -246,7 +247,8 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	for _, w := range warnings {
 		fmt.Fprintln(a.Stderr, "Warning:", w)
 	}
-	if err := render(a.Stdout, f.output, printed, func(w *tabwriter.Writer) error { return printPlan(w, printed, searchErr) }); err != nil {
+	width := a.tableWidth(a.Stdout)
+	if err := render(a.Stdout, f.output, printed, func(w *tabwriter.Writer) error { return printPlan(w, printed, width) }); err != nil {
 		return err
 	}
 	if searchErr != nil {
@@ -347,13 +349,27 @@ func money(p *float64) string {
 	return "$" + cost.FormatAmount(*p)
 }
 
-func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
+// proseWidth is the width prose below a table wraps at: the table's
+// width, or 118 columns when tables print every column (piped, --wide),
+// so notes stay readable in a file.
+func proseWidth(width int) int {
+	if width > 0 {
+		return width
+	}
+	return 118
+}
+
+// printPlan prints the plan for width (0: every column; see tableWidth).
+// Long text is always below the tables as numbered notes; JSON carries
+// every field.
+func printPlan(w io.Writer, out planOutput, width int) error {
 	r := out.Result
+	pw := proseWidth(width)
 	load := fmt.Sprintf("%d concurrent users", r.Workload.Concurrency)
 	if r.Workload.RPS > 0 {
 		load = fmt.Sprintf("%.4g requests/s", r.Workload.RPS)
 	}
-	fmt.Fprintf(w, "Model %s (%s params) — %s, %d in / %d out tokens", r.Model.ID, billions(r.Model.ParamsTotal), load, r.Workload.InputTokens, r.Workload.OutputTokens)
+	fmt.Fprint(w, wrapLine(fmt.Sprintf("Model %s (%s params) — %s, %d in / %d out tokens", r.Model.ID, billions(r.Model.ParamsTotal), load, r.Workload.InputTokens, r.Workload.OutputTokens), width, 2))
 	var slo []string
 	if r.Workload.TTFTSLOMs > 0 {
 		slo = append(slo, fmt.Sprintf("TTFT ≤ %g ms", r.Workload.TTFTSLOMs))
@@ -366,26 +382,33 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 		rule = r.SLOPercentile + " upper bound"
 	}
 	if len(slo) > 0 {
-		fmt.Fprintf(w, "\nSLO %s, judged on the %s", strings.Join(slo, ", "), rule)
+		fmt.Fprint(w, wrapLine(fmt.Sprintf("SLO %s, judged on the %s", strings.Join(slo, ", "), rule), width, 2))
 	}
 	regions := "Region " + r.Region
 	if len(r.Regions) > 1 {
 		regions = fmt.Sprintf("%d regions searched, each row priced in its cheapest", len(r.Regions))
 	}
-	fmt.Fprintf(w, "\nRanked by %s. %s; %s prices", r.Objective.Describe(), regions, r.Pricing)
+	ranked := fmt.Sprintf("Ranked by %s. %s; %s prices", r.Objective.Describe(), regions, r.Pricing)
 	if r.PricesAsOf != "" {
-		fmt.Fprintf(w, " as of %s", r.PricesAsOf)
+		ranked += " as of " + r.PricesAsOf
 	}
-	fmt.Fprintf(w, " (USD)\n\n")
+	fmt.Fprint(w, wrapLine(ranked+" (USD)", width, 2))
+	fmt.Fprintln(w)
 	var notes []string
 	if len(r.Rows) > 0 {
-		// Long text goes below the table as numbered notes, so the table
-		// fits 120 columns; JSON carries every field.
 		pct := r.SLOPercentile
 		if r.SLORule == "band" {
 			pct += "↑"
 		}
-		fmt.Fprintf(w, "RANK\tVM × COUNT\tGPUS\tPREC TP×PP\tREGION\t$/MONTH\t$/MTOK\tTTFT %s\tTPOT %s\tTOK/S\tNOTE\n", pct, pct)
+		t := textTable{
+			Header: []string{"RANK", "VM × COUNT", "GPUS", "PREC TP×PP", "REGION", "$/MONTH", "$/MTOK", "TTFT " + pct, "TPOT " + pct, "TOK/S", "NOTE"},
+			// One region is named above the table, so its column goes
+			// first; the ranking's money and the SLO figures stay.
+			Drop: []int{4, 9, 6, 2, 3},
+		}
+		if len(r.Regions) > 1 {
+			t.Drop = []int{9, 6, 2, 3, 4}
+		}
 		for _, row := range r.Rows {
 			c := row.Candidate
 			vm := strings.TrimPrefix(c.VM, "Standard_")
@@ -393,19 +416,27 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 				vm = "ACA " + vm
 			}
 			notes = append(notes, rowNote(row))
-			fmt.Fprintf(w, "%d\t%s × %d\t%s×%s\t%s %d×%d\t%s\t%s\t%s\t%.0f\t%.1f\t%.0f\t[%d]\n",
-				row.Rank, vm, c.VMCount, gpuCount(c.GPUsPerVM*float64(c.VMCount)), c.GPU, c.Engine.Precision, c.Engine.TP, c.Engine.PP, row.Region,
+			t.Rows = append(t.Rows, []string{fmt.Sprint(row.Rank), fmt.Sprintf("%s × %d", vm, c.VMCount), gpuCount(c.GPUsPerVM*float64(c.VMCount)) + "×" + c.GPU,
+				fmt.Sprintf("%s %d×%d", c.Engine.Precision, c.Engine.TP, c.Engine.PP), row.Region,
 				money(c.Prices.USDPerMonth), money(c.Prices.USDPerMillionTokens),
-				judged(c.Predictions.TTFTMs, r), judged(c.Predictions.TPOTMs, r),
-				c.Predictions.OutputTokensPerS, len(notes))
+				fmt.Sprintf("%.0f", judged(c.Predictions.TTFTMs, r)), fmt.Sprintf("%.1f", judged(c.Predictions.TPOTMs, r)),
+				fmt.Sprintf("%.0f", c.Predictions.OutputTokensPerS), fmt.Sprintf("[%d]", len(notes))})
+		}
+		if err := t.write(w, width); err != nil {
+			return err
 		}
 	} else {
 		fmt.Fprintln(w, "No self-hosted offer meets the request.")
 	}
-	printCPUPlan(w, out)
+	if err := printCPUPlan(w, out, width); err != nil {
+		return err
+	}
 	if len(out.Managed) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "AZURE OPENAI\tDEPLOYMENT\tPEAK RPM\tTPM\tPAYG $/MONTH\tPTU\tPTU $/MONTH (HOURLY / 1-MONTH / 1-YEAR)\tNOTE")
+		t := textTable{
+			Header: []string{"AZURE OPENAI", "DEPLOYMENT", "PEAK RPM", "TPM", "PAYG $/MONTH", "PTU", "PTU $/MONTH (HOURLY / 1-MONTH / 1-YEAR)", "NOTE"},
+			Drop:   []int{1, 3, 2, 5},
+		}
 		for _, m := range out.Managed {
 			c := m.Comparison
 			payg := "unknown"
@@ -425,40 +456,44 @@ func printPlan(w *tabwriter.Writer, out planOutput, searchErr error) error {
 				note = m.Quota + "; " + note
 			}
 			notes = append(notes, note)
-			fmt.Fprintf(w, "%s\t%s\t%.0f\t%s\t%s\t%d\t%s\t[%d]\n", m.Model, m.Deployment, m.PeakRPM, costCount(math.Round(m.TokensPerMinute)), payg, c.Estimate.PTU, strings.Join(terms, " / "), len(notes))
+			t.Rows = append(t.Rows, []string{m.Model, string(m.Deployment), fmt.Sprintf("%.0f", m.PeakRPM), costCount(math.Round(m.TokensPerMinute)), payg,
+				fmt.Sprint(c.Estimate.PTU), strings.Join(terms, " / "), fmt.Sprintf("[%d]", len(notes))})
+		}
+		if err := t.write(w, width); err != nil {
+			return err
 		}
 	}
 	if out.ManagedNote != "" {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, out.ManagedNote+".")
+		fmt.Fprint(w, wrapLine(out.ManagedNote+".", width, 2))
 	}
 	if r.RequestStream != "" && len(out.Managed) > 0 {
-		fmt.Fprintf(w, "Both sides serve %.4g requests/s (%s).\n", r.RequestsPerS, r.RequestStream)
+		fmt.Fprint(w, wrapLine(fmt.Sprintf("Both sides serve %.4g requests/s (%s).", r.RequestsPerS, r.RequestStream), width, 2))
 	}
 	if len(notes) > 0 {
 		fmt.Fprintln(w)
 		for i, n := range notes {
-			fmt.Fprintln(w, wrapText(fmt.Sprintf("[%d] %s", i+1, n), 118, "    "))
+			fmt.Fprintln(w, wrapText(fmt.Sprintf("[%d] %s", i+1, n), pw, "    "))
 		}
 	}
 	if len(r.WhyNot) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Why not:")
 		for _, j := range r.WhyNot {
-			fmt.Fprintln(w, wrapText(fmt.Sprintf("  %s: %s — %s", j.Family, strings.ReplaceAll(string(j.Kind), "_", " "), j.Reason), 118, "      "))
+			fmt.Fprintln(w, wrapText(fmt.Sprintf("  %s: %s — %s", j.Family, strings.ReplaceAll(string(j.Kind), "_", " "), j.Reason), pw, "      "))
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, wrapText(fmt.Sprintf("$/month: %s.", r.Excludes), 118, "  "))
+	fmt.Fprintln(w, wrapText(fmt.Sprintf("$/month: %s.", r.Excludes), pw, "  "))
 	for _, s := range r.Assumptions {
-		fmt.Fprintln(w, wrapText(fmt.Sprintf("Assumption: %s.", s), 118, "  "))
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("Assumption: %s.", s), pw, "  "))
 	}
-	_ = searchErr
 	return nil
 }
 
 // wrapText breaks s into lines of at most width runes at spaces, indenting
-// continuation lines; a word longer than a line stays whole.
+// continuation lines; a word longer than a line stays whole, on the line
+// it starts.
 func wrapText(s string, width int, indent string) string {
 	var b strings.Builder
 	line := 0
@@ -471,7 +506,9 @@ func wrapText(s string, width int, indent string) string {
 				b.WriteString(lead)
 				line = len(lead)
 			}
-		case line+1+n > width:
+		case line+1+n > width && len(indent)+n <= width:
+			// A word longer than a whole line (a URL) stays after its
+			// label instead of leaving the label alone on a line.
 			b.WriteString("\n" + indent)
 			line = len(indent)
 		default:

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -163,78 +165,8 @@ unknown prices are never guessed.`,
 			for _, w := range out.Warnings {
 				fmt.Fprintln(a.Stderr, "warning:", w)
 			}
-			return render(a.Stdout, output, out, func(w *tabwriter.Writer) error {
-				noDiscount := 0
-				var sources []string
-				sourceNo := map[string]int{}
-				if len(out.Prices) == 0 {
-					fmt.Fprintf(w, "No known %s price matches. Run `gpuplan prices refresh` or supply prices with --catalog.\n", cur)
-				} else {
-					// The table fits 120 columns: sources are numbered and
-					// listed below it (JSON carries each row's source).
-					hasTerm := false
-					for _, r := range out.Prices {
-						hasTerm = hasTerm || r.TermTotal != nil
-					}
-					termHead := ""
-					if hasTerm {
-						termHead = "\tTERM TOTAL"
-					}
-					fmt.Fprintf(w, "VM SIZE (Standard_…)\tREGION\tKIND\t%s/HOUR\t%s/GPU-HOUR\t%s/MONTH%s\tAS OF\tSRC\n", cur, cur, cur, termHead)
-					for _, r := range out.Prices {
-						hour := r.USDPerHour
-						gpu := r.USDPerGPUHour
-						if hour == nil {
-							hour, gpu = r.PerHour, r.PerGPUHour
-						}
-						term := ""
-						if hasTerm {
-							term = "\t-"
-							if r.TermTotal != nil {
-								term = fmt.Sprintf("\t%s / %d h", hwMoney(r.TermTotal), r.TermHours)
-							}
-						}
-						month := "-"
-						if r.USDPerMonth != nil {
-							month = fmt.Sprintf("%.2f", *r.USDPerMonth)
-						}
-						kind := r.Kind
-						if r.NoSpotDiscount {
-							kind += " (=payg)"
-							noDiscount++
-						}
-						if sourceNo[r.Source] == 0 {
-							sources = append(sources, r.Source)
-							sourceNo[r.Source] = len(sources)
-						}
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s%s\t%s\t[%d]\n", strings.TrimPrefix(r.VM, "Standard_"), r.Region, kind, hwMoney(hour), hwMoney(gpu), month, term, r.PriceAsOf, sourceNo[r.Source])
-					}
-				}
-				fmt.Fprintln(w)
-				for i, src := range sources {
-					fmt.Fprintln(w, wrapText(fmt.Sprintf("[%d] %s", i+1, src), 118, "    "))
-				}
-				if noDiscount > 0 {
-					fmt.Fprintf(w, "spot (=payg): %s on %d rows; price with --pricing payg.\n", hardware.NoSpotDiscountNote, noDiscount)
-				}
-				if out.PricesAsOf != nil {
-					fmt.Fprintln(w, wrapText(fmt.Sprintf("Oldest price as of %s. Linux prices; a month is %d hours; reservations are the term total spread over its hours.", *out.PricesAsOf, hardware.HoursPerMonth), 118, "  "))
-				}
-				if out.Cache != nil {
-					fmt.Fprintf(w, "Cache: %s (refreshed %s from %s, %d rows).\n", out.Cache.Path, out.Cache.RefreshedAt, out.Cache.APIURL, out.Cache.Rows)
-				} else {
-					fmt.Fprintln(w, "No refreshed prices cached; showing the embedded snapshot. Run `gpuplan prices refresh` to fetch current prices.")
-				}
-				if len(out.Unpriced) > 0 {
-					where := "any region"
-					if reg != "" {
-						where = reg
-					}
-					fmt.Fprintln(w, wrapText(fmt.Sprintf("No pay-as-you-go price known in %s for %d sizes: %s. Supply one with `gpuplan prices refresh` or a --catalog prices row (docs/catalog.md).", where, len(out.Unpriced), strings.Join(out.Unpriced, ", ")), 118, "  "))
-				}
-				writePriceSourceKeys(w, hc, out.Prices)
-				return nil
-			})
+			width := a.tableWidth(a.Stdout)
+			return render(a.Stdout, output, out, func(w *tabwriter.Writer) error { return printPrices(w, hc, out, reg, width) })
 		},
 	}
 	addOutputFlag(cmd, &output)
@@ -243,6 +175,93 @@ unknown prices are never guessed.`,
 	cmd.Flags().StringVar(&currency, "currency", "USD", "currency of the cached prices to show (refresh with the same --currency first)")
 	cmd.AddCommand(newPricesRefreshCmd(a))
 	return cmd
+}
+
+// printPrices prints the price table for width (0: every column; see
+// tableWidth). Sources are numbered and listed below the table (JSON
+// carries each row's source).
+func printPrices(w io.Writer, hc *hardware.Catalog, out pricesOutput, reg string, width int) error {
+	cur := out.Currency
+	pw := proseWidth(width)
+	noDiscount := 0
+	var sources []string
+	sourceNo := map[string]int{}
+	if len(out.Prices) == 0 {
+		fmt.Fprint(w, wrapLine(fmt.Sprintf("No known %s price matches. Run `gpuplan prices refresh` or supply prices with --catalog.", cur), width, 2))
+	} else {
+		hasTerm := false
+		for _, r := range out.Prices {
+			hasTerm = hasTerm || r.TermTotal != nil
+		}
+		t := textTable{Header: []string{"VM SIZE (Standard_…)", "REGION", "KIND", cur + "/HOUR", cur + "/GPU-HOUR", cur + "/MONTH"}}
+		if hasTerm {
+			t.Header = append(t.Header, "TERM TOTAL")
+		}
+		t.Header = append(t.Header, "AS OF", "SRC")
+		// The date and the derived figures go first; the size, region,
+		// kind and hourly price stay.
+		for _, name := range []string{"AS OF", cur + "/GPU-HOUR", "TERM TOTAL", cur + "/MONTH", "SRC", "REGION"} {
+			if i := slices.Index(t.Header, name); i >= 0 {
+				t.Drop = append(t.Drop, i)
+			}
+		}
+		for _, r := range out.Prices {
+			hour := r.USDPerHour
+			gpu := r.USDPerGPUHour
+			if hour == nil {
+				hour, gpu = r.PerHour, r.PerGPUHour
+			}
+			month := "-"
+			if r.USDPerMonth != nil {
+				month = fmt.Sprintf("%.2f", *r.USDPerMonth)
+			}
+			kind := r.Kind
+			if r.NoSpotDiscount {
+				kind += " (=payg)"
+				noDiscount++
+			}
+			if sourceNo[r.Source] == 0 {
+				sources = append(sources, r.Source)
+				sourceNo[r.Source] = len(sources)
+			}
+			row := []string{strings.TrimPrefix(r.VM, "Standard_"), r.Region, kind, hwMoney(hour), hwMoney(gpu), month}
+			if hasTerm {
+				term := "-"
+				if r.TermTotal != nil {
+					term = fmt.Sprintf("%s / %d h", hwMoney(r.TermTotal), r.TermHours)
+				}
+				row = append(row, term)
+			}
+			t.Rows = append(t.Rows, append(row, r.PriceAsOf, fmt.Sprintf("[%d]", sourceNo[r.Source])))
+		}
+		if err := t.write(w, width); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w)
+	for i, src := range sources {
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("[%d] %s", i+1, src), pw, "    "))
+	}
+	if noDiscount > 0 {
+		fmt.Fprint(w, wrapLine(fmt.Sprintf("spot (=payg): %s on %d rows; price with --pricing payg.", hardware.NoSpotDiscountNote, noDiscount), width, 2))
+	}
+	if out.PricesAsOf != nil {
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("Oldest price as of %s. Linux prices; a month is %d hours; reservations are the term total spread over its hours.", *out.PricesAsOf, hardware.HoursPerMonth), pw, "  "))
+	}
+	if out.Cache != nil {
+		fmt.Fprint(w, wrapLine(fmt.Sprintf("Cache: %s (refreshed %s from %s, %d rows).", out.Cache.Path, out.Cache.RefreshedAt, out.Cache.APIURL, out.Cache.Rows), width, 2))
+	} else {
+		fmt.Fprint(w, wrapLine("No refreshed prices cached; showing the embedded snapshot. Run `gpuplan prices refresh` to fetch current prices.", width, 2))
+	}
+	if len(out.Unpriced) > 0 {
+		where := "any region"
+		if reg != "" {
+			where = reg
+		}
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("No pay-as-you-go price known in %s for %d sizes: %s. Supply one with `gpuplan prices refresh` or a --catalog prices row (docs/catalog.md).", where, len(out.Unpriced), strings.Join(out.Unpriced, ", ")), pw, "  "))
+	}
+	writePriceSourceKeys(w, hc, out.Prices, pw)
+	return nil
 }
 
 func newPriceRow(p hardware.Price, hc *hardware.Catalog, now time.Time) priceRow {
@@ -270,7 +289,7 @@ func newPriceRow(p hardware.Price, hc *hardware.Catalog, now time.Time) priceRow
 }
 
 // writePriceSourceKeys explains the source keys the rows cite.
-func writePriceSourceKeys(w *tabwriter.Writer, hc *hardware.Catalog, rows []priceRow) {
+func writePriceSourceKeys(w io.Writer, hc *hardware.Catalog, rows []priceRow, width int) {
 	seen := map[string]bool{}
 	var keys []string
 	for _, r := range rows {
@@ -289,7 +308,7 @@ func writePriceSourceKeys(w *tabwriter.Writer, hc *hardware.Catalog, rows []pric
 	fmt.Fprintln(w, "\nSource keys:")
 	for _, k := range keys {
 		s, _ := hc.Source(k)
-		fmt.Fprintln(w, wrapText(fmt.Sprintf("  %s (%s): %s", k, s.Tier, s.Title), 118, "    "))
+		fmt.Fprintln(w, wrapText(fmt.Sprintf("  %s (%s): %s", k, s.Tier, s.Title), width, "    "))
 	}
 }
 

@@ -23,6 +23,7 @@ type textTable struct {
 	// Notes lists columns whose cells longer than noteCellRunes become
 	// "[n]" with the text as note n below the table.
 	Notes []int
+	// A nil Header prints the rows alone.
 }
 
 // noteCellRunes is the longest cell a Notes column keeps in the row when
@@ -35,6 +36,10 @@ const columnGap = 2
 // write prints the table for width (0: every column, in full).
 func (t textTable) write(w io.Writer, width int) error {
 	header := append([]string(nil), t.Header...)
+	noHeader := t.Header == nil
+	if noHeader && len(t.Rows) > 0 {
+		header = make([]string, len(t.Rows[0])) // a table without a header row
+	}
 	rows := make([][]string, len(t.Rows))
 	for i, r := range t.Rows {
 		rows[i] = append([]string(nil), r...)
@@ -68,7 +73,9 @@ func (t textTable) write(w io.Writer, width int) error {
 		}
 	}
 	var b strings.Builder
-	writeRow(&b, header, widths, shown)
+	if !noHeader {
+		writeRow(&b, header, widths, shown)
+	}
 	for _, r := range rows {
 		writeRow(&b, r, widths, shown)
 	}
