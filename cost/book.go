@@ -25,8 +25,9 @@ var dataFS embed.FS
 type Source struct {
 	Key   string `json:"key"`
 	Title string `json:"title"`
-	// URL is the public address; Ref a path in the project's reference
-	// notes when the source has no stable public address.
+	// URL is the public address; Ref, when the source has no public
+	// address, a file in this repository (usually docs/sources.md#<key>,
+	// which says what the source is).
 	URL string `json:"url,omitempty"`
 	Ref string `json:"ref,omitempty"`
 	// Tier is "ms" (Microsoft documentation), "3p" (third party,

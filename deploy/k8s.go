@@ -260,7 +260,8 @@ func (d *deployment) pdb(selector map[string]string) *policyv1.PodDisruptionBudg
 
 // serviceMonitor scrapes the engine's metrics endpoint. Azure Managed Prometheus reads
 // only its own group, azmonitoring.coreos.com/v1, with the same schema
-// (Azure Monitor "prometheus-metrics-scrape-crd"; shared/reference/crds).
+// (Azure Monitor "prometheus-metrics-scrape-crd", the CRD the managed
+// Prometheus add-on installs).
 func (d *deployment) serviceMonitor() *ServiceMonitor {
 	group := "monitoring.coreos.com/v1"
 	if d.o.Prometheus == PrometheusManaged {

@@ -377,7 +377,7 @@ func TestCatalogConfigBytes(t *testing.T) {
 }
 
 // referenceBlobPrefixes are the blob ids that the reference index
-// (shared/reference/configs/INDEX.md, "blob" column, 12 hex digits) gives
+// compiled with the configs ("blob" column, 12 hex digits; not shipped) gives
 // for the 39 verified copies. The embedded files must be those bytes.
 var referenceBlobPrefixes = map[string]string{
 	"meta-llama__Llama-3.1-8B.json":                   "9b3ff8de3fa0",
