@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/gpuplan/gpuplan/atomicfile"
-	"github.com/gpuplan/gpuplan/boundedfile"
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/perf"
 )
 
 // Prediction is what a plan predicts for one load level (from plan.json or
@@ -281,55 +281,28 @@ func Compare(levels []LevelResult, preds []Prediction) []Comparison {
 	return out
 }
 
-// CalibrationSchemaVersion is the version of CalibrationFile.
-const CalibrationSchemaVersion = 1
-
-// CalibrationPoint is one measured level of one deployment, the unit the
-// perf package fits its efficiency factors to.
-type CalibrationPoint struct {
-	CalibrationKey
-	// InputTokens and OutputTokens are the mean lengths actually served
-	// (server-counted when the server reports usage), rounded.
-	InputTokens  int     `json:"input_tokens"`
-	OutputTokens int     `json:"output_tokens"`
-	Concurrency  int     `json:"concurrency,omitempty"`
-	RPS          float64 `json:"rps,omitempty"`
-	Completed    int     `json:"completed"`
-
-	TTFT             *Latency `json:"ttft_ms"`
-	TPOT             *Latency `json:"tpot_ms"`
-	ITL              *Latency `json:"itl_ms"`
-	E2E              *Latency `json:"e2e_ms"`
-	OutputTokensPerS float64  `json:"output_tokens_per_s"`
-	RequestsPerS     float64  `json:"requests_per_s"`
-	// Predicted is the plan's prediction for this level, when one was given.
-	Predicted  *Prediction `json:"predicted,omitempty"`
-	MeasuredAt time.Time   `json:"measured_at"`
-	Source     string      `json:"source"`
-}
-
-// CalibrationFile is the file `gpuplan bench --write-calibration` writes and
-// the perf package loads.
-type CalibrationFile struct {
-	SchemaVersion int                `json:"schema_version"`
-	Points        []CalibrationPoint `json:"points"`
-}
-
-// CalibrationPoints turns measured levels into calibration points. Levels
-// with no completed request are left out: there is nothing to fit.
-func CalibrationPoints(key CalibrationKey, levels []LevelResult, preds []Prediction, at time.Time, source string) []CalibrationPoint {
-	var out []CalibrationPoint
+// CalibrationPoints turns measured levels into calibration points, in
+// perf's one point type (perf.Point owns the calibration file format; bench
+// writes it, perf reads it). Levels with no completed request are left
+// out: there is nothing to fit.
+func CalibrationPoints(key CalibrationKey, levels []LevelResult, preds []Prediction, at time.Time, source string) []perf.Point {
+	var out []perf.Point
 	for _, l := range levels {
 		if l.Completed == 0 {
 			continue
 		}
-		pt := CalibrationPoint{CalibrationKey: key, InputTokens: int(math.Round(l.InputTokensMean)), OutputTokens: int(math.Round(l.OutputTokensMean)),
+		pt := perf.Point{Model: key.Model, GPU: key.GPU, GPUCount: key.GPUCount, TP: key.TP, PP: key.PP,
+			Engine: key.Engine, EngineVersion: key.EngineVersion, Precision: key.Precision, KVDType: key.KVDType,
+			InputTokens: int(math.Round(l.InputTokensMean)), OutputTokens: int(math.Round(l.OutputTokensMean)),
 			Concurrency: l.Concurrency, RPS: l.RPS, Completed: l.Completed, TTFT: l.TTFT, TPOT: l.TPOT, ITL: l.ITL, E2E: l.E2E,
-			OutputTokensPerS: l.OutputTokensPerS, RequestsPerS: l.RequestsPerS, MeasuredAt: at.UTC(), Source: source}
+			OutputTokensPerS: l.OutputTokensPerS, RequestsPerS: l.RequestsPerS,
+			// time.Time's JSON form, so files written before perf.Point
+			// was the writer's type read back unchanged.
+			MeasuredAt: at.UTC().Format(time.RFC3339Nano), Source: source}
 		for i := range preds {
 			if preds[i].matches(l) {
-				p := preds[i]
-				pt.Predicted = &p
+				// A Prediction of plain numbers always encodes.
+				pt.Predicted, _ = json.Marshal(preds[i])
 				break
 			}
 		}
@@ -338,78 +311,55 @@ func CalibrationPoints(key CalibrationKey, levels []LevelResult, preds []Predict
 	return out
 }
 
-// WriteCalibrationFile writes f as indented JSON to path atomically (a
-// temporary file in the same directory, renamed into place), so a failure
-// never leaves a partial file.
-func WriteCalibrationFile(path string, f CalibrationFile) error {
-	if f.SchemaVersion == 0 {
-		f.SchemaVersion = CalibrationSchemaVersion
-	}
-	if f.Points == nil {
-		f.Points = []CalibrationPoint{}
-	}
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode calibration: %w", err)
-	}
-	return WriteFileAtomic(path, append(b, '\n'))
+// WriteCalibrationFile writes the points as a calibration file (schema
+// version perf.CalibrationSchemaVersion, no factors) to path atomically,
+// so a failure never leaves a partial file.
+func WriteCalibrationFile(path string, pts []perf.Point) error {
+	return (&perf.Calibration{Points: pts}).WriteFile(path)
 }
-
-// maxCalibrationFileBytes bounds an existing calibration file read back
-// before appending: a point is about 1 KB, so this is tens of thousands.
-const maxCalibrationFileBytes = 64 << 20
 
 // AppendCalibrationFile adds pts to the calibration file at path, creating
 // it if missing, and returns how many points it holds afterwards. The
-// points already there are kept (a second `bench --write-calibration` run
-// on another GPU adds to the first run's file instead of replacing it); a
-// point identical to one already in the file (same deployment, level and
-// measured_at) is not added twice. The read, merge and write happen under
-// the file's lock (atomicfile.Lock). A file that is not a calibration file
-// of this schema version is an error, never overwritten.
-func AppendCalibrationFile(ctx context.Context, path string, pts []CalibrationPoint) (int, error) {
+// points already there (and any fitted factors) are kept (a second `bench
+// --write-calibration` run on another GPU adds to the first run's file
+// instead of replacing it); a point identical to one already in the file
+// (same deployment, level and measured_at) is not added twice. The file is
+// read with perf's decoder and size limit (perf.LoadCalibrationFile); the
+// read, merge and write happen under the file's lock (atomicfile.Lock). A
+// file that is not a calibration file of this schema version is an error,
+// never overwritten.
+func AppendCalibrationFile(ctx context.Context, path string, pts []perf.Point) (int, error) {
 	release, err := atomicfile.Lock(ctx, path)
 	if err != nil {
 		return 0, err
 	}
 	defer release()
-	var f CalibrationFile
-	switch b, err := boundedfile.ReadFile(path, maxCalibrationFileBytes); {
+	c := &perf.Calibration{}
+	switch got, err := perf.LoadCalibrationFile(path); {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return 0, fmt.Errorf("read calibration %s: %w", path, err)
+		return 0, fmt.Errorf("%s is not a calibration file gpuplan can add to (%v); nothing was written: choose another --write-calibration path", path, err)
 	default:
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&f); err != nil {
-			return 0, fmt.Errorf("%s is not a calibration file (%v); nothing was written: choose another --write-calibration path", path, err)
-		}
-		if f.SchemaVersion != CalibrationSchemaVersion {
-			return 0, fmt.Errorf("%s has calibration schema version %d, not %d; nothing was written: choose another --write-calibration path", path, f.SchemaVersion, CalibrationSchemaVersion)
-		}
+		c = got
 	}
 	seen := map[string]bool{}
-	for _, p := range f.Points {
+	for _, p := range c.Points {
 		seen[pointKey(p)] = true
 	}
 	for _, p := range pts {
 		if k := pointKey(p); !seen[k] {
 			seen[k] = true
-			f.Points = append(f.Points, p)
+			c.Points = append(c.Points, p)
 		}
 	}
-	f.SchemaVersion = CalibrationSchemaVersion
-	if err := WriteCalibrationFile(path, f); err != nil {
+	if err := c.WriteFile(path); err != nil {
 		return 0, err
 	}
-	return len(f.Points), nil
+	return len(c.Points), nil
 }
 
 // pointKey identifies a measurement: the deployment, the level and when.
-func pointKey(p CalibrationPoint) string {
-	k, _ := json.Marshal([]any{p.CalibrationKey, p.InputTokens, p.OutputTokens, p.Concurrency, p.RPS, p.MeasuredAt.UTC()})
-	return string(k)
-}
+func pointKey(p perf.Point) string { return p.Key() + "|" + p.MeasuredAt }
 
 // WriteFileAtomic writes data to path through a temporary file and a rename
 // (atomicfile.Write), so a failure never leaves a partial file.

@@ -20,5 +20,6 @@
 //     bound on the accuracy drop exceeds a threshold.
 //
 // Measured results can be set next to a Prediction (from a plan) and written
-// as calibration points (CalibrationFile) for the perf package to fit.
+// as calibration points (perf.Point, the type perf owns and reads) for the perf
+// package to fit.
 package bench

@@ -57,7 +57,7 @@ func TestCalibrationFileLoadsInPerf(t *testing.T) {
 		TPOT: &bench.Latency{Mean: 9, P50: 9, P90: 10, P95: 10, P99: 11}, OutputTokensPerS: 800, RequestsPerS: 6}}}
 	pts := bench.CalibrationPoints(key, levels, []bench.Prediction{{Concurrency: 8, TTFT: &bench.Latency{Mean: 40}}}, time.Now(), "test")
 	path := filepath.Join(t.TempDir(), "calib.json")
-	if err := bench.WriteCalibrationFile(path, bench.CalibrationFile{Points: pts}); err != nil {
+	if err := bench.WriteCalibrationFile(path, pts); err != nil {
 		t.Fatal(err)
 	}
 	c, err := perf.LoadCalibrationFile(path)

@@ -44,8 +44,9 @@ type Calibration struct {
 	index *calIndex
 }
 
-// Point is one measured load level of one deployment. Its field names are
-// those of bench.CalibrationPoint, plus Load, Utilization and Notes.
+// Point is one measured load level of one deployment: the one calibration
+// point type, which bench writes (bench.CalibrationPoints) and perf reads
+// (ReadCalibration, the one decoder and size limit).
 type Point struct {
 	Model         string `json:"model"`
 	GPU           string `json:"gpu"`

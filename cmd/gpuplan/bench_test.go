@@ -12,6 +12,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/bench"
 	"github.com/gpuplan/gpuplan/internal/benchtest"
+	"github.com/gpuplan/gpuplan/perf"
 )
 
 // runBenchCLI runs the CLI with a real clock (a benchmark measures time; the
@@ -122,7 +123,7 @@ func TestBenchJSONReportAndCalibration(t *testing.T) {
 	if err != nil || !strings.Contains(string(h), "<svg") || strings.Contains(string(h), "<script") {
 		t.Errorf("report: %v", err)
 	}
-	var cf bench.CalibrationFile
+	var cf perf.Calibration
 	b, err := os.ReadFile(calib)
 	if err != nil {
 		t.Fatal(err)
