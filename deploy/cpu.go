@@ -19,7 +19,7 @@ import (
 // CPU deployments: an AKS CPU node pool of the planned Azure CPU size
 // running Ollama (which serves GGUF files with its bundled llama.cpp and
 // the OpenAI-compatible API), one pod per node, requests sized from
-// llama.cpp's own buffers (memory.LlamaCPPBuffers), probes on Ollama's
+// llama.cpp's own buffers (engine.LlamaCPPBuffers), probes on Ollama's
 // root endpoint. Ollama's documented server settings are environment
 // variables: OLLAMA_HOST, OLLAMA_NUM_PARALLEL, OLLAMA_CONTEXT_LENGTH,
 // OLLAMA_KEEP_ALIVE (https://github.com/ollama/ollama/blob/v0.9.0/envconfig/config.go).

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -91,7 +92,7 @@ type Profile struct {
 	// only when the KV pool holds its whole input + output (TensorRT-LLM's
 	// GUARANTEED_NO_EVICT capacity scheduler).
 	ReservesWholeRequest bool `json:"reserves_whole_request,omitempty"`
-	// GGUFBufferModel is true when memory.LlamaCPPBuffers reproduces the
+	// GGUFBufferModel is true when LlamaCPPBuffers reproduces the
 	// engine's buffers exactly from a local GGUF file's header (llama.cpp
 	// at the build it names), so size uses it for local GGUF files and CPU
 	// hosts.
@@ -316,6 +317,9 @@ type MemoryInput struct {
 	// on one GPU.
 	KVForRequest units.Bytes
 	Concurrency  int64
+	// Context is the context per sequence in tokens (the maximum model
+	// length in force).
+	Context int64
 }
 
 // MemoryAccount is an engine's answer: what it takes outside the KV cache
@@ -422,3 +426,7 @@ func (p *Profile) SchedulerArgs(maxSeqs, maxTokens int, prefixCaching bool) []st
 	}
 	return out
 }
+
+// ErrInvalid marks requests that cannot be sized as given (bad context,
+// slots or cache type); memory.ErrInvalid is the same error.
+var ErrInvalid = errors.New("invalid sizing request")

@@ -22,7 +22,7 @@ type LlamaCPP struct {
 var llamacppOllama090 = &LlamaCPP{Profile: Profile{
 	EngineName: "llamacpp", EngineVersion: "de4c07f", DisplayName: "llama.cpp",
 	Summary:            "llama.cpp llama-server at commit de4c07f (the build Ollama v0.9.0 bundles): GGUF files on CUDA, HIP or CPU",
-	Source:             "llama.cpp common/common.h defaults (n_batch 2048, n_ubatch 512, n_parallel); KV for n_ctx × slots; gguf-parser-go file_estimate__llamacpp.go (compute buffer, 250 MiB platform footprint); Ollama v0.9.0 Makefile.sync",
+	Source:             "llama.cpp common/common.h defaults (n_batch 2048, n_ubatch 512, n_parallel); buffers per llama.cpp de4c07f (engine/llamacpp_buffers.go: KV for n_ctx × slots padded to 32 cells, compute buffer by replaying ggml-alloc.c, checked against Ollama v0.9.0 CPU logs); gguf-parser-go file_estimate__llamacpp.go (250 MiB CUDA platform footprint, assumed); Ollama v0.9.0 Makefile.sync",
 	DefaultUtilization: 1.0,
 	BlockSize:          1,
 	GGUFBufferModel:    true,
@@ -42,7 +42,7 @@ var llamacppOllama090 = &LlamaCPP{Profile: Profile{
 		MicroBatch: "ubatch_size", MicroBatchFlag: "--ubatch-size"},
 	Notes: []string{
 		"llama.cpp allocates the KV cache for context × parallel slots at start-up; memory beyond it stays free (no KV pool fills it)",
-		"llama.cpp compute buffer and platform footprint follow gguf-parser-go's estimator; exact buffer figures are not yet fitted on llama.cpp logs",
+		"llama.cpp buffers (model, KV, compute, output) follow llama.cpp's own rules, checked against Ollama v0.9.0 logs on the CPU backend",
 	},
 }}
 
@@ -52,8 +52,11 @@ const (
 	llamacppUBatch = 512
 )
 
-// llamacppFootprint is gguf-parser-go's default non-UMA platform footprint
-// of 250 MiB VRAM (its --platform-footprint "150,250").
+// llamacppFootprint is the CUDA context and driver memory outside
+// llama.cpp's buffers. It is not in any buffer llama.cpp logs, so the
+// exact rules cannot give it; this is gguf-parser-go's default non-UMA
+// platform footprint of 250 MiB VRAM (its --platform-footprint "150,250"),
+// an assumption, not a measurement.
 const llamacppFootprint = 250 * units.MiB
 
 // Scheduler: one slot per concurrent request (--parallel), logical batch
@@ -63,40 +66,44 @@ func (e *LlamaCPP) Scheduler(in SchedulerInput) Scheduler {
 		Note: "llama.cpp: one slot per concurrent request (--parallel), --batch-size 2048, --ubatch-size 512 tokens per forward pass"}
 }
 
-// Account: weights + compute buffer + footprint + the KV cache for the
-// requested context × slots, all allocated at start.
+// Account is llama.cpp's own buffer accounting (LlamaCPPBuffers, the one
+// llama.cpp memory model; the CPU backend's buffers match Ollama v0.9.0's
+// logs) on a GPU: the model buffer (weights), the KV buffer for n_ctx =
+// context × slots padded to 32 cells, and the compute buffer from
+// replaying ggml's allocator over the reserve graph, all allocated at
+// start, plus the assumed CUDA context footprint. On CUDA the same rules
+// produce "CUDA0 model/KV/compute buffer"; the output buffer is a
+// CUDA_Host (pinned system memory) buffer, so it is not counted in VRAM.
+// With --split-mode layer the layers, and so the model and KV buffers,
+// are divided over the GPUs; each GPU keeps a whole compute buffer.
 func (e *LlamaCPP) Account(in MemoryInput) MemoryAccount {
 	a := MemoryAccount{
 		Requested:       units.Bytes(float64(in.CUDAMemory) * in.Utilization),
-		Activation:      llamacppCompute(in),
-		OverheadLabel:   "platform footprint",
+		OverheadLabel:   "CUDA context (assumed)",
 		ActivationLabel: "compute buffer",
 		NonTorch:        llamacppFootprint,
+		KVPool:          in.KVForRequest,
+	}
+	gpus := int64(max(in.TP, 1) * max(in.PP, 1))
+	slots := max(in.Concurrency, 1)
+	req := LlamaCPPRequest{Context: max(in.Context, 1), Parallel: slots,
+		Batch: int64(in.Scheduler.MaxTokens), UBatch: int64(in.Scheduler.MicroBatch)}
+	bufs, err := LlamaCPPBuffers(LlamaCPPModelFromSpec(in.Model, int64(in.WeightsPerGPU)*gpus), req)
+	if err == nil {
+		a.Activation = bufs.Compute
+		a.KVPool = bufs.KV / units.Bytes(gpus)
+		a.Notes = append(a.Notes,
+			fmt.Sprintf("%s memory: llama.cpp's buffer rules: weights + F16 KV for %d cells (context %d × %d slot(s), padded to 32) + compute buffer for a %d-token micro-batch (ggml allocator replay) + %s assumed CUDA context; output buffer (%s) is CUDA_Host memory, not VRAM",
+				e.ID(), bufs.KVCells, req.Context, slots, bufs.MicroBatch, llamacppFootprint, bufs.Output),
+			"llama.cpp buffers are measured on the CPU backend (Ollama v0.9.0 logs, within 0.01 MiB); CUDA buffers are assumed to follow the same rules (not measured on a GPU), and the CUDA context footprint is gguf-parser-go's 250 MiB default")
+	} else {
+		a.Notes = append(a.Notes, fmt.Sprintf("%s memory: llama.cpp buffer rules failed (%v); KV is the requested context × slots, compute buffer not counted", e.ID(), err))
 	}
 	a.NonKV = in.WeightsPerGPU + a.Activation + a.NonTorch
-	a.KVPool = in.KVForRequest
 	a.KVRoom = a.Requested - a.NonKV
-	a.Notes = append(a.Notes,
-		fmt.Sprintf("%s memory: weights + compute buffer (micro-batch %d tokens) + %s platform footprint + KV for %d slot(s) × context, allocated at start",
-			e.ID(), in.Scheduler.StepTokens(), llamacppFootprint, max(in.Concurrency, 1)),
-		"scheduler: "+in.Scheduler.Describe())
+	a.Notes = append(a.Notes, "scheduler: "+in.Scheduler.Describe())
 	a.Notes = append(a.Notes, e.Notes...)
 	return a
-}
-
-// llamacppCompute estimates the compute buffer the way gguf-parser-go does
-// for one micro-batch: layers run one after another, so the largest FFN's
-// F32 gate, up and norm intermediates, plus the F32 output buffer of
-// (hidden + vocab) per slot.
-func llamacppCompute(in MemoryInput) units.Bytes {
-	s := in.Model
-	ubatch := float64(in.Scheduler.StepTokens())
-	if ubatch <= 0 {
-		ubatch = llamacppUBatch
-	}
-	ffn := 3 * MLPWidth(s) * ubatch * 4
-	out := float64(s.Hidden+s.Vocab) * float64(max(in.Concurrency, 1)) * 4
-	return units.Bytes(ffn + out)
 }
 
 // Serve is `llama-server` on a GGUF file (--model when a local path is

@@ -1,7 +1,6 @@
 package memory
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
@@ -156,7 +155,7 @@ type Assumptions struct {
 
 // ErrInvalid marks requests that cannot be sized as given (bad TP, a
 // context longer than the model supports); the CLI maps it to a usage error.
-var ErrInvalid = errors.New("invalid sizing request")
+var ErrInvalid = engine.ErrInvalid
 
 // Estimate computes the memory budget of a request; when it does not fit,
 // the budget carries ranked suggestions that would make it fit.
@@ -291,7 +290,7 @@ func estimate(r Request) (Budget, error) {
 	acct := r.Engine.Account(engine.MemoryInput{
 		Model: s, Precision: prec, ActDType: unquantizedDType(s, prec), GPUID: r.GPU.ID, CUDAMemory: r.GPU.CUDAMemory,
 		Utilization: util, TP: r.TP, PP: r.PP, WeightsPerGPU: w.PerGPU, Scheduler: sched,
-		KVForRequest: b.KVForRequest, Concurrency: conc,
+		KVForRequest: b.KVForRequest, Concurrency: conc, Context: ctx,
 	})
 	b.Requested, b.Activation, b.ActivationLabel, b.NonTorch, b.OverheadLabel = acct.Requested, acct.Activation, acct.ActivationLabel, acct.NonTorch, acct.OverheadLabel
 	b.CUDAGraphs, b.CUDAGraphsInBudget = acct.CUDAGraphs, acct.CUDAGraphsInBudget

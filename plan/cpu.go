@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
@@ -15,7 +16,7 @@ import (
 
 // CPU VM offers: llama.cpp (the build Ollama v0.9.0 ships) on an Azure CPU
 // size, one replica per VM, --parallel slots = the concurrency. Memory is
-// llama.cpp's own buffer accounting (memory.LlamaCPPBuffers) against the
+// llama.cpp's own buffer accounting (engine.LlamaCPPBuffers) against the
 // VM's memory less an OS reserve; speed is perf.EstimateCPU on the VM's
 // cores and bandwidth; the price is the CPU price book's.
 
@@ -65,7 +66,7 @@ type CPUResult struct {
 // SearchCPU evaluates every Azure CPU VM size × CPU precision for the
 // request's model and load.
 func SearchCPU(r Request) CPUResult {
-	out := CPUResult{Engine: memory.LlamaCPPBuild, Assumptions: []string{
+	out := CPUResult{Engine: engine.LlamaCPPBuild, Assumptions: []string{
 		"llama.cpp on every physical core, one replica per VM, --parallel = concurrency, context = input + output per slot",
 		fmt.Sprintf("memory: llama.cpp's buffers within the VM's memory less %.1f GiB for the OS", cpuOSReserveGiB),
 		"speed: perf.EstimateCPU (per-CPU rates fitted on llama-bench runs on Azure sizes; bandwidth measured on the size where Spare Cores or Microsoft measured it, else scaled from a measured size)",
@@ -112,7 +113,7 @@ func SearchCPU(r Request) CPUResult {
 			}
 			row := CPURow{VM: vm.Name, Series: vm.Series, CPU: vm.CPU, VCPU: vm.VCPU, Cores: vm.Cores(), MemoryGiB: vm.MemoryGiB, Precision: prec.Name, Bandwidth: cc.VMBandwidth(vm)}
 			c := conc
-			bufs, err := memory.LlamaCPPBuffers(memory.LlamaCPPModelFromSpec(s, int64(w.Total)), memory.LlamaCPPRequest{Context: max(ctx, 1), Parallel: int64(c)})
+			bufs, err := engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(s, int64(w.Total)), engine.LlamaCPPRequest{Context: max(ctx, 1), Parallel: int64(c)})
 			if err != nil {
 				continue
 			}

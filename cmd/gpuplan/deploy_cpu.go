@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gpuplan/gpuplan/deploy"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 )
@@ -30,7 +31,7 @@ var cpuDeployFlags = map[string]bool{
 }
 
 // runDeployCPU is `deploy MODEL --vm CPU-SIZE`: llama.cpp's buffers for
-// --context × --concurrency (memory.LlamaCPPBuffers, exact for a local
+// --context × --concurrency (engine.LlamaCPPBuffers, exact for a local
 // GGUF file) size the Ollama pod on an AKS CPU node pool
 // (deploy.GenerateCPU), which refuses what the VM cannot hold.
 func runDeployCPU(cmd *cobra.Command, a *app, ref string, f deployFlags, vm hardware.CPUVM) error {
@@ -70,12 +71,12 @@ func runDeployCPU(cmd *cobra.Command, a *app, ref string, f deployFlags, vm hard
 	if parallel < 1 || parallel > 1024 {
 		return usageErrf("--concurrency must be in [1, 1024] with a CPU size (Ollama's parallel slots), got %d", f.conc)
 	}
-	req := memory.LlamaCPPRequest{Context: f.context, Parallel: int64(parallel)}
-	var r memory.LlamaCPPBuffersResult
+	req := engine.LlamaCPPRequest{Context: f.context, Parallel: int64(parallel)}
+	var r engine.LlamaCPPBuffersResult
 	var err error
 	modelID := ref
 	if isLocalGGUF(ref) {
-		r, err = memory.LlamaCPPFileBuffers(ref, req)
+		r, err = engine.LlamaCPPFileBuffers(ref, req)
 	} else {
 		spec, rerr := a.resolveModel(cmd.Context(), ref)
 		if rerr != nil {
@@ -90,7 +91,7 @@ func runDeployCPU(cmd *cobra.Command, a *app, ref string, f deployFlags, vm hard
 		if werr != nil {
 			return usageErr(werr)
 		}
-		r, err = memory.LlamaCPPBuffers(memory.LlamaCPPModelFromSpec(spec, int64(w.Total)), req)
+		r, err = engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(spec, int64(w.Total)), req)
 	}
 	if errors.Is(err, memory.ErrInvalid) {
 		return usageErr(err)

@@ -18,7 +18,7 @@ import (
 )
 
 // tinyLlamaGGUF writes the TinyLlama-1.1B-shaped Q8_0 file whose buffers
-// Ollama v0.9.0 logged (memory/testdata/llamacpp-ollama-buffers.json,
+// Ollama v0.9.0 logged (engine/testdata/llamacpp-ollama-buffers.json,
 // "tinyllama-1.1b-q8_0").
 func tinyLlamaGGUF(t *testing.T) string {
 	t.Helper()

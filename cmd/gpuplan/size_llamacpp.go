@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -33,7 +34,7 @@ type llamacppSize struct {
 	// model known by its architecture (one block of weights at
 	// --precision, llama's compute graph).
 	Exact bool `json:"exact"`
-	memory.LlamaCPPBuffersResult
+	engine.LlamaCPPBuffersResult
 	// Host is the CPU VM or chip (--vm/--cpu) and Fits whether the
 	// buffers fit its memory.
 	Host *cpuHost `json:"host,omitempty"`
@@ -47,12 +48,12 @@ func runSizeLlamaCPP(cmd *cobra.Command, a *app, ref string, f sizeFlags, host *
 	if f.concurrency < 1 || f.concurrency > 1024 {
 		return usageErrf("--concurrency must be in [1, 1024] (llama.cpp --parallel slots), got %d", f.concurrency)
 	}
-	req := memory.LlamaCPPRequest{Context: f.context, Parallel: f.concurrency, FlashAttention: f.flashAttn}
-	var r memory.LlamaCPPBuffersResult
+	req := engine.LlamaCPPRequest{Context: f.context, Parallel: f.concurrency, FlashAttention: f.flashAttn}
+	var r engine.LlamaCPPBuffersResult
 	var err error
 	exact := isLocalGGUF(ref)
 	if exact {
-		r, err = memory.LlamaCPPFileBuffers(ref, req)
+		r, err = engine.LlamaCPPFileBuffers(ref, req)
 	} else {
 		spec, rerr := a.resolveModel(cmd.Context(), ref)
 		if rerr != nil {
@@ -66,7 +67,7 @@ func runSizeLlamaCPP(cmd *cobra.Command, a *app, ref string, f sizeFlags, host *
 		if werr != nil {
 			return usageErr(werr)
 		}
-		r, err = memory.LlamaCPPBuffers(memory.LlamaCPPModelFromSpec(spec, int64(w.Total)), req)
+		r, err = engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(spec, int64(w.Total)), req)
 	}
 	if errors.Is(err, memory.ErrInvalid) {
 		return usageErr(err)

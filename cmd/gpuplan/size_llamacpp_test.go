@@ -15,7 +15,7 @@ import (
 // TestSizeLlamaCPPGGUF: `size FILE.gguf --engine llamacpp` prints
 // llama.cpp's buffers; the figures for this TinyLlama-1.1B-shaped Q8_0 file
 // at num_ctx 2048 are what Ollama v0.9.0 logged loading it
-// (memory/testdata/llamacpp-ollama-buffers.json, "tinyllama-1.1b-q8_0"):
+// (engine/testdata/llamacpp-ollama-buffers.json, "tinyllama-1.1b-q8_0"):
 // model 1114.91 MiB, KV 44.00, compute 148.01, output 0.13.
 func TestSizeLlamaCPPGGUF(t *testing.T) {
 	q8, _ := gguf.TypeByName("Q8_0")

@@ -1,4 +1,4 @@
-package memory
+package engine
 
 import (
 	"encoding/json"
@@ -17,6 +17,8 @@ import (
 	"github.com/gpuplan/gpuplan/internal/ollamatest"
 	"github.com/gpuplan/gpuplan/model/gguf"
 )
+
+var update = flag.Bool("update", false, "rewrite docs/accuracy.md's llama.cpp memory section")
 
 var updateOllama = flag.Bool("update-ollama", false, "rewrite testdata/llamacpp-ollama-buffers.json from a live Ollama run")
 
@@ -155,7 +157,7 @@ func loadOllamaRecords(t *testing.T) ollamaRecordFile {
 	t.Helper()
 	b, err := os.ReadFile(ollamaRecords)
 	if err != nil {
-		t.Fatalf("%v (record it with: go test ./memory -run TestLlamaCPPLiveOllama -update-ollama)", err)
+		t.Fatalf("%v (record it with: go test ./engine -run TestLlamaCPPLiveOllama -update-ollama)", err)
 	}
 	var f ollamaRecordFile
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -253,7 +255,7 @@ func TestLlamaCPPLiveOllama(t *testing.T) {
 	if *updateOllama {
 		sort.Slice(recs, func(i, j int) bool { return indexOfCase(recs[i].Name) < indexOfCase(recs[j].Name) })
 		out := ollamaRecordFile{
-			How:     fmt.Sprintf("Logged by Ollama v%s (go install github.com/ollama/ollama@v%[1]s, CPU only, --no-mmap as Ollama runs CPU loads) while loading zero-weight GGUF files of each shape written by internal/ggufwrite: through `ollama serve` (OLLAMA_NUM_PARALLEL, PARAMETER num_ctx), or, for flash attention and quantized caches, which serve never enables on a CPU-only host, by starting `ollama runner` with the flags serve would pass plus --flash-attn/--kv-cache-type; regenerate with `go test ./memory -run TestLlamaCPPLiveOllama -update-ollama`.", ollamatest.Version),
+			How:     fmt.Sprintf("Logged by Ollama v%s (go install github.com/ollama/ollama@v%[1]s, CPU only, --no-mmap as Ollama runs CPU loads) while loading zero-weight GGUF files of each shape written by internal/ggufwrite: through `ollama serve` (OLLAMA_NUM_PARALLEL, PARAMETER num_ctx), or, for flash attention and quantized caches, which serve never enables on a CPU-only host, by starting `ollama runner` with the flags serve would pass plus --flash-attn/--kv-cache-type; regenerate with `go test ./engine -run TestLlamaCPPLiveOllama -update-ollama`.", ollamatest.Version),
 			Records: recs,
 		}
 		b, _ := json.MarshalIndent(out, "", "  ")

@@ -1,4 +1,4 @@
-package memory
+package engine
 
 // This file replays how llama.cpp sizes its compute buffer: it builds the
 // worst-case graph llama_context reserves at start-up (a full micro-batch
