@@ -534,6 +534,24 @@ func (s *sim) run(reqs []simReq, users int, think float64) runOut {
 		}
 		return math.Inf(1)
 	}
+	// finish retires request i at t: its KV cells return to the pool and,
+	// in a closed loop, its user sends the next request after the
+	// hand-off, the per-request cost and the think time.
+	finish := func(i int) {
+		r := &reqs[i]
+		r.finish = t
+		free += r.kv
+		r.kv = 0
+		completed++
+		finishOrder = append(finishOrder, i)
+		if users > 0 && issued < n {
+			nr := &reqs[issued]
+			nr.user = r.user
+			nr.arrival = t + r.lag + s.rt.request*s.thinkDraw() + think*s.thinkDraw()
+			sendQ.push(userSend{t: nr.arrival, req: issued})
+			issued++
+		}
+	}
 
 	for completed < n {
 		arrive(t)
@@ -666,18 +684,7 @@ func (s *sim) run(reqs []simReq, users int, think float64) runOut {
 				finished = true
 			}
 			if finished {
-				r.finish = t
-				free += r.kv
-				r.kv = 0
-				completed++
-				finishOrder = append(finishOrder, i)
-				if users > 0 && issued < n {
-					nr := &reqs[issued]
-					nr.user = r.user
-					nr.arrival = t + r.lag + s.rt.request*s.thinkDraw() + think*s.thinkDraw()
-					sendQ.push(userSend{t: nr.arrival, req: issued})
-					issued++
-				}
+				finish(i)
 				continue
 			}
 			keep = append(keep, i)
@@ -711,18 +718,7 @@ func (s *sim) run(reqs []simReq, users int, think float64) runOut {
 		for _, i := range running {
 			r := &reqs[i]
 			if r.decoding && r.gen >= r.out {
-				r.finish = t
-				free += r.kv
-				r.kv = 0
-				completed++
-				finishOrder = append(finishOrder, i)
-				if users > 0 && issued < n {
-					nr := &reqs[issued]
-					nr.user = r.user
-					nr.arrival = t + r.lag + s.rt.request*s.thinkDraw() + think*s.thinkDraw()
-					sendQ.push(userSend{t: nr.arrival, req: issued})
-					issued++
-				}
+				finish(i)
 				continue
 			}
 			keep = append(keep, i)

@@ -12,7 +12,6 @@ import (
 	"github.com/gpuplan/gpuplan/deploy"
 	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/memory"
 )
 
 // isCPUSize reports whether --vm names an Azure CPU size in the catalog.
@@ -72,30 +71,7 @@ func runDeployCPU(cmd *cobra.Command, a *app, ref string, f deployFlags, vm hard
 		return usageErrf("--concurrency must be in [1, 1024] with a CPU size (Ollama's parallel slots), got %d", f.conc)
 	}
 	req := engine.LlamaCPPRequest{Context: f.context, Parallel: int64(parallel)}
-	var r engine.LlamaCPPBuffersResult
-	var err error
-	modelID := ref
-	if isLocalGGUF(ref) {
-		r, err = engine.LlamaCPPFileBuffers(ref, req)
-	} else {
-		spec, rerr := a.resolveModel(cmd.Context(), ref)
-		if rerr != nil {
-			return rerr
-		}
-		modelID = spec.ID
-		prec, perr := cpuPrecision(spec, f.precision)
-		if perr != nil {
-			return perr
-		}
-		w, werr := memory.EstimateWeights(spec, prec, 1, 1)
-		if werr != nil {
-			return usageErr(werr)
-		}
-		r, err = engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(spec, int64(w.Total)), req)
-	}
-	if errors.Is(err, memory.ErrInvalid) {
-		return usageErr(err)
-	}
+	r, modelID, _, err := a.llamacppBuffers(cmd.Context(), ref, f.precision, req)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -21,6 +22,37 @@ func isLocalGGUF(ref string) bool {
 	}
 	st, err := os.Stat(ref)
 	return err == nil && st.Mode().IsRegular()
+}
+
+// llamacppBuffers sizes llama.cpp's buffers for a model reference: exactly
+// from the tensors of a local GGUF file, otherwise from the resolved
+// model's shape at precision (its weights as one block). modelID is the
+// reference for a file and the resolved id otherwise; a bad request is a
+// usage error.
+func (a *app) llamacppBuffers(ctx context.Context, ref, precision string, req engine.LlamaCPPRequest) (r engine.LlamaCPPBuffersResult, modelID string, exact bool, err error) {
+	if isLocalGGUF(ref) {
+		r, err = engine.LlamaCPPFileBuffers(ref, req)
+		modelID, exact = ref, true
+	} else {
+		spec, rerr := a.resolveModel(ctx, ref)
+		if rerr != nil {
+			return r, "", false, rerr
+		}
+		modelID = spec.ID
+		prec, perr := cpuPrecision(spec, precision)
+		if perr != nil {
+			return r, "", false, perr
+		}
+		w, werr := memory.EstimateWeights(spec, prec, 1, 1)
+		if werr != nil {
+			return r, "", false, usageErr(werr)
+		}
+		r, err = engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(spec, int64(w.Total)), req)
+	}
+	if errors.Is(err, memory.ErrInvalid) {
+		return r, modelID, exact, usageErr(err)
+	}
+	return r, modelID, exact, err
 }
 
 // llamacppSize is `size FILE.gguf --engine llamacpp`: llama.cpp's own four
@@ -49,29 +81,7 @@ func runSizeLlamaCPP(cmd *cobra.Command, a *app, ref string, f sizeFlags, host *
 		return usageErrf("--concurrency must be in [1, 1024] (llama.cpp --parallel slots), got %d", f.concurrency)
 	}
 	req := engine.LlamaCPPRequest{Context: f.context, Parallel: f.concurrency, FlashAttention: f.flashAttn}
-	var r engine.LlamaCPPBuffersResult
-	var err error
-	exact := isLocalGGUF(ref)
-	if exact {
-		r, err = engine.LlamaCPPFileBuffers(ref, req)
-	} else {
-		spec, rerr := a.resolveModel(cmd.Context(), ref)
-		if rerr != nil {
-			return rerr
-		}
-		prec, perr := cpuPrecision(spec, f.precision)
-		if perr != nil {
-			return perr
-		}
-		w, werr := memory.EstimateWeights(spec, prec, 1, 1)
-		if werr != nil {
-			return usageErr(werr)
-		}
-		r, err = engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(spec, int64(w.Total)), req)
-	}
-	if errors.Is(err, memory.ErrInvalid) {
-		return usageErr(err)
-	}
+	r, _, exact, err := a.llamacppBuffers(cmd.Context(), ref, f.precision, req)
 	if err != nil {
 		return err
 	}
