@@ -54,6 +54,13 @@ func TestCPUSpeedOnThisMachine(t *testing.T) {
 	prompt := strings.Repeat("The quick brown fox jumps over the lazy dog. ", 8)
 	var rows []string
 	var ppErr, tgErr, ppRatio, tgRatio []float64
+	type measured struct {
+		name   string
+		bytes  float64
+		pp, tg float64
+		w      CPUWorkload
+	}
+	var runs []measured
 	for _, c := range ollamaSpeedShapes {
 		s := c.shape
 		ty, _ := gguf.TypeByName(c.typ)
@@ -70,7 +77,7 @@ func TestCPUSpeedOnThisMachine(t *testing.T) {
 		srv.Create(t, c.name, path, 1024)
 		opts := map[string]any{"num_predict": 16, "num_thread": threads}
 		if time.Since(start) > 4*time.Minute {
-			t.Logf("stopping after %d shapes: the 4-minute budget of this test is spent (a loaded host)", len(rows))
+			t.Logf("stopping after %d shapes: the 4-minute budget of this test is spent (a loaded host)", len(runs))
 			break
 		}
 		srv.Generate(t, c.name, "warm up", map[string]any{"num_predict": 2, "num_thread": threads})
@@ -89,15 +96,29 @@ func TestCPUSpeedOnThisMachine(t *testing.T) {
 		srv.Unload(c.name)
 		os.Remove(path)
 		kv := float64(s.Layers * s.KVHeads * (s.Hidden / s.Heads) * 2 * 2)
-		e, err := EstimateCPU(tgt, CPUWorkload{WeightBytes: float64(all.Bytes), Params: float64(all.Elements), KVBytesPerToken: kv,
-			InputTokens: g.PromptEvalCount, OutputTokens: g.EvalCount, Concurrency: 1})
+		runs = append(runs, measured{name: c.name, bytes: float64(all.Bytes), pp: measPP, tg: measTG,
+			w: CPUWorkload{WeightBytes: float64(all.Bytes), Params: float64(all.Elements), KVBytesPerToken: kv,
+				InputTokens: g.PromptEvalCount, OutputTokens: g.EvalCount, Concurrency: 1}})
+	}
+	// Probe again and keep the faster figures: `go test ./...` runs other
+	// packages beside this one at first, and a probe taken while they run
+	// reads the machine as slower than Ollama later finds it (best of
+	// both, as the Ollama runs are best of two).
+	again := probe.Run("this-machine", probe.Options{BufferBytes: 256 << 20, Passes: 3}, time.Now())
+	t.Logf("probe again: %.1f GB/s, %.2f GFLOP/s/core", again.BandwidthGBPerS, again.MatrixGFLOPSPerCore)
+	host.BandwidthGBPerS = max(host.BandwidthGBPerS, again.BandwidthGBPerS)
+	host.MatrixGFLOPSPerCore = max(host.MatrixGFLOPSPerCore, again.MatrixGFLOPSPerCore)
+	tgt.BandwidthGBPerS = host.BandwidthGBPerS
+	tgt.Speed.DecodeGFLOPSPerCore, tgt.Speed.PrefillGFLOPSPerCore = host.MatrixGFLOPSPerCore, host.MatrixGFLOPSPerCore
+	for _, m := range runs {
+		e, err := EstimateCPU(tgt, m.w)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rpp, rtg := e.PrefillTokensPerS/measPP, e.DecodeTokensPerS/measTG
-		ppErr, tgErr = append(ppErr, cpuRelErr(e.PrefillTokensPerS, measPP)), append(tgErr, cpuRelErr(e.DecodeTokensPerS, measTG))
-		t.Logf("%s: prompt %.0f predicted / %.0f measured tok/s; generation %.1f / %.1f tok/s", c.name, e.PrefillTokensPerS, measPP, e.DecodeTokensPerS, measTG)
-		rows = append(rows, fmt.Sprintf("| %s | %.1f | %.0f / %.0f (%.2f×) | %.1f / %.1f (%.2f×) |", c.name, float64(all.Bytes)/1e6, e.PrefillTokensPerS, measPP, rpp, e.DecodeTokensPerS, measTG, rtg))
+		rpp, rtg := e.PrefillTokensPerS/m.pp, e.DecodeTokensPerS/m.tg
+		ppErr, tgErr = append(ppErr, cpuRelErr(e.PrefillTokensPerS, m.pp)), append(tgErr, cpuRelErr(e.DecodeTokensPerS, m.tg))
+		t.Logf("%s: prompt %.0f predicted / %.0f measured tok/s; generation %.1f / %.1f tok/s", m.name, e.PrefillTokensPerS, m.pp, e.DecodeTokensPerS, m.tg)
+		rows = append(rows, fmt.Sprintf("| %s | %.1f | %.0f / %.0f (%.2f×) | %.1f / %.1f (%.2f×) |", m.name, m.bytes/1e6, e.PrefillTokensPerS, m.pp, rpp, e.DecodeTokensPerS, m.tg, rtg))
 		ppRatio, tgRatio = append(ppRatio, rpp), append(tgRatio, rtg)
 	}
 	if len(ppRatio) < 3 {
