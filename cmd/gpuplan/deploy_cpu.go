@@ -34,8 +34,8 @@ var cpuDeployFlags = map[string]bool{
 // GGUF file) size the Ollama pod on an AKS CPU node pool
 // (deploy.GenerateCPU), which refuses what the VM cannot hold.
 func runDeployCPU(cmd *cobra.Command, a *app, ref string, f deployFlags, vm hardware.CPUVM) error {
-	if f.target != "" {
-		t, err := deploy.ParseTarget(f.target)
+	if f.target.value != "" {
+		t, err := deploy.ParseTarget(f.target.value)
 		if err != nil {
 			return usageErr(err)
 		}
@@ -54,8 +54,8 @@ func runDeployCPU(cmd *cobra.Command, a *app, ref string, f deployFlags, vm hard
 		sort.Strings(other)
 		return usageErrf("not used with the CPU size %s (llama.cpp via Ollama on AKS): %s; drop them", vm.Name, strings.Join(other, ", "))
 	}
-	if cmd.Flags().Changed("engine") && !strings.HasPrefix(strings.ToLower(f.engine), "llamacpp") {
-		return usageErrf("--engine %s: a CPU size runs llama.cpp (Ollama); give --engine llamacpp or leave it out", f.engine)
+	if cmd.Flags().Changed("engine") && !strings.HasPrefix(strings.ToLower(f.eng.name.value), "llamacpp") {
+		return usageErrf("--engine %s: a CPU size runs llama.cpp (Ollama); give --engine llamacpp or leave it out", f.eng.name.value)
 	}
 	if f.ggufURL == "" {
 		return usageErrf("--gguf-url is required with the CPU size %s: the https URL of the .gguf file the pod downloads", vm.Name)
@@ -63,15 +63,15 @@ func runDeployCPU(cmd *cobra.Command, a *app, ref string, f deployFlags, vm hard
 	if f.context < 1 || f.context > 1<<24 {
 		return usageErrf("--context must be in [1, %d] with a CPU size: Ollama's num_ctx per slot, got %d", 1<<24, f.context)
 	}
-	parallel := f.conc
+	parallel := f.load.concurrency
 	if parallel == 0 {
 		parallel = 1
 	}
 	if parallel < 1 || parallel > 1024 {
-		return usageErrf("--concurrency must be in [1, 1024] with a CPU size (Ollama's parallel slots), got %d", f.conc)
+		return usageErrf("--concurrency must be in [1, 1024] with a CPU size (Ollama's parallel slots), got %d", f.load.concurrency)
 	}
 	req := engine.LlamaCPPRequest{Context: f.context, Parallel: int64(parallel)}
-	r, modelID, _, err := a.llamacppBuffers(cmd.Context(), ref, f.precision, req)
+	r, modelID, _, err := a.llamacppBuffers(cmd.Context(), ref, f.model.precision.value, req)
 	if err != nil {
 		return err
 	}
