@@ -187,11 +187,13 @@ func (f *enumFlag) missing(msg string) string {
 	return ""
 }
 
-// withChoices appends the choices to usage unless it lists them already,
-// shortened when the set is long (the GPU ids, VM sizes and regions are
-// dozens; completion and the listing commands give the rest).
+// withChoices appends the registry's choices to usage unless it lists
+// them already, shortened when the set is long (the GPU ids, VM sizes and
+// regions are dozens; completion and the listing commands give the
+// rest). The command's extras (plan's auto, any) are its usage's to
+// explain.
 func (f *enumFlag) withChoices(usage string) string {
-	all := f.all()
+	all := f.choices()
 	listed := true
 	for _, c := range all {
 		if !strings.Contains(usage, c) {
@@ -204,7 +206,7 @@ func (f *enumFlag) withChoices(usage string) string {
 	}
 	n := len(all)
 	if n > 10 {
-		n = 5
+		n = 3
 	}
 	return usage + " {" + shortList(all, n) + "}"
 }
