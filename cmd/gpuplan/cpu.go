@@ -131,8 +131,8 @@ func llamacppKVBytesPerToken(s *model.Spec) int64 {
 }
 
 func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *cpuHost) error {
-	if f.load.input <= 0 || f.load.output <= 0 {
-		return usageErrf("perf needs --input-tokens and --output-tokens (the request shape decides the speed)")
+	if _, err := f.load.resolve(perfNeedsShape, loadElsewhere); err != nil {
+		return err
 	}
 	if f.rps != "" {
 		return usageErrf("--rps is not modelled for CPU targets yet; give --concurrency")

@@ -210,11 +210,9 @@ func (a *app) writeBundle(f deployFlags, b *deploy.Bundle, modelID, vm string) e
 // evaluateOffer runs the planner on MODEL and --vm, so deploy never sizes
 // anything itself.
 func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan.Candidate, *model.Spec, error) {
-	if !f.load.hasShape() {
-		return plan.Candidate{}, nil, usageErrf("MODEL --vm needs --input-tokens and --output-tokens (the load the planner sizes for)")
-	}
-	if f.load.concurrency > 0 && f.load.rps > 0 {
-		return plan.Candidate{}, nil, usageErrf("give at most one of --concurrency and --rps")
+	w, err := f.load.resolve("MODEL --vm needs --input-tokens and --output-tokens (the load the planner sizes for)", loadAtMostOne)
+	if err != nil {
+		return plan.Candidate{}, nil, err
 	}
 	spec, err := a.resolveModel(cmd.Context(), ref)
 	if err != nil {
@@ -232,9 +230,9 @@ func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan
 		fmt.Fprintln(a.Stderr, "Warning:", w)
 	}
 	req := plan.Request{
-		Model: spec, Context: f.context, InputTokens: f.load.input, OutputTokens: f.load.output,
-		Concurrency: f.load.concurrency, RPS: f.load.rps, Hardware: hc, Prices: book, ImageArch: f.o.ImageArch,
-		MaxNumSeqs: f.eng.maxNumSeqs, MaxNumBatchedTokens: f.eng.maxNumBatchedTokens, CacheRate: f.load.cacheRate,
+		Model: spec, Context: f.context, InputTokens: w.InputTokens, OutputTokens: w.OutputTokens,
+		Concurrency: w.Concurrency, RPS: w.RPS, Hardware: hc, Prices: book, ImageArch: f.o.ImageArch,
+		MaxNumSeqs: f.eng.maxNumSeqs, MaxNumBatchedTokens: f.eng.maxNumBatchedTokens, CacheRate: w.CacheRate,
 	}
 	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
 		return plan.Candidate{}, nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/units"
 )
 
@@ -171,9 +172,39 @@ func (f *workloadFlags) register(fs *pflag.FlagSet, h workloadHelp) {
 	fs.Float64Var(&f.cacheRate, "cache-rate", 0, "fraction of prompt tokens served from the prefix cache, 0 to below 1 (as in ptu)")
 }
 
-// hasShape reports whether both request lengths were given (0 means not
-// given; negative values never get past flagcheck).
-func (f *workloadFlags) hasShape() bool { return f.input >= 1 && f.output >= 1 }
+// loadRule says how a command takes --concurrency and --rps.
+type loadRule int
+
+const (
+	// loadElsewhere: the command reads its loads itself (perf's lists).
+	loadElsewhere loadRule = iota
+	// loadExactlyOne: one of --concurrency and --rps is required (plan).
+	loadExactlyOne
+	// loadAtMostOne: neither is a load the command defaults (deploy).
+	loadAtMostOne
+)
+
+// resolve checks the request shape (missing is the command's message
+// when a length is not given: 0 means not given, negative values never
+// get past flagcheck) and the load against rule, and returns them as a
+// workload.
+func (f *workloadFlags) resolve(missing string, rule loadRule) (perf.Workload, error) {
+	w := perf.Workload{InputTokens: f.input, OutputTokens: f.output, CacheRate: f.cacheRate}
+	if f.input < 1 || f.output < 1 {
+		return w, usageErrf("%s", missing)
+	}
+	if rule == loadElsewhere {
+		return w, nil
+	}
+	w.Concurrency, w.RPS = f.concurrency, f.rps
+	switch {
+	case rule == loadExactlyOne && (w.Concurrency > 0) == (w.RPS > 0):
+		return w, usageErrf("give exactly one of --concurrency and --rps")
+	case rule == loadAtMostOne && w.Concurrency > 0 && w.RPS > 0:
+		return w, usageErrf("give at most one of --concurrency and --rps")
+	}
+	return w, nil
+}
 
 // hardwareFlags are the GPU a single deployment runs on and the CPU
 // target flags: --gpu, --gpu-memory, --vm, --cpu, --cores (size, perf).

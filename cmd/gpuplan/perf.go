@@ -42,6 +42,9 @@ type simFlags struct {
 	ttftSLO, tpotSLO, e2eSLO           float64
 }
 
+// perfNeedsShape is perf's error when a request length is missing.
+const perfNeedsShape = "perf needs --input-tokens and --output-tokens (the request shape decides the speed)"
+
 // defaultConcurrency is what perf sweeps when neither --concurrency nor
 // --rps is given; the example sweep.
 const defaultConcurrency = "1,8,32,128,max"
@@ -223,8 +226,9 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 			f.rps = "1" // unused: the trace's arrivals drive the run
 		}
 	}
-	if !f.load.hasShape() {
-		return usageErrf("perf needs --input-tokens and --output-tokens (the request shape decides the speed)")
+	shape, err := f.load.resolve(perfNeedsShape, loadElsewhere)
+	if err != nil {
+		return err
 	}
 	loads, err := parseLoads(f.concurrency, f.rps)
 	if err != nil {
@@ -250,7 +254,7 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	req := perf.Request{Model: spec, GPU: chip, TP: f.tp, PP: f.pp, Utilization: f.utilization,
 		Precision: sf.Precision, KVDType: sf.KVDType,
 		MaxNumSeqs: f.eng.maxNumSeqs, MaxNumBatchedTokens: f.eng.maxNumBatchedTokens,
-		Workload: perf.Workload{InputTokens: f.load.input, OutputTokens: f.load.output, CacheRate: f.load.cacheRate}}
+		Workload: shape}
 	if req.Engine, err = f.eng.resolve(); err != nil {
 		return err
 	}

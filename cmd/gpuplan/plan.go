@@ -98,13 +98,11 @@ table, one "why not" line per rejected family.
 }
 
 func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
-	if !f.load.hasShape() {
-		return usageErrf("--input-tokens and --output-tokens are required")
+	w, err := f.load.resolve("--input-tokens and --output-tokens are required", loadExactlyOne)
+	if err != nil {
+		return err
 	}
-	if (f.load.concurrency > 0) == (f.load.rps > 0) {
-		return usageErrf("give exactly one of --concurrency and --rps")
-	}
-	if f.thinkTimeS > 0 && f.load.rps > 0 {
+	if f.thinkTimeS > 0 && w.RPS > 0 {
 		return usageErrf("--think-time-s goes with --concurrency (closed-loop users), not --rps")
 	}
 	spec, err := a.resolveModel(cmd.Context(), ref)
@@ -116,15 +114,15 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		return err
 	}
 	book, warnings := a.priceBook(hc, "USD")
-	if w := contextDefaultWarning(cmd, f.load.input, f.load.output, spec); w != "" {
-		warnings = append(warnings, w)
+	if cw := contextDefaultWarning(cmd, w.InputTokens, w.OutputTokens, spec); cw != "" {
+		warnings = append(warnings, cw)
 	}
 	req := plan.Request{
-		Model: spec, Context: f.context, InputTokens: f.load.input, OutputTokens: f.load.output,
-		Concurrency: f.load.concurrency, RPS: f.load.rps, ThinkTimeS: f.thinkTimeS, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,
+		Model: spec, Context: f.context, InputTokens: w.InputTokens, OutputTokens: w.OutputTokens,
+		Concurrency: w.Concurrency, RPS: w.RPS, ThinkTimeS: f.thinkTimeS, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,
 		BudgetUSDMonth: f.budget, HoursPerDay: f.hoursPerDay, Hardware: hc, Prices: book,
 		ImageArch:  f.imageArch,
-		MaxNumSeqs: f.eng.maxNumSeqs, MaxNumBatchedTokens: f.eng.maxNumBatchedTokens, CacheRate: f.load.cacheRate,
+		MaxNumSeqs: f.eng.maxNumSeqs, MaxNumBatchedTokens: f.eng.maxNumBatchedTokens, CacheRate: w.CacheRate,
 		Simulate: f.simulate,
 	}
 	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
