@@ -199,7 +199,7 @@ func apiExitCode(err error) int {
 func apiCommands(root *cobra.Command, a *app) []server.Command {
 	var out []server.Command
 	for _, c := range apiServedCommands(root) {
-		sc := server.Command{Name: c.Name(), Summary: c.Short, Description: c.Long}
+		sc := server.Command{Name: c.Name(), Summary: c.Short, Description: c.Long, Outputs: apiOutputs[c.Name()]}
 		subs := map[string]bool{}
 		for _, sub := range c.Commands() {
 			subs[sub.Name()] = true
