@@ -9,8 +9,8 @@ import (
 )
 
 type schemaInner struct {
-	Depth   int    `json:"depth"`
-	Shadow  string `json:"shadow"`
+	Depth  int    `json:"depth"`
+	Shadow string `json:"shadow"`
 }
 
 type schemaDate struct{}
