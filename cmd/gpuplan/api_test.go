@@ -33,7 +33,7 @@ func TestAPIFlagDecisions(t *testing.T) {
 			seen[f.Name] = true
 			d, ok := apiFlags[f.Name]
 			if !ok {
-				t.Errorf("%s --%s has no API decision: add it to apiFlags (apiflags.go)", c.Name(), f.Name)
+				t.Errorf("%s --%s has no API decision: add it to apiFlags (api.go)", c.Name(), f.Name)
 				return
 			}
 			if d == apiParam && fileFlagUsage.MatchString(f.Usage) {

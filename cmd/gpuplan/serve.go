@@ -217,7 +217,7 @@ func apiCommands(root *cobra.Command, a *app) []server.Command {
 			sc.Args = append(sc.Args, arg)
 		}
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			// apiFlags (apiflags.go) decides per flag; a flag it does not
+			// apiFlags (api.go) decides per flag; a flag it does not
 			// name is not served.
 			if f.Hidden || !apiExposed(f.Name) {
 				return
