@@ -8,20 +8,13 @@ import (
 
 	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/internal/testmodel"
 )
 
 // simDeployment prepares a catalog model on h100-sxm with vLLM.
 func simDeployment(t testing.TB, id string, tp, in, out int, cacheRate float64) *Deployment {
 	t.Helper()
-	cat, err := model.EmbeddedCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, _, err := cat.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := testmodel.Spec(t, id)
 	g, err := hardware.LookupGPU("h100-sxm")
 	if err != nil {
 		t.Fatal(err)
