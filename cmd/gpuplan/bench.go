@@ -676,8 +676,8 @@ func runQuality(cmd *cobra.Command, a *app, f *qualityFlags) error {
 	if res == nil {
 		return runErr
 	}
-	out := qualityOutput{Dataset: name, Baseline: qualityEndpoint{Endpoint: base.Endpoint(), Model: f.baseModel},
-		Candidate: qualityEndpoint{Endpoint: cand.Endpoint(), Model: f.candModel}, QualityResult: res}
+	out := bench.QualityReport{Dataset: name, Baseline: bench.QualityEndpoint{Endpoint: base.Endpoint(), Model: f.baseModel},
+		Candidate: bench.QualityEndpoint{Endpoint: cand.Endpoint(), Model: f.candModel}, QualityResult: res}
 	if err := render(a.Stdout, f.format, out, func(tw *tabwriter.Writer) error { return qualityTable(tw, out) }); err != nil {
 		return err
 	}
@@ -692,19 +692,7 @@ func runQuality(cmd *cobra.Command, a *app, f *qualityFlags) error {
 	return nil
 }
 
-type qualityEndpoint struct {
-	Endpoint string `json:"endpoint"`
-	Model    string `json:"model"`
-}
-
-type qualityOutput struct {
-	Dataset   string          `json:"dataset"`
-	Baseline  qualityEndpoint `json:"baseline"`
-	Candidate qualityEndpoint `json:"candidate"`
-	*bench.QualityResult
-}
-
-func qualityTable(tw *tabwriter.Writer, q qualityOutput) error {
+func qualityTable(tw *tabwriter.Writer, q bench.QualityReport) error {
 	r := q.QualityResult
 	verdict := "PASS"
 	if !r.Passed {
