@@ -21,9 +21,9 @@ func readTrace(path string) ([]perf.TraceRequest, error) {
 	if st, err := fh.Stat(); err == nil && st.Size() > maxTraceFileBytes {
 		return nil, usageErrf("--trace %s is larger than %d MiB", path, maxTraceFileBytes>>20)
 	}
-	t, err := perf.ReadTrace(fh)
+	t, err := perf.ReadTrace(fh, path)
 	if err != nil {
-		return nil, usageErrf("--trace %s: %v", path, err)
+		return nil, usageErrf("--trace: %v", err)
 	}
 	return t, nil
 }

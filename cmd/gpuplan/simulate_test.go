@@ -91,7 +91,7 @@ func TestPerfBadSchedulerFlags(t *testing.T) {
 		{[]string{"--simulate", "--input-tokens-stddev", "5"}, "--length-distribution"},
 		{[]string{"--simulate", "--requests", "0"}, "--requests"},
 		{[]string{"--trace", bad}, "--trace needs --simulate"},
-		{[]string{"--simulate", "--trace", bad}, "trace line 1"},
+		{[]string{"--simulate", "--trace", bad}, "bad.jsonl:1: input_tokens"},
 		{[]string{"--simulate", "--trace", filepath.Join(dir, "missing.jsonl")}, "--trace"},
 	} {
 		_, errOut, code := run(t, append(append([]string(nil), base...), tc.extra...)...)
