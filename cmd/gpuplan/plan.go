@@ -30,7 +30,7 @@ type planFlags struct {
 	objective, sloPct, sloCI string
 	region, gpus, vms        enumFlag
 	target                   enumFlag
-	top, pick                int
+	top, pick, pickCPU       int
 	output                   outputFormat
 	big                      bigFlags
 	simulate                 bool
@@ -90,6 +90,7 @@ table, one "why not" line per rejected family.
 	fl.IntVar(&f.top, "top", 10, "rows to print (0 = all)")
 	fl.StringVar(&f.save, "save", "", "write the best self-hosted row (or --pick RANK) to this plan.json")
 	fl.IntVar(&f.pick, "pick", 1, "rank of the row --save writes")
+	fl.IntVar(&f.pickCPU, "pick-cpu", 0, "with --save: write CPU VM row RANK instead of a GPU row (deploy it with --gguf-url)")
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
 	fl.BoolVar(&f.simulate, "simulate", false, "replay the best 5 rows request by request (2,000 each; queues, bursts, tails), drop the rows that fail and rank again")
@@ -104,6 +105,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	}
 	if f.thinkTimeS > 0 && w.RPS > 0 {
 		return usageErrf("--think-time-s goes with --concurrency (closed-loop users), not --rps")
+	}
+	if f.pickCPU > 0 && (f.save == "" || cmd.Flags().Changed("pick")) {
+		return usageErrf("--pick-cpu RANK goes with --save FILE and without --pick (it saves a CPU row instead of a GPU row)")
 	}
 	spec, err := a.resolveModel(cmd.Context(), ref)
 	if err != nil {
@@ -211,6 +215,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	}
 	if searchErr != nil {
 		return infeasibleErr(fmt.Errorf("%w; the \"why not\" lines above say what was closest", searchErr))
+	}
+	if f.save != "" && f.pickCPU > 0 {
+		return a.saveCPURow(f, req, cpuRes)
 	}
 	if f.save != "" {
 		if f.pick < 1 || f.pick > len(res.Rows) {
