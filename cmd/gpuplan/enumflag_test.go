@@ -72,6 +72,10 @@ func TestEnumFlags(t *testing.T) {
 			[]string{"plan", "--region", ""}, "plan"},
 		{"region on guide", []string{"guide", "--region", "mars"}, `--region "mars"`, regions, 12,
 			[]string{"guide", "--region", ""}, "guide"},
+		{"region on gpus", []string{"gpus", "--region", "mars"}, `--region "mars"`, regions, 12,
+			[]string{"gpus", "--region", ""}, "gpus"},
+		{"region on prices", []string{"prices", "--region", "mars"}, `--region "mars"`, regions, 12,
+			[]string{"prices", "--region", ""}, "prices"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -279,3 +279,21 @@ func parseGPUMemory(s string) (units.Bytes, error) {
 	}
 	return m, nil
 }
+
+// resolveRegion reads a single-region flag (gpus, prices, guide): empty
+// is def (the command's default, possibly empty), anything else must be
+// one region the catalog, a --catalog overlay or the price book knows, as
+// plan's --region must (parseRegions); the error lists them.
+func resolveRegion(f *enumFlag, def string, hc *hardware.Catalog, book hardware.PriceBook) (string, error) {
+	if strings.TrimSpace(f.value) == "" {
+		return def, nil
+	}
+	regions, err := parseRegions(f.value, hc, book)
+	if err != nil {
+		return "", usageErr(err)
+	}
+	if len(regions) != 1 {
+		return "", usageErrf("--region %q: give one region", f.value)
+	}
+	return regions[0], nil
+}

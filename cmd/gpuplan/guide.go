@@ -66,15 +66,12 @@ func runGuide(a *app, f guideFlags) error {
 		return err
 	}
 	book, warnings := a.priceBook(hc, "USD")
-	// One region, known to the catalog or the prices (an unknown one
-	// would price every row "unknown").
-	if regions, err := parseRegions(f.region.value, hc, book); err != nil {
-		return usageErr(err)
-	} else if len(regions) != 1 {
-		return usageErrf("--region %q: the guide prices one region", f.region.value)
+	region, err := resolveRegion(&f.region, guide.DefaultRegion, hc, book)
+	if err != nil {
+		return err
 	}
 	g, err := guide.Build(guide.Options{
-		Models: mc, Hardware: hc, Prices: &book, Region: f.region.value,
+		Models: mc, Hardware: hc, Prices: &book, Region: region,
 		Context: f.context, Concurrency: f.concurrency, Engine: eng,
 	})
 	if errors.Is(err, memory.ErrInvalid) {
