@@ -176,6 +176,12 @@ func medAbsPct(rows []publicRow, f func(publicRow) float64) float64 {
 	return medianOr0(xs)
 }
 
+// denseA100 selects the runs where this source agrees with the others:
+// dense Qwen3 models on A100.
+func denseA100(p Point) bool {
+	return p.GPU == "a100-80gb-sxm" && strings.HasPrefix(p.Model, "Qwen/Qwen3-") && !strings.Contains(p.Model, "A22B")
+}
+
 func publicSection(desc string, rows []publicRow, groups []publicGroup) string {
 	var b bytes.Buffer
 	b.WriteString("Held out (never fitted): " + desc + " Predicted by the simulation with the embedded factors (the vLLM 0.15.1 H100 factors for vLLM; SGLang and TensorRT-LLM 1.2 have none of their own, so they get the TensorRT-LLM v0.17 factors, uncalibrated), replaying each run's request count, mean lengths and load.\n\n")
@@ -190,6 +196,13 @@ func publicSection(desc string, rows []publicRow, groups []publicGroup) string {
 		fmt.Fprintf(&b, "**%s (n = %d): median |error| of output tokens/s %.1f%%, of mean TTFT %.1f%%, of mean TPOT %.1f%%.** ", e, len(rs),
 			medAbsPct(rs, func(r publicRow) float64 { return r.errT }), medAbsPct(rs, func(r publicRow) float64 { return r.errTTFT }), medAbsPct(rs, func(r publicRow) float64 { return r.errTPOT }))
 	}
+	var dense []publicRow
+	for _, r := range rows {
+		if r.skip == "" && denseA100(r.p) {
+			dense = append(dense, r)
+		}
+	}
+	fmt.Fprintf(&b, "**Dense Qwen3 models on A100, every engine (n = %d): median |error| of output tokens/s %.1f%%.**", len(dense), medAbsPct(dense, func(r publicRow) float64 { return r.errT }))
 	b.WriteString("\n\n| engine | model | GPU | TP | weights | n | tok/s median \\|error\\| (sign) | TTFT | TPOT |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, g := range groups {
 		parts := strings.Split(g.key, "|")
