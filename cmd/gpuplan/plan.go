@@ -29,7 +29,7 @@ type planFlags struct {
 	imageArch, save          string
 	objective, sloPct, sloCI string
 	gpus, vms, target        string
-	top, pick                int
+	top, pick, pickCPU       int
 	output                   outputFormat
 	big                      bigFlags
 	sched                    schedFlags
@@ -89,38 +89,13 @@ table, one "why not" line per rejected family.
 	fl.IntVar(&f.top, "top", 10, "rows to print (0 = all)")
 	fl.StringVar(&f.save, "save", "", "write the best self-hosted row (or --pick RANK) to this plan.json")
 	fl.IntVar(&f.pick, "pick", 1, "rank of the row --save writes")
+	fl.IntVar(&f.pickCPU, "pick-cpu", 0, "with --save: write CPU VM row RANK instead of a GPU row (deploy it with --gguf-url)")
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
 	addSchedFlags(cmd, &f.sched)
 	fl.BoolVar(&f.simulate, "simulate", false, "replay the best 5 rows request by request (2,000 each; queues, bursts, tails), drop the rows that fail and rank again")
 	addOutputFlag(cmd, &f.output)
 	return cmd
-}
-
-// planOutput is `plan -o json`: the ranked rows, managed comparisons and
-// "why not" lines.
-type planOutput struct {
-	plan.Result
-	Managed []managedRow `json:"managed,omitempty"`
-	// ManagedNote says why --managed printed no rows.
-	ManagedNote string `json:"managed_note,omitempty"`
-	// CPU are the Azure CPU VM offers (llama.cpp) beside the GPU rows.
-	CPU *plan.CPUResult `json:"cpu,omitempty"`
-}
-
-// managedRow is one Azure OpenAI comparison beside the self-hosted rows:
-// pay-as-you-go at the month's volume and PTU sized for the peak.
-type managedRow struct {
-	Model      string          `json:"model"`
-	Deployment cost.Deployment `json:"deployment"`
-	// PeakRPM is the load's request rate in requests per minute.
-	PeakRPM float64 `json:"peak_rpm"`
-	// TokensPerMinute is the load's input + output tokens per minute.
-	TokensPerMinute float64 `json:"tokens_per_minute"`
-	// Quota says how TokensPerMinute compares with the default
-	// pay-as-you-go quota (empty when it is within it).
-	Quota      string          `json:"quota,omitempty"`
-	Comparison cost.Comparison `json:"comparison"`
 }
 
 func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
@@ -132,6 +107,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	}
 	if f.thinkTimeS < 0 || f.thinkTimeS > 86400 || (f.thinkTimeS > 0 && f.rps > 0) {
 		return usageErrf("--think-time-s must be in [0, 86400] seconds and goes with --concurrency (closed-loop users), not --rps")
+	}
+	if f.pickCPU > 0 && (f.save == "" || cmd.Flags().Changed("pick")) {
+		return usageErrf("--pick-cpu RANK goes with --save FILE and without --pick (it saves a CPU row instead of a GPU row)")
 	}
 	spec, err := a.resolveModel(cmd.Context(), ref)
 	if err != nil {
@@ -218,7 +196,7 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		}
 		return searchErr
 	}
-	out := planOutput{Result: res}
+	out := plan.Report{Result: res}
 	cpuRes := plan.SearchCPU(req)
 	out.CPU = &cpuRes
 	if errors.Is(searchErr, plan.ErrInfeasible) && len(cpuRes.Rows) > 0 {
@@ -253,6 +231,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	}
 	if searchErr != nil {
 		return infeasibleErr(fmt.Errorf("%w; the \"why not\" lines above say what was closest", searchErr))
+	}
+	if f.save != "" && f.pickCPU > 0 {
+		return a.saveCPURow(f, req, cpuRes)
 	}
 	if f.save != "" {
 		if f.pick < 1 || f.pick > len(res.Rows) {
@@ -362,7 +343,7 @@ func proseWidth(width int) int {
 // printPlan prints the plan for width (0: every column; see tableWidth).
 // Long text is always below the tables as numbered notes; JSON carries
 // every field.
-func printPlan(w io.Writer, out planOutput, width int) error {
+func printPlan(w io.Writer, out plan.Report, width int) error {
 	r := out.Result
 	pw := proseWidth(width)
 	load := fmt.Sprintf("%d concurrent users", r.Workload.Concurrency)
@@ -566,7 +547,7 @@ func rowNote(row plan.Row) string {
 // managedRows compares Azure OpenAI models at the plan's request rate:
 // PTU sized for it as the peak, PAYG for the month it implies over
 // --hours-per-day.
-func (a *app) managedRows(f planFlags, rps float64) ([]managedRow, error) {
+func (a *app) managedRows(f planFlags, rps float64) ([]plan.ManagedRow, error) {
 	if rps <= 0 {
 		return nil, nil
 	}
@@ -578,20 +559,9 @@ func (a *app) managedRows(f planFlags, rps float64) ([]managedRow, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	var rows []managedRow
-	for _, m := range strings.Split(f.managed, ",") {
-		m = strings.TrimSpace(m)
-		w := cost.Workload{RPM: rps * 60, InputTokens: float64(f.input), OutputTokens: float64(f.out)}
-		v, err := cost.VolumeFromHours(w, f.hoursPerDay)
-		if err != nil {
-			return nil, usageErr(err)
-		}
-		c, err := book.Compare(m, w, d, v)
-		if err != nil {
-			return nil, usageErr(err)
-		}
-		tpm := w.RPM * (w.InputTokens + w.OutputTokens)
-		rows = append(rows, managedRow{Model: m, Deployment: d, PeakRPM: w.RPM, TokensPerMinute: tpm, Quota: cost.QuotaCheck(m, d, tpm, w.RPM), Comparison: c})
+	rows, err := plan.CompareManaged(book, strings.Split(f.managed, ","), d, rps, float64(f.input), float64(f.out), f.hoursPerDay)
+	if err != nil {
+		return nil, usageErr(err)
 	}
 	return rows, nil
 }

@@ -14,7 +14,7 @@ const cpuRowsShown = 5
 
 // printCPUPlan prints the CPU VM offers beside the GPU rows and says
 // which kind wins on $/hour and why, fitting width (0: every column).
-func printCPUPlan(w io.Writer, out planOutput, width int) error {
+func printCPUPlan(w io.Writer, out plan.Report, width int) error {
 	c := out.CPU
 	if c == nil {
 		return nil
@@ -74,7 +74,7 @@ func printCPUPlan(w io.Writer, out planOutput, width int) error {
 }
 
 // cpuVerdict compares the cheapest GPU row and the cheapest CPU row.
-func cpuVerdict(out planOutput) string {
+func cpuVerdict(out plan.Report) string {
 	c := out.CPU
 	var gpu *plan.Row
 	if len(out.Rows) > 0 && out.Rows[0].Candidate.Prices.USDPerHour != nil {
@@ -100,4 +100,23 @@ func cpuVerdict(out planOutput) string {
 	}
 	return fmt.Sprintf("GPU wins: %s at %s/hour costs less than the cheapest CPU VM that meets the SLOs, %s at %s/hour; a CPU reads every weight per decode step at a fraction of a GPU's memory bandwidth, so it needs a large VM to keep up.",
 		gpu.Candidate.VM, money(&g), cpu.VM, money(&p))
+}
+
+// saveCPURow is `plan --save FILE --pick-cpu RANK`: the CPU row as a
+// plan.json that `deploy --plan` turns into the AKS CPU node pool and
+// Ollama objects.
+func (a *app) saveCPURow(f planFlags, req plan.Request, res plan.CPUResult) error {
+	if f.pickCPU > len(res.Rows) {
+		return usageErrf("--pick-cpu %d: the plan has %d CPU rows that meet the request", f.pickCPU, len(res.Rows))
+	}
+	c, err := plan.CPUCandidate(req, res.Rows[f.pickCPU-1])
+	if err != nil {
+		return err
+	}
+	c.GPUPlanVersion = version
+	if err := plan.Save(f.save, c); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Stderr, "Saved CPU rank %d (%s, %s, %d slots of %d tokens) to %s\n", f.pickCPU, c.VM, c.Engine.Precision, c.Engine.MaxNumSeqs, c.Engine.MaxModelLen, f.save)
+	return nil
 }
