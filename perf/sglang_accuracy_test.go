@@ -181,7 +181,7 @@ func TestSGLangServingAccuracy(t *testing.T) {
 		offErr = append(offErr, math.Abs(relErr(o.in, o.p.OutputTokensPerS))*100)
 	}
 	// A regression guard on the check (not fitted): today's median is
-	// about 7%.
+	// 12.9% (the TensorRT-LLM factors SGLang used before: 9.2%).
 	if m := medianOr0(offErr); m > 15 {
 		t.Errorf("SGLang offline runs (simulated, not fitted): median |error| of output tokens/s %.1f%% > 15%%", m)
 	}
