@@ -56,7 +56,11 @@ var (
 		parse: func(s string) error { _, err := dtype.LookupPrecision(s); return err }}
 
 	kvDTypeEnum = enum{kind: "kv-dtype", choices: func() []string {
-		return []string{string(dtype.KVAuto), string(dtype.KVBF16), string(dtype.KVFP16), string(dtype.KVFP8)}
+		var out []string
+		for _, k := range dtype.KVDTypes() {
+			out = append(out, string(k))
+		}
+		return out
 	}, parse: func(s string) error { _, err := dtype.ParseKVDType(s); return err }}
 
 	targetEnum = enum{kind: "target", choices: targetIDs, parse: func(s string) error {
