@@ -112,7 +112,8 @@ type enumFlag struct {
 	// list: the value is comma-separated, each item checked.
 	list bool
 	// extra are values the command accepts beyond the registry's (plan's
-	// --precision auto and any); they are offered and listed first.
+	// --precision auto and any, --region any): offered first by
+	// completion and named in errors; the command's help explains them.
 	extra []string
 }
 
@@ -170,9 +171,9 @@ func (f *enumFlag) offers() []string {
 }
 
 // missing is what msg, an error about a bad value, lacks of the choices:
-// "; choose from ..." when it lists no choice, "; or auto, any" when it
-// lists the registry's (the registries' own errors usually do) but not
-// the command's extras.
+// "; choose from ..." unless it lists every registry choice (the
+// registries' own errors usually do), else "; or auto, any" when it does
+// not name the command's extras.
 func (f *enumFlag) missing(msg string) string {
 	listsAll := func(items []string) bool {
 		for _, c := range items {
