@@ -1,7 +1,8 @@
 // Package plan searches VM sizes × GPUs × precision × parallelism for the
 // cheapest way to serve a model at a load and latency target, explains
 // every rejection, and saves the chosen candidate as plan.json for deploy
-// and bench.
+// and bench. Report (report.go) is what `gpuplan plan` prints with -o json
+// and the HTTP API answers.
 package plan
 
 import (
