@@ -175,7 +175,7 @@ func (d *deployment) checkShared() {
 		for _, r := range comp.Refusals() {
 			d.refuse("%s", r)
 		}
-	} else if comp.Verdict == engine.VerdictWeightOnly || comp.Verdict == engine.VerdictUnknown {
+	} else if comp.Verdict == engine.WeightOnly || comp.Verdict == engine.Unknown {
 		for _, r := range comp.Texts() {
 			d.note("Compatibility (%s): %s", comp.Verdict, r)
 		}
