@@ -218,7 +218,7 @@ func Generate(c plan.Candidate, o Options) (*Bundle, error) {
 	if err := checkTargetOptions(o); err != nil {
 		return nil, err
 	}
-	d, err := newDeployment(c, o)
+	d, err := newBundleBuilder(c, o)
 	if err != nil {
 		return nil, err
 	}
