@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gpuplan/gpuplan/perf"
 )
 
 // TestPerfSimulate: --simulate prints a golden table for the dev-run shape
@@ -25,7 +27,7 @@ func TestPerfSimulate(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var v simOutput
+	var v perf.SimReport
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +61,7 @@ func TestPerfSimulateTrace(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var v simOutput
+	var v perf.SimReport
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatal(err)
 	}
