@@ -313,7 +313,7 @@ func checkSim(w Workload, cfg *SimConfig) error {
 
 // sim is one simulation run's state.
 type sim struct {
-	d       *deployment
+	d       *resolvedRequest
 	rt      rates
 	rng     *rand.Rand
 	maxSeqs int
@@ -325,7 +325,7 @@ type sim struct {
 	stagger float64 // closed loop: first requests spread over [0, stagger) seconds
 }
 
-func newSim(d *deployment, rt rates, cfg SimConfig) *sim {
+func newSim(d *resolvedRequest, rt rates, cfg SimConfig) *sim {
 	s := &sim{d: d, rt: rt, rng: rand.New(rand.NewPCG(cfg.Seed, 0x6770_7570_6c61_6e)), budget: d.limits.maxTokens, slo: cfg.SLO}
 	s.maxSeqs = d.limits.maxSeqs
 	if s.maxSeqs <= 0 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/atomicfile"
 	"github.com/gpuplan/gpuplan/boundedfile"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/stats"
 )
@@ -81,9 +82,9 @@ type Candidate struct {
 	WeightsBytes       int64 `json:"weights_bytes"`
 	WeightsBytesPerGPU int64 `json:"weights_bytes_per_gpu"`
 
-	// Compatibility is "native" or "weight_only" (e.g. FP8 weights via
-	// W8A16 kernels on Ampere), from the shared compatibility check.
-	Compatibility string `json:"compatibility"`
+	// Compatibility is engine.Check's verdict: native, weight_only (e.g.
+	// FP8 weights via W8A16 kernels on Ampere) or unknown.
+	Compatibility engine.Level `json:"compatibility"`
 	// Reason is the one-line explanation of the row.
 	Reason string `json:"reason,omitempty"`
 	// Notes carry assumptions and caveats.

@@ -311,7 +311,7 @@ func CPUCandidate(r Request, row CPURow) (Candidate, error) {
 		Prices: Prices{Currency: "USD", Pricing: string(kind), USDPerHour: row.USDPerHour, USDPerMonth: row.USDPerMonth,
 			USDPerMillionOutput: row.USDPerMOutput, PriceAsOf: row.PricesAsOf},
 		WeightsBytes:  int64(w.Total),
-		Compatibility: string(comp.Verdict),
+		Compatibility: comp.Verdict,
 		Reason: fmt.Sprintf("CPU row %d: llama.cpp (Ollama) on %s, %d cores, %s, %d slots of %d tokens; llama.cpp's buffers %.2f GiB",
 			row.Rank, vm.Name, row.Cores, prec.Name, slots, ctx, row.NeedGiB),
 		Notes: append([]string{

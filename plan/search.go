@@ -1234,7 +1234,7 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 	if kv == "" {
 		kv = "auto"
 	}
-	verdict := string(comp.Verdict)
+	verdict := comp.Verdict
 	info := r.Engine.Info()
 	image, _ := info.Image(engine.Target{GPU: g, CPU: vm.CPUArch})
 	quant, _ := info.QuantizeAtLoad(p)
@@ -1393,9 +1393,9 @@ func plural(n int, word string) string {
 // compatNote flags rows that run non-natively.
 func compatNote(c engine.Compatibility, g hardware.GPU) string {
 	switch c.Verdict {
-	case engine.VerdictWeightOnly:
+	case engine.WeightOnly:
 		return fmt.Sprintf(" (weight-only on %s: %s math)", g.ID, c.Compute)
-	case engine.VerdictUnknown:
+	case engine.Unknown:
 		return " (support unknown)"
 	}
 	return ""

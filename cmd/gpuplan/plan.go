@@ -555,7 +555,7 @@ func (a *app) managedRows(f planFlags, rps float64) ([]plan.ManagedRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := cost.ParseDeployment(f.deploy)
+	d, err := cost.ParseDeploymentType(f.deploy)
 	if err != nil {
 		return nil, usageErr(err)
 	}

@@ -15,22 +15,11 @@ import (
 var planArgs = []string{"plan", "llama-3.1-8b-instruct", "--context", "8192", "--concurrency", "32", "--input-tokens", "1000", "--output-tokens", "200", "--tpot-slo-ms", "50", "--managed", "gpt-4.1-mini", "--top", "5"}
 
 func TestPlanGolden(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		args []string
-	}{
-		{"plan-llama8b.txt", planArgs},
-		{"plan-llama8b.json", append(append([]string(nil), planArgs...), "-o", "json")},
-		{"plan-llama70b-rps.txt", []string{"plan", "llama-3.1-70b-instruct", "--context", "8192", "--rps", "2", "--input-tokens", "2000", "--output-tokens", "300", "--ttft-slo-ms", "2000", "--tpot-slo-ms", "60", "--precision", "bf16,fp8", "--top", "5"}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := run(t, tt.args...)
-			if code != exitOK {
-				t.Fatalf("exit %d: %s", code, errOut)
-			}
-			goldenFile(t, tt.name, out)
-		})
-	}
+	checkGoldenRuns(t, run, []goldenRun{
+		{"plan-llama8b.txt", planArgs, exitOK},
+		{"plan-llama8b.json", append(append([]string(nil), planArgs...), "-o", "json"), exitOK},
+		{"plan-llama70b-rps.txt", []string{"plan", "llama-3.1-70b-instruct", "--context", "8192", "--rps", "2", "--input-tokens", "2000", "--output-tokens", "300", "--ttft-slo-ms", "2000", "--tpot-slo-ms", "60", "--precision", "bf16,fp8", "--top", "5"}, exitOK},
+	})
 }
 
 // The first row's money, recomputed by hand from its own JSON fields: the
