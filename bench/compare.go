@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"github.com/gpuplan/gpuplan/atomicfile"
+	"github.com/gpuplan/gpuplan/boundedfile"
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/perf"
+	"github.com/gpuplan/gpuplan/plan"
+	"github.com/gpuplan/gpuplan/stats"
 )
 
 // Prediction is what a plan predicts for one load level (from plan.json or
@@ -118,17 +121,17 @@ type PlanPrediction struct {
 	Predictions  []Prediction `json:"predictions"`
 }
 
-// maxPlanBytes bounds a plan file.
-const maxPlanBytes = 16 << 20
-
-// LoadPlanPrediction reads a plan file in the PlanPrediction shape.
+// LoadPlanPrediction reads a plan file: plan.json as `gpuplan plan` saves it
+// (read with package plan's one decoder, plan.DecodeBytes, every schema
+// version it reads) or the multi-level PlanPrediction form, both up to
+// plan.MaxFileBytes.
 func LoadPlanPrediction(r io.Reader) (*PlanPrediction, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxPlanBytes+1))
+	b, err := boundedfile.Read(r, plan.MaxFileBytes)
+	if errors.Is(err, boundedfile.ErrTooLarge) {
+		return nil, fmt.Errorf("plan file is larger than %d bytes: not a gpuplan plan", plan.MaxFileBytes)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
-	}
-	if len(b) > maxPlanBytes {
-		return nil, fmt.Errorf("plan file is larger than %d bytes", maxPlanBytes)
 	}
 	var sniff struct {
 		Predictions json.RawMessage `json:"predictions"`
@@ -136,20 +139,21 @@ func LoadPlanPrediction(r io.Reader) (*PlanPrediction, error) {
 	if err := json.Unmarshal(b, &sniff); err != nil {
 		return nil, fmt.Errorf("parse plan: %w", err)
 	}
-	var p PlanPrediction
 	if t := bytes.TrimSpace(sniff.Predictions); len(t) > 0 && t[0] == '{' {
 		// plan.json as `gpuplan plan` saves it (plan.Candidate): one
 		// workload and one prediction object.
-		pp, err := fromPlanCandidate(b)
+		c, err := plan.DecodeBytes(b, "plan.json")
 		if err != nil {
 			return nil, err
 		}
-		p = *pp
-	} else if err := json.Unmarshal(b, &p); err != nil {
+		return fromPlanCandidate(c)
+	}
+	var p PlanPrediction
+	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("parse plan: %w", err)
 	}
-	if p.SchemaVersion != 1 {
-		return nil, fmt.Errorf("plan schema_version %d is not supported (this gpuplan reads version 1)", p.SchemaVersion)
+	if p.SchemaVersion != PlanPredictionSchemaVersion {
+		return nil, fmt.Errorf("plan schema_version %d is not supported (this gpuplan reads the multi-level form's version %d, and plan.json as `gpuplan plan --save` writes it)", p.SchemaVersion, PlanPredictionSchemaVersion)
 	}
 	if len(p.Predictions) == 0 {
 		return nil, errors.New("plan has no predictions")
@@ -162,59 +166,42 @@ func LoadPlanPrediction(r io.Reader) (*PlanPrediction, error) {
 	return &p, nil
 }
 
-// planCandidate mirrors the fields of plan.json (package plan, Candidate)
-// that bench reads. It is decoded from JSON rather than imported so that
-// bench does not depend on the planner's packages.
-type planCandidate struct {
-	SchemaVersion int `json:"schema_version"`
-	Model         struct {
-		ID string `json:"id"`
-	} `json:"model"`
-	GPU            string `json:"gpu"`
-	GPUsPerReplica int    `json:"gpus_per_replica"`
-	Engine         struct {
-		Name         string `json:"name"`
-		Version      string `json:"version"`
-		Precision    string `json:"precision"`
-		KVCacheDType string `json:"kv_cache_dtype"`
-		TP           int    `json:"tensor_parallel_size"`
-		PP           int    `json:"pipeline_parallel_size"`
-	} `json:"engine"`
-	Workload struct {
-		InputTokens  int     `json:"input_tokens"`
-		OutputTokens int     `json:"output_tokens"`
-		Concurrency  int     `json:"concurrency"`
-		RPS          float64 `json:"rps"`
-	} `json:"workload"`
-	Predictions struct {
-		TTFT             *Latency `json:"ttft_ms"`
-		TPOT             *Latency `json:"tpot_ms"`
-		ITL              *Latency `json:"itl_ms"`
-		E2E              *Latency `json:"e2e_ms"`
-		OutputTokensPerS *float64 `json:"output_tokens_per_s"`
-		RequestsPerS     *float64 `json:"requests_per_s"`
-	} `json:"predictions"`
-}
+// PlanPredictionSchemaVersion is the version of bench's own multi-level
+// PlanPrediction form (plan.json has its own, plan.SchemaVersion).
+const PlanPredictionSchemaVersion = 1
 
-func fromPlanCandidate(b []byte) (*PlanPrediction, error) {
-	var c planCandidate
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("parse plan.json: %w", err)
-	}
-	if c.Workload.Concurrency <= 0 && c.Workload.RPS <= 0 {
+// fromPlanCandidate takes what bench compares and calibrates by from a
+// plan.json candidate.
+func fromPlanCandidate(c plan.Candidate) (*PlanPrediction, error) {
+	w := c.Workload
+	if w.Concurrency <= 0 && w.RPS <= 0 {
 		return nil, errors.New("plan.json workload has neither concurrency nor rps: nothing to compare a level with")
 	}
-	pr := Prediction{TTFT: c.Predictions.TTFT, TPOT: c.Predictions.TPOT, ITL: c.Predictions.ITL, E2E: c.Predictions.E2E,
-		OutputTokensPerS: c.Predictions.OutputTokensPerS, RequestsPerS: c.Predictions.RequestsPerS}
-	if c.Workload.Concurrency > 0 {
-		pr.Concurrency = c.Workload.Concurrency
+	lat := func(l plan.Latency) *Latency {
+		if l.Latency == (stats.Latency{}) {
+			return nil
+		}
+		v := l.Latency
+		return &v
+	}
+	rate := func(v float64) *float64 {
+		if v == 0 {
+			return nil
+		}
+		return &v
+	}
+	pc := c.Predictions
+	pr := Prediction{TTFT: lat(pc.TTFTMs), TPOT: lat(pc.TPOTMs), ITL: lat(pc.ITLMs), E2E: lat(pc.E2EMs),
+		OutputTokensPerS: rate(pc.OutputTokensPerS), RequestsPerS: rate(pc.RequestsPerS)}
+	if w.Concurrency > 0 {
+		pr.Concurrency = int(w.Concurrency)
 	} else {
-		pr.RPS = c.Workload.RPS
+		pr.RPS = w.RPS
 	}
 	return &PlanPrediction{SchemaVersion: c.SchemaVersion, CalibrationKey: CalibrationKey{
 		Model: c.Model.ID, GPU: c.GPU, GPUCount: c.GPUsPerReplica, TP: c.Engine.TP, PP: c.Engine.PP,
 		Engine: c.Engine.Name, EngineVersion: c.Engine.Version, Precision: c.Engine.Precision, KVDType: c.Engine.KVCacheDType},
-		InputTokens: c.Workload.InputTokens, OutputTokens: c.Workload.OutputTokens, Predictions: []Prediction{pr}}, nil
+		InputTokens: int(w.InputTokens), OutputTokens: int(w.OutputTokens), Predictions: []Prediction{pr}}, nil
 }
 
 // Comparison is one measured figure next to its prediction.

@@ -324,6 +324,22 @@ type TaskAccuracy struct {
 	Candidate float64 `json:"candidate_accuracy"`
 }
 
+// QualityEndpoint names one side of a quality comparison: the endpoint
+// URL as the client reached it and the model asked for.
+type QualityEndpoint struct {
+	Endpoint string `json:"endpoint"`
+	Model    string `json:"model"`
+}
+
+// QualityReport is what `gpuplan bench quality` prints with -o json or -o
+// yaml: the dataset, both endpoints, and the gate's outcome.
+type QualityReport struct {
+	Dataset   string          `json:"dataset"`
+	Baseline  QualityEndpoint `json:"baseline"`
+	Candidate QualityEndpoint `json:"candidate"`
+	*QualityResult
+}
+
 // QualityResult is the gate's outcome.
 type QualityResult struct {
 	// N counts pairs scored (both endpoints answered); Errors counts items

@@ -47,7 +47,8 @@ const (
 // Deployment is an Azure OpenAI deployment type.
 type Deployment string
 
-// Deployment types (azure-facts 5a): Global, Data Zone and Regional.
+// Deployment types: Global, Data Zone and Regional
+// (https://learn.microsoft.com/azure/ai-foundry/openai/how-to/deployment-types).
 const (
 	Global   Deployment = "global"
 	DataZone Deployment = "datazone"
@@ -91,7 +92,8 @@ func (d Deployment) DisplayName() string {
 	return string(d)
 }
 
-// SKUName is the provisioned deployment's --sku-name (azure-facts 5a).
+// SKUName is the provisioned deployment's --sku-name
+// (https://learn.microsoft.com/azure/ai-foundry/openai/how-to/provisioned-throughput-onboarding).
 func (d Deployment) SKUName() string {
 	switch d {
 	case Global:

@@ -53,3 +53,38 @@ func ExamplePerMillionTokens() {
 	fmt.Printf("blended %.4f, input %.4f, output %.4f USD per million tokens\n", tc.Blended.Amount, tc.Input.Amount, tc.Output.Amount)
 	// Output: blended 0.8162, input 0.2041, output 3.2649 USD per million tokens
 }
+
+// The report `gpuplan ptu gpt-5.2 --deployment datazone --rpm 1000
+// --input-tokens 200 --output-tokens 20` prints, built from the library:
+// Microsoft's worked example at its peak all month.
+func ExampleNewPTUReport() {
+	b := cost.Default()
+	w := cost.Workload{RPM: 1000, InputTokens: 200, OutputTokens: 20}
+	v, err := cost.VolumeFromHours(w, 24)
+	if err != nil {
+		panic(err)
+	}
+	c, err := b.Compare("gpt-5.2", w, cost.DataZone, v)
+	if err != nil {
+		panic(err)
+	}
+	r := cost.NewPTUReport(b, c, nil)
+	fmt.Printf("%s %s: normalized TPM %.0f → %d PTU\n", r.ModelName, r.SKUName, r.Sizing.NormalizedTPM, r.Sizing.PTU)
+	for _, t := range r.PTUMonthly {
+		if t.MonthlyUSD == nil {
+			fmt.Printf("%s: unknown (%s)\n", t.Term, t.Unknown)
+			continue
+		}
+		fmt.Printf("%s: $%s a month\n", t.Term, cost.FormatAmount(*t.MonthlyUSD))
+	}
+	if p := r.PAYGMonthly.MonthlyUSD; p != nil {
+		fmt.Printf("pay-as-you-go: $%s a month\n", cost.FormatAmount(*p))
+	}
+	fmt.Println(r.RuleOfThumb.Verdict)
+	// Output:
+	// gpt-5.2 DataZoneProvisionedManaged: normalized TPM 360000 → 110 PTU
+	// hourly: $88,330.00 a month
+	// reserved-1m: $28,600.00 a month
+	// reserved-1y: $24,310.00 a month
+	// cannot judge: the pay-as-you-go price is unknown
+}

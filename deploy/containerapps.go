@@ -231,7 +231,7 @@ func (d *deployment) buildContainerApps() error {
 		cache, _ := d.cacheBytes()
 		d.note("minReplicas 0: the app scales to zero; each cold start pulls the image and downloads %s of weights (no model cache volume is mounted; an Azure Files storage mount on the environment avoids the download).", gib(cache))
 	}
-	d.note("Only the first container of a Container Apps app gets the GPU, and fractional GPUs are not offered (azure-facts 6, gpu-serverless-overview.md).")
+	d.note("Only the first container of a Container Apps app gets the GPU, and fractional GPUs are not offered (https://learn.microsoft.com/azure/container-apps/gpu-serverless-overview).")
 	return nil
 }
 

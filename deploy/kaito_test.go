@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gpuplan/gpuplan/hardware"
 )
 
 // TestKAITOSKUListsMatchSources: each SKU list in data/kaito.yaml is the
@@ -64,5 +66,38 @@ func TestKAITOSKUsByVersion(t *testing.T) {
 	r := skuRefusal("0.12.0")
 	if !strings.Contains(r, "KAITO 0.12.0 cannot provision "+t4.VM) || !strings.Contains(r, "0894eb2b567d48cd2d66afe579acb1542b226af4") {
 		t.Errorf("KAITO 0.12.0: refusal %q, want the SKU list and its commit", r)
+	}
+}
+
+// TestCatalogKAITOFlagMatchesSKUTable: the hardware catalog's kaito flag
+// (what `plan --target kaito` searches) says "yes" exactly for the sizes
+// in the SKU table of the newest KAITO release deploy knows
+// (testdata/kaito-skus, read from kaito-project/kaito). The NCC40ads H100
+// size was flagged "no" although every KAITO release from v0.6.0 lists it.
+func TestCatalogKAITOFlagMatchesSKUTable(t *testing.T) {
+	k, err := KAITOPresets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "kaito-skus", "v"+k.Newest+".txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hw := hardware.Default()
+	listed := map[string]bool{}
+	for _, s := range strings.Fields(string(b)) {
+		// KAITO spells some sizes differently (Standard_ND96asr_A100_v4):
+		// the catalog resolves the alias.
+		if v, err := hw.LookupVM(s); err == nil {
+			listed[v.Name] = true
+		}
+	}
+	if !listed["Standard_NCC40ads_H100_v5"] {
+		t.Fatalf("KAITO %s's table should list Standard_NCC40ads_H100_v5", k.Newest)
+	}
+	for _, v := range hw.VMSizes() {
+		if got, want := v.KAITO == hardware.Yes, listed[v.Name]; got != want {
+			t.Errorf("%s: catalog kaito %q, but KAITO %s's SKU table lists it: %v", v.Name, v.KAITO, k.Newest, want)
+		}
 	}
 }

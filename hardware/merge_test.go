@@ -47,7 +47,7 @@ gpus:
 	if g.Sources["cuda_memory_bytes"] != "https://example.com/my-h100-nvl-run" || g.Sources["memory_bandwidth_bytes_per_s"] != "gpu-specs-3p" {
 		t.Errorf("per-field sources = %v", g.Sources)
 	}
-	if g.Source != "azure-facts" || g.AsOf != MustDate("2026-08-22") {
+	if g.Source != "nvidia-cuda-gpus; azure-nc-h100-v5; gpu-specs-3p" || g.AsOf != MustDate("2026-08-22") {
 		t.Errorf("row source/date changed: %s %s", g.Source, g.AsOf)
 	}
 	if n := g.Notes[len(g.Notes)-1]; !strings.Contains(n, "cuda_memory_bytes, dense_tflops") || !strings.Contains(n, "2026-11-20") {

@@ -30,7 +30,8 @@ const HoursPerMonth = 730
 
 // Hours in reservation terms: 1 year = 8,760 h, 3 years = 26,280 h, the
 // divisors that turn the API's whole-term Reservation retailPrice into an
-// hourly rate (azure-facts section 3).
+// hourly rate (Retail Prices API,
+// https://learn.microsoft.com/rest/api/cost-management/retail-prices/azure-retail-prices).
 const (
 	hours1Y = 8760
 	hours3Y = 26280

@@ -456,7 +456,9 @@ func snippet(b []byte) string {
 	return s
 }
 
-// SelectPrices applies the Linux selection rule (azure-facts section 3) to
+// SelectPrices applies the Linux selection rule (listed below; the fields
+// are the Retail Prices API's,
+// https://learn.microsoft.com/rest/api/cost-management/retail-prices/azure-retail-prices) to
 // API rows and returns one Price per (VM, region, kind):
 //
 //   - only serviceName "Virtual Machines", the requested currency, sizes in

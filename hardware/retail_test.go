@@ -407,7 +407,7 @@ func TestSelectPricesRules(t *testing.T) {
 		items []RetailItem
 		want  map[PriceKind]float64
 	}{
-		// The live-captured shape from azure-facts section 4: Linux and
+		// The live-captured shape (price-check-fixture, docs/sources.md): Linux and
 		// Windows share the meter name; only productName differs.
 		{"linux vs windows vs spot vs low priority", []RetailItem{
 			with(func(i *RetailItem) { i.RetailPrice = 98.32 }),

@@ -11,16 +11,30 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/gpuplan/gpuplan/atomicfile"
+	"github.com/gpuplan/gpuplan/boundedfile"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/stats"
 )
 
 // SchemaVersion is the version of the plan.json format written by Save.
-// Readers accept this version only; a newer file is refused with a message
-// to upgrade gpuplan.
-const SchemaVersion = 1
+// Version 2 only adds optional fields to version 1 (docs/plan-json.md), so
+// Decode reads both; any other version is refused with a message naming
+// the versions this gpuplan reads.
+const SchemaVersion = 2
+
+// ReadableVersions are the plan.json schema versions Decode accepts, oldest
+// first.
+var ReadableVersions = []int{1, 2}
+
+// MaxFileBytes bounds a plan file (plan.json, and bench's multi-level
+// prediction form): a plan is a few KiB, so a larger file is not a plan.
+// It is the one limit every reader of a plan uses.
+const MaxFileBytes = 1 << 20
 
 // Candidate is one deployable configuration: where it runs, how the engine
 // is configured, what it is predicted to do and cost. It is the plan.json
@@ -249,9 +263,6 @@ func Save(path string, c Candidate) error {
 	return nil
 }
 
-// maxPlanBytes bounds what Load reads: a plan is a few KiB.
-const maxPlanBytes = 1 << 20
-
 // Load reads and validates a plan.json.
 func Load(path string) (Candidate, error) {
 	f, err := os.Open(path)
@@ -262,14 +273,24 @@ func Load(path string) (Candidate, error) {
 	return Decode(f, path)
 }
 
-// Decode reads and validates a plan from r; name is used in errors.
+// Decode reads and validates a plan from r, of any version in
+// ReadableVersions, up to MaxFileBytes; name is used in errors. It is the
+// one plan.json decoder: deploy and bench read plans through it.
 func Decode(r io.Reader, name string) (Candidate, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxPlanBytes+1))
+	b, err := boundedfile.Read(r, MaxFileBytes)
+	if errors.Is(err, boundedfile.ErrTooLarge) {
+		return Candidate{}, fmt.Errorf("plan %s is larger than %d bytes: not a gpuplan plan.json", name, MaxFileBytes)
+	}
 	if err != nil {
 		return Candidate{}, fmt.Errorf("read plan %s: %w", name, err)
 	}
-	if len(b) > maxPlanBytes {
-		return Candidate{}, fmt.Errorf("plan %s is larger than %d bytes: not a gpuplan plan.json", name, maxPlanBytes)
+	return DecodeBytes(b, name)
+}
+
+// DecodeBytes is Decode for a plan already in memory (at most MaxFileBytes).
+func DecodeBytes(b []byte, name string) (Candidate, error) {
+	if len(b) > MaxFileBytes {
+		return Candidate{}, fmt.Errorf("plan %s is larger than %d bytes: not a gpuplan plan.json", name, MaxFileBytes)
 	}
 	var c Candidate
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -286,8 +307,8 @@ func Decode(r io.Reader, name string) (Candidate, error) {
 // Validate checks the fields deploy and bench rely on.
 func (c Candidate) Validate() error {
 	var errs []error
-	if c.SchemaVersion != SchemaVersion {
-		errs = append(errs, fmt.Errorf("schema_version %d is not %d (written by another gpuplan version; re-run 'gpuplan plan --save')", c.SchemaVersion, SchemaVersion))
+	if !slices.Contains(ReadableVersions, c.SchemaVersion) {
+		errs = append(errs, fmt.Errorf("schema_version %d is not one this gpuplan reads (%s); upgrade gpuplan or re-run 'gpuplan plan --save'", c.SchemaVersion, versionList()))
 	}
 	if c.Model.ID == "" {
 		errs = append(errs, errors.New("model.id is empty"))
@@ -308,4 +329,16 @@ func (c Candidate) Validate() error {
 		errs = append(errs, errors.New("replicas and nodes_per_replica must be at least 1"))
 	}
 	return errors.Join(errs...)
+}
+
+// versionList names ReadableVersions for errors: "versions 1 and 2".
+func versionList() string {
+	parts := make([]string, len(ReadableVersions))
+	for i, v := range ReadableVersions {
+		parts[i] = strconv.Itoa(v)
+	}
+	if len(parts) == 1 {
+		return "version " + parts[0]
+	}
+	return "versions " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }

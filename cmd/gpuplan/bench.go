@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -214,7 +215,7 @@ func (f *benchFlags) calibrationKey(cmd *cobra.Command, plan *bench.PlanPredicti
 	return k, nil
 }
 
-// maxInputFileBytes bounds the plan, prompts and dataset files bench
+// maxInputFileBytes bounds the prompts and dataset files bench
 // reads (each parser bounds its lines and items further).
 const maxInputFileBytes = 512 << 20
 
@@ -255,11 +256,15 @@ func runBench(cmd *cobra.Command, a *app, f *benchFlags) error {
 	}
 	var plan *bench.PlanPrediction
 	if f.planFile != "" {
-		b, err := readFileLimited(f.planFile, "plan")
+		// LoadPlanPrediction bounds the read by plan.MaxFileBytes, the one
+		// limit for plan files.
+		pf, err := os.Open(f.planFile)
 		if err != nil {
-			return err
+			return fmt.Errorf("plan file: %w", err)
 		}
-		if plan, err = bench.LoadPlanPrediction(bytes.NewReader(b)); err != nil {
+		plan, err = bench.LoadPlanPrediction(pf)
+		pf.Close()
+		if err != nil {
 			return fmt.Errorf("%s: %w", f.planFile, err)
 		}
 	}
@@ -671,8 +676,8 @@ func runQuality(cmd *cobra.Command, a *app, f *qualityFlags) error {
 	if res == nil {
 		return runErr
 	}
-	out := qualityOutput{Dataset: name, Baseline: qualityEndpoint{Endpoint: base.Endpoint(), Model: f.baseModel},
-		Candidate: qualityEndpoint{Endpoint: cand.Endpoint(), Model: f.candModel}, QualityResult: res}
+	out := bench.QualityReport{Dataset: name, Baseline: bench.QualityEndpoint{Endpoint: base.Endpoint(), Model: f.baseModel},
+		Candidate: bench.QualityEndpoint{Endpoint: cand.Endpoint(), Model: f.candModel}, QualityResult: res}
 	if err := render(a.Stdout, f.format, out, func(tw *tabwriter.Writer) error { return qualityTable(tw, out) }); err != nil {
 		return err
 	}
@@ -687,19 +692,7 @@ func runQuality(cmd *cobra.Command, a *app, f *qualityFlags) error {
 	return nil
 }
 
-type qualityEndpoint struct {
-	Endpoint string `json:"endpoint"`
-	Model    string `json:"model"`
-}
-
-type qualityOutput struct {
-	Dataset   string          `json:"dataset"`
-	Baseline  qualityEndpoint `json:"baseline"`
-	Candidate qualityEndpoint `json:"candidate"`
-	*bench.QualityResult
-}
-
-func qualityTable(tw *tabwriter.Writer, q qualityOutput) error {
+func qualityTable(tw *tabwriter.Writer, q bench.QualityReport) error {
 	r := q.QualityResult
 	verdict := "PASS"
 	if !r.Passed {

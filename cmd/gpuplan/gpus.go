@@ -18,103 +18,6 @@ import (
 // is not given: East US is where every embedded PAYG price was captured.
 const defaultPriceRegion = "eastus"
 
-// gpuRow is a chip as `gpus` prints it. Unknown values are null.
-type gpuRow struct {
-	ID                   string              `json:"id"`
-	Name                 string              `json:"name"`
-	Aliases              []string            `json:"aliases,omitempty"`
-	Vendor               string              `json:"vendor"`
-	Architecture         *string             `json:"architecture"`
-	ComputeCapability    *string             `json:"compute_capability"`
-	DatasheetMemoryBytes int64               `json:"datasheet_memory_bytes"`
-	DriverMemoryBytes    *int64              `json:"driver_memory_bytes"`
-	CUDAMemoryBytes      *int64              `json:"cuda_memory_bytes"`
-	CUDAMemoryEstimated  bool                `json:"cuda_memory_estimated"`
-	CUDAMemoryNote       string              `json:"cuda_memory_note,omitempty"`
-	MemoryBandwidth      *float64            `json:"memory_bandwidth_bytes_per_s"`
-	DenseTFLOPS          map[string]*float64 `json:"dense_tflops"`
-	NativeMath           []hardware.Math     `json:"native_math"`
-	Interconnect         interconnectRow     `json:"interconnect"`
-	HostCPUArch          *string             `json:"host_cpu_arch"`
-	DevicePluginResource string              `json:"device_plugin_resource"`
-	VMSizes              []string            `json:"vm_sizes"`
-	Source               string              `json:"source"`
-	AsOf                 string              `json:"as_of"`
-	// Detail-only fields (gpus ID).
-	Support    []supportRow           `json:"support,omitempty"`
-	Achievable []achievableRow        `json:"achievable,omitempty"`
-	Measured   []hardware.Measurement `json:"measured,omitempty"`
-	Sources    map[string]string      `json:"sources,omitempty"`
-	Notes      []string               `json:"notes,omitempty"`
-}
-
-type interconnectRow struct {
-	Kind             *string  `json:"kind"`
-	NVLinkGeneration *int     `json:"nvlink_generation"`
-	Bandwidth        *float64 `json:"bandwidth_bytes_per_s"`
-	Note             string   `json:"note,omitempty"`
-}
-
-type supportRow struct {
-	Precision string `json:"precision"`
-	Level     string `json:"level"`
-	Compute   string `json:"compute_dtype,omitempty"`
-	Reason    string `json:"reason"`
-}
-
-type achievableRow struct {
-	Kind     string  `json:"kind"`
-	Math     string  `json:"math,omitempty"`
-	Fraction float64 `json:"fraction"`
-}
-
-// vmRow is a VM size with its price in the chosen region.
-type vmRow struct {
-	Name            string   `json:"name"`
-	Series          string   `json:"series"`
-	GPU             string   `json:"gpu"`
-	GPUCount        int      `json:"gpu_count"`
-	GPUFraction     string   `json:"gpu_fraction,omitempty"`
-	GPUMemoryBytes  *int64   `json:"gpu_memory_bytes"`
-	VCPU            int      `json:"vcpu"`
-	CPUArch         *string  `json:"cpu_arch"`
-	RAMBytes        int64    `json:"ram_bytes"`
-	GPUInterconnect *string  `json:"gpu_interconnect"`
-	InfiniBand      *string  `json:"infiniband"`
-	LocalNVMeBytes  *int64   `json:"local_nvme_bytes"`
-	QuotaFamily     *string  `json:"quota_family"`
-	AKS             string   `json:"aks"`
-	KAITO           string   `json:"kaito"`
-	ContainerApps   string   `json:"container_apps"`
-	Status          string   `json:"status"`
-	RetirementDate  *string  `json:"retirement_date"`
-	USDPerHour      *float64 `json:"usd_per_hour"`
-	USDPerGPUHour   *float64 `json:"usd_per_gpu_hour"`
-	USDPerMonth     *float64 `json:"usd_per_month"`
-	PriceAsOf       *string  `json:"price_as_of"`
-	PriceSource     *string  `json:"price_source"`
-	Source          string   `json:"source"`
-	AsOf            string   `json:"as_of"`
-	Notes           []string `json:"notes,omitempty"`
-}
-
-type gpusOutput struct {
-	Currency   string   `json:"currency"`
-	Region     string   `json:"region"`
-	PricesAsOf *string  `json:"prices_as_of"`
-	GPUs       []gpuRow `json:"gpus"`
-	VMSizes    []vmRow  `json:"vm_sizes"`
-}
-
-type gpuDetailOutput struct {
-	Currency              string                          `json:"currency"`
-	Region                string                          `json:"region"`
-	PricesAsOf            *string                         `json:"prices_as_of"`
-	GPU                   gpuRow                          `json:"gpu"`
-	VMSizes               []vmRow                         `json:"vm_sizes"`
-	ContainerAppsProfiles []hardware.ContainerAppsProfile `json:"container_apps_profiles"`
-}
-
 func newGPUsCmd(a *app) *cobra.Command {
 	var (
 		output outputFormat
@@ -170,22 +73,7 @@ Unknown values print as "unknown" (null in JSON); supply them with --catalog.`,
 				}
 				return a.printGPU(output, hc, book, g, reg, "")
 			}
-			out := gpusOutput{Currency: "USD", Region: reg}
-			var used []hardware.Price
-			for _, g := range hc.GPUs() {
-				if vendor != "" && string(g.Vendor) != vendor {
-					continue
-				}
-				out.GPUs = append(out.GPUs, newGPURow(g, hc))
-				for _, v := range hc.VMSizesFor(g.ID) {
-					r, p := newVMRow(v, book, reg)
-					if p != nil {
-						used = append(used, *p)
-					}
-					out.VMSizes = append(out.VMSizes, r)
-				}
-			}
-			out.PricesAsOf = hwDate(hardware.OldestAsOf(used))
+			out := hardware.NewGPUsReport(hc, book, reg, vendor)
 			width := a.tableWidth(a.Stdout)
 			return render(a.Stdout, output, out, func(w *tabwriter.Writer) error {
 				writeGPUTable(w, out.GPUs, width)
@@ -207,40 +95,15 @@ Unknown values print as "unknown" (null in JSON); supply them with --catalog.`,
 // printGPU shows a chip and the VM sizes carrying it (only onlyVM, when
 // set).
 func (a *app) printGPU(output outputFormat, hc *hardware.Catalog, book hardware.PriceBook, g hardware.GPU, reg, onlyVM string) error {
-	row := newGPURow(g, hc)
+	var support []hardware.GPUSupportRow
 	for _, p := range dtype.Precisions() {
 		// Kernel support is the default engine's (vLLM's table); plan and
 		// perf judge the engine actually chosen.
 		s := engine.Default().Info().Support(p, engine.OnGPU(g))
-		row.Support = append(row.Support, supportRow{Precision: p.Name, Level: string(s.Level), Compute: string(s.Compute), Reason: s.Reason})
+		support = append(support, hardware.GPUSupportRow{Precision: p.Name, Level: string(s.Level), Compute: string(s.Compute), Reason: s.Reason})
 	}
-	for _, m := range []hardware.Math{hardware.MathBF16, hardware.MathFP8} {
-		if f, ok := g.AchievableFraction("matmul", m); ok {
-			row.Achievable = append(row.Achievable, achievableRow{Kind: "matmul", Math: string(m), Fraction: hwRound4(f)})
-		}
-	}
-	if f, ok := g.AchievableFraction("copy", ""); ok {
-		row.Achievable = append(row.Achievable, achievableRow{Kind: "copy", Fraction: hwRound4(f)})
-	}
-	row.Measured, row.Sources, row.Notes = g.Measured, g.Sources, g.Notes
-	out := gpuDetailOutput{Currency: "USD", Region: reg, GPU: row, VMSizes: []vmRow{}, ContainerAppsProfiles: []hardware.ContainerAppsProfile{}}
-	var used []hardware.Price
-	for _, v := range hc.VMSizesFor(g.ID) {
-		if onlyVM != "" && v.Name != onlyVM {
-			continue
-		}
-		r, p := newVMRow(v, book, reg)
-		if p != nil {
-			used = append(used, *p)
-		}
-		out.VMSizes = append(out.VMSizes, r)
-	}
-	for _, p := range hc.ContainerAppsProfiles() {
-		if p.GPU == g.ID {
-			out.ContainerAppsProfiles = append(out.ContainerAppsProfiles, p)
-		}
-	}
-	out.PricesAsOf = hwDate(hardware.OldestAsOf(used))
+	out := hardware.NewGPUDetailReport(hc, book, g, reg, onlyVM, support)
+	row := out.GPU
 	return render(a.Stdout, output, out, func(w *tabwriter.Writer) error {
 		writeGPUDetail(w, hc, g, row)
 		if len(out.VMSizes) > 0 {
@@ -260,7 +123,7 @@ func (a *app) printGPU(output outputFormat, hc *hardware.Catalog, book hardware.
 	})
 }
 
-func writeGPUDetail(w io.Writer, hc *hardware.Catalog, g hardware.GPU, row gpuRow) {
+func writeGPUDetail(w io.Writer, hc *hardware.Catalog, g hardware.GPU, row hardware.GPURow) {
 	kv := func(k, v string) { fmt.Fprintf(w, "%s\t%s\n", k, v) }
 	kv("ID", g.ID)
 	kv("Name", g.Name)
@@ -384,71 +247,7 @@ func writeSourceKeys(w io.Writer, hc *hardware.Catalog, g hardware.GPU) {
 	}
 }
 
-func newGPURow(g hardware.GPU, hc *hardware.Catalog) gpuRow {
-	r := gpuRow{
-		ID: g.ID, Name: g.Name, Aliases: g.Aliases, Vendor: string(g.Vendor),
-		Architecture: hwStr(g.Architecture), ComputeCapability: hwStr(g.ComputeCapability),
-		DatasheetMemoryBytes: int64(g.DatasheetMemory), DriverMemoryBytes: hwBytes(int64(g.DriverMemory)),
-		CUDAMemoryBytes: hwBytes(int64(g.CUDAMemory)), CUDAMemoryEstimated: g.CUDAMemoryEstimated, CUDAMemoryNote: g.CUDAMemoryNote,
-		MemoryBandwidth: hwFloat(float64(g.MemoryBandwidth)), DenseTFLOPS: map[string]*float64{},
-		NativeMath: g.NativeMath, HostCPUArch: hwStr(string(g.HostCPU)), DevicePluginResource: g.DevicePluginResource,
-		VMSizes: []string{}, Source: g.Source, AsOf: g.AsOf.String(),
-	}
-	if r.NativeMath == nil {
-		r.NativeMath = []hardware.Math{}
-	}
-	for _, m := range []hardware.Math{hardware.MathFP32, hardware.MathTF32, hardware.MathFP16, hardware.MathBF16, hardware.MathFP8, hardware.MathINT8, hardware.MathFP4} {
-		if v, ok := g.DenseTFLOPS[m]; ok {
-			v := v
-			r.DenseTFLOPS[string(m)] = &v
-		} else {
-			r.DenseTFLOPS[string(m)] = nil
-		}
-	}
-	if v, ok := g.DenseTFLOPS[hardware.MathINT4]; ok {
-		r.DenseTFLOPS[string(hardware.MathINT4)] = &v
-	}
-	r.Interconnect = interconnectRow{Kind: hwStr(g.Interconnect.Kind), Bandwidth: hwFloat(float64(g.Interconnect.Bandwidth)), Note: g.Interconnect.Note}
-	if n := g.Interconnect.NVLinkGeneration; n > 0 {
-		r.Interconnect.NVLinkGeneration = &n
-	}
-	for _, v := range hc.VMSizesFor(g.ID) {
-		r.VMSizes = append(r.VMSizes, v.Name)
-	}
-	return r
-}
-
-// newVMRow builds a VM row priced (Linux PAYG) in region; the price used is
-// returned so the caller can report the oldest date.
-func newVMRow(v hardware.VMSize, book hardware.PriceBook, region string) (vmRow, *hardware.Price) {
-	r := vmRow{
-		Name: v.Name, Series: v.Series, GPU: v.GPU, GPUCount: v.GPUCount, GPUFraction: v.GPUFraction,
-		GPUMemoryBytes: hwBytes(int64(v.GPUMemory)), VCPU: v.VCPU, CPUArch: hwStr(string(v.CPUArch)), RAMBytes: int64(v.RAM),
-		GPUInterconnect: hwStr(v.GPUInterconnect), InfiniBand: hwStr(v.InfiniBand), LocalNVMeBytes: hwBytes(int64(v.LocalNVMe)),
-		QuotaFamily: hwStr(v.QuotaFamily), AKS: string(v.AKS), KAITO: string(v.KAITO), ContainerApps: string(v.ContainerApps),
-		Status: v.Status, Source: v.Source, AsOf: v.AsOf.String(), Notes: v.Notes,
-	}
-	if !v.RetirementDate.IsZero() {
-		r.RetirementDate = hwStr(v.RetirementDate.String())
-	}
-	p, ok := book.PAYG(v.Name, region)
-	if !ok {
-		return r, nil
-	}
-	usd := p.USDPerHour
-	r.USDPerHour = &usd
-	month := hwRound4(usd * hardware.HoursPerMonth)
-	r.USDPerMonth = &month
-	if n := v.GPUs(); n > 0 {
-		per := hwRound6(usd / n)
-		r.USDPerGPUHour = &per
-	}
-	r.PriceAsOf = hwStr(p.AsOf.String())
-	r.PriceSource = hwStr(p.Source)
-	return r, &p
-}
-
-func writeGPUTable(w io.Writer, rows []gpuRow, width int) {
+func writeGPUTable(w io.Writer, rows []hardware.GPURow, width int) {
 	t := textTable{
 		Header: []string{"GPU", "NAME", "MEMORY GB", "CUDA GiB", "BW GB/s", "BF16 TFLOPS", "FP8 TFLOPS", "INTERCONNECT", "HOST CPU"},
 		Drop:   []int{8, 1, 7, 3, 6},
@@ -485,7 +284,7 @@ func writeGPUTable(w io.Writer, rows []gpuRow, width int) {
 	_ = t.write(w, width)
 }
 
-func writeVMTable(w io.Writer, rows []vmRow, region string, width int) {
+func writeVMTable(w io.Writer, rows []hardware.VMRow, region string, width int) {
 	t := textTable{
 		Header: []string{"VM SIZE", "GPUS", "GPU MEM GB", "vCPU", "RAM GiB", "INFINIBAND", "AKS", "KAITO", "ACA", "STATUS", "$/HOUR (" + region + ")", "$/GPU-HOUR", "PRICE AS OF"},
 		Drop:   []int{12, 4, 3, 5, 8, 7, 6, 11, 2, 9},
@@ -520,35 +319,6 @@ func writeVMTable(w io.Writer, rows []vmRow, region string, width int) {
 }
 
 // Small formatting helpers shared by gpus and prices.
-
-func hwStr(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func hwBytes(b int64) *int64 {
-	if b <= 0 {
-		return nil
-	}
-	return &b
-}
-
-func hwFloat(f float64) *float64 {
-	if f <= 0 {
-		return nil
-	}
-	return &f
-}
-
-func hwDate(d hardware.Date) *string {
-	if d.IsZero() {
-		return nil
-	}
-	s := d.String()
-	return &s
-}
 
 func hwOrUnknown(s *string) string {
 	if s == nil || *s == "" {
@@ -606,7 +376,3 @@ func hwBW(bps float64) string {
 	}
 	return hwNum(bps/1e9) + " GB/s"
 }
-
-func hwRound4(f float64) float64 { return float64(int64(f*1e4+0.5)) / 1e4 }
-
-func hwRound6(f float64) float64 { return float64(int64(f*1e6+0.5)) / 1e6 }

@@ -97,32 +97,6 @@ table, one "why not" line per rejected family.
 	return cmd
 }
 
-// planOutput is `plan -o json`: the ranked rows, managed comparisons and
-// "why not" lines.
-type planOutput struct {
-	plan.Result
-	Managed []managedRow `json:"managed,omitempty"`
-	// ManagedNote says why --managed printed no rows.
-	ManagedNote string `json:"managed_note,omitempty"`
-	// CPU are the Azure CPU VM offers (llama.cpp) beside the GPU rows.
-	CPU *plan.CPUResult `json:"cpu,omitempty"`
-}
-
-// managedRow is one Azure OpenAI comparison beside the self-hosted rows:
-// pay-as-you-go at the month's volume and PTU sized for the peak.
-type managedRow struct {
-	Model      string          `json:"model"`
-	Deployment cost.Deployment `json:"deployment"`
-	// PeakRPM is the load's request rate in requests per minute.
-	PeakRPM float64 `json:"peak_rpm"`
-	// TokensPerMinute is the load's input + output tokens per minute.
-	TokensPerMinute float64 `json:"tokens_per_minute"`
-	// Quota says how TokensPerMinute compares with the default
-	// pay-as-you-go quota (empty when it is within it).
-	Quota      string          `json:"quota,omitempty"`
-	Comparison cost.Comparison `json:"comparison"`
-}
-
 func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	if f.input < 1 || f.out < 1 {
 		return usageErrf("--input-tokens and --output-tokens are required")
@@ -218,7 +192,7 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		}
 		return searchErr
 	}
-	out := planOutput{Result: res}
+	out := plan.Report{Result: res}
 	cpuRes := plan.SearchCPU(req)
 	out.CPU = &cpuRes
 	if errors.Is(searchErr, plan.ErrInfeasible) && len(cpuRes.Rows) > 0 {
@@ -362,7 +336,7 @@ func proseWidth(width int) int {
 // printPlan prints the plan for width (0: every column; see tableWidth).
 // Long text is always below the tables as numbered notes; JSON carries
 // every field.
-func printPlan(w io.Writer, out planOutput, width int) error {
+func printPlan(w io.Writer, out plan.Report, width int) error {
 	r := out.Result
 	pw := proseWidth(width)
 	load := fmt.Sprintf("%d concurrent users", r.Workload.Concurrency)
@@ -566,7 +540,7 @@ func rowNote(row plan.Row) string {
 // managedRows compares Azure OpenAI models at the plan's request rate:
 // PTU sized for it as the peak, PAYG for the month it implies over
 // --hours-per-day.
-func (a *app) managedRows(f planFlags, rps float64) ([]managedRow, error) {
+func (a *app) managedRows(f planFlags, rps float64) ([]plan.ManagedRow, error) {
 	if rps <= 0 {
 		return nil, nil
 	}
@@ -578,20 +552,9 @@ func (a *app) managedRows(f planFlags, rps float64) ([]managedRow, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	var rows []managedRow
-	for _, m := range strings.Split(f.managed, ",") {
-		m = strings.TrimSpace(m)
-		w := cost.Workload{RPM: rps * 60, InputTokens: float64(f.input), OutputTokens: float64(f.out)}
-		v, err := cost.VolumeFromHours(w, f.hoursPerDay)
-		if err != nil {
-			return nil, usageErr(err)
-		}
-		c, err := book.Compare(m, w, d, v)
-		if err != nil {
-			return nil, usageErr(err)
-		}
-		tpm := w.RPM * (w.InputTokens + w.OutputTokens)
-		rows = append(rows, managedRow{Model: m, Deployment: d, PeakRPM: w.RPM, TokensPerMinute: tpm, Quota: cost.QuotaCheck(m, d, tpm, w.RPM), Comparison: c})
+	rows, err := plan.CompareManaged(book, strings.Split(f.managed, ","), d, rps, float64(f.input), float64(f.out), f.hoursPerDay)
+	if err != nil {
+		return nil, usageErr(err)
 	}
 	return rows, nil
 }

@@ -14,7 +14,7 @@ const cpuRowsShown = 5
 
 // printCPUPlan prints the CPU VM offers beside the GPU rows and says
 // which kind wins on $/hour and why, fitting width (0: every column).
-func printCPUPlan(w io.Writer, out planOutput, width int) error {
+func printCPUPlan(w io.Writer, out plan.Report, width int) error {
 	c := out.CPU
 	if c == nil {
 		return nil
@@ -74,7 +74,7 @@ func printCPUPlan(w io.Writer, out planOutput, width int) error {
 }
 
 // cpuVerdict compares the cheapest GPU row and the cheapest CPU row.
-func cpuVerdict(out planOutput) string {
+func cpuVerdict(out plan.Report) string {
 	c := out.CPU
 	var gpu *plan.Row
 	if len(out.Rows) > 0 && out.Rows[0].Candidate.Prices.USDPerHour != nil {

@@ -41,7 +41,7 @@ func TestPlanJSONMoneyByHand(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var res planOutput
+	var res plan.Report
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +114,10 @@ func TestPlanSaveAndErrors(t *testing.T) {
 }
 
 // planJSON runs plan with -o json and decodes it.
-func planJSON(t *testing.T, args ...string) (planOutput, string, int) {
+func planJSON(t *testing.T, args ...string) (plan.Report, string, int) {
 	t.Helper()
 	out, errOut, code := run(t, append(append([]string{"plan"}, args...), "-o", "json")...)
-	var res planOutput
+	var res plan.Report
 	if out != "" {
 		if err := json.Unmarshal([]byte(out), &res); err != nil {
 			t.Fatalf("%v\n%s", err, out)

@@ -30,48 +30,6 @@ func (a *app) priceBook(hc *hardware.Catalog, currency string) (hardware.PriceBo
 	return book, warnings
 }
 
-// priceRow is a price as `prices` prints it.
-type priceRow struct {
-	VM            string   `json:"vm"`
-	Region        string   `json:"region"`
-	Kind          string   `json:"kind"`
-	USDPerHour    *float64 `json:"usd_per_hour,omitempty"`
-	PerHour       *float64 `json:"per_hour,omitempty"` // non-USD caches: amount in the top-level currency
-	PerGPUHour    *float64 `json:"per_gpu_hour,omitempty"`
-	USDPerGPUHour *float64 `json:"usd_per_gpu_hour,omitempty"`
-	USDPerMonth   *float64 `json:"usd_per_month,omitempty"`
-	TermTotal     *float64 `json:"term_total,omitempty"`
-	TermHours     int      `json:"term_hours,omitempty"`
-	EffectiveFrom *string  `json:"effective_from,omitempty"`
-	PriceAsOf     string   `json:"price_as_of"`
-	Source        string   `json:"source"`
-	Note          string   `json:"note,omitempty"`
-	Stale         bool     `json:"stale"`
-	// NoSpotDiscount marks a spot row whose meter equals pay-as-you-go.
-	NoSpotDiscount bool `json:"no_spot_discount,omitempty"`
-}
-
-type pricesOutput struct {
-	Currency string `json:"currency"`
-	// PricesAsOf is the oldest as_of among the rows shown.
-	PricesAsOf *string `json:"prices_as_of"`
-	// StaleAfterDays is the age past which a row is flagged stale.
-	StaleAfterDays int        `json:"stale_after_days"`
-	Cache          *cacheInfo `json:"cache"`
-	Prices         []priceRow `json:"prices"`
-	// Unpriced lists sizes with no known PAYG price in the region asked
-	// for (or anywhere, without --region).
-	Unpriced []string `json:"unpriced_vm_sizes"`
-	Warnings []string `json:"warnings"`
-}
-
-type cacheInfo struct {
-	Path        string `json:"path"`
-	RefreshedAt string `json:"refreshed_at"`
-	APIURL      string `json:"api_url"`
-	Rows        int    `json:"rows"`
-}
-
 func newPricesCmd(a *app) *cobra.Command {
 	var (
 		output   outputFormat
@@ -118,50 +76,17 @@ unknown prices are never guessed.`,
 				return usageErrf("--currency: %v", err)
 			}
 			book, warnings := a.priceBook(hc, cur)
-			now := a.Now()
-			out := pricesOutput{Currency: cur, StaleAfterDays: int(hardware.StaleAfter / (24 * time.Hour)), Prices: []priceRow{}, Unpriced: []string{}, Warnings: []string{}}
+			var cache *hardware.PriceCacheInfo
 			if dir, err := a.cacheDir(); err == nil {
 				if pc, found, err := hardware.LoadPriceCache(dir, cur); err == nil && found {
 					path := hardware.PriceCachePath(dir, cur)
 					if a.api {
 						path = filepath.Base(path) // the server's directories are not the client's business
 					}
-					out.Cache = &cacheInfo{Path: path, RefreshedAt: pc.RefreshedAt.UTC().Format(time.RFC3339), APIURL: pc.APIURL, Rows: len(pc.Prices)}
+					cache = &hardware.PriceCacheInfo{Path: path, RefreshedAt: pc.RefreshedAt.UTC().Format(time.RFC3339), APIURL: pc.APIURL, Rows: len(pc.Prices)}
 				}
 			}
-			var shown []hardware.Price
-			stale := 0
-			for _, p := range book.Filter(vmName, reg) {
-				if !strings.EqualFold(p.Currency, cur) {
-					continue
-				}
-				shown = append(shown, p)
-				row := newPriceRow(p, hc, now)
-				if row.Stale {
-					stale++
-				}
-				out.Prices = append(out.Prices, row)
-			}
-			out.PricesAsOf = hwDate(hardware.OldestAsOf(shown))
-			for _, v := range hc.VMSizes() {
-				if vmName != "" && v.Name != vmName {
-					continue
-				}
-				found := false
-				for _, p := range book.Filter(v.Name, reg) {
-					if p.Kind == hardware.PAYG && strings.EqualFold(p.Currency, cur) {
-						found = true
-					}
-				}
-				if !found {
-					out.Unpriced = append(out.Unpriced, v.Name)
-				}
-			}
-			out.Warnings = append(out.Warnings, warnings...)
-			if stale > 0 {
-				out.Warnings = append(out.Warnings, fmt.Sprintf("%d of %d prices were observed more than %d days before %s (oldest %s); run `gpuplan prices refresh` for current prices",
-					stale, len(out.Prices), out.StaleAfterDays, hardware.DateOf(now), hwOrUnknown(out.PricesAsOf)))
-			}
+			out := hardware.NewPricesReport(hc, book, cur, vmName, reg, a.Now(), cache, warnings)
 			for _, w := range out.Warnings {
 				fmt.Fprintln(a.Stderr, "warning:", w)
 			}
@@ -180,7 +105,7 @@ unknown prices are never guessed.`,
 // printPrices prints the price table for width (0: every column; see
 // tableWidth). Sources are numbered and listed below the table (JSON
 // carries each row's source).
-func printPrices(w io.Writer, hc *hardware.Catalog, out pricesOutput, reg string, width int) error {
+func printPrices(w io.Writer, hc *hardware.Catalog, out hardware.PricesReport, reg string, width int) error {
 	cur := out.Currency
 	pw := proseWidth(width)
 	noDiscount := 0
@@ -264,32 +189,8 @@ func printPrices(w io.Writer, hc *hardware.Catalog, out pricesOutput, reg string
 	return nil
 }
 
-func newPriceRow(p hardware.Price, hc *hardware.Catalog, now time.Time) priceRow {
-	r := priceRow{VM: p.VM, Region: p.Region, Kind: string(p.Kind), PriceAsOf: p.AsOf.String(), Source: p.Source, Note: p.Note, TermHours: p.TermHours,
-		Stale: hardware.Stale(p.AsOf, now), NoSpotDiscount: p.NoSpotDiscount()}
-	hour := p.USDPerHour
-	var perGPU *float64
-	if v, err := hc.LookupVM(p.VM); err == nil && v.GPUs() > 0 {
-		x := hwRound6(hour / v.GPUs())
-		perGPU = &x
-	}
-	if strings.EqualFold(p.Currency, "USD") {
-		r.USDPerHour, r.USDPerGPUHour = &hour, perGPU
-		m := hwRound4(hour * hardware.HoursPerMonth)
-		r.USDPerMonth = &m
-	} else {
-		r.PerHour, r.PerGPUHour = &hour, perGPU
-	}
-	if p.TermTotal > 0 {
-		t := p.TermTotal
-		r.TermTotal = &t
-	}
-	r.EffectiveFrom = hwDate(p.EffectiveFrom)
-	return r
-}
-
 // writePriceSourceKeys explains the source keys the rows cite.
-func writePriceSourceKeys(w io.Writer, hc *hardware.Catalog, rows []priceRow, width int) {
+func writePriceSourceKeys(w io.Writer, hc *hardware.Catalog, rows []hardware.PriceRow, width int) {
 	seen := map[string]bool{}
 	var keys []string
 	for _, r := range rows {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gpuplan/gpuplan/hardware"
 )
 
 func TestPricesGolden(t *testing.T) {
@@ -57,7 +59,7 @@ func TestPricesJSONValues(t *testing.T) {
 	if code != 0 {
 		t.Fatal(code)
 	}
-	var doc pricesOutput
+	var doc hardware.PricesReport
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestPricesRefreshThenShow(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("prices exit %d: %s", code, errOut)
 	}
-	var doc pricesOutput
+	var doc hardware.PricesReport
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +241,7 @@ func TestPricesEveryPricedSize(t *testing.T) {
 	if code != 0 {
 		t.Fatal(code)
 	}
-	var doc pricesOutput
+	var doc hardware.PricesReport
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +265,7 @@ func TestPricesEveryPricedSize(t *testing.T) {
 		}
 	}
 	out, _, _ = runHW(t, t.TempDir(), "prices", "--region", "westeurope", "-o", "json")
-	doc = pricesOutput{}
+	doc = hardware.PricesReport{}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}

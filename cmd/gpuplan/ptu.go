@@ -64,102 +64,6 @@ PTU and token prices are third-party figures unless you supply your own with
 	return cmd
 }
 
-// ptuOutput is what `ptu` prints; JSON and YAML share the keys.
-type ptuOutput struct {
-	Model       string         `json:"model"`
-	ModelName   string         `json:"model_name"`
-	Family      string         `json:"family"`
-	Deployment  string         `json:"deployment"`
-	SKUName     string         `json:"sku_name"`
-	Workload    cost.Workload  `json:"workload"`
-	Sizing      ptuSizing      `json:"sizing"`
-	Volume      ptuVolume      `json:"monthly_volume"`
-	PTUMonthly  []ptuCostRow   `json:"ptu_monthly"`
-	PAYGMonthly paygRow        `json:"payg_monthly"`
-	RuleOfThumb ruleOfThumbRow `json:"rule_of_thumb"`
-	Currency    string         `json:"currency"`
-	// PricesAsOf is the oldest as_of among the prices used; null if none.
-	PricesAsOf  hardware.Date `json:"prices_as_of"`
-	Assumptions []string      `json:"assumptions"`
-}
-
-type ptuSizing struct {
-	InputTPMPerPTU    float64       `json:"input_tpm_per_ptu"`
-	OutputWeight      float64       `json:"output_to_input_weight"`
-	MinimumPTU        int           `json:"minimum_ptu"`
-	IncrementPTU      int           `json:"increment_ptu"`
-	InputTPM          float64       `json:"input_tpm"`
-	OutputTPM         float64       `json:"output_tpm"`
-	EffectiveInputTPM float64       `json:"effective_input_tpm"`
-	WeightedOutputTPM float64       `json:"weighted_output_tpm"`
-	NormalizedTPM     float64       `json:"normalized_tpm"`
-	RawPTU            float64       `json:"ptu_raw"`
-	RoundedPTU        int           `json:"ptu_rounded_to_increment"`
-	PTU               int           `json:"ptu"`
-	MinimumApplied    bool          `json:"minimum_applied"`
-	CapacityRPM       float64       `json:"capacity_rpm"`
-	LatencyTarget     float64       `json:"latency_target_tokens_per_s,omitempty"`
-	Source            string        `json:"source"`
-	AsOf              hardware.Date `json:"as_of"`
-}
-
-type ptuVolume struct {
-	Basis             string  `json:"basis"`
-	AvgRPM            float64 `json:"avg_rpm"`
-	HoursPerDay       float64 `json:"hours_per_day,omitempty"`
-	DaysPerMonth      float64 `json:"days_per_month"`
-	Requests          float64 `json:"requests"`
-	InputTokens       float64 `json:"input_tokens"`
-	CachedInputTokens float64 `json:"cached_input_tokens"`
-	OutputTokens      float64 `json:"output_tokens"`
-}
-
-type ptuCostRow struct {
-	Term           string        `json:"term"`
-	PTU            int           `json:"ptu"`
-	UnitPriceUSD   *float64      `json:"unit_price_usd"`
-	PriceUnit      string        `json:"price_unit,omitempty"`
-	PerPTUMonthUSD *float64      `json:"per_ptu_month_usd"`
-	MonthlyUSD     *float64      `json:"monthly_usd"`
-	DeltaVsPAYGUSD *float64      `json:"delta_vs_payg_usd"`
-	BreakEven      *breakEvenRow `json:"break_even"`
-	PriceAsOf      hardware.Date `json:"price_as_of"`
-	PriceSource    string        `json:"price_source,omitempty"`
-	ThirdParty     bool          `json:"third_party"`
-	Unknown        string        `json:"unknown,omitempty"`
-}
-
-type breakEvenRow struct {
-	MonthlyRequests float64 `json:"monthly_requests"`
-	MonthlyTokens   float64 `json:"monthly_tokens"`
-	AvgRPM          float64 `json:"avg_rpm"`
-	Reachable       bool    `json:"reachable"`
-}
-
-type paygRow struct {
-	InputUSDPerMTok       *float64      `json:"input_usd_per_mtok"`
-	CachedInputUSDPerMTok *float64      `json:"cached_input_usd_per_mtok"`
-	OutputUSDPerMTok      *float64      `json:"output_usd_per_mtok"`
-	MonthlyUSD            *float64      `json:"monthly_usd"`
-	PriceAsOf             hardware.Date `json:"price_as_of"`
-	PriceSource           string        `json:"price_source,omitempty"`
-	ThirdParty            bool          `json:"third_party"`
-	Note                  string        `json:"note,omitempty"`
-	Unknown               string        `json:"unknown,omitempty"`
-}
-
-type ruleOfThumbRow struct {
-	Rule            string   `json:"rule"`
-	Source          string   `json:"source"`
-	ThresholdUSD    float64  `json:"threshold_usd"`
-	PAYGMonthlyUSD  *float64 `json:"payg_monthly_usd"`
-	SaysEvaluatePTU *bool    `json:"says_evaluate_ptu"`
-	CheapestPTUTerm string   `json:"cheapest_ptu_term,omitempty"`
-	PTUCheaper      *bool    `json:"ptu_cheaper"`
-	Holds           *bool    `json:"holds"`
-	Verdict         string   `json:"verdict"`
-}
-
 func runPTU(cmd *cobra.Command, a *app, model string, f ptuFlags) error {
 	if !cmd.Flags().Changed("rpm") {
 		return usageErrf("give the peak load with --rpm (requests per minute)")
@@ -208,99 +112,8 @@ func runPTU(cmd *cobra.Command, a *app, model string, f ptuFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	out := ptuReport(b, c, assumptions)
+	out := cost.NewPTUReport(b, c, assumptions)
 	return render(a.Stdout, f.output, out, func(tw *tabwriter.Writer) error { return printPTU(tw, out, c) })
-}
-
-func ptuReport(b *cost.Book, c cost.Comparison, extra []string) ptuOutput {
-	e := c.Estimate
-	out := ptuOutput{
-		Model: e.Model.ID, ModelName: e.Model.DisplayName(), Family: string(e.Model.Family),
-		Deployment: string(e.Deployment), SKUName: e.Deployment.SKUName(), Workload: e.Workload,
-		Sizing: ptuSizing{
-			InputTPMPerPTU: e.Model.InputTPMPerPTU, OutputWeight: e.Model.OutputWeight,
-			MinimumPTU: e.Scale.Minimum, IncrementPTU: e.Scale.Increment,
-			InputTPM: e.InputTPM, OutputTPM: e.OutputTPM, EffectiveInputTPM: e.EffectiveInputTPM,
-			WeightedOutputTPM: e.WeightedOutputTPM, NormalizedTPM: e.NormalizedTPM,
-			RawPTU: e.RawPTU, RoundedPTU: e.RoundedPTU, PTU: e.PTU, MinimumApplied: e.MinimumApplied,
-			CapacityRPM: e.CapacityRPM, LatencyTarget: e.Model.LatencyTarget,
-			Source: costSourceText(b, e.Model.Source), AsOf: e.Model.AsOf,
-		},
-		Volume: ptuVolume{
-			Basis: c.Volume.Basis, AvgRPM: c.Volume.AvgRPM, HoursPerDay: c.Volume.HoursPerDay, DaysPerMonth: cost.DaysPerMonth,
-			Requests: c.Volume.Requests, InputTokens: c.Volume.InputTokens, CachedInputTokens: c.Volume.CachedInputTokens, OutputTokens: c.Volume.OutputTokens,
-		},
-		Currency: "USD",
-	}
-	var dates []hardware.Date
-	for _, o := range c.Options {
-		row := ptuCostRow{Term: string(o.Term), PTU: e.PTU, Unknown: o.Unknown}
-		if o.Price != nil {
-			p := o.Price
-			row.UnitPriceUSD, row.PriceUnit = costPtr(p.Amount), p.Unit
-			row.PerPTUMonthUSD = costPtr(p.PerPTUMonth())
-			row.PriceAsOf, row.PriceSource, row.ThirdParty = p.AsOf, costSourceText(b, p.Source), b.ThirdParty(p.Source)
-			dates = append(dates, p.AsOf)
-		}
-		if o.Monthly != nil {
-			row.MonthlyUSD = costPtr(o.Monthly.Amount)
-		}
-		row.DeltaVsPAYGUSD = o.DeltaVsPAYG
-		if be := o.BreakEven; be != nil {
-			row.BreakEven = &breakEvenRow{MonthlyRequests: be.Requests, MonthlyTokens: be.Tokens, AvgRPM: be.AvgRPM, Reachable: be.Reachable}
-		}
-		out.PTUMonthly = append(out.PTUMonthly, row)
-	}
-	pr := paygRow{Unknown: c.PAYGUnknown}
-	if p := c.PAYGPrice; p != nil {
-		pr.InputUSDPerMTok, pr.OutputUSDPerMTok, pr.CachedInputUSDPerMTok = costPtr(p.Input), costPtr(p.Output), p.CachedInput
-		pr.PriceAsOf, pr.PriceSource, pr.ThirdParty, pr.Note = p.AsOf, costSourceText(b, p.Source), b.ThirdParty(p.Source), p.Note
-		dates = append(dates, p.AsOf)
-	}
-	if c.PAYG != nil {
-		pr.MonthlyUSD = costPtr(c.PAYG.Amount)
-	}
-	out.PAYGMonthly = pr
-	r := c.RuleOfThumb
-	out.RuleOfThumb = ruleOfThumbRow{
-		Rule: r.Rule, Source: "the reference guide, section \"PTU vs PAYG on Azure OpenAI\" (quoted in docs/cost.md, \"The reference guide's rule of thumb\")",
-		ThresholdUSD: r.ThresholdUSD, PAYGMonthlyUSD: pr.MonthlyUSD, SaysEvaluatePTU: r.SaysEvaluatePTU,
-		CheapestPTUTerm: string(r.CheapestPTU), PTUCheaper: r.PTUCheaper, Holds: r.Holds, Verdict: r.Verdict,
-	}
-	out.PricesAsOf = hardware.OldestDate(append(dates, out.PricesAsOf)...)
-	out.Assumptions = append(extra,
-		"sizing: Microsoft's capacity-calculator formula (provisioned-throughput-sizing, "+e.Model.AsOf.String()+"); benchmark real traffic before buying",
-		fmt.Sprintf("a month is %d hours (%.2f days of 24 h); hourly PTUs bill every hour the deployment exists, serving or not", cost.HoursPerMonth, cost.DaysPerMonth),
-		"break-even: the monthly volume, at this call shape and cache rate, where PAYG costs what the sized PTUs cost; 'reachable' is false when the PTUs cannot carry that rate",
-		"PTU and PAYG prices are third-party figures (no Microsoft document states them) unless --catalog supplies them; verify on https://azure.microsoft.com/pricing/details/cognitive-services/openai-service/",
-	)
-	if e.Model.Family != cost.FamilyAzureOpenAI {
-		out.Assumptions = append(out.Assumptions, fmt.Sprintf("%s is billed on its own pricing page (family %s); supply its prices with --catalog", e.Model.DisplayName(), e.Model.Family))
-	}
-	out.Assumptions = append(out.Assumptions, e.Model.Notes...)
-	return out
-}
-
-func costPtr(v float64) *float64 { return &v }
-
-// costSourceText expands source keys to their URL, or to the reference
-// path with the key (several keys may share one reference file).
-func costSourceText(b *cost.Book, s string) string {
-	var parts []string
-	for _, p := range strings.Split(s, ";") {
-		p = strings.TrimSpace(p)
-		if src, ok := b.Source(p); ok {
-			if src.URL != "" {
-				p = src.URL
-			} else {
-				p = src.Ref + " (" + src.Key + ")"
-			}
-		}
-		if p != "" {
-			parts = append(parts, p)
-		}
-	}
-	return strings.Join(parts, "; ")
 }
 
 // num prints a count with thousands separators and at most two decimals.
@@ -342,7 +155,7 @@ func costProvenance(third bool, asOf hardware.Date) string {
 	return asOf.String()
 }
 
-func printPTU(w *tabwriter.Writer, out ptuOutput, c cost.Comparison) error {
+func printPTU(w *tabwriter.Writer, out cost.PTUReport, c cost.Comparison) error {
 	s, wl := out.Sizing, out.Workload
 	fmt.Fprintf(w, "%s, %s provisioned (%s), family %s\n", out.ModelName, c.Estimate.Deployment.DisplayName(), out.SKUName, out.Family)
 	fmt.Fprintf(w, "Workload: peak %s RPM, %s input + %s output tokens per request, cache rate %s\n\n",

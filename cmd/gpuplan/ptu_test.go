@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gpuplan/gpuplan/cost"
 )
 
 // runCost runs the CLI in-process with a pinned clock and an empty,
@@ -77,7 +79,7 @@ func TestPTUWorkedExample(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
-		var v ptuOutput
+		var v cost.PTUReport
 		if err := json.Unmarshal([]byte(out), &v); err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +126,7 @@ azure_openai:
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var v ptuOutput
+	var v cost.PTUReport
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatal(err)
 	}

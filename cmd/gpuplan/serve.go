@@ -35,18 +35,6 @@ var apiExcludedCommands = map[string]bool{
 	"probe": true,
 }
 
-// apiExcludedFlags are flags a request may not set: the output format (the
-// API always answers JSON) and flags that read or write local files.
-var apiExcludedFlags = map[string]bool{
-	"output": true, "help": true, "save": true, "pick": true, "calibration": true,
-	"out-dir": true, "stdout": true, "api-url": true,
-}
-
-// fileFlagUsage catches flags of commands added later that name a file,
-// directory, path or URL, or write something, so that a new flag of that
-// kind is not exposed by accident.
-var fileFlagUsage = regexp.MustCompile(`(?i)\b(file|files|dir|directory|path|url|writes?|written)\b`)
-
 func newServeCmd(a *app) *cobra.Command {
 	var (
 		addr          string
@@ -210,10 +198,7 @@ func apiExitCode(err error) int {
 // the binary has. A command added to the tree appears automatically.
 func apiCommands(root *cobra.Command, a *app) []server.Command {
 	var out []server.Command
-	for _, c := range root.Commands() {
-		if apiExcludedCommands[c.Name()] || c.Hidden || c.Deprecated != "" || !c.Runnable() {
-			continue
-		}
+	for _, c := range apiServedCommands(root) {
 		sc := server.Command{Name: c.Name(), Summary: c.Short, Description: c.Long}
 		subs := map[string]bool{}
 		for _, sub := range c.Commands() {
@@ -232,7 +217,9 @@ func apiCommands(root *cobra.Command, a *app) []server.Command {
 			sc.Args = append(sc.Args, arg)
 		}
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			if apiExcludedFlags[f.Name] || f.Hidden || fileFlagUsage.MatchString(f.Usage) {
+			// apiFlags (apiflags.go) decides per flag; a flag it does not
+			// name is not served.
+			if f.Hidden || !apiExposed(f.Name) {
 				return
 			}
 			_, usage := pflag.UnquoteUsage(f)
@@ -243,6 +230,19 @@ func apiCommands(root *cobra.Command, a *app) []server.Command {
 			sc.Flags = append(sc.Flags, server.Flag{Name: f.Name, Type: apiFlagType(f.Value.Type()), Default: def, Usage: usage, Enum: f.Annotations[enumAnnotation]})
 		})
 		out = append(out, sc)
+	}
+	return out
+}
+
+// apiServedCommands are the commands of root that the API serves: the
+// runnable, visible top-level commands not in apiExcludedCommands.
+func apiServedCommands(root *cobra.Command) []*cobra.Command {
+	var out []*cobra.Command
+	for _, c := range root.Commands() {
+		if apiExcludedCommands[c.Name()] || c.Hidden || c.Deprecated != "" || !c.Runnable() {
+			continue
+		}
+		out = append(out, c)
 	}
 	return out
 }
