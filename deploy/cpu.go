@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 )
 
@@ -25,8 +26,9 @@ import (
 // OLLAMA_KEEP_ALIVE (https://github.com/ollama/ollama/blob/v0.9.0/envconfig/config.go).
 
 // DefaultOllamaImage is the Ollama release whose llama.cpp the memory
-// rules model (multi-arch: amd64 and arm64).
-const DefaultOllamaImage = "docker.io/ollama/ollama:0.9.0"
+// rules model (multi-arch: amd64 and arm64); the llama.cpp engine profile
+// owns it.
+const DefaultOllamaImage = engine.OllamaImage
 
 // CPUOptions describe a CPU deployment.
 type CPUOptions struct {

@@ -91,3 +91,17 @@ func TestGenerateCPUDefaults(t *testing.T) {
 		t.Errorf("bundle labels: %s, %q on %q", b.Target, b.Candidate.Model.ID, b.Candidate.VM)
 	}
 }
+
+// TestGenerateRefusesCPURow: a plan's CPU row handed to Generate (the GPU
+// targets) is a usage error pointing at the CPU path, not a lookup failure
+// in the GPU catalog.
+func TestGenerateRefusesCPURow(t *testing.T) {
+	c := loadPlan(t, "qwen2.5-3b-t4")
+	c.VM, c.GPU, c.GPUsPerVM, c.Engine.GPUMemoryUtilization = "Standard_D8as_v7", "", 0, 0
+	for _, target := range Targets() {
+		_, err := Generate(c, Options{Target: target})
+		if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "Standard_D8as_v7 is an Azure CPU size") {
+			t.Errorf("%s: %v, want ErrInvalidOptions naming the CPU size", target, err)
+		}
+	}
+}

@@ -17,6 +17,12 @@ type LlamaCPP struct {
 	Profile
 }
 
+// OllamaImage is the Ollama release whose bundled llama.cpp (de4c07f) this
+// profile's memory rules model; deploy runs it on Azure CPU sizes. The
+// image is multi-arch (amd64 and arm64): Docker Hub ollama/ollama, tag
+// 0.9.0 (https://hub.docker.com/r/ollama/ollama/tags).
+const OllamaImage = "docker.io/ollama/ollama:0.9.0"
+
 // llamacppOllama090 is named after the llama.cpp commit Ollama v0.9.0
 // bundles (Makefile.sync FETCH_HEAD de4c07f).
 var llamacppOllama090 = &LlamaCPP{Profile: Profile{

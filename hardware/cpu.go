@@ -39,6 +39,15 @@ func (c CPU) Has(flag string) bool {
 	return false
 }
 
+// HostArch is Arch as the GPU catalog and engine images spell CPU
+// architectures (CPUx86 "x86-64", CPUArm64 "arm64").
+func (c CPU) HostArch() CPUArch {
+	if c.Arch == "arm64" {
+		return CPUArm64
+	}
+	return CPUx86
+}
+
 // CPUVM is an Azure VM size without GPUs.
 type CPUVM struct {
 	Name   string `json:"name"`

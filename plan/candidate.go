@@ -322,8 +322,9 @@ func (c Candidate) Validate() error {
 	if c.Engine.MaxModelLen < 1 {
 		errs = append(errs, errors.New("engine.max_model_len must be positive"))
 	}
-	if c.Engine.GPUMemoryUtilization <= 0 || c.Engine.GPUMemoryUtilization > 1 {
-		errs = append(errs, errors.New("engine.gpu_memory_utilization must be in (0, 1]"))
+	// A CPU row (plan.CPUCandidate) has no GPU and no GPU memory fraction.
+	if u := c.Engine.GPUMemoryUtilization; u > 1 || u < 0 || (u == 0 && c.GPU != "") {
+		errs = append(errs, errors.New("engine.gpu_memory_utilization must be in (0, 1] (0 only for a CPU row, which has no gpu)"))
 	}
 	if c.Replicas < 1 || c.NodesPerReplica < 1 {
 		errs = append(errs, errors.New("replicas and nodes_per_replica must be at least 1"))

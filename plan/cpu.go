@@ -12,6 +12,7 @@ import (
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/model"
 	"github.com/gpuplan/gpuplan/perf"
+	"github.com/gpuplan/gpuplan/stats"
 )
 
 // CPU VM offers: llama.cpp (the build Ollama v0.9.0 ships) on an Azure CPU
@@ -19,6 +20,34 @@ import (
 // llama.cpp's own buffer accounting (engine.LlamaCPPBuffers) against the
 // VM's memory less an OS reserve; speed is perf.EstimateCPU on the VM's
 // cores and bandwidth; the price is the CPU price book's.
+
+// cpuLoad is the load every CPU offer is sized for: the context of one
+// llama.cpp slot (--context, else input + output tokens, the longest
+// request) and the slots (the concurrency; with --rps, twice the arrivals
+// per second to start from, which each offer checks by Little's law).
+func cpuLoad(r Request) (ctx int64, slots int) {
+	slots = r.Concurrency
+	if slots <= 0 && r.RPS > 0 {
+		slots = max(1, int(math.Ceil(r.RPS*2)))
+	}
+	ctx = r.Context
+	if ctx <= 0 {
+		ctx = int64(r.InputTokens + r.OutputTokens)
+	}
+	return max(ctx, 1), max(slots, 1)
+}
+
+// cpuPricing is the region and price kind CPU offers are priced at.
+func cpuPricing(r Request) (region string, kind hardware.PriceKind) {
+	region, kind = r.Region, r.Pricing
+	if region == "" {
+		region = "eastus"
+	}
+	if kind == "" {
+		kind = hardware.PAYG
+	}
+	return region, kind
+}
 
 // cpuOSReserveGiB is memory left to the OS, the container runtime and the
 // server process on a CPU VM (an estimate: kubelet's default eviction
@@ -67,7 +96,7 @@ type CPUResult struct {
 // request's model and load.
 func SearchCPU(r Request) CPUResult {
 	out := CPUResult{Engine: engine.LlamaCPPBuild, Assumptions: []string{
-		"llama.cpp on every physical core, one replica per VM, --parallel = concurrency, context = input + output per slot",
+		"llama.cpp on every physical core, one replica per VM, --parallel = concurrency, context per slot = --context (default input + output)",
 		fmt.Sprintf("memory: llama.cpp's buffers within the VM's memory less %.1f GiB for the OS", cpuOSReserveGiB),
 		"speed: perf.EstimateCPU (per-CPU rates fitted on llama-bench runs on Azure sizes; bandwidth measured on the size where Spare Cores or Microsoft measured it, else scaled from a measured size)",
 		"image: Ollama and llama.cpp server images are multi-arch, so Arm (Cobalt) sizes are offered",
@@ -76,22 +105,8 @@ func SearchCPU(r Request) CPUResult {
 	if s == nil || s.Layers == 0 || s.Hidden == 0 {
 		return out
 	}
-	conc := r.Concurrency
-	if conc <= 0 && r.RPS > 0 {
-		conc = max(1, int(math.Ceil(r.RPS*2))) // refined below per offer by Little's law
-	}
-	if conc <= 0 {
-		conc = 1
-	}
-	ctx := int64(r.InputTokens + r.OutputTokens)
-	region := r.Region
-	if region == "" {
-		region = "eastus"
-	}
-	kind := r.Pricing
-	if kind == "" {
-		kind = hardware.PAYG
-	}
+	ctx, conc := cpuLoad(r)
+	region, kind := cpuPricing(r)
 	cc := hardware.DefaultCPUs()
 	bestRejected := map[string]CPURow{}
 	for _, pname := range CPUPrecisions {
@@ -108,7 +123,7 @@ func SearchCPU(r Request) CPUResult {
 		// llama.cpp's buffers depend on the model, weight type, context
 		// and slots, not on the VM: build its graph once per precision
 		// (it dominated the README plan's CPU time when built per VM).
-		bufs, bufErr := engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(s, int64(w.Total)), engine.LlamaCPPRequest{Context: max(ctx, 1), Parallel: int64(conc)})
+		bufs, bufErr := engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(s, int64(w.Total)), engine.LlamaCPPRequest{Context: ctx, Parallel: int64(conc)})
 		for _, vm := range cc.SortedVMs() {
 			out.Evaluated++
 			sp, ok := perf.LookupCPUSpeed(vm.CPU)
@@ -219,4 +234,93 @@ func llamacppKVPerToken(s *model.Spec) int64 {
 		elems += l.ElementsPerToken()
 	}
 	return elems * 2
+}
+
+// CPUCandidate turns a CPU row of r's plan into the plan.json candidate
+// deploy reads: llama.cpp through Ollama on one VM of row.VM, with the
+// row's GGUF precision, r's context per slot and its concurrency as
+// slots. GPU fields stay empty (gpu "", gpu_memory_utilization 0); the
+// latencies are the row's means (the CPU model predicts no spread, so
+// every percentile is the mean, which the notes say).
+func CPUCandidate(r Request, row CPURow) (Candidate, error) {
+	if r.Model == nil {
+		return Candidate{}, fmt.Errorf("%w: no model", ErrInvalid)
+	}
+	cc := hardware.DefaultCPUs()
+	vm, ok := cc.LookupVM(row.VM)
+	if !ok {
+		return Candidate{}, fmt.Errorf("%w: %q is not an Azure CPU size in the catalog", ErrInvalid, row.VM)
+	}
+	chip, err := cc.LookupCPU(vm.CPU)
+	if err != nil {
+		return Candidate{}, fmt.Errorf("CPU row %s: %w", row.VM, err)
+	}
+	prec, err := dtype.LookupPrecision(row.Precision)
+	if err != nil {
+		return Candidate{}, fmt.Errorf("%w: CPU row %s: %v", ErrInvalid, row.VM, err)
+	}
+	w, err := memory.EstimateWeights(r.Model, prec, 1, 1)
+	if err != nil {
+		return Candidate{}, fmt.Errorf("CPU row %s: %w", row.VM, err)
+	}
+	e, err := engine.Lookup("llamacpp")
+	if err != nil {
+		return Candidate{}, err
+	}
+	info := e.Info()
+	comp := engine.Check(engine.Combination{Model: r.Model, Precision: prec, Target: engine.OnCPU(chip.HostArch()), Engine: e, TP: 1, PP: 1})
+	if !comp.OK() {
+		return Candidate{}, fmt.Errorf("%w: CPU row %s: %s", ErrInfeasible, row.VM, comp.Error())
+	}
+	ctx, slots := cpuLoad(r)
+	bufs, err := engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(r.Model, int64(w.Total)), engine.LlamaCPPRequest{Context: ctx, Parallel: int64(slots)})
+	if err != nil {
+		return Candidate{}, fmt.Errorf("CPU row %s: %w", row.VM, err)
+	}
+	sched := e.Scheduler(engine.SchedulerInput{Concurrency: slots})
+	region, kind := cpuPricing(r)
+	hours := r.HoursPerDay
+	if hours == 0 {
+		hours = 24
+	}
+	mean := func(ms float64) Latency {
+		return Latency{Latency: stats.Latency{Mean: ms, P50: ms, P90: ms, P95: ms, P99: ms}}
+	}
+	e2e := row.TTFTMs + float64(r.OutputTokens)*row.TPOTMs
+	var rps float64
+	if e2e > 0 {
+		rps = float64(slots) / (e2e / 1000)
+	}
+	params := r.Model.Params()
+	c := Candidate{
+		SchemaVersion: SchemaVersion,
+		Model:         ModelRef{ID: r.Model.ID, Source: r.Model.Source, Revision: r.Model.Revision, ParamsTotal: params.Total, ParamsActive: params.Active},
+		Region:        region, VM: vm.Name, VMCount: 1,
+		Replicas: 1, NodesPerReplica: 1, HostCPU: string(chip.HostArch()),
+		Engine: Engine{
+			Name: info.EngineName, Version: info.EngineVersion, Image: engine.OllamaImage,
+			Precision: prec.Name, Checkpoint: "gguf", KVCacheDType: "f16",
+			TP: 1, PP: 1, MaxModelLen: ctx, MaxNumBatchedTokens: sched.MaxTokens, MaxNumSeqs: slots,
+			MicroBatchTokens: sched.MicroBatch, BlockSize: info.BlockSize,
+		},
+		Workload: Workload{InputTokens: int64(r.InputTokens), OutputTokens: int64(r.OutputTokens), Concurrency: int64(r.Concurrency),
+			RPS: r.RPS, HoursPerDay: hours, TTFTSLOMs: r.TTFTSLOMs, TPOTSLOMs: r.TPOTSLOMs, CacheRate: r.CacheRate},
+		Predictions: Predictions{
+			TTFTMs: mean(row.TTFTMs), TPOTMs: mean(row.TPOTMs), ITLMs: mean(row.TPOTMs), E2EMs: mean(e2e),
+			OutputTokensPerS: row.TokensPerS, RequestsPerS: rps, MaxConcurrency: int64(slots),
+			// llama.cpp allocates the KV cache for context × slots at start.
+			KVCacheTokens: bufs.KVCells,
+		},
+		Prices: Prices{Currency: "USD", Pricing: string(kind), USDPerHour: row.USDPerHour, USDPerMonth: row.USDPerMonth,
+			USDPerMillionOutput: row.USDPerMOutput, PriceAsOf: row.PricesAsOf},
+		WeightsBytes:  int64(w.Total),
+		Compatibility: string(comp.Verdict),
+		Reason: fmt.Sprintf("CPU row %d: llama.cpp (Ollama) on %s, %d cores, %s, %d slots of %d tokens; llama.cpp's buffers %.2f GiB",
+			row.Rank, vm.Name, row.Cores, prec.Name, slots, ctx, row.NeedGiB),
+		Notes: append([]string{
+			"CPU rows predict mean latencies only: the percentiles repeat the mean",
+			"e2e = TTFT + output tokens × TPOT; requests/s = slots / e2e",
+		}, comp.Texts()...),
+	}
+	return c, nil
 }

@@ -62,8 +62,8 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 				return usageErrf("MODEL needs --vm SIZE (the offer to deploy); or pass --plan plan.json")
 			case f.stdout == (f.outDir != ""):
 				return usageErrf("give exactly one of --out-dir DIR and --stdout")
-			case f.target == "" && !isCPUSize(f.vm):
-				return usageErrf("--target is required: aks, aks-multinode, kaito or containerapps (aks, the default, for an Azure CPU size)")
+			case f.target == "" && f.planFile == "" && !isCPUSize(f.vm):
+				return usageErrf(targetRequired)
 			}
 			return nil
 		},
@@ -123,14 +123,29 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	return cmd
 }
 
+// targetRequired is the usage error for a GPU offer without --target.
+const targetRequired = "--target is required: aks, aks-multinode, kaito or containerapps (aks, the default, for an Azure CPU size)"
+
 func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
+	var c plan.Candidate
+	var err error
 	if f.planFile == "" {
 		if vm, ok := hardware.DefaultCPUs().LookupVM(f.vm); ok {
 			return runDeployCPU(cmd, a, args[0], f, vm)
 		}
+	} else {
+		if c, err = plan.Load(f.planFile); err != nil {
+			return err
+		}
+		// A CPU row (plan --save --pick-cpu) deploys like MODEL --vm CPU-SIZE.
+		if vm, ok := hardware.DefaultCPUs().LookupVM(c.VM); ok {
+			return runDeployCPUPlan(cmd, a, f, c, vm)
+		}
+		if f.target == "" {
+			return usageErrf(targetRequired)
+		}
 	}
 	o := f.o
-	var err error
 	if o.Target, err = deploy.ParseTarget(f.target); err != nil {
 		return usageErr(err)
 	}
@@ -152,11 +167,7 @@ func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
 		return err
 	}
 
-	var c plan.Candidate
 	if f.planFile != "" {
-		if c, err = plan.Load(f.planFile); err != nil {
-			return err
-		}
 		// Scheduler knobs given here override the plan's (the plan's
 		// predictions were made with its own).
 		if f.sched.maxNumSeqs > 0 {

@@ -7,14 +7,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gpuplan/gpuplan/deploy"
 	"github.com/gpuplan/gpuplan/internal/ggufwrite"
 	"github.com/gpuplan/gpuplan/model/gguf"
+	"github.com/gpuplan/gpuplan/plan"
 )
 
 // tinyLlamaGGUF writes the TinyLlama-1.1B-shaped Q8_0 file whose buffers
@@ -170,6 +173,145 @@ func TestDeployCPURefusals(t *testing.T) {
 			}
 			if _, err := os.Stat(dir); !os.IsNotExist(err) {
 				t.Errorf("%s was written (%v)", dir, err)
+			}
+		})
+	}
+}
+
+// TestDeployCPUPlanRow: a CPU row saved by `plan --save --pick-cpu`
+// deploys to the same files as `deploy MODEL --vm CPU-SIZE` with the row's
+// precision, context and slots, and the pod requests the buffers the plan
+// row says it needs (NEEDS) plus the 512 MiB server reserve.
+func TestDeployCPUPlanRow(t *testing.T) {
+	const url = "https://example.com/m/qwen2.5-0.5b.gguf"
+	tests := []struct {
+		name      string
+		planArgs  []string
+		ctx, slot int64
+	}{
+		{"context and concurrency given", []string{"--concurrency", "2", "--context", "4096"}, 4096, 2},
+		// Without --context a slot holds the longest request: 500 + 100.
+		{"context from the request", []string{"--concurrency", "3"}, 600, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			planFile := filepath.Join(t.TempDir(), "plan.json")
+			args := append([]string{"plan", "qwen2.5-0.5b", "--input-tokens", "500", "--output-tokens", "100", "-o", "json", "--save", planFile, "--pick-cpu", "1"}, tt.planArgs...)
+			out, errOut, code := run(t, args...)
+			if code != exitOK {
+				t.Fatalf("plan: exit %d: %s", code, errOut)
+			}
+			var p struct {
+				CPU struct {
+					Rows []struct {
+						VM, Precision string
+						NeedGiB       float64 `json:"need_gib"`
+						TTFTMs        float64 `json:"ttft_ms"`
+						TPOTMs        float64 `json:"tpot_ms"`
+					} `json:"rows"`
+				} `json:"cpu"`
+			}
+			if err := json.Unmarshal([]byte(out), &p); err != nil || len(p.CPU.Rows) == 0 {
+				t.Fatalf("plan -o json: %v, %d CPU rows", err, len(p.CPU.Rows))
+			}
+			row := p.CPU.Rows[0]
+			c, err := plan.Load(planFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.VM != row.VM || c.Engine.Precision != row.Precision || c.Engine.Name != "llamacpp" || c.GPU != "" ||
+				c.Engine.MaxModelLen != tt.ctx || int64(c.Engine.MaxNumSeqs) != tt.slot || c.Predictions.TPOTMs.Mean != row.TPOTMs ||
+				c.Predictions.TTFTMs.Mean != row.TTFTMs {
+				t.Fatalf("plan.json %s %s %s ctx %d slots %d TPOT %v, want the CPU row %+v with ctx %d, %d slots",
+					c.VM, c.Engine.Name, c.Engine.Precision, c.Engine.MaxModelLen, c.Engine.MaxNumSeqs, c.Predictions.TPOTMs.Mean, row, tt.ctx, tt.slot)
+			}
+			// llama.cpp's KV cache holds context × slots cells, padded to 32.
+			if want := (tt.ctx*tt.slot + 31) / 32 * 32; c.Predictions.KVCacheTokens != want {
+				t.Errorf("kv_cache_tokens %d, want %d", c.Predictions.KVCacheTokens, want)
+			}
+
+			fromPlan, errOut, code := run(t, "deploy", "--plan", planFile, "--gguf-url", url, "--stdout")
+			if code != exitOK {
+				t.Fatalf("deploy --plan: exit %d: %s", code, errOut)
+			}
+			direct, errOut, code := run(t, "deploy", c.Model.ID, "--vm", c.VM, "--precision", c.Engine.Precision,
+				"--context", strconv.FormatInt(tt.ctx, 10), "--concurrency", strconv.FormatInt(tt.slot, 10), "--gguf-url", url, "--stdout")
+			if code != exitOK {
+				t.Fatalf("deploy MODEL --vm: exit %d: %s", code, errOut)
+			}
+			if fromPlan != direct {
+				t.Errorf("deploy --plan and deploy MODEL --vm differ:\n--- plan\n%s\n--- MODEL --vm\n%s", fromPlan, direct)
+			}
+			if !strings.Contains(fromPlan, "--node-vm-size "+c.VM) || !strings.Contains(fromPlan, "image: "+deploy.DefaultOllamaImage) {
+				t.Errorf("no CPU node pool of %s running Ollama:\n%s", c.VM, fromPlan)
+			}
+			var dep *appsv1.Deployment
+			for _, doc := range strings.Split(fromPlan, "\n---\n") {
+				if strings.Contains(doc, "kind: Deployment") {
+					dep = new(appsv1.Deployment)
+					if err := yaml.Unmarshal([]byte(doc), dep); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if dep == nil {
+				t.Fatalf("no Deployment in\n%s", fromPlan)
+			}
+			ct := dep.Spec.Template.Spec.Containers[0]
+			env := map[string]string{}
+			for _, e := range ct.Env {
+				env[e.Name] = e.Value
+			}
+			if env["OLLAMA_NUM_PARALLEL"] != strconv.FormatInt(tt.slot, 10) || env["OLLAMA_CONTEXT_LENGTH"] != strconv.FormatInt(tt.ctx, 10) {
+				t.Errorf("OLLAMA_NUM_PARALLEL %q, OLLAMA_CONTEXT_LENGTH %q; want %d and %d", env["OLLAMA_NUM_PARALLEL"], env["OLLAMA_CONTEXT_LENGTH"], tt.slot, tt.ctx)
+			}
+			wantBytes := row.NeedGiB*(1<<30) + 512<<20
+			if got := float64(ct.Resources.Requests.Memory().Value()); math.Abs(got-wantBytes) > 1 {
+				t.Errorf("memory request %.0f bytes, want the plan row's NEEDS %.4f GiB + 512 MiB = %.0f", got, row.NeedGiB, wantBytes)
+			}
+		})
+	}
+}
+
+// TestDeployCPUPlanRowRefusals: a CPU plan row without --gguf-url, with
+// flags the plan already fixes, or to a GPU target is a usage error (exit
+// 2) naming the flag, and writes nothing; so is --pick-cpu out of range or
+// without --save.
+func TestDeployCPUPlanRowRefusals(t *testing.T) {
+	dir := t.TempDir()
+	planFile := filepath.Join(dir, "plan.json")
+	if _, errOut, code := run(t, "plan", "qwen2.5-0.5b", "--input-tokens", "500", "--output-tokens", "100", "--concurrency", "1", "--save", planFile, "--pick-cpu", "1"); code != exitOK {
+		t.Fatalf("plan: exit %d: %s", code, errOut)
+	}
+	url := []string{"--gguf-url", "https://example.com/m.gguf"}
+	tests := []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"no gguf url", []string{"deploy", "--plan", planFile}, "--gguf-url is required with the CPU size"},
+		{"context from the plan", append([]string{"deploy", "--plan", planFile, "--context", "8192"}, url...), "--context; drop them; the VM, context, slots and precision come from the plan"},
+		{"GPU flag", append([]string{"deploy", "--plan", planFile, "--mig-profile", "MIG1g"}, url...), "--mig-profile"},
+		{"kaito", append([]string{"deploy", "--plan", planFile, "--target", "kaito"}, url...), "allowed targets for CPU sizes: aks"},
+		{"pick-cpu without save", []string{"plan", "qwen2.5-0.5b", "--input-tokens", "500", "--output-tokens", "100", "--concurrency", "1", "--pick-cpu", "1"}, "--pick-cpu RANK goes with --save FILE"},
+		{"pick-cpu beyond the rows", []string{"plan", "qwen2.5-0.5b", "--input-tokens", "500", "--output-tokens", "100", "--concurrency", "1", "--save", filepath.Join(dir, "p2.json"), "--pick-cpu", "99999"}, "--pick-cpu 99999: the plan has"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := tt.args
+			if args[0] == "deploy" {
+				args = append(args, "--out-dir", out)
+			}
+			_, errOut, code := run(t, args...)
+			if code != exitUsage || !strings.Contains(errOut, tt.msg) {
+				t.Errorf("exit %d, want %d; stderr %q should mention %q", code, exitUsage, errOut, tt.msg)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("%s was written (%v)", out, err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "p2.json")); !os.IsNotExist(err) {
+				t.Errorf("p2.json was written (%v)", err)
 			}
 		})
 	}

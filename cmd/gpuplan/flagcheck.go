@@ -112,6 +112,7 @@ var flagRanges = map[string]flagRange{
 	"gpu-count":                 atLeastOne(100_000),
 	"top":                       {Min: 0, Max: 100_000},
 	"pick":                      atLeastOne(100_000),
+	"pick-cpu":                  atLeastOne(100_000),
 	"ttft-slo-ms":               latencyMS,
 	"tpot-slo-ms":               latencyMS,
 	"e2e-slo-ms":                latencyMS,

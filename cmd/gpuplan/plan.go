@@ -29,7 +29,7 @@ type planFlags struct {
 	imageArch, save          string
 	objective, sloPct, sloCI string
 	gpus, vms, target        string
-	top, pick                int
+	top, pick, pickCPU       int
 	output                   outputFormat
 	big                      bigFlags
 	sched                    schedFlags
@@ -89,6 +89,7 @@ table, one "why not" line per rejected family.
 	fl.IntVar(&f.top, "top", 10, "rows to print (0 = all)")
 	fl.StringVar(&f.save, "save", "", "write the best self-hosted row (or --pick RANK) to this plan.json")
 	fl.IntVar(&f.pick, "pick", 1, "rank of the row --save writes")
+	fl.IntVar(&f.pickCPU, "pick-cpu", 0, "with --save: write CPU VM row RANK instead of a GPU row (deploy it with --gguf-url)")
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
 	addSchedFlags(cmd, &f.sched)
@@ -106,6 +107,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	}
 	if f.thinkTimeS < 0 || f.thinkTimeS > 86400 || (f.thinkTimeS > 0 && f.rps > 0) {
 		return usageErrf("--think-time-s must be in [0, 86400] seconds and goes with --concurrency (closed-loop users), not --rps")
+	}
+	if f.pickCPU > 0 && (f.save == "" || cmd.Flags().Changed("pick")) {
+		return usageErrf("--pick-cpu RANK goes with --save FILE and without --pick (it saves a CPU row instead of a GPU row)")
 	}
 	spec, err := a.resolveModel(cmd.Context(), ref)
 	if err != nil {
@@ -227,6 +231,9 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	}
 	if searchErr != nil {
 		return infeasibleErr(fmt.Errorf("%w; the \"why not\" lines above say what was closest", searchErr))
+	}
+	if f.save != "" && f.pickCPU > 0 {
+		return a.saveCPURow(f, req, cpuRes)
 	}
 	if f.save != "" {
 		if f.pick < 1 || f.pick > len(res.Rows) {

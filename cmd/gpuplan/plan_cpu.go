@@ -101,3 +101,22 @@ func cpuVerdict(out plan.Report) string {
 	return fmt.Sprintf("GPU wins: %s at %s/hour costs less than the cheapest CPU VM that meets the SLOs, %s at %s/hour; a CPU reads every weight per decode step at a fraction of a GPU's memory bandwidth, so it needs a large VM to keep up.",
 		gpu.Candidate.VM, money(&g), cpu.VM, money(&p))
 }
+
+// saveCPURow is `plan --save FILE --pick-cpu RANK`: the CPU row as a
+// plan.json that `deploy --plan` turns into the AKS CPU node pool and
+// Ollama objects.
+func (a *app) saveCPURow(f planFlags, req plan.Request, res plan.CPUResult) error {
+	if f.pickCPU > len(res.Rows) {
+		return usageErrf("--pick-cpu %d: the plan has %d CPU rows that meet the request", f.pickCPU, len(res.Rows))
+	}
+	c, err := plan.CPUCandidate(req, res.Rows[f.pickCPU-1])
+	if err != nil {
+		return err
+	}
+	c.GPUPlanVersion = version
+	if err := plan.Save(f.save, c); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Stderr, "Saved CPU rank %d (%s, %s, %d slots of %d tokens) to %s\n", f.pickCPU, c.VM, c.Engine.Precision, c.Engine.MaxNumSeqs, c.Engine.MaxModelLen, f.save)
+	return nil
+}
