@@ -93,7 +93,7 @@ table, one "why not" line per rejected family.
 	fl.IntVar(&f.pickCPU, "pick-cpu", 0, "with --save: write CPU VM row RANK instead of a GPU row (deploy it with --gguf-url)")
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
-	fl.BoolVar(&f.simulate, "simulate", false, "replay the best 5 rows request by request (2,000 each; queues, bursts, tails), drop the rows that fail and rank again")
+	fl.BoolVar(&f.simulate, "simulate", true, "replay the best 5 rows request by request (2,000 each; queues, length spread, tails): their speed figures come from the simulation, rows that fail are dropped and the rest ranked again; --simulate=false keeps the steady-state model for every row")
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
@@ -127,7 +127,7 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		BudgetUSDMonth: f.budget, HoursPerDay: f.hoursPerDay, Hardware: hc, Prices: book,
 		ImageArch:  f.imageArch,
 		MaxNumSeqs: f.eng.maxNumSeqs, MaxNumBatchedTokens: f.eng.maxNumBatchedTokens, CacheRate: w.CacheRate,
-		Simulate: f.simulate,
+		NoSimulate: !f.simulate,
 	}
 	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
 		return err
@@ -539,7 +539,7 @@ func (a *app) managedRows(f planFlags, rps float64) ([]plan.ManagedRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := cost.ParseDeployment(f.deploy)
+	d, err := cost.ParseDeploymentType(f.deploy)
 	if err != nil {
 		return nil, usageErr(err)
 	}
