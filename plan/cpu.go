@@ -120,6 +120,10 @@ func SearchCPU(r Request) CPUResult {
 		}
 		params := float64(s.Params().Total)
 		kvPerTok := float64(llamacppKVPerToken(s))
+		// llama.cpp's buffers depend on the model, weight type, context
+		// and slots, not on the VM: build its graph once per precision
+		// (it dominated the README plan's CPU time when built per VM).
+		bufs, bufErr := engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(s, int64(w.Total)), engine.LlamaCPPRequest{Context: ctx, Parallel: int64(conc)})
 		for _, vm := range cc.SortedVMs() {
 			out.Evaluated++
 			sp, ok := perf.LookupCPUSpeed(vm.CPU)
@@ -128,8 +132,7 @@ func SearchCPU(r Request) CPUResult {
 			}
 			row := CPURow{VM: vm.Name, Series: vm.Series, CPU: vm.CPU, VCPU: vm.VCPU, Cores: vm.Cores(), MemoryGiB: vm.MemoryGiB, Precision: prec.Name, Bandwidth: cc.VMBandwidth(vm)}
 			c := conc
-			bufs, err := engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(s, int64(w.Total)), engine.LlamaCPPRequest{Context: ctx, Parallel: int64(c)})
-			if err != nil {
+			if bufErr != nil {
 				continue
 			}
 			row.NeedGiB = float64(bufs.Total) / (1 << 30)

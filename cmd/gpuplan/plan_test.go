@@ -274,6 +274,41 @@ func TestPlanFlagsRejected(t *testing.T) {
 	}
 }
 
+// TestPlanSimulatesByDefault: the README example's best rows carry
+// simulated figures by default (speed_model "simulation", 2,000 requests,
+// seed 1) and the rest the steady-state model's; --simulate=false keeps
+// the steady-state model for every row; a bad value is a usage error.
+func TestPlanSimulatesByDefault(t *testing.T) {
+	args := append(append([]string(nil), planArgs[1:]...), "--top", "0")
+	res, _, _ := planJSON(t, args...)
+	simulated := 0
+	for i, row := range res.Rows {
+		p := row.Candidate.Predictions
+		switch {
+		case p.SpeedModel == plan.SpeedModelSimulation && p.Simulated && p.SimulatedRequests == 2000 && p.SimulationSeed == 1:
+			simulated++
+			if i >= 10 {
+				t.Errorf("rank %d simulated; only the best rows are", row.Rank)
+			}
+		case p.SpeedModel == plan.SpeedModelSteadyState && !p.Simulated:
+		default:
+			t.Errorf("rank %d: speed_model %q, simulated %v, %d requests", row.Rank, p.SpeedModel, p.Simulated, p.SimulatedRequests)
+		}
+	}
+	if simulated != 5 {
+		t.Errorf("%d rows simulated, want 5", simulated)
+	}
+	off, _, _ := planJSON(t, append(args, "--simulate=false")...)
+	for _, row := range off.Rows {
+		if p := row.Candidate.Predictions; p.SpeedModel != plan.SpeedModelSteadyState || p.Simulated {
+			t.Fatalf("--simulate=false: rank %d has speed_model %q", row.Rank, p.SpeedModel)
+		}
+	}
+	if _, errOut, code := run(t, append(append([]string{"plan"}, planArgs[1:]...), "--simulate=maybe")...); code != exitUsage || !strings.Contains(errOut, "simulate") {
+		t.Errorf("--simulate=maybe: exit %d, %q", code, errOut)
+	}
+}
+
 // TestPlanNarrowing: --gpu, --vm and --target restrict the rows.
 func TestPlanNarrowing(t *testing.T) {
 	base := []string{"llama-3.1-8b-instruct", "--concurrency", "4", "--input-tokens", "500", "--output-tokens", "100", "--top", "0"}
