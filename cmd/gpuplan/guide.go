@@ -126,9 +126,9 @@ func printGuide(w io.Writer, g guide.Guide, width int) error {
 		g.Precision, costCount(float64(g.Context)), g.Concurrency, g.Engine, g.Utilization, g.Region), width, 0))
 	fmt.Fprintln(w)
 
-	fmt.Fprintln(w, "THE SEED'S TABLE, CHECKED")
+	fmt.Fprintln(w, "THE REFERENCE GUIDE'S TABLE, CHECKED")
 	seed := textTable{
-		Header: []string{"SIZE", "MODEL", "SEED MIN VRAM", "RULE +20%", "SEED GPU", "RULE FITS", fmt.Sprintf("KV TOKENS (%s)", g.Engine), "SEED VM", "SEED $/H", "CATALOG $/H"},
+		Header: []string{"SIZE", "MODEL", "GUIDE MIN VRAM", "RULE +20%", "GUIDE GPU", "RULE FITS", fmt.Sprintf("KV TOKENS (%s)", g.Engine), "GUIDE VM", "GUIDE $/H", "CATALOG $/H"},
 		// The seed's own figures go first; the checks stay.
 		Drop: []int{8, 2, 7, 3, 9, 1},
 	}
@@ -169,7 +169,7 @@ func printGuide(w io.Writer, g guide.Guide, width int) error {
 	}
 
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "WHERE THE SEED MISLEADS")
+	fmt.Fprintln(w, "WHERE THE REFERENCE GUIDE MISLEADS")
 	for _, r := range g.Rows {
 		fmt.Fprintf(w, "%s (%s):\n", r.SizeClass, r.Model)
 		for _, fl := range r.Flags {

@@ -75,7 +75,7 @@ config.json, a model directory or a GGUF file.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.table != "" {
-				return runSeedTable(a, f)
+				return runRuleOfThumbTable(a, f)
 			}
 			host, gvm, err := resolveCPUTarget(a, f.hw.cpuFlags, f.hw.gpu.value)
 			if err != nil {
@@ -107,7 +107,7 @@ config.json, a model directory or a GGUF file.`,
 	fl.IntVar(&f.tp, "tp", 1, "tensor-parallel size")
 	fl.IntVar(&f.pp, "pp", 1, "pipeline-parallel size")
 	fl.BoolVar(&f.flashAttn, "flash-attn", false, "llama.cpp --flash-attn (with --engine llamacpp on a GGUF file)")
-	fl.StringVar(&f.table, "table", "", "reproduce the seed's VRAM table for bare sizes, e.g. 7B,13B,70B")
+	fl.StringVar(&f.table, "table", "", "reproduce the reference guide's VRAM table for bare sizes, e.g. 7B,13B,70B")
 	addMoEFlags(fl, &f.moe)
 	addOutputFlag(cmd, &f.output)
 	return cmd
@@ -216,7 +216,7 @@ func printBudget(w *tabwriter.Writer, b memory.Budget) error {
 	}
 	fmt.Fprintf(w, "Fits\t%s\n", verdict)
 	q := b.QuickRule
-	fmt.Fprintf(w, "Seed rule\t%s params × %.3g B + 20%% = %.1f GB (%.2f GiB) for the whole model; exact weights %.2f GiB + KV and overhead\n",
+	fmt.Fprintf(w, "Rule of thumb\t%s params × %.3g B + 20%% = %.1f GB (%.2f GiB) for the whole model; exact weights %.2f GiB + KV and overhead\n",
 		billions(q.Params), q.BytesPerParam, q.WithOverhead.GB(), q.WithOverhead.GiB(), b.Weights.Total.GiB())
 	if len(b.Suggestions) > 0 {
 		fmt.Fprintln(w)
@@ -244,15 +244,15 @@ func perToken(b units.BytesPerToken) string {
 	return fmt.Sprintf("%.1f KiB", float64(b)/1024)
 }
 
-func runSeedTable(a *app, f sizeFlags) error {
-	rows, err := memory.SeedTable(strings.Split(f.table, ","))
+func runRuleOfThumbTable(a *app, f sizeFlags) error {
+	rows, err := memory.RuleOfThumbTable(strings.Split(f.table, ","))
 	if err != nil {
 		return usageErr(err)
 	}
 	return render(a.Stdout, f.output, memory.QuickRuleTable{Rows: rows, Rule: memory.QuickRuleText}, func(w *tabwriter.Writer) error {
-		fmt.Fprintln(w, "Seed rule: VRAM (GB) ≈ params (billions) × bytes per param, plus ~20% (GB = 10^9 bytes)")
+		fmt.Fprintln(w, "Rule of thumb: VRAM (GB) ≈ params (billions) × bytes per param, plus ~20% (GB = 10^9 bytes)")
 		fmt.Fprint(w, "Model")
-		for _, p := range memory.SeedTablePrecisions {
+		for _, p := range memory.RuleOfThumbPrecisions {
 			fmt.Fprintf(w, "\t%s\t%s +20%%", strings.ToUpper(p), strings.ToUpper(p))
 		}
 		fmt.Fprintln(w)
