@@ -18,7 +18,7 @@ type rates struct {
 	firstIt   float64 // iterations between admission/prefill and the first token
 }
 
-func (d *deployment) rates(f resolvedFactors) rates {
+func (d *resolvedRequest) rates(f resolvedFactors) rates {
 	r := rates{
 		bw:       d.peakBW * d.hwBW * f.gpu.BandwidthEfficiency,
 		flops:    d.peakFLOPS * d.hwCompute * f.gpu.ComputeEfficiency,
@@ -48,9 +48,10 @@ func (d *deployment) rates(f resolvedFactors) rates {
 }
 
 // peerLatencyMaxPeers caps the peers LinkFactors.PeerLatencyUS is charged
-// for: 3, the widest group (TP 4) of the online points it is fitted on
-// (data/vllm-0.15.1-h100-serving.json; TestPeerLatencyCapMatchesFit keeps
-// the two in step). Wider groups are not extrapolated: vLLM's custom
+// for: 3, the widest group (TP 4) of vLLM's online points it is fitted on
+// (data/vllm-0.15.1-h100-serving.json; SGLang's reach TP 8, and its fit
+// charges them this same cap; TestPeerLatencyCapMatchesFit keeps the cap at
+// the narrowest engine's widest group). Wider groups are not extrapolated: vLLM's custom
 // all-reduce on an NVSwitch VM signals every peer at once (one-shot
 // kernels with a flag barrier), so its small-message cost has no term
 // that grows with each peer, and vLLM 0.17 serving Qwen2.5-72B at TP 8 on
@@ -91,7 +92,7 @@ type stepCost struct {
 // preSeqs sequences. With pipeline parallelism the batch is split into up
 // to PP micro-batches; a sequence's iteration then takes PP stage times
 // (the busiest stage's), plus the activation hops between stages.
-func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) stepCost {
+func (d *resolvedRequest) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) stepCost {
 	pp := float64(d.pp)
 	seqs := dec + preSeqs
 	micro := 1.0
