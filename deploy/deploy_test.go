@@ -62,7 +62,7 @@ func TestRefusals(t *testing.T) {
 			c.Engine.Precision, c.Engine.Quantization, c.Engine.Checkpoint = "fp8", "fp8", "runtime"
 		}), Options{Target: TargetAKS, RequireNative: true}, "runs only weight-only"},
 		{"Container Apps profile not in the region", edit(t, "qwen2.5-7b-aca-a100", func(c *plan.Candidate) { c.Region = "francecentral" }),
-			Options{Target: TargetContainerApps}, "not offered in francecentral"},
+			Options{Target: TargetContainerApps}, "not offered in francecentral (offered in australiaeast, brazilsouth, eastus, italynorth, swedencentral, westus, westus3; https://learn.microsoft.com/azure/container-apps/workload-profiles-overview, https://learn.microsoft.com/azure/container-apps/gpu-serverless-overview)"},
 		{"Container Apps replica needs two GPUs", loadPlan(t, "llama-3.3-70b-nc48"),
 			Options{Target: TargetContainerApps, Region: "eastus"}, "needs 2 GPUs per replica"},
 		{"Container Apps has no H100 profile", loadPlan(t, "llama-3.1-70b-h100"),

@@ -19,7 +19,7 @@ type SGLang struct {
 var sglang04 = &SGLang{Profile: Profile{
 	EngineName: "sglang", EngineVersion: "0.4", DisplayName: "SGLang",
 	Summary:            "SGLang 0.4 server (RadixAttention, one-token KV pages)",
-	Source:             "sglang python/sglang/srt/server_args.py mem_fraction_static and chunked_prefill_size defaults; KV pool = fraction × memory − weights",
+	Source:             "https://github.com/sgl-project/sglang/blob/main/python/sglang/srt/server_args.py (mem_fraction_static and chunked_prefill_size defaults as of 0.4, KV pool = fraction × memory − weights)",
 	DefaultUtilization: 0.88, UtilizationFlag: "--mem-fraction-static",
 	UtilizationByTP: map[int]float64{1: 0.88, 2: 0.87, 4: 0.85, 8: 0.81, 16: 0.79},
 	BlockSize:       1,

@@ -123,7 +123,7 @@ func vllmProfile(version string, util float64, calibrated bool, source string) P
 		DefaultUtilization: util, UtilizationFlag: "--gpu-memory-utilization",
 		BlockSize:   16, // DEFAULT_BLOCK_SIZE on CUDA (vllm/config/cache.py)
 		Images:      vllmImages(version),
-		ImageSource: "vLLM docs, Using Docker (vllm/vllm-openai) and ROCm installation (vllm/vllm-openai-rocm)",
+		ImageSource: "https://docs.vllm.ai/en/stable/deployment/docker.html (Using Docker: vllm/vllm-openai, and the ROCm installation page: vllm/vllm-openai-rocm)",
 		AtLoad:      map[string]string{"fp8": "fp8", "fp8-w8a16": "fp8", "mxfp4": "mxfp4"},
 		AtLoadFlag:  "--quantization",
 		// vLLM docs, "Using Docker": -p 8000:8000; /health and /metrics
@@ -142,7 +142,9 @@ func vllmProfile(version string, util float64, calibrated bool, source string) P
 
 var vllm019 = &VLLM{
 	Profile: vllmProfile("0.19", 0.90, true,
-		"vllm/v1/worker/gpu_worker.py determine_available_memory; defaults from vllm/config/cache.py and vllm/engine/arg_utils.py; constants fitted on vLLM 0.19.0 H100 logs (llm-d-planner PR #205)"),
+		"https://github.com/vllm-project/vllm/blob/v0.19.0/vllm/v1/worker/gpu_worker.py (determine_available_memory); "+
+			"https://github.com/vllm-project/vllm/blob/v0.19.0/vllm/config/cache.py (defaults, with vllm/engine/arg_utils.py); "+
+			"https://github.com/jgchn/llm-d-planner/blob/56dc5b76ca535960998bdf9fd4a3077d98fdf60a/accuracy/results/v0.19.0/results_raw.csv (the vLLM 0.19.0 H100 start-up logs the constants are fitted on, llm-d-planner PR #205)"),
 	SubtractsCUDAGraphs: false,
 	Constants:           VLLMFitted,
 }
@@ -154,7 +156,8 @@ var vllm019 = &VLLM{
 // from the 0.19 fit, so it is marked uncalibrated.
 var vllm022 = &VLLM{
 	Profile: vllmProfile("0.22", 0.92, false,
-		"vllm/config/cache.py default gpu_memory_utilization 0.92; determine_available_memory subtracts profile_cudagraph_memory(); overheads from the 0.19 fit"),
+		"https://docs.vllm.ai/en/stable/cli/serve/ (--gpu-memory-utilization default 0.92); "+
+			"https://github.com/vllm-project/vllm/blob/main/vllm/v1/worker/gpu_worker.py (determine_available_memory subtracts profile_cudagraph_memory(), overheads from the 0.19 fit)"),
 	SubtractsCUDAGraphs: true,
 	Constants:           VLLMFitted,
 }
