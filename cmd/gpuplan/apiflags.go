@@ -33,6 +33,7 @@ var apiFlags = map[string]apiExposure{
 	"trace":       apiLocalFile,
 	"save":        apiLocalFile,
 	"pick":        apiLocalFile, // chooses the row --save writes
+	"pick-cpu":    apiLocalFile, // chooses the CPU row --save writes
 	// llama.cpp's --flash-attn matters only for a GGUF file given by path.
 	"flash-attn": apiLocalInput,
 
