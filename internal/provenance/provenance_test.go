@@ -132,6 +132,9 @@ func citations(t *testing.T) []citation {
 	for _, s := range engine.KernelSources() {
 		key("engine/data/kernels.yaml "+s.Key, s.URL, "")
 	}
+	for _, s := range engine.ImageSources() {
+		key("engine/data/images.yaml "+s.Key, s.URL, "")
+	}
 	c, err := model.EmbeddedCatalog()
 	if err != nil {
 		t.Fatal(err)
