@@ -1,11 +1,8 @@
 package bench
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
+	"github.com/gpuplan/gpuplan/internal/jsonl"
 	"io"
 	"math/rand/v2"
 	"strconv"
@@ -88,43 +85,25 @@ const (
 	maxPromptLines = 1_000_000
 )
 
-// LoadPrompts reads a JSON Lines prompts file. Errors name the line.
-func LoadPrompts(r io.Reader) ([]Prompt, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxPromptLine)
-	var out []Prompt
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		if len(out) >= maxPromptLines {
-			return nil, fmt.Errorf("prompts file has more than %d prompts; split it", maxPromptLines)
-		}
-		var pl PromptLine
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&pl); err != nil {
-			return nil, fmt.Errorf("prompts line %d: %w (each line must be a JSON object like {\"prompt\": \"...\", \"output_tokens\": 128})", line, err)
-		}
-		if pl.Prompt == "" {
-			return nil, fmt.Errorf("prompts line %d: \"prompt\" is missing or empty", line)
-		}
-		if pl.InputTokens < 0 || pl.OutputTokens < 0 {
-			return nil, fmt.Errorf("prompts line %d: token counts must not be negative", line)
-		}
-		out = append(out, Prompt{Text: pl.Prompt, InputTokens: pl.InputTokens, OutputTokens: pl.OutputTokens})
+// LoadPrompts reads a JSON Lines prompts file, named name in errors
+// ("prompts.jsonl:3: ..."; jsonl.Read).
+func LoadPrompts(r io.Reader, name string) ([]Prompt, error) {
+	lines, err := jsonl.Read(r, name, jsonl.Limits{MaxLineBytes: maxPromptLine, MaxRecords: maxPromptLines, Records: "prompts"},
+		func(_ int, pl *PromptLine) error {
+			if pl.Prompt == "" {
+				return errors.New(`"prompt" is missing or empty (each line must be a JSON object like {"prompt": "...", "output_tokens": 128})`)
+			}
+			if pl.InputTokens < 0 || pl.OutputTokens < 0 {
+				return errors.New("token counts must not be negative")
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("prompts line %d is longer than %d bytes", line+1, maxPromptLine)
-		}
-		return nil, fmt.Errorf("read prompts: %w", err)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("prompts file has no prompts")
+	out := make([]Prompt, len(lines))
+	for i, pl := range lines {
+		out[i] = Prompt{Text: pl.Prompt, InputTokens: pl.InputTokens, OutputTokens: pl.OutputTokens}
 	}
 	return out, nil
 }

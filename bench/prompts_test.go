@@ -31,15 +31,15 @@ func TestSyntheticPrompts(t *testing.T) {
 func TestLoadPrompts(t *testing.T) {
 	ps, err := LoadPrompts(strings.NewReader(`{"prompt":"hello there","output_tokens":5}
 
-{"prompt":"x","input_tokens":1}`))
+{"prompt":"x","input_tokens":1}`), "p.jsonl")
 	if err != nil || len(ps) != 2 || ps[0].OutputTokens != 5 || ps[1].InputTokens != 1 {
 		t.Fatalf("%v %+v", err, ps)
 	}
 	for _, bad := range []struct{ in, want string }{
-		{`{"prompt":""}`, "line 1"}, {`{"text":"x"}`, "unknown field"}, {"\n\n{", "line 3"},
-		{`{"prompt":"x","output_tokens":-1}`, "negative"}, {"", "no prompts"},
+		{`{"prompt":""}`, `p.jsonl:1: "prompt" is missing`}, {`{"text":"x"}`, `p.jsonl:1: json: unknown field "text"`}, {"\n\n{", "p.jsonl:3: "},
+		{`{"prompt":"x","output_tokens":-1}`, "p.jsonl:1: token counts must not be negative"}, {"", "p.jsonl: no prompts"},
 	} {
-		if _, err := LoadPrompts(strings.NewReader(bad.in)); err == nil || !strings.Contains(err.Error(), bad.want) {
+		if _, err := LoadPrompts(strings.NewReader(bad.in), "p.jsonl"); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: %v, want %q", bad.in, err, bad.want)
 		}
 	}

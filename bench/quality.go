@@ -1,12 +1,10 @@
 package bench
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gpuplan/gpuplan/internal/jsonl"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -116,67 +114,41 @@ const (
 )
 
 // LoadDataset reads a quality dataset in JSON Lines (one QualityItem per
-// line; blank lines skipped). Errors name the line.
-func LoadDataset(r io.Reader) ([]QualityItem, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxDatasetLine)
-	var out []QualityItem
+// line; blank lines skipped), named name in errors ("qa.jsonl:3: ...";
+// jsonl.Read).
+func LoadDataset(r io.Reader, name string) ([]QualityItem, error) {
 	seen := map[string]int{}
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		if len(out) >= maxDatasetItems {
-			return nil, fmt.Errorf("dataset has more than %d items", maxDatasetItems)
-		}
-		var it QualityItem
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&it); err != nil {
-			return nil, fmt.Errorf("dataset line %d: %w (expected {\"prompt\": \"...\", \"answer\": \"...\", \"match\": \"exact|exact_ci|number\"})", line, err)
-		}
-		if strings.TrimSpace(it.Prompt) == "" {
-			return nil, fmt.Errorf("dataset line %d: \"prompt\" is missing or empty", line)
-		}
-		if strings.TrimSpace(it.Answer) == "" {
-			return nil, fmt.Errorf("dataset line %d: \"answer\" is missing or empty", line)
-		}
-		switch it.Match {
-		case "":
-			it.Match = MatchExact
-		case MatchExact, MatchExactCI:
-		case MatchNumber:
-			if _, ok := parseNumber(normalizeAnswer(it.Answer)); !ok {
-				return nil, fmt.Errorf("dataset line %d: match is \"number\" but answer %q is not a number", line, it.Answer)
+	return jsonl.Read(r, name, jsonl.Limits{MaxLineBytes: maxDatasetLine, MaxRecords: maxDatasetItems, Records: "items"},
+		func(line int, it *QualityItem) error {
+			if strings.TrimSpace(it.Prompt) == "" {
+				return errors.New(`"prompt" is missing or empty (expected {"prompt": "...", "answer": "...", "match": "exact|exact_ci|number"})`)
 			}
-		default:
-			return nil, fmt.Errorf("dataset line %d: unknown match %q (use exact, exact_ci or number)", line, it.Match)
-		}
-		if it.MaxTokens < 0 || it.MaxTokens > 1<<20 {
-			return nil, fmt.Errorf("dataset line %d: max_tokens %d is out of range", line, it.MaxTokens)
-		}
-		if it.ID == "" {
-			it.ID = "line-" + strconv.Itoa(line)
-		}
-		if prev, dup := seen[it.ID]; dup {
-			return nil, fmt.Errorf("dataset line %d: id %q already used on line %d", line, it.ID, prev)
-		}
-		seen[it.ID] = line
-		out = append(out, it)
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("dataset line %d is longer than %d bytes", line+1, maxDatasetLine)
-		}
-		return nil, fmt.Errorf("read dataset: %w", err)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("dataset has no items")
-	}
-	return out, nil
+			if strings.TrimSpace(it.Answer) == "" {
+				return errors.New(`"answer" is missing or empty`)
+			}
+			switch it.Match {
+			case "":
+				it.Match = MatchExact
+			case MatchExact, MatchExactCI:
+			case MatchNumber:
+				if _, ok := parseNumber(normalizeAnswer(it.Answer)); !ok {
+					return fmt.Errorf("match is \"number\" but answer %q is not a number", it.Answer)
+				}
+			default:
+				return fmt.Errorf("unknown match %q (use exact, exact_ci or number)", it.Match)
+			}
+			if it.MaxTokens < 0 || it.MaxTokens > 1<<20 {
+				return fmt.Errorf("max_tokens %d is out of range", it.MaxTokens)
+			}
+			if it.ID == "" {
+				it.ID = "line-" + strconv.Itoa(line)
+			}
+			if prev, dup := seen[it.ID]; dup {
+				return fmt.Errorf("id %q already used on line %d", it.ID, prev)
+			}
+			seen[it.ID] = line
+			return nil
+		})
 }
 
 // builtinSystem asks for bare answers, which keeps exact matching fair.

@@ -187,21 +187,21 @@ func TestLoadDataset(t *testing.T) {
 	good := `{"id":"a","prompt":"2+2?","answer":"4","match":"number"}
 
 {"prompt":"Capital of France?","answer":"Paris","aliases":["paris"]}`
-	items, err := LoadDataset(strings.NewReader(good))
+	items, err := LoadDataset(strings.NewReader(good), "qa.jsonl")
 	if err != nil || len(items) != 2 || items[1].Match != MatchExact || items[1].ID != "line-3" {
 		t.Fatalf("%v %+v", err, items)
 	}
 	for _, bad := range []struct{ in, want string }{
-		{`{"prompt":"x"}`, "line 1: \"answer\""},
-		{`{"answer":"x"}`, "line 1: \"prompt\""},
+		{`{"prompt":"x"}`, "qa.jsonl:1: \"answer\""},
+		{`{"answer":"x"}`, "qa.jsonl:1: \"prompt\""},
 		{`{"prompt":"x","answer":"y","match":"fuzzy"}`, "unknown match"},
 		{`{"prompt":"x","answer":"y","match":"number"}`, "not a number"},
 		{`{"prompt":"x","answer":"1","extra":1}`, "unknown field"},
-		{`{"id":"a","prompt":"x","answer":"1"}` + "\n" + `{"id":"a","prompt":"x","answer":"1"}`, "already used"},
-		{`not json`, "line 1"},
-		{``, "no items"},
+		{`{"id":"a","prompt":"x","answer":"1"}` + "\n" + `{"id":"a","prompt":"x","answer":"1"}`, "qa.jsonl:2: id \"a\" already used on line 1"},
+		{`not json`, "qa.jsonl:1: "},
+		{``, "qa.jsonl: no items"},
 	} {
-		if _, err := LoadDataset(strings.NewReader(bad.in)); err == nil || !strings.Contains(err.Error(), bad.want) {
+		if _, err := LoadDataset(strings.NewReader(bad.in), "qa.jsonl"); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: err %v, want %q", bad.in, err, bad.want)
 		}
 	}

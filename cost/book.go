@@ -31,7 +31,7 @@ type Source struct {
 	URL string `json:"url,omitempty"`
 	Ref string `json:"ref,omitempty"`
 	// Tier is "ms" (Microsoft documentation), "3p" (third party,
-	// unverified), "ref" (gpuplan's reference notes) or "user" (a URL given
+	// unverified), "ref" (described in docs/sources.md) or "user" (a URL given
 	// in a --catalog overlay).
 	Tier string `json:"tier"`
 }

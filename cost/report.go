@@ -171,7 +171,7 @@ func NewPTUReport(b *Book, c Comparison, extra []string) PTUReport {
 	out.PAYGMonthly = pr
 	r := c.RuleOfThumb
 	out.RuleOfThumb = PTUReportRuleOfThumb{
-		Rule: r.Rule, Source: "the reference guide, section \"PTU vs PAYG on Azure OpenAI\" (quoted in docs/cost.md, \"The reference guide's rule of thumb\")",
+		Rule: r.Rule, Source: "docs/cost.md#the-reference-guides-rule-of-thumb (the reference guide's \"PTU vs PAYG on Azure OpenAI\" rule, quoted there)",
 		ThresholdUSD: r.ThresholdUSD, PAYGMonthlyUSD: pr.MonthlyUSD, SaysEvaluatePTU: r.SaysEvaluatePTU,
 		CheapestPTUTerm: string(r.CheapestPTU), PTUCheaper: r.PTUCheaper, Holds: r.Holds, Verdict: r.Verdict,
 	}

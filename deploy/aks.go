@@ -87,7 +87,7 @@ func (d *deployment) shape() (poolShape, bool) {
 func (d *deployment) checkMIG(gpusPerRepl int) (migProfile, bool) {
 	m, _ := lookupMIG(d.o.MIGProfile)
 	if !migCapable(d.gpu.ID) {
-		d.refuse("MIG (%s) runs on A100, H100 and H200 node pools on AKS; %s has %s", m.Name, d.vm.Name, d.gpu.Name)
+		d.refuse("MIG (%s) runs on %s node pools on AKS; %s has %s", m.Name, migGPUNames(), d.vm.Name, d.gpu.Name)
 		return m, false
 	}
 	if gpusPerRepl != 1 {
@@ -100,8 +100,8 @@ func (d *deployment) checkMIG(gpusPerRepl int) (migProfile, bool) {
 		d.refuse("a %s slice of %s has %s; the weights need %s, more than the %.0f%% %s may use", m.Name, d.gpu.Name, gb(slice), gib(units.Bytes(d.c.WeightsBytesPerGPU)), d.c.Engine.GPUMemoryUtilization*100, d.eng.Info().DisplayName)
 		return m, false
 	}
-	d.note("MIG profile %s: each pod gets one slice (%s of %s, %d per GPU). The plan's KV-cache and speed predictions were made for a whole GPU and do not hold on a slice; re-plan with --gpu-memory %.2fGiB. Install the NVIDIA device plugin with migStrategy=single (AKS gpu-multi-instance.md).",
-		m.Name, gb(slice), d.gpu.Name, m.Instances, slice.GiB())
+	d.note("MIG profile %s: each pod gets one slice (%s of %s, %d per GPU). The plan's KV-cache and speed predictions were made for a whole GPU and do not hold on a slice; re-plan with --gpu-memory %.2fGiB. Install the NVIDIA device plugin with migStrategy=single (%s).",
+		m.Name, gb(slice), d.gpu.Name, m.Instances, slice.GiB(), migDocs())
 	return m, true
 }
 

@@ -16,7 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/internal/testmodel"
 	"github.com/gpuplan/gpuplan/plan"
 )
 
@@ -646,14 +646,7 @@ func FuzzGenerate(f *testing.F) {
 // value; the engine profile now owns one image per vendor, which the plan
 // records and deploy writes.
 func TestMI300XOneImage(t *testing.T) {
-	cat, err := model.EmbeddedCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, _, err := cat.Lookup("meta-llama/Llama-3.1-8B-Instruct")
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := testmodel.Spec(t, "meta-llama/Llama-3.1-8B-Instruct")
 	const want = "vllm/vllm-openai-rocm:v0.19.0"
 	c, err := plan.EvaluateOffer(plan.Request{Model: spec, InputTokens: 1000, OutputTokens: 200, Concurrency: 4, Prices: hardware.Default().Prices()}, "Standard_ND96isr_MI300X_v5")
 	if err != nil {

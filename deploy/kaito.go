@@ -41,6 +41,60 @@ type KAITOCatalog struct {
 	LegacyRemoved string        `json:"legacy_removed"`
 	Presets       []KAITOPreset `json:"presets"`
 	SKUs          []KAITOSKUs   `json:"skus"`
+	// Sources are the pages the versions and presets cite by key.
+	Sources []KAITOSource `json:"sources"`
+	// VersionSources names the source key of each version field above
+	// (oldest, newest, addon, hf_ids_since, legacy_removed).
+	VersionSources map[string]string `json:"version_sources"`
+}
+
+// KAITOSource is a page deploy/data/kaito.yaml cites by key.
+type KAITOSource struct {
+	Key   string `json:"key"`
+	Title string `json:"title"`
+	URL   string `json:"url"`
+}
+
+// cite turns a source field ("key" or "key; key") into the URLs behind it,
+// so messages name pages a user can open.
+func (k *KAITOCatalog) cite(keys string) string {
+	var urls []string
+	for _, key := range strings.Split(keys, "; ") {
+		for _, s := range k.Sources {
+			if s.Key == key {
+				urls = append(urls, s.URL)
+			}
+		}
+	}
+	return strings.Join(urls, ", ")
+}
+
+// checkSources verifies that every key a version or preset cites is a
+// source with an https URL.
+func (k *KAITOCatalog) checkSources() error {
+	known := map[string]bool{}
+	for _, s := range k.Sources {
+		if s.Key == "" || s.Title == "" || !strings.HasPrefix(s.URL, "https://") {
+			return fmt.Errorf("source %q needs a key, a title and an https url", s.Key)
+		}
+		known[s.Key] = true
+	}
+	for _, f := range []string{"oldest", "newest", "addon", "hf_ids_since", "legacy_removed"} {
+		if !known[k.VersionSources[f]] {
+			return fmt.Errorf("version_sources.%s is %q, not a key of sources", f, k.VersionSources[f])
+		}
+	}
+	if len(k.VersionSources) != 5 {
+		return fmt.Errorf("version_sources has %d entries; want oldest, newest, addon, hf_ids_since and legacy_removed", len(k.VersionSources))
+	}
+	for _, p := range k.Presets {
+		for _, key := range strings.Split(p.Source, "; ") {
+			if !known[key] {
+				return fmt.Errorf("preset %s cites %q, not a key of sources", p.Name, key)
+			}
+		}
+	}
+	return nil
 }
 
 // KAITOSKUs is the list of Azure sizes KAITO can provision in the releases
@@ -90,6 +144,9 @@ var kaitoOnce = sync.OnceValues(func() (*KAITOCatalog, error) {
 		if _, err := parseVersion(p.Since); err != nil || p.Name == "" || p.HFID == "" || p.Source == "" {
 			return nil, fmt.Errorf("deploy/data/kaito.yaml: preset %q needs name, hf_id, a since version and a source", p.Name)
 		}
+	}
+	if err := c.checkSources(); err != nil {
+		return nil, fmt.Errorf("deploy/data/kaito.yaml: %w", err)
 	}
 	return &c, nil
 })
@@ -212,7 +269,7 @@ func (d *deployment) buildKAITO() error {
 	case known:
 		since, _ := parseVersion(preset.Since)
 		if ver.less(since) {
-			d.refuse("the %s preset first appears in KAITO %s in the sources read (%s); pass --kaito-version %s or newer", preset.Name, since, preset.Source, since)
+			d.refuse("the %s preset first appears in KAITO %s in the sources read (%s); pass --kaito-version %s or newer", preset.Name, since, k.cite(preset.Source), since)
 		}
 		if !ver.less(legacyGone) {
 			// From 0.11.0 presets are named by their catalog (Hugging Face) id.

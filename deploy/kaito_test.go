@@ -101,3 +101,40 @@ func TestCatalogKAITOFlagMatchesSKUTable(t *testing.T) {
 		}
 	}
 }
+
+// TestKAITOSourcesDefined: every key a version or preset cites is a source
+// with a URL, and a message about a preset names the URL, not the key.
+func TestKAITOSourcesDefined(t *testing.T) {
+	k, err := KAITOPresets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := k.cite("kaito-tag-presets; kaito-catalog"); got != "https://github.com/kaito-project/kaito/tree/v0.6.2/presets/workspace/models, https://github.com/kaito-project/kaito/blob/037fb352/presets/workspace/models/model_catalog.yaml" {
+		t.Errorf("cite = %q", got)
+	}
+	for _, tc := range []struct {
+		name  string
+		edit  func(c *KAITOCatalog)
+		error string
+	}{
+		{"unknown preset key", func(c *KAITOCatalog) { c.Presets[0].Source = "kaito-nowhere" }, `cites "kaito-nowhere"`},
+		{"second key unknown", func(c *KAITOCatalog) { c.Presets[0].Source = "kaito-catalog; nope" }, `cites "nope"`},
+		{"version without source", func(c *KAITOCatalog) { delete(c.VersionSources, "addon") }, "version_sources.addon"},
+		{"source without url", func(c *KAITOCatalog) { c.Sources[0].URL = "" }, "https url"},
+	} {
+		c := *k
+		c.Presets = append([]KAITOPreset(nil), k.Presets...)
+		c.Sources = append([]KAITOSource(nil), k.Sources...)
+		c.VersionSources = map[string]string{}
+		for f, v := range k.VersionSources {
+			c.VersionSources[f] = v
+		}
+		tc.edit(&c)
+		if err := c.checkSources(); err == nil || !strings.Contains(err.Error(), tc.error) {
+			t.Errorf("%s: checkSources() = %v, want an error containing %q", tc.name, err, tc.error)
+		}
+	}
+	if err := k.checkSources(); err != nil {
+		t.Errorf("embedded catalog: %v", err)
+	}
+}

@@ -16,11 +16,16 @@ var migYAML []byte
 
 // migCatalog is the decoded mig.yaml.
 type migCatalog struct {
-	AKSDocs             string       `json:"aks_docs"`
-	GPUIDPrefixes       []string     `json:"gpu_id_prefixes"`
-	GPUIDPrefixesSource string       `json:"gpu_id_prefixes_source"`
-	ProfilesSource      string       `json:"profiles_source"`
-	Profiles            []migProfile `json:"profiles"`
+	GPUs     []migGPU     `json:"gpus"`
+	Profiles []migProfile `json:"profiles"`
+}
+
+// migGPU is a chip AKS offers MIG node pools on: every catalog GPU whose id
+// starts with GPUIDPrefix.
+type migGPU struct {
+	GPUIDPrefix string `json:"gpu_id_prefix"`
+	Name        string `json:"name"`
+	Source      string `json:"source"`
 }
 
 // migProfile is one AKS --gpu-instance-profile value with the share of the
@@ -29,6 +34,7 @@ type migProfile struct {
 	Name      string  `json:"name"`
 	MemFrac   float64 `json:"mem_fraction"`
 	Instances int     `json:"instances"`
+	Source    string  `json:"source"`
 }
 
 // mig is the embedded MIG data; a broken file fails every test at init.
@@ -40,9 +46,17 @@ func mustMIG(b []byte) migCatalog {
 		panic(fmt.Sprintf("deploy/data/mig.yaml: %v", err))
 	}
 	for _, p := range c.Profiles {
-		if p.Name == "" || p.MemFrac <= 0 || p.MemFrac > 1 || p.Instances < 1 {
-			panic(fmt.Sprintf("deploy/data/mig.yaml: bad profile %+v", p))
+		if p.Name == "" || p.MemFrac <= 0 || p.MemFrac > 1 || p.Instances < 1 || !strings.HasPrefix(p.Source, "https://") {
+			panic(fmt.Sprintf("deploy/data/mig.yaml: bad profile %+v (needs a name, 0 < mem_fraction <= 1, instances >= 1 and an https source)", p))
 		}
+	}
+	for _, g := range c.GPUs {
+		if g.GPUIDPrefix == "" || g.Name == "" || !strings.HasPrefix(g.Source, "https://") {
+			panic(fmt.Sprintf("deploy/data/mig.yaml: bad gpu %+v (needs gpu_id_prefix, name and an https source)", g))
+		}
+	}
+	if len(c.GPUs) == 0 || len(c.Profiles) == 0 {
+		panic("deploy/data/mig.yaml: needs gpus and profiles")
 	}
 	return c
 }
@@ -67,10 +81,26 @@ func migProfileNames() []string {
 
 // migCapable reports whether AKS offers MIG on the chip.
 func migCapable(gpuID string) bool {
-	for _, p := range mig.GPUIDPrefixes {
-		if strings.HasPrefix(gpuID, p) {
+	for _, g := range mig.GPUs {
+		if strings.HasPrefix(gpuID, g.GPUIDPrefix) {
 			return true
 		}
 	}
 	return false
 }
+
+// migGPUNames lists the chips AKS offers MIG on, for messages
+// ("A100, H100 and H200").
+func migGPUNames() string {
+	n := make([]string, len(mig.GPUs))
+	for i, g := range mig.GPUs {
+		n[i] = g.Name
+	}
+	if len(n) == 1 {
+		return n[0]
+	}
+	return strings.Join(n[:len(n)-1], ", ") + " and " + n[len(n)-1]
+}
+
+// migDocs is the AKS page the MIG rows cite.
+func migDocs() string { return strings.Split(mig.GPUs[0].Source, "; ")[0] }

@@ -23,14 +23,32 @@ func TestMIGData(t *testing.T) {
 			t.Errorf("%s: %.0f GB × %d on an A100 80GB, want %.0f GB × %.0f", name, gb, p.Instances, w[0], w[1])
 		}
 	}
-	for _, src := range []string{mig.AKSDocs, mig.GPUIDPrefixesSource, mig.ProfilesSource} {
-		if !strings.HasPrefix(src, "https://") {
-			t.Errorf("source %q is not a public URL", src)
-		}
+	if got := migGPUNames(); got != "A100, H100 and H200" {
+		t.Errorf("migGPUNames() = %q, want the AKS page's A100, H100 and H200", got)
 	}
 	for id, ok := range map[string]bool{"a100-80gb-pcie": true, "h100-sxm": true, "h200": true, "t4": false, "mi300x": false, "l40s": false} {
 		if migCapable(id) != ok {
 			t.Errorf("migCapable(%s) = %v", id, !ok)
 		}
+	}
+}
+
+// TestMIGDataRejectsUnsourcedRows: a row without an https source, or a file
+// without chips, does not load.
+func TestMIGDataRejectsUnsourcedRows(t *testing.T) {
+	for name, doc := range map[string]string{
+		"profile without source": "gpus: [{gpu_id_prefix: a100, name: A100, source: 'https://x'}]\nprofiles: [{name: MIG1g, mem_fraction: 0.125, instances: 7}]\n",
+		"gpu without source":     "gpus: [{gpu_id_prefix: a100, name: A100}]\nprofiles: [{name: MIG1g, mem_fraction: 0.125, instances: 7, source: 'https://x'}]\n",
+		"no gpus":                "profiles: [{name: MIG1g, mem_fraction: 0.125, instances: 7, source: 'https://x'}]\n",
+		"unknown field":          "gpus: [{gpu_id_prefix: a100, name: A100, source: 'https://x'}]\nprofiles: []\naks_docs: x\n",
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: mustMIG loaded it", name)
+				}
+			}()
+			mustMIG([]byte(doc))
+		}()
 	}
 }

@@ -230,6 +230,12 @@ func (s Scheduler) Override(maxSeqs, maxTokens int) Scheduler {
 	return s
 }
 
+// JSONSchema describes MarshalJSON's output as an OpenAPI 3.0 schema: an
+// object of whole numbers whose keys are the engine's flag names.
+func (Scheduler) JSONSchema() map[string]any {
+	return map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "integer", "format": "int64"}}
+}
+
 // MarshalJSON writes the limits under the engine's own names, tokens first
 // ({"max_num_batched_tokens": 8192, "max_num_seqs": 1024} for vLLM).
 func (s Scheduler) MarshalJSON() ([]byte, error) {

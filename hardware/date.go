@@ -76,6 +76,12 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	return json.Marshal(d.t.Format(dateLayout))
 }
 
+// JSONSchema describes MarshalJSON's output as an OpenAPI 3.0 schema (the
+// API's document is generated from the Go types it answers with).
+func (Date) JSONSchema() map[string]any {
+	return map[string]any{"type": "string", "format": "date", "nullable": true}
+}
+
 // UnmarshalJSON reads "YYYY-MM-DD" (or null).
 func (d *Date) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {

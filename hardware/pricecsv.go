@@ -25,7 +25,7 @@ const NoSpotDiscountNote = "no spot discount known (the spot meter equals pay-as
 
 // priceCSVColumns is the header the loader insists on, so a reordered file
 // fails the tests instead of swapping prices.
-var priceCSVColumns = []string{"vm_size", "region", "payg_usd_per_hour", "spot_usd_per_hour", "source_url", "as_of", "note"}
+var priceCSVColumns = []string{"vm_size", "region", "payg_usd_per_hour", "spot_usd_per_hour", "source", "as_of", "note"}
 
 // parsePriceCSV reads the embedded price table into PAYG and spot rows.
 func parsePriceCSV(b []byte) ([]Price, error) {

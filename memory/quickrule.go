@@ -76,6 +76,16 @@ func SeedTable(sizes []string) ([]SeedTableRow, error) {
 	return rows, nil
 }
 
+// QuickRuleTable is what `gpuplan size --table` prints with -o json or -o
+// yaml: the rule in words and one row per parameter count.
+type QuickRuleTable struct {
+	Rows []SeedTableRow `json:"rows"`
+	Rule string         `json:"rule"`
+}
+
+// QuickRuleText states the quick rule QuickRuleTable applies.
+const QuickRuleText = "params × bytes per param, +20% for KV cache, activations and framework (GB = 1e9 bytes)"
+
 // ParseParamCount reads "7B", "70b", "1.5B", "405B", "500M" or a plain
 // integer.
 func ParseParamCount(s string) (int64, error) {

@@ -86,8 +86,6 @@ type CatalogEntry struct {
 	Source string `json:"source"`
 	// ConfigCopy says where the embedded bytes were found.
 	ConfigCopy *ConfigCopy `json:"config_copy,omitempty"`
-	// CrossChecks lists independent copies that agree with the bytes.
-	CrossChecks string `json:"cross_checks,omitempty"`
 	// Revision is the Hugging Face commit the config corresponds to, when
 	// known.
 	Revision string `json:"revision,omitempty"`
@@ -136,9 +134,10 @@ type ConfigCopy struct {
 	Commit string `json:"commit,omitempty"`
 	// Date is the commit date (YYYY-MM-DD), when known.
 	Date string `json:"date,omitempty"`
-	// IndexID is the stored-file id under which the search index returned
-	// the copy when it did not disclose the repository.
-	IndexID string `json:"index_id,omitempty"`
+	// NoPublicCopy says, for a verbatim config whose copy has no public
+	// repository to cite, what the bytes are and what they were checked
+	// against; Repo and Commit are then empty.
+	NoPublicCopy string `json:"no_public_copy,omitempty"`
 	// PageURL is the Hugging Face page a transcription was read from.
 	PageURL string `json:"page_url,omitempty"`
 	// PageSize is the file size as that page states it ("589 Bytes",

@@ -145,7 +145,6 @@ func mergeEntry(e, o CatalogEntry) CatalogEntry {
 	set(&e.ConfigSHA1, o.ConfigSHA1)
 	set(&e.ConfigSharedWith, o.ConfigSharedWith)
 	set(&e.Source, o.Source)
-	set(&e.CrossChecks, o.CrossChecks)
 	set(&e.Revision, o.Revision)
 	set(&e.AsOf, o.AsOf)
 	set(&e.CardParams, o.CardParams)

@@ -107,10 +107,10 @@ func checkConfigProvenance(t *testing.T, e CatalogEntry) {
 	cc := e.ConfigCopy
 	switch e.ConfigKind {
 	case ConfigVerbatim:
-		// A git copy names repository, path and commit; a copy the search
-		// index returned without its repository names the index file.
-		if cc == nil || cc.Path == "" || (cc.IndexID == "" && (cc.Repo == "" || cc.Commit == "")) {
-			t.Errorf("verbatim config_copy %+v must name repository, path and commit (or the index file id)", cc)
+		// A git copy names repository, path and commit; a copy with no
+		// public repository says so in no_public_copy instead.
+		if cc == nil || cc.Path == "" || (cc.NoPublicCopy == "") == (cc.Repo == "" || cc.Commit == "") {
+			t.Errorf("verbatim config_copy %+v must name repository, path and commit, or (only) say in no_public_copy why none is cited", cc)
 		}
 	case ConfigTranscribed:
 		if cc == nil || !strings.HasPrefix(cc.Repo, "huggingface.co/") || !strings.HasPrefix(cc.PageURL, "https://huggingface.co/") || cc.PageSize == "" || cc.Commit == "" {

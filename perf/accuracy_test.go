@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -234,29 +235,52 @@ func TestThroughputAccuracy(t *testing.T) {
 	golden.Section(t, "../docs/accuracy.md", "perf-breakdown", breakdownSection(t, rows, byModel), *update)
 }
 
-// heldOutByModel fits without each model in turn and predicts its rows.
-func heldOutByModel(t *testing.T, pts []Point) []row {
-	var out []row
-	models := map[string]bool{}
+// readTestdata decodes testdata/NAME (a reference table the accuracy tests
+// predict) into v, failing the test on any error.
+func readTestdata(t testing.TB, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("testdata/%s: %v", name, err)
+	}
+}
+
+// leaveOneOut fits pts without each group (the distinct values of key)
+// in turn and hands that group's points and the calibration fitted without
+// them to predict: the one held-out loop of the accuracy tests.
+func leaveOneOut(t *testing.T, pts []Point, key func(Point) string, predict func(held []Point, c *Calibration)) {
+	t.Helper()
+	groups := map[string]bool{}
 	for _, p := range pts {
-		models[p.Model] = true
+		groups[key(p)] = true
 	}
 	opt := fitOptions(t)
-	for _, m := range sortedKeys(models) {
+	for _, g := range sortedKeys(groups) {
 		o := opt
-		o.Exclude = func(p Point) bool { return p.Model == m }
+		o.Exclude = func(p Point) bool { return key(p) == g }
 		res, err := Fit(pts, o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var held []Point
 		for _, p := range pts {
-			if p.Model == m {
+			if key(p) == g {
 				held = append(held, p)
 			}
 		}
-		out = append(out, predictPoints(t, held, res.Calibration(nil, ""))...)
+		predict(held, res.Calibration(nil, ""))
 	}
+}
+
+// heldOutByModel fits without each model in turn and predicts its rows.
+func heldOutByModel(t *testing.T, pts []Point) []row {
+	var out []row
+	leaveOneOut(t, pts, func(p Point) string { return p.Model }, func(held []Point, c *Calibration) {
+		out = append(out, predictPoints(t, held, c)...)
+	})
 	return out
 }
 
@@ -265,26 +289,9 @@ func heldOutByModel(t *testing.T, pts []Point) []row {
 // applied to the held-out chip's own achievable rates).
 func heldOutByGPU(t *testing.T, pts []Point) []row {
 	var out []row
-	gpus := map[string]bool{}
-	for _, p := range pts {
-		gpus[p.GPU] = true
-	}
-	opt := fitOptions(t)
-	for _, g := range sortedKeys(gpus) {
-		o := opt
-		o.Exclude = func(p Point) bool { return p.GPU == g }
-		res, err := Fit(pts, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var held []Point
-		for _, p := range pts {
-			if p.GPU == g {
-				held = append(held, p)
-			}
-		}
-		out = append(out, predictPoints(t, held, res.Calibration(nil, ""))...)
-	}
+	leaveOneOut(t, pts, func(p Point) string { return p.GPU }, func(held []Point, c *Calibration) {
+		out = append(out, predictPoints(t, held, c)...)
+	})
 	return out
 }
 
@@ -324,16 +331,10 @@ type otherResult struct {
 // lists the static-batch and batch-1 latency rows whose models the catalog
 // does not have.
 func otherTables(t *testing.T) otherResult {
-	b, err := os.ReadFile("testdata/trtllm-other-tables.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Records []otherRecord `json:"records"`
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	readTestdata(t, "trtllm-other-tables.json", &doc)
 	cat, err := model.EmbeddedCatalog()
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,8 @@
 package perf
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -39,16 +37,10 @@ type blackwellResult struct {
 // B200 has no fitted factors: the prediction is uncalibrated (the median
 // TensorRT-LLM factors applied to B200's own datasheet and measured rates).
 func predictBlackwell(t *testing.T) []blackwellResult {
-	b, err := os.ReadFile("testdata/trtllm-blackwell-fp4.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Records []blackwellRow `json:"records"`
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	readTestdata(t, "trtllm-blackwell-fp4.json", &doc)
 	var out []blackwellResult
 	for _, r := range doc.Records {
 		if r.Source == "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/gpuplan/gpuplan/internal/ollamatest"
 	"github.com/gpuplan/gpuplan/model/gguf"
 	"github.com/gpuplan/gpuplan/probe"
+	"github.com/gpuplan/gpuplan/stats"
 )
 
 var updateCPUMeasured = flag.Bool("update-cpu-measured", false, "rewrite docs/accuracy.md's table of predicted vs measured Ollama speed on this machine")
@@ -130,7 +131,7 @@ func TestCPUSpeedOnThisMachine(t *testing.T) {
 	for _, r := range []struct {
 		what string
 		m    float64
-	}{{"prompt", cpuMedian(ppRatio)}, {"generation", cpuMedian(tgRatio)}} {
+	}{{"prompt", stats.Median(ppRatio)}, {"generation", stats.Median(tgRatio)}} {
 		if r.m < 0.5 || r.m > 2 {
 			t.Errorf("median predicted/measured %s speed %.2f×, allowed 0.5×–2×", r.what, r.m)
 		}
@@ -139,7 +140,7 @@ func TestCPUSpeedOnThisMachine(t *testing.T) {
 	fmt.Fprintf(&b, "Ollama v%s (`go install`, CPU) on the machine that ran the test, probed first: %s, %d cores, %.1f GB/s read, %.2f GFLOP/s per core (portable kernel), predicted for one thread. Predicted / measured tokens/s from `/api/generate` (a 90-byte-token prompt, 16 generated, best of two, num_thread 1).\n\n", ollamatest.Version, host.CPUModel, host.Cores, host.BandwidthGBPerS, host.MatrixGFLOPSPerCore)
 	b.WriteString("| shape | weights MB | prompt tok/s | generation tok/s |\n|---|---|---|---|\n")
 	b.WriteString(strings.Join(rows, "\n") + "\n")
-	fmt.Fprintf(&b, "\nMedian error: prompt %.0f%%, generation %.0f%%.\n", 100*cpuMedian(ppErr), 100*cpuMedian(tgErr))
+	fmt.Fprintf(&b, "\nMedian error: prompt %.0f%%, generation %.0f%%.\n", 100*stats.Median(ppErr), 100*stats.Median(tgErr))
 	t.Log("\n" + b.String())
 	if *updateCPUMeasured {
 		golden.Section(t, "../docs/accuracy.md", "cpu-speed-local", b.String(), true)

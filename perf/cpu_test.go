@@ -1,16 +1,15 @@
 package perf
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/internal/golden"
+	"github.com/gpuplan/gpuplan/stats"
 )
 
 type sparecoresRow struct {
@@ -34,34 +33,16 @@ const q4KMBitsPerWeight = 4.08e9 * 8 / 6738415616
 
 func cpuRelErr(pred, meas float64) float64 { return math.Abs(pred/meas - 1) }
 
-func cpuMedian(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s) == 0 {
-		return math.NaN()
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // TestCPUSpeedAccuracy predicts llama-bench's prompt and generation
 // tokens/s for every Spare Cores row whose VM size is in the hardware CPU
 // catalog, from the catalog's bandwidth (measured or estimated) and the
 // fitted per-CPU rates, and requires a median error of at most 25% on
 // each; docs/accuracy.md gets the per-CPU table.
 func TestCPUSpeedAccuracy(t *testing.T) {
-	b, err := os.ReadFile("testdata/cpu-llm-sparecores.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f struct {
 		Rows []sparecoresRow `json:"rows"`
 	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	readTestdata(t, "cpu-llm-sparecores.json", &f)
 	cat := hardware.DefaultCPUs()
 	type agg struct{ pp, tg []float64 }
 	per := map[string]*agg{}
@@ -102,7 +83,7 @@ func TestCPUSpeedAccuracy(t *testing.T) {
 	if len(allPP) < 200 || len(allTG) < 200 {
 		t.Fatalf("only %d prompt and %d generation rows matched the catalog", len(allPP), len(allTG))
 	}
-	mPP, mTG := cpuMedian(allPP), cpuMedian(allTG)
+	mPP, mTG := stats.Median(allPP), stats.Median(allTG)
 	if mPP > 0.25 || mTG > 0.25 {
 		t.Errorf("median error prompt %.1f%%, generation %.1f%%; the goal is 25%%", 100*mPP, 100*mTG)
 	}
@@ -116,7 +97,7 @@ func TestCPUSpeedAccuracy(t *testing.T) {
 	s.WriteString("| CPU | prompt rows | prompt median error | generation rows | generation median error |\n|---|---|---|---|---|\n")
 	for _, id := range ids {
 		a := per[id]
-		fmt.Fprintf(&s, "| %s | %d | %.1f%% | %d | %.1f%% |\n", id, len(a.pp), 100*cpuMedian(a.pp), len(a.tg), 100*cpuMedian(a.tg))
+		fmt.Fprintf(&s, "| %s | %d | %.1f%% | %d | %.1f%% |\n", id, len(a.pp), 100*stats.Median(a.pp), len(a.tg), 100*stats.Median(a.tg))
 	}
 	fmt.Fprintf(&s, "| **all** | %d | **%.1f%%** | %d | **%.1f%%** |\n", len(allPP), 100*mPP, len(allTG), 100*mTG)
 	golden.Section(t, "../docs/accuracy.md", "cpu-speed", s.String(), *update)

@@ -1,11 +1,9 @@
 package perf
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gpuplan/gpuplan/internal/jsonl"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -108,48 +106,26 @@ type TraceRequest struct {
 // maxTraceLineBytes bounds one trace line.
 const maxTraceLineBytes = 4096
 
-// ReadTrace reads a JSON Lines trace: one {"arrival_s", "input_tokens",
-// "output_tokens", "cached_tokens"} object per line (blank lines skipped),
-// at most MaxSimRequests records of at most 4 KiB each, arrival times
-// non-negative and non-decreasing. Errors name the line.
-func ReadTrace(r io.Reader) ([]TraceRequest, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 512), maxTraceLineBytes)
-	var out []TraceRequest
-	line := 0
+// ReadTrace reads a JSON Lines trace, named name in errors: one
+// {"arrival_s", "input_tokens", "output_tokens", "cached_tokens"} object per
+// line (blank lines skipped), at most MaxSimRequests records of at most
+// 4 KiB each, arrival times non-negative and non-decreasing. Errors wrap
+// ErrInvalid and name the file and line (jsonl.Read).
+func ReadTrace(r io.Reader, name string) ([]TraceRequest, error) {
 	last := 0.0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		if len(out) >= MaxSimRequests {
-			return nil, fmt.Errorf("%w: trace has more than %d requests", ErrInvalid, MaxSimRequests)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		var t TraceRequest
-		if err := dec.Decode(&t); err != nil {
-			return nil, fmt.Errorf("%w: trace line %d: %v", ErrInvalid, line, err)
-		}
-		if err := t.check(); err != nil {
-			return nil, fmt.Errorf("%w: trace line %d: %v", ErrInvalid, line, err)
-		}
-		if t.ArrivalS < last {
-			return nil, fmt.Errorf("%w: trace line %d: arrival_s %g is earlier than the line before (%g); sort the trace by arrival", ErrInvalid, line, t.ArrivalS, last)
-		}
-		last = t.ArrivalS
-		out = append(out, t)
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("%w: trace line %d is longer than %d bytes", ErrInvalid, line+1, maxTraceLineBytes)
-		}
-		return nil, fmt.Errorf("read trace: %w", err)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: the trace has no requests", ErrInvalid)
+	out, err := jsonl.Read(r, name, jsonl.Limits{MaxLineBytes: maxTraceLineBytes, MaxRecords: MaxSimRequests, Records: "requests"},
+		func(_ int, t *TraceRequest) error {
+			if err := t.check(); err != nil {
+				return err
+			}
+			if t.ArrivalS < last {
+				return fmt.Errorf("arrival_s %g is earlier than the line before (%g); sort the trace by arrival", t.ArrivalS, last)
+			}
+			last = t.ArrivalS
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return out, nil
 }

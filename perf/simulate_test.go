@@ -8,20 +8,13 @@ import (
 
 	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/internal/testmodel"
 )
 
 // simDeployment prepares a catalog model on h100-sxm with vLLM.
 func simDeployment(t testing.TB, id string, tp, in, out int, cacheRate float64) *Deployment {
 	t.Helper()
-	cat, err := model.EmbeddedCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, _, err := cat.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := testmodel.Spec(t, id)
 	g, err := hardware.LookupGPU("h100-sxm")
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +177,7 @@ func TestSimulateTrace(t *testing.T) {
 
 {"arrival_s": 0.12, "input_tokens": 500, "output_tokens": 10}
 {"arrival_s": 0.5, "input_tokens": 3000, "output_tokens": 64}
-`))
+`), "trace.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,14 +189,14 @@ func TestSimulateTrace(t *testing.T) {
 		t.Errorf("trace run: %+v", s)
 	}
 	for _, bad := range []struct{ in, want string }{
-		{`{"arrival_s": 1, "input_tokens": 10, "output_tokens": 5}` + "\n" + `{"arrival_s": 0.5, "input_tokens": 10, "output_tokens": 5}`, "earlier"},
+		{`{"arrival_s": 1, "input_tokens": 10, "output_tokens": 5}` + "\n" + `{"arrival_s": 0.5, "input_tokens": 10, "output_tokens": 5}`, "trace.jsonl:2: arrival_s 0.5 is earlier"},
 		{`{"arrival_s": 0, "input_tokens": 0, "output_tokens": 5}`, "positive"},
 		{`{"arrival_s": 0, "input_tokens": 10, "output_tokens": 5, "cached_tokens": 11}`, "cached_tokens"},
 		{`{"arrival_s": 0, "input_tokens": 10, "output_tokens": 5, "prompt": "x"}`, "unknown field"},
-		{`{"arrival_s": 0, "input_tokens": 10, "output_tokens": 5, "x": "` + strings.Repeat("a", 5000) + `"}`, "longer than"},
-		{``, "no requests"},
+		{`{"arrival_s": 0, "input_tokens": 10, "output_tokens": 5, "x": "` + strings.Repeat("a", 5000) + `"}`, "trace.jsonl:1: line too long: longer than 4096 bytes"},
+		{``, "trace.jsonl: no requests"},
 	} {
-		if _, err := ReadTrace(strings.NewReader(bad.in)); err == nil || !strings.Contains(err.Error(), bad.want) {
+		if _, err := ReadTrace(strings.NewReader(bad.in), "trace.jsonl"); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("ReadTrace(%.40q): %v, want an error containing %q", bad.in, err, bad.want)
 		}
 	}

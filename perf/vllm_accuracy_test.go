@@ -2,10 +2,8 @@ package perf
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -112,25 +110,11 @@ func TestVLLMServingAccuracy(t *testing.T) {
 	trt.buildIndex()
 
 	held := map[string]servingPred{}
-	models := map[string]bool{}
-	for _, p := range pts {
-		models[p.Model] = true
-	}
-	opt := fitOptions(t)
-	for _, m := range sortedKeys(models) {
-		o := opt
-		o.Exclude = func(p Point) bool { return p.Model == m }
-		res, err := Fit(pts, o)
-		if err != nil {
-			t.Fatal(err)
+	leaveOneOut(t, pts, func(p Point) string { return p.Model }, func(ps []Point, hc *Calibration) {
+		for _, p := range ps {
+			held[p.Key()] = predictServing(t, p, hc)
 		}
-		hc := res.Calibration(nil, "")
-		for _, p := range pts {
-			if p.Model == m {
-				held[p.Key()] = predictServing(t, p, hc)
-			}
-		}
-	}
+	})
 	var rows []servingRow
 	for _, p := range pts {
 		in := predictServing(t, p, cal)
@@ -339,18 +323,12 @@ type dashboardRecord struct {
 // (no HTTP server in `vllm bench latency`). Reported in docs/accuracy.md;
 // it fails beyond 25%, a regression guard rather than a target.
 func TestVLLMDashboardLatency(t *testing.T) {
-	b, err := os.ReadFile("testdata/vllm-perf-dashboard-h200.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Description string            `json:"description"`
 		Source      string            `json:"source"`
 		Records     []dashboardRecord `json:"records"`
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	readTestdata(t, "vllm-perf-dashboard-h200.json", &doc)
 	cal := Embedded()
 	var out bytes.Buffer
 	out.WriteString("Held out (not fitted): " + doc.Description + " Predicted with the embedded vLLM factors (uncalibrated on H200: the H100 factors applied to the H200's own rates) by simulating the 8 requests arriving at once; the online per-request cost and first-token hand-off are left out. Source: " + doc.Source + "\n\n")

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/hardware"
 )
 
 func precisions(t testing.TB, names ...string) []dtype.Precision {
@@ -32,12 +33,21 @@ func rowFor(res Result, vm, precision string) *Row {
 
 // TestBudgetRejects: a budget one dollar under a row's monthly price drops
 // that row and says why (over_budget, naming the size); a budget equal to
-// the price keeps it.
+// the price keeps it. The price is worked from the price book: Llama 3.1
+// 8B in bf16 is 16.06 GB of weights and 32 users × 8,192 tokens × 128 KiB
+// of KV per token (32 layers × 8 KV heads × 128 × 2 × 2 bytes) is 32 GiB,
+// together well inside one A100 80 GB, so one VM at the eastus
+// pay-as-you-go rate × 730 hours.
 func TestBudgetRejects(t *testing.T) {
 	const vm = "Standard_NC24ads_A100_v4"
 	r := baseRequest(t, "meta-llama/Llama-3.1-8B-Instruct")
 	r.VMs = []string{vm}
 	r.Precisions = precisions(t, "bf16")
+	price, ok := hardware.Default().Prices().PAYG(vm, "eastus")
+	if !ok {
+		t.Fatalf("no embedded eastus pay-as-you-go price for %s", vm)
+	}
+	month := price.USDPerHour * 730
 	res, err := Search(r)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +56,9 @@ func TestBudgetRejects(t *testing.T) {
 	if row == nil || row.Candidate.Prices.USDPerMonth == nil {
 		t.Fatalf("no priced bf16 row on %s: %+v", vm, res.Rows)
 	}
-	month := *row.Candidate.Prices.USDPerMonth
+	if c := row.Candidate; c.VMCount != 1 || math.Abs(*c.Prices.USDPerMonth-month) > 1e-6 {
+		t.Fatalf("row: %d VMs at $%v/month, want 1 VM at $%v × 730 = $%v", c.VMCount, *c.Prices.USDPerMonth, price.USDPerHour, month)
+	}
 
 	r.BudgetUSDMonth = month
 	if res, err := Search(r); err != nil || rowFor(res, vm, "bf16") == nil {
@@ -94,6 +106,17 @@ func TestMultiNodeWhenOneVMCannotHold(t *testing.T) {
 	}
 	if c.VMCount != 2*c.Replicas {
 		t.Errorf("%d VMs for %d replicas of 2 nodes", c.VMCount, c.Replicas)
+	}
+	// The parameter count by hand from the 405B config.json (hidden 16,384,
+	// 126 layers, FFN 53,248, 128 query and 8 KV heads of 128, vocabulary
+	// 128,256, untied embeddings): per layer 2 × 16384² + 2 × 16384 × 1024
+	// (attention) + 3 × 16384 × 53248 (MLP) + 2 × 16384 (norms) =
+	// 3,187,703,808; × 126 = 401,650,679,808; + 2 × 128256 × 16384
+	// (embeddings and LM head) + 16,384 (final norm) = 405,853,388,800.
+	// bf16 stores two bytes for each.
+	const params405B = 405_853_388_800
+	if c.Model.ParamsTotal != params405B || c.WeightsBytes != 2*params405B {
+		t.Errorf("%d parameters, %d weight bytes; want %d and 2 × that", c.Model.ParamsTotal, c.WeightsBytes, int64(params405B))
 	}
 	if want := c.WeightsBytes / 16; math.Abs(float64(c.WeightsBytesPerGPU-want))/float64(want) > 0.05 {
 		t.Errorf("weights per GPU %d, want about a sixteenth of %d", c.WeightsBytesPerGPU, c.WeightsBytes)

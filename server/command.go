@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 )
@@ -33,6 +34,12 @@ type Command struct {
 	Args []Arg
 	// Flags are the command's own flags (not -o, not the global ones).
 	Flags []Flag
+	// Outputs are the Go types whose JSON the command prints with -o json,
+	// one per shape (gpus prints one for the list and another for one
+	// chip). The OpenAPI document describes the 200 answer from them, so a
+	// field added to a type appears there by itself; none means an untyped
+	// object.
+	Outputs []reflect.Type
 }
 
 // Arg is a positional argument; the API takes it as a parameter named

@@ -1,6 +1,9 @@
 package server
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // openAPIDocument builds the OpenAPI 3.0 description of the API from the
 // command descriptions, so it lists exactly the parameters the server
@@ -11,8 +14,14 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 		return obj{"description": desc, "content": obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Error"}}}}
 	}
 	paths := obj{}
+	gen := newSchemaGen()
+	errSchema := obj{"$ref": "#/components/schemas/Error"}
 	for _, name := range s.order {
 		c := s.commands[name]
+		okSchema, err := gen.outputSchema(c.Outputs)
+		if err != nil {
+			return nil, fmt.Errorf("command %s: output schema: %w", name, err)
+		}
 		var params []obj
 		props := obj{}
 		var required []string
@@ -34,8 +43,8 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			bodySchema["required"] = required
 		}
 		ok := obj{
-			"description": "What `gpuplan " + name + " -o json` prints, byte for byte; the fields are documented in docs/cli.md and the command's help.",
-			"content":     obj{"application/json": obj{"schema": obj{"type": "object"}}},
+			"description": "What `gpuplan " + name + " -o json` prints, byte for byte; the schema is generated from the Go types the command prints, and the fields are documented in docs/cli.md and the command's help.",
+			"content":     obj{"application/json": obj{"schema": okSchema}},
 		}
 		responses := obj{
 			"200": ok,
@@ -45,7 +54,11 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			"415": errorResp("The body is not JSON."),
 			"422": obj{
 				"description": "Does not fit / no feasible plan (exit code 3): the command's JSON output with an added `error` field.",
-				"content":     obj{"application/json": obj{"schema": obj{"type": "object", "required": []string{"error"}, "properties": obj{"error": obj{"type": "string"}}}}},
+				// The output with "error" added, or "error" alone when the
+				// command printed nothing.
+				"content": obj{"application/json": obj{"schema": obj{"anyOf": []any{
+					obj{"allOf": []any{okSchema, errSchema}}, errSchema,
+				}}}},
 			},
 			"500": errorResp("The command failed (exit code 1)."),
 			"502": errorResp("An upstream service (the Hugging Face Hub) failed or refused."),
@@ -82,6 +95,13 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 		"operationId": "openapi", "summary": "This document", "tags": []string{"operations"},
 		"responses": obj{"200": obj{"description": "OpenAPI 3.0 document", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}},
 	}}
+	schemas := obj{"Error": obj{
+		"type": "object", "required": []string{"error"},
+		"properties": obj{"error": obj{"type": "string", "description": "What went wrong and what to do next."}},
+	}}
+	for k, v := range gen.components {
+		schemas[k] = v
+	}
 	doc := obj{
 		"openapi": "3.0.3",
 		"info": obj{
@@ -91,12 +111,9 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 				"Parameters are the command's flags in snake_case (--input-tokens → input_tokens) and its positional argument " +
 				"(MODEL → model), as GET query parameters or as a POST JSON object. Unknown parameters and wrong types are rejected with 400 before anything runs.",
 		},
-		"servers": []obj{{"url": "/"}},
-		"paths":   paths,
-		"components": obj{"schemas": obj{"Error": obj{
-			"type": "object", "required": []string{"error"},
-			"properties": obj{"error": obj{"type": "string", "description": "What went wrong and what to do next."}},
-		}}},
+		"servers":    []obj{{"url": "/"}},
+		"paths":      paths,
+		"components": obj{"schemas": schemas},
 	}
 	return marshalIndent(doc)
 }

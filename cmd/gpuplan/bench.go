@@ -282,8 +282,8 @@ func runBench(cmd *cobra.Command, a *app, f *benchFlags) error {
 		if err != nil {
 			return err
 		}
-		if prompts, err = bench.LoadPrompts(bytes.NewReader(b)); err != nil {
-			return fmt.Errorf("%s: %w", f.promptsFile, err)
+		if prompts, err = bench.LoadPrompts(bytes.NewReader(b), f.promptsFile); err != nil {
+			return err
 		}
 		promptsName = filepath.Base(f.promptsFile)
 		counting = "server usage (stream_options.include_usage); where a server reports none, output tokens are counted as content chunks and input tokens are the file's input_tokens"
@@ -622,8 +622,8 @@ func runQuality(cmd *cobra.Command, a *app, f *qualityFlags) error {
 		if err != nil {
 			return err
 		}
-		if items, err = bench.LoadDataset(bytes.NewReader(b)); err != nil {
-			return fmt.Errorf("%s: %w", f.dataset, err)
+		if items, err = bench.LoadDataset(bytes.NewReader(b), f.dataset); err != nil {
+			return err
 		}
 		name = filepath.Base(f.dataset)
 	} else {

@@ -30,19 +30,9 @@ func addCPUFlags(cmd *cobra.Command, f *cpuFlags) {
 	fl.IntVar(&f.cores, "cores", 0, "physical cores for --cpu (1-1024)")
 }
 
-// cpuHost is a resolved CPU target.
-type cpuHost struct {
-	Name      string             `json:"name"`
-	CPU       hardware.CPU       `json:"cpu"`
-	Cores     int                `json:"cores"`
-	MemoryGiB float64            `json:"memory_gib,omitempty"`
-	Bandwidth hardware.Bandwidth `json:"bandwidth"`
-	Speed     perf.CPUSpeed      `json:"speed"`
-}
-
 // resolveCPUTarget turns --vm/--cpu into a CPU host. gpuVM is the GPU VM
 // when --vm names one (the caller sizes for its GPU instead).
-func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *cpuHost, gpuVM *hardware.VMSize, err error) {
+func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *perf.CPUHost, gpuVM *hardware.VMSize, err error) {
 	if f.vm != "" && f.cpu != "" {
 		return nil, nil, usageErrf("give --vm or --cpu, not both")
 	}
@@ -61,7 +51,7 @@ func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *cpuHost, gpuVM 
 			}
 			cpu, _ := cc.LookupCPU(v.CPU)
 			sp, _ := perf.LookupCPUSpeed(v.CPU)
-			return &cpuHost{Name: v.Name, CPU: cpu, Cores: v.Cores(), MemoryGiB: v.MemoryGiB, Bandwidth: cc.VMBandwidth(v), Speed: sp}, nil, nil
+			return &perf.CPUHost{Name: v.Name, CPU: cpu, Cores: v.Cores(), MemoryGiB: v.MemoryGiB, Bandwidth: cc.VMBandwidth(v), Speed: sp}, nil, nil
 		}
 		if h, ok, err := a.probedHost(f.vm); err != nil || ok {
 			return h, nil, err
@@ -92,31 +82,9 @@ func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *cpuHost, gpuVM 
 		}
 		sp, _ := perf.LookupCPUSpeed(cpu.ID)
 		bw := cc.VMBandwidth(hardware.CPUVM{Name: cpu.ID, CPU: cpu.ID, VCPU: f.cores, ThreadsPerCore: 1})
-		return &cpuHost{Name: fmt.Sprintf("%s × %d cores", cpu.ID, f.cores), CPU: cpu, Cores: f.cores, Bandwidth: bw, Speed: sp}, nil, nil
+		return &perf.CPUHost{Name: fmt.Sprintf("%s × %d cores", cpu.ID, f.cores), CPU: cpu, Cores: f.cores, Bandwidth: bw, Speed: sp}, nil, nil
 	}
 	return nil, nil, nil
-}
-
-// cpuPerf is `perf MODEL --vm CPU-SIZE` (or --cpu): llama.cpp speed per
-// concurrency level.
-type cpuPerf struct {
-	Model        string       `json:"model"`
-	Precision    string       `json:"precision"`
-	WeightBytes  int64        `json:"weight_bytes"`
-	Params       int64        `json:"params"`
-	KVPerToken   int64        `json:"kv_bytes_per_token"`
-	InputTokens  int          `json:"input_tokens"`
-	OutputTokens int          `json:"output_tokens"`
-	Host         cpuHost      `json:"host"`
-	Rows         []cpuPerfRow `json:"rows"`
-	Fits         bool         `json:"fits"`
-	Notes        []string     `json:"notes,omitempty"`
-	Assumptions  []string     `json:"assumptions"`
-}
-
-type cpuPerfRow struct {
-	Concurrency int `json:"concurrency"`
-	perf.CPUEstimate
 }
 
 // llamacppKVBytesPerToken is the f16 K and V cache per token of context
@@ -129,7 +97,7 @@ func llamacppKVBytesPerToken(s *model.Spec) int64 {
 	return elems * 2
 }
 
-func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *cpuHost) error {
+func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *perf.CPUHost) error {
 	if f.input <= 0 || f.output <= 0 {
 		return usageErrf("perf needs --input-tokens and --output-tokens (the request shape decides the speed)")
 	}
@@ -152,7 +120,7 @@ func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *cpuHo
 	if err != nil {
 		return usageErr(err)
 	}
-	out := cpuPerf{Model: spec.ID, Precision: prec.Name, WeightBytes: int64(w.Total), Params: spec.Params().Total,
+	out := perf.CPUReport{Model: spec.ID, Precision: prec.Name, WeightBytes: int64(w.Total), Params: spec.Params().Total,
 		KVPerToken: llamacppKVBytesPerToken(spec), InputTokens: f.input, OutputTokens: f.output, Host: *host}
 	tgt := perf.CPUTarget{Name: host.Name, Speed: host.Speed, Cores: host.Cores, BandwidthGBPerS: host.Bandwidth.GBPerS}
 	if f.calibration != "" {
@@ -178,7 +146,7 @@ func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *cpuHo
 		if err != nil {
 			return err
 		}
-		out.Rows = append(out.Rows, cpuPerfRow{c, e})
+		out.Rows = append(out.Rows, perf.CPUReportRow{Concurrency: c, CPUEstimate: e})
 		out.Assumptions = e.Assumptions
 		maxConc = max(maxConc, c)
 	}
@@ -233,7 +201,7 @@ func cpuPrecision(s *model.Spec, name string) (dtype.Precision, error) {
 // bandwidth in full, and the portable matrix rate for decode arithmetic and
 // prefill; both are estimates until a calibration (bench
 // --write-calibration, perf --calibration) corrects them.
-func (a *app) probedHost(name string) (*cpuHost, bool, error) {
+func (a *app) probedHost(name string) (*perf.CPUHost, bool, error) {
 	if a.catalogFile == "" {
 		return nil, false, nil
 	}
@@ -257,7 +225,7 @@ func (a *app) probedHost(name string) (*cpuHost, bool, error) {
 		sp := perf.CPUSpeed{CPU: h.Name, BandwidthEfficiency: 1, DecodeGFLOPSPerCore: h.MatrixGFLOPSPerCore, PrefillGFLOPSPerCore: h.MatrixGFLOPSPerCore,
 			Basis: "gpuplan probe " + h.Measured.String() + ": measured portable matrix rate for decode arithmetic and prefill, full measured bandwidth (estimate for a portable llama.cpp build)"}
 		bw := hardware.Bandwidth{GBPerS: h.BandwidthGBPerS, Kind: "measured", Basis: h.Source}
-		return &cpuHost{Name: h.Name, CPU: cpu, Cores: h.Cores, MemoryGiB: h.MemoryGiB, Bandwidth: bw, Speed: sp}, true, nil
+		return &perf.CPUHost{Name: h.Name, CPU: cpu, Cores: h.Cores, MemoryGiB: h.MemoryGiB, Bandwidth: bw, Speed: sp}, true, nil
 	}
 	return nil, false, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpuplan/gpuplan/plan"
 	"github.com/gpuplan/gpuplan/server"
 )
 
@@ -44,24 +45,8 @@ func TestSizeSGLangSpeaksSGLang(t *testing.T) {
 // (--quantization fp8)" with vLLM's Marlin notes; plan --help did not list
 // llamacpp.
 func TestPlanLlamaCPPOffersNoVLLMQuantization(t *testing.T) {
-	out, errOut, code := run(t, "plan", "qwen2.5-7b", "--engine", "llamacpp", "--input-tokens", "512", "--output-tokens", "128", "--concurrency", "4", "-o", "json")
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	var res struct {
-		Rows []struct {
-			Candidate struct {
-				Reason string   `json:"reason"`
-				Notes  []string `json:"notes"`
-				Engine struct {
-					Name, Precision, Quantization string
-				} `json:"engine"`
-			} `json:"candidate"`
-		} `json:"rows"`
-	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatal(err)
-	}
+	var res plan.Report
+	runJSON(t, &res, exitOK, "plan", "qwen2.5-7b", "--engine", "llamacpp", "--input-tokens", "512", "--output-tokens", "128", "--concurrency", "4", "-o", "json")
 	if len(res.Rows) == 0 {
 		t.Fatal("no rows")
 	}
@@ -86,17 +71,11 @@ func TestSizeJudgesTheHardware(t *testing.T) {
 	if code != exitInfeasible || !strings.Contains(errOut, "vLLM cannot run fp8 on t4") || strings.Contains(out, "Fits             yes") {
 		t.Errorf("fp8 on a T4: exit %d, stderr %q; want exit %d naming the reason", code, errOut, exitInfeasible)
 	}
-	out, errOut, code = run(t, "size", "qwen2.5-3b", "--gpu", "t4", "--context", "4096", "-o", "json")
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
 	var b struct {
 		Precision struct{ Name string }    `json:"precision"`
 		Compat    struct{ Verdict string } `json:"compatibility"`
 	}
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		t.Fatal(err)
-	}
+	runJSON(t, &b, exitOK, "size", "qwen2.5-3b", "--gpu", "t4", "--context", "4096", "-o", "json")
 	if b.Precision.Name != "fp16" || b.Compat.Verdict != "native" {
 		t.Errorf("T4 default precision %q (%s), want fp16 (native): a T4 has no bfloat16", b.Precision.Name, b.Compat.Verdict)
 	}

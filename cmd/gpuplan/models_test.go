@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/gpuplan/gpuplan/model"
 )
 
 // TestModelsConfigKind checks that `models` tells the kinds of catalog
@@ -16,7 +18,7 @@ func TestModelsConfigKind(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	var v struct {
-		Models []modelRow `json:"models"`
+		Models []model.CatalogListingRow `json:"models"`
 	}
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatal(err)

@@ -76,31 +76,6 @@ const defaultConcurrency = "1,8,32,128,max"
 // maxLoads bounds a sweep.
 const maxLoads = 64
 
-// perfOutput is the JSON/YAML shape of `gpuplan perf`.
-type perfOutput struct {
-	Model     string `json:"model"`
-	GPU       string `json:"gpu"`
-	GPUs      int    `json:"gpus"`
-	TP        int    `json:"tp"`
-	PP        int    `json:"pp"`
-	Engine    string `json:"engine"`
-	Precision string `json:"precision"`
-	// VM is the size named by --vm; EP, DPAttention and Speculative echo
-	// the MoE layout and speculative decoding.
-	VM           string                  `json:"vm,omitempty"`
-	EP           int                     `json:"ep,omitempty"`
-	DPAttention  bool                    `json:"dp_attention,omitempty"`
-	Speculative  *perf.Speculative       `json:"speculative,omitempty"`
-	KVDType      string                  `json:"kv_dtype"`
-	InputTokens  int                     `json:"input_tokens"`
-	OutputTokens int                     `json:"output_tokens"`
-	CacheRate    float64                 `json:"cache_rate,omitempty"`
-	Calibrated   bool                    `json:"calibrated"`
-	Rows         []perf.Estimate         `json:"rows"`
-	ColdStart    *perf.ColdStartEstimate `json:"cold_start,omitempty"`
-	Notes        []string                `json:"notes,omitempty"`
-}
-
 func newPerfCmd(a *app) *cobra.Command {
 	var f perfFlags
 	cmd := &cobra.Command{
@@ -331,7 +306,7 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 		return err
 	}
 	first := rows[0]
-	out := perfOutput{
+	out := perf.Report{
 		Model: spec.ID, GPU: chip.ID, GPUs: first.GPUs, TP: max(f.tp, 1), PP: max(f.pp, 1),
 		Engine:    first.Factors.Engine + "@" + first.Factors.EngineVersion,
 		Precision: first.Precision, KVDType: first.KVDType,
@@ -394,7 +369,7 @@ func coldStart(f perfFlags, e perf.Estimate, vm hardware.VMSize) (perf.ColdStart
 	return perf.ColdStart(e.WeightsPerGPU*units.Bytes(e.GPUs), src)
 }
 
-func printPerf(w *tabwriter.Writer, o perfOutput) error {
+func printPerf(w *tabwriter.Writer, o perf.Report) error {
 	cal := "calibrated"
 	if !o.Calibrated {
 		cal = "UNCALIBRATED (wider band)"

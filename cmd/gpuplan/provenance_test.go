@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -40,6 +43,11 @@ func TestOutputsCiteNoUnshippedFiles(t *testing.T) {
 			if len(out) < 100 {
 				t.Fatalf("gpuplan %s printed only %q", strings.Join(args, " "), out)
 			}
+			var doc any
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("gpuplan %s -o json is not JSON: %v", strings.Join(args, " "), err)
+			}
+			checkPrintedFileRefs(t, doc, "")
 			for _, s := range []string{out, errOut} {
 				if loc := unshipped.FindStringIndex(s); loc != nil {
 					lo, hi := max(0, loc[0]-60), min(len(s), loc[1]+60)
@@ -47,6 +55,38 @@ func TestOutputsCiteNoUnshippedFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkPrintedFileRefs checks that every printed source (a "source", "ref"
+// or "*_source" field) that names a file names one in this repository,
+// so a reader can open it: "docs/sources.md#seed" must exist. URLs and
+// source keys are the data's business (internal/provenance).
+func checkPrintedFileRefs(t *testing.T, v any, path string) {
+	t.Helper()
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			s, ok := e.(string)
+			if !ok || !(k == "source" || k == "ref" || strings.HasSuffix(k, "_source")) {
+				checkPrintedFileRefs(t, e, path+"."+k)
+				continue
+			}
+			for _, ref := range strings.Split(s, "; ") {
+				first, _, _ := strings.Cut(strings.TrimSpace(ref), " ")
+				file, _, _ := strings.Cut(first, "#")
+				if strings.Contains(first, "://") || !strings.Contains(file, "/") || !strings.Contains(filepath.Base(file), ".") {
+					continue // a URL, a key or words, not a file
+				}
+				if _, err := os.Stat(filepath.Join("..", "..", filepath.FromSlash(file))); err != nil {
+					t.Errorf("%s.%s = %q names %s, which is not a file of this repository", path, k, s, file)
+				}
+			}
+		}
+	case []any:
+		for _, e := range x {
+			checkPrintedFileRefs(t, e, path+"[]")
+		}
 	}
 }
 

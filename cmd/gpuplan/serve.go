@@ -199,7 +199,7 @@ func apiExitCode(err error) int {
 func apiCommands(root *cobra.Command, a *app) []server.Command {
 	var out []server.Command
 	for _, c := range apiServedCommands(root) {
-		sc := server.Command{Name: c.Name(), Summary: c.Short, Description: c.Long}
+		sc := server.Command{Name: c.Name(), Summary: c.Short, Description: c.Long, Outputs: apiOutputs[c.Name()]}
 		subs := map[string]bool{}
 		for _, sub := range c.Commands() {
 			subs[sub.Name()] = true
@@ -217,7 +217,7 @@ func apiCommands(root *cobra.Command, a *app) []server.Command {
 			sc.Args = append(sc.Args, arg)
 		}
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			// apiFlags (apiflags.go) decides per flag; a flag it does not
+			// apiFlags (api.go) decides per flag; a flag it does not
 			// name is not served.
 			if f.Hidden || !apiExposed(f.Name) {
 				return

@@ -9,24 +9,6 @@ import (
 	"github.com/gpuplan/gpuplan/perf"
 )
 
-// simOutput is the JSON/YAML shape of `gpuplan perf --simulate`.
-type simOutput struct {
-	Model        string           `json:"model"`
-	GPU          string           `json:"gpu"`
-	GPUs         int              `json:"gpus"`
-	TP           int              `json:"tp"`
-	PP           int              `json:"pp"`
-	Engine       string           `json:"engine"`
-	Precision    string           `json:"precision"`
-	InputTokens  int              `json:"input_tokens"`
-	OutputTokens int              `json:"output_tokens"`
-	CacheRate    float64          `json:"cache_rate"`
-	Calibrated   bool             `json:"calibrated"`
-	SLO          perf.SLO         `json:"slo"`
-	Rows         []perf.SimResult `json:"rows"`
-	Notes        []string         `json:"notes,omitempty"`
-}
-
 // maxTraceFileBytes bounds a --trace file.
 const maxTraceFileBytes = 256 << 20
 
@@ -39,9 +21,9 @@ func readTrace(path string) ([]perf.TraceRequest, error) {
 	if st, err := fh.Stat(); err == nil && st.Size() > maxTraceFileBytes {
 		return nil, usageErrf("--trace %s is larger than %d MiB", path, maxTraceFileBytes>>20)
 	}
-	t, err := perf.ReadTrace(fh)
+	t, err := perf.ReadTrace(fh, path)
 	if err != nil {
-		return nil, usageErrf("--trace %s: %v", path, err)
+		return nil, usageErrf("--trace: %v", err)
 	}
 	return t, nil
 }
@@ -69,7 +51,7 @@ func runSimulate(a *app, f perfFlags, model, gpu string, req perf.Request, loads
 	if err != nil {
 		return usageErr(err)
 	}
-	out := simOutput{Model: model, GPU: gpu, GPUs: e.GPUs, TP: max(f.tp, 1), PP: max(f.pp, 1),
+	out := perf.SimReport{Model: model, GPU: gpu, GPUs: e.GPUs, TP: max(f.tp, 1), PP: max(f.pp, 1),
 		Engine: e.Factors.Engine + "@" + e.Factors.EngineVersion, Precision: e.Precision,
 		InputTokens: f.input, OutputTokens: f.output, CacheRate: f.sched.cacheRate, Calibrated: e.Calibrated, SLO: cfg.SLO, Notes: notes}
 	for _, w := range loads {
@@ -83,7 +65,7 @@ func runSimulate(a *app, f perfFlags, model, gpu string, req perf.Request, loads
 	return render(a.Stdout, f.format, out, func(w *tabwriter.Writer) error { return printSim(w, out) })
 }
 
-func printSim(w *tabwriter.Writer, o simOutput) error {
+func printSim(w *tabwriter.Writer, o perf.SimReport) error {
 	cal := "calibrated"
 	if !o.Calibrated {
 		cal = "UNCALIBRATED (wider band)"

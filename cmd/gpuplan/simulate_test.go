@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gpuplan/gpuplan/perf"
 )
 
 // TestPerfSimulate: --simulate prints a golden table for the dev-run shape
@@ -25,7 +27,7 @@ func TestPerfSimulate(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var v simOutput
+	var v perf.SimReport
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +61,7 @@ func TestPerfSimulateTrace(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var v simOutput
+	var v perf.SimReport
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestPerfBadSchedulerFlags(t *testing.T) {
 		{[]string{"--simulate", "--input-tokens-stddev", "5"}, "--length-distribution"},
 		{[]string{"--simulate", "--requests", "0"}, "--requests"},
 		{[]string{"--trace", bad}, "--trace needs --simulate"},
-		{[]string{"--simulate", "--trace", bad}, "trace line 1"},
+		{[]string{"--simulate", "--trace", bad}, "bad.jsonl:1: input_tokens"},
 		{[]string{"--simulate", "--trace", filepath.Join(dir, "missing.jsonl")}, "--trace"},
 	} {
 		_, errOut, code := run(t, append(append([]string(nil), base...), tc.extra...)...)

@@ -288,7 +288,7 @@ func runSeedTable(a *app, f sizeFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	return render(a.Stdout, f.output, map[string]any{"rule": "params × bytes per param, +20% for KV cache, activations and framework (GB = 1e9 bytes)", "rows": rows}, func(w *tabwriter.Writer) error {
+	return render(a.Stdout, f.output, memory.QuickRuleTable{Rows: rows, Rule: memory.QuickRuleText}, func(w *tabwriter.Writer) error {
 		fmt.Fprintln(w, "Seed rule: VRAM (GB) ≈ params (billions) × bytes per param, plus ~20% (GB = 10^9 bytes)")
 		fmt.Fprint(w, "Model")
 		for _, p := range memory.SeedTablePrecisions {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/units"
 )
 
@@ -55,25 +56,7 @@ func (a *app) llamacppBuffers(ctx context.Context, ref, precision string, req en
 	return r, modelID, exact, err
 }
 
-// llamacppSize is `size FILE.gguf --engine llamacpp`: llama.cpp's own four
-// CPU buffers for the file, as its start-up log prints them.
-type llamacppSize struct {
-	Model       string `json:"model"`
-	Context     int64  `json:"context"`
-	Concurrency int64  `json:"concurrency"`
-	FlashAttn   bool   `json:"flash_attention"`
-	// Exact is true for a GGUF file (the tensors are read); false for a
-	// model known by its architecture (one block of weights at
-	// --precision, llama's compute graph).
-	Exact bool `json:"exact"`
-	engine.LlamaCPPBuffersResult
-	// Host is the CPU VM or chip (--vm/--cpu) and Fits whether the
-	// buffers fit its memory.
-	Host *cpuHost `json:"host,omitempty"`
-	Fits *bool    `json:"fits,omitempty"`
-}
-
-func runSizeLlamaCPP(cmd *cobra.Command, a *app, ref string, f sizeFlags, host *cpuHost) error {
+func runSizeLlamaCPP(cmd *cobra.Command, a *app, ref string, f sizeFlags, host *perf.CPUHost) error {
 	if f.context <= 0 {
 		return usageErrf("--context must be positive for llama.cpp (--engine llamacpp, --vm with a CPU size, --cpu): it is Ollama's num_ctx per slot, got %d", f.context)
 	}
@@ -85,7 +68,7 @@ func runSizeLlamaCPP(cmd *cobra.Command, a *app, ref string, f sizeFlags, host *
 	if err != nil {
 		return err
 	}
-	out := llamacppSize{Model: ref, Context: f.context, Concurrency: f.concurrency, FlashAttn: f.flashAttn, Exact: exact, LlamaCPPBuffersResult: r, Host: host}
+	out := perf.LlamaCPPSizeReport{Model: ref, Context: f.context, Concurrency: f.concurrency, FlashAttn: f.flashAttn, Exact: exact, LlamaCPPBuffersResult: r, Host: host}
 	if host != nil && host.MemoryGiB > 0 {
 		fits := float64(r.Total) < host.MemoryGiB*(1<<30)
 		out.Fits = &fits

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/gpuplan/gpuplan/engine"
+	"github.com/gpuplan/gpuplan/plan"
 	"github.com/gpuplan/gpuplan/units"
 )
 
@@ -58,10 +58,6 @@ func registerStandIn(t *testing.T) {
 func TestStandInEngine(t *testing.T) {
 	registerStandIn(t)
 
-	out, errOut, code := run(t, "size", "llama-3.1-8b", "--engine", "standin", "--gpu", "h100-sxm", "--context", "8192", "-o", "json")
-	if code != exitOK {
-		t.Fatalf("size: exit %d: %s", code, errOut)
-	}
 	var b struct {
 		Scheduler   map[string]int `json:"scheduler"`
 		Requested   int64          `json:"requested_bytes"`
@@ -73,9 +69,7 @@ func TestStandInEngine(t *testing.T) {
 			BlockSize int    `json:"block_size_tokens"`
 		} `json:"assumptions"`
 	}
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		t.Fatal(err)
-	}
+	runJSON(t, &b, exitOK, "size", "llama-3.1-8b", "--engine", "standin", "--gpu", "h100-sxm", "--context", "8192", "-o", "json")
 	h100 := int64(units.FromGiB(79.19))
 	if b.Scheduler["slots"] != 64 || b.Scheduler["step_tokens"] != 4096 || len(b.Scheduler) != 2 {
 		t.Errorf("scheduler %v, want the stand-in's own names", b.Scheduler)
@@ -87,30 +81,13 @@ func TestStandInEngine(t *testing.T) {
 		t.Errorf("assumptions %+v", b.Assumptions)
 	}
 
-	out, errOut, code = run(t, "perf", "llama-3.1-8b", "--engine", "standin", "--gpu", "h100-sxm", "--input-tokens", "1000", "--output-tokens", "200", "--concurrency", "8")
+	out, errOut, code := run(t, "perf", "llama-3.1-8b", "--engine", "standin", "--gpu", "h100-sxm", "--input-tokens", "1000", "--output-tokens", "200", "--concurrency", "8")
 	if code != exitOK || !strings.Contains(out, "standin@1") || !strings.Contains(out, "stand-in limits") {
 		t.Errorf("perf: exit %d, %s\n%s", code, errOut, out)
 	}
 
-	out, errOut, code = run(t, "plan", "llama-3.1-8b", "--engine", "standin", "--input-tokens", "1000", "--output-tokens", "200", "--concurrency", "8", "-o", "json")
-	if code != exitOK {
-		t.Fatalf("plan: exit %d: %s", code, errOut)
-	}
-	var res struct {
-		Rows []struct {
-			Candidate struct {
-				VM     string `json:"vm"`
-				Engine struct {
-					Name       string `json:"name"`
-					Image      string `json:"image"`
-					MaxNumSeqs int    `json:"max_num_seqs"`
-				} `json:"engine"`
-			} `json:"candidate"`
-		} `json:"rows"`
-	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatal(err)
-	}
+	var res plan.Report
+	runJSON(t, &res, exitOK, "plan", "llama-3.1-8b", "--engine", "standin", "--input-tokens", "1000", "--output-tokens", "200", "--concurrency", "8", "-o", "json")
 	if len(res.Rows) == 0 {
 		t.Fatal("plan: no rows")
 	}

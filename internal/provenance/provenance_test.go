@@ -7,24 +7,19 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/gpuplan/gpuplan/cost"
-	"github.com/gpuplan/gpuplan/cost/guide"
-	"github.com/gpuplan/gpuplan/engine"
-	"github.com/gpuplan/gpuplan/hardware"
-	"github.com/gpuplan/gpuplan/model"
 )
 
 // root is the repository root, relative to this package's directory.
 const root = "../.."
 
-// gitRef is a file of a public GitHub repository pinned to a commit, the
-// form model/data/catalog.json uses in config_fields_source.
+// gitRef is a file of a public GitHub repository pinned to a commit
+// ("owner/repo · path · commit").
 var gitRef = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+ · [^ ]+ · [0-9a-f]{40}$`)
 
 // resolve reports why ref does not resolve, or "" when it does. A ref is
-// one citation, possibly followed by a description; callers split
-// "; "-joined key lists first.
+// one citation: a URL (possibly followed by words), a pinned repository
+// file, or a file of this repository with an optional #section; callers
+// split "; "-joined lists first.
 func resolve(ref string) string {
 	ref = strings.TrimSpace(ref)
 	switch {
@@ -98,83 +93,10 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-// citation is one source reference and where it was found.
-type citation struct{ where, ref string }
-
-func citations(t *testing.T) []citation {
-	t.Helper()
-	var out []citation
-	add := func(where, refs string) {
-		for _, r := range strings.Split(refs, "; ") {
-			out = append(out, citation{where, r})
-		}
-	}
-	// A source key must carry a URL or, failing that, a repository file.
-	key := func(where, url, ref string) {
-		if url != "" {
-			add(where+" url", url)
-		}
-		if ref != "" || url == "" {
-			add(where+" ref", ref)
-		}
-	}
-	for _, s := range hardware.Default().Sources() {
-		key("hardware/data/sources.yaml "+s.Key, s.URL, s.Ref)
-	}
-	for _, s := range cost.Default().Sources() {
-		key("cost/data/azure-openai.yaml "+s.Key, s.URL, s.Ref)
-	}
-	_, seed, err := guide.SeedRows()
-	if err != nil {
-		t.Fatal(err)
-	}
-	key("cost/guide/data/seed-guide.yaml "+seed.Key, seed.URL, seed.Ref)
-	for _, s := range engine.KernelSources() {
-		key("engine/data/kernels.yaml "+s.Key, s.URL, "")
-	}
-	for _, s := range engine.ImageSources() {
-		key("engine/data/images.yaml "+s.Key, s.URL, "")
-	}
-	c, err := model.EmbeddedCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range c.Entries() {
-		w := "model/data/catalog.json " + e.ID
-		add(w+" source", e.Source)
-		if e.CardSource != "" {
-			add(w+" card_source", e.CardSource)
-		}
-		if e.ConfigCopy != nil && e.ConfigCopy.PageURL != "" {
-			add(w+" config_copy.page_url", e.ConfigCopy.PageURL)
-		}
-		if q := e.Quantization; q != nil {
-			add(w+" quantization.source", q.Source)
-		}
-		// Field sources are prose that starts with the citation.
-		for _, fs := range e.ConfigFieldsSource {
-			out = append(out, citation{w + " config_fields_source", fs.Source})
-		}
-	}
-	return out
-}
-
-// TestSourcesResolve checks every source reference of the embedded data.
-func TestSourcesResolve(t *testing.T) {
-	cs := citations(t)
-	if len(cs) < 100 {
-		t.Fatalf("only %d citations collected; a loader lost its sources", len(cs))
-	}
-	for _, c := range cs {
-		if why := resolve(c.ref); why != "" {
-			t.Errorf("%s: %q: %s", c.where, c.ref, why)
-		}
-	}
-}
-
 // TestNoUnshippedPaths checks that no embedded data file, no non-test Go
-// file and no golden output (what the tool prints) names the project's
-// unshipped reference notes: a user of gpuplan does not have them.
+// file, no golden output (what the tool prints) and no document (docs/,
+// README.md) names the project's unshipped reference notes: a user of
+// gpuplan does not have them.
 func TestNoUnshippedPaths(t *testing.T) {
 	bad := regexp.MustCompile(`shared/reference|\.\./shared/`)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -191,7 +113,8 @@ func TestNoUnshippedPaths(t *testing.T) {
 		}
 		isGo := strings.HasSuffix(rel, ".go")
 		data := strings.Contains(rel, "/data/") || strings.Contains(rel, "/testdata/")
-		if (isGo && strings.HasSuffix(rel, "_test.go")) || (!isGo && !data) {
+		doc := strings.HasSuffix(rel, ".md") && (strings.HasPrefix(rel, "docs/") || !strings.Contains(rel, "/"))
+		if (isGo && strings.HasSuffix(rel, "_test.go")) || (!isGo && !data && !doc) {
 			return nil
 		}
 		b, err := os.ReadFile(p)

@@ -1,5 +1,17 @@
 package main
 
+import (
+	"reflect"
+
+	"github.com/gpuplan/gpuplan/cost"
+	"github.com/gpuplan/gpuplan/cost/guide"
+	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/model"
+	"github.com/gpuplan/gpuplan/perf"
+	"github.com/gpuplan/gpuplan/plan"
+)
+
 // apiExposure is the HTTP API's decision about one flag: a request
 // parameter, or never settable by a client and why.
 type apiExposure int
@@ -62,3 +74,21 @@ var apiFlags = map[string]apiExposure{
 // apiExposed reports whether a served command's flag is a request
 // parameter.
 func apiExposed(flag string) bool { return apiFlags[flag] == apiParam }
+
+// apiOutputs are the Go types each served command prints with -o json, one
+// per shape; the OpenAPI document's answers are generated from them
+// (server/schema.go). TestAPIOutputSchemas runs the commands and checks
+// that the keys they print and the keys of these types are the same.
+var apiOutputs = map[string][]reflect.Type{
+	"models": {reflect.TypeFor[model.CatalogListing]()},
+	// size: the memory budget; --table the quick rule; llama.cpp targets
+	// (--engine llamacpp, a CPU --vm or --cpu) llama.cpp's own buffers.
+	"size":   {reflect.TypeFor[memory.Budget](), reflect.TypeFor[memory.QuickRuleTable](), reflect.TypeFor[perf.LlamaCPPSizeReport]()},
+	"gpus":   {reflect.TypeFor[hardware.GPUsReport](), reflect.TypeFor[hardware.GPUDetailReport]()},
+	"prices": {reflect.TypeFor[hardware.PricesReport]()},
+	"plan":   {reflect.TypeFor[plan.Report]()},
+	"ptu":    {reflect.TypeFor[cost.PTUReport]()},
+	"guide":  {reflect.TypeFor[guide.Guide]()},
+	// perf: the steady-state model; --simulate; CPU targets.
+	"perf": {reflect.TypeFor[perf.Report](), reflect.TypeFor[perf.SimReport](), reflect.TypeFor[perf.CPUReport]()},
+}
