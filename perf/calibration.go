@@ -309,6 +309,12 @@ var embeddedPoints []byte
 //go:embed data/vllm-0.15.1-h100-serving.json
 var embeddedVLLMPoints []byte
 
+// embeddedSGLangPoints are the SGLang 0.4 online-serving stages on H200
+// (datacrunch-research/h200-benchmarks), the fit set of SGLang's factors.
+//
+//go:embed data/sglang-0.4-h200-serving.json
+var embeddedSGLangPoints []byte
+
 var (
 	embeddedOnce sync.Once
 	embeddedCal  *Calibration
@@ -316,8 +322,8 @@ var (
 )
 
 // Embedded returns the built-in calibration: the TensorRT-LLM v0.17
-// maximum-throughput points, the vLLM 0.15.1 H100 serving stages, and the
-// factors fitted on them (fitted.go).
+// maximum-throughput points, the vLLM 0.15.1 H100 and SGLang 0.4 H200
+// serving stages, and the factors fitted on them (fitted.go).
 // The returned value is shared; callers must not modify it (use Clone).
 func Embedded() *Calibration {
 	embeddedOnce.Do(func() {
@@ -331,8 +337,13 @@ func Embedded() *Calibration {
 			embeddedErr = fmt.Errorf("embedded vLLM calibration: %w", err)
 			return
 		}
-		c.Points = append(c.Points, v.Points...)
-		c.Description = strings.TrimSpace(c.Description + "\n" + v.Description)
+		sg, err := ReadCalibration(bytes.NewReader(embeddedSGLangPoints))
+		if err != nil {
+			embeddedErr = fmt.Errorf("embedded SGLang calibration: %w", err)
+			return
+		}
+		c.Points = append(append(c.Points, v.Points...), sg.Points...)
+		c.Description = strings.TrimSpace(c.Description + "\n" + v.Description + "\n" + sg.Description)
 		c.GPUFactors = append([]GPUFactors(nil), fittedGPUFactors...)
 		c.EngineFactors = cloneEngineFactors(fittedEngineFactors)
 		c.buildIndex()

@@ -39,6 +39,14 @@ var ollamaSpeedShapes = []struct {
 // figures. It asserts only a loose 0.5×–2× (CI hosts are shared and
 // noisy); -update-cpu-measured writes the table to docs/accuracy.md.
 func TestCPUSpeedOnThisMachine(t *testing.T) {
+	// Under `go test ./...` other packages' tests share the cores, and a
+	// probe taken then read 0.15-1.4 instead of ~3.7 GFLOP/s/core while
+	// Ollama itself ran near full speed, so the ratio measured the load, not
+	// the model. .ci/run sets this variable for the README command and then
+	// runs this test alone in its own step.
+	if os.Getenv("GPUPLAN_CPU_SPEED_ALONE") == "later" {
+		t.Skip("GPUPLAN_CPU_SPEED_ALONE=later: .ci/run runs this test in its own step on an otherwise idle host")
+	}
 	bin := ollamatest.Require(t)
 	host := probe.Run("this-machine", probe.Options{BufferBytes: 256 << 20, Passes: 3}, time.Now())
 	t.Logf("probe: %d cores, %.1f GB/s, %.2f GFLOP/s/core, %s", host.Cores, host.BandwidthGBPerS, host.MatrixGFLOPSPerCore, host.CPUModel)

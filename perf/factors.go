@@ -63,8 +63,7 @@ const defaultEngine, defaultEngineVersion = "trtllm", "0.17"
 // resolve picks the factors for a GPU id and an engine version:
 //   - GPU factors fitted for exactly this (GPU, engine, version);
 //   - else the same GPU and engine at another version;
-//   - else another engine's factors on the same GPU (the default engine's
-//     first);
+//   - else the default engine's factors on the same GPU;
 //   - else the median of the engine's fitted factors on other GPUs (they
 //     are fractions of each chip's own achievable rates, so they transfer);
 //   - else the median over every fitted pair.
@@ -148,23 +147,19 @@ func (c *Calibration) otherVersion(gpuID, engine string) (GPUFactors, bool) {
 	return best, found
 }
 
-// otherEngine returns the factors of another engine on the same GPU,
-// preferring the default engine.
+// otherEngine returns the default engine's factors on the same GPU. Only
+// the default engine stands in for others: its tables cover every GPU it
+// was fitted on at every load, while another engine's factors come from a
+// few runs of its own (SGLang's H200 compute efficiency reflects SGLang's
+// scheduler at large batches) and would move a third engine's predictions
+// on that GPU for no reason of physics.
 func (c *Calibration) otherEngine(gpuID string) (GPUFactors, bool) {
-	var best GPUFactors
-	found := false
 	for _, f := range c.GPUFactors {
-		if !strings.EqualFold(f.GPU, gpuID) {
-			continue
-		}
-		if strings.EqualFold(f.Engine, defaultEngine) && f.EngineVersion == defaultEngineVersion {
+		if strings.EqualFold(f.GPU, gpuID) && strings.EqualFold(f.Engine, defaultEngine) && f.EngineVersion == defaultEngineVersion {
 			return f, true
 		}
-		if !found || f.Engine+f.EngineVersion < best.Engine+best.EngineVersion {
-			best, found = f, true
-		}
 	}
-	return best, found
+	return GPUFactors{}, false
 }
 
 func (c *Calibration) otherEngineVersion(engine string) (EngineFactors, bool) {

@@ -48,9 +48,10 @@ func (d *deployment) rates(f resolvedFactors) rates {
 }
 
 // peerLatencyMaxPeers caps the peers LinkFactors.PeerLatencyUS is charged
-// for: 3, the widest group (TP 4) of the online points it is fitted on
-// (data/vllm-0.15.1-h100-serving.json; TestPeerLatencyCapMatchesFit keeps
-// the two in step). Wider groups are not extrapolated: vLLM's custom
+// for: 3, the widest group (TP 4) of vLLM's online points it is fitted on
+// (data/vllm-0.15.1-h100-serving.json; SGLang's reach TP 8, and its fit
+// charges them this same cap; TestPeerLatencyCapMatchesFit keeps the cap at
+// the narrowest engine's widest group). Wider groups are not extrapolated: vLLM's custom
 // all-reduce on an NVSwitch VM signals every peer at once (one-shot
 // kernels with a flag barrier), so its small-message cost has no term
 // that grows with each peer, and vLLM 0.17 serving Qwen2.5-72B at TP 8 on
