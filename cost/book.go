@@ -44,28 +44,29 @@ const (
 	TierUser       = "user"
 )
 
-// Deployment is an Azure OpenAI deployment type.
-type Deployment string
+// DeploymentType is an Azure OpenAI deployment type (Global, Data Zone or
+// Regional), not a Kubernetes Deployment nor perf.Deployment.
+type DeploymentType string
 
 // Deployment types: Global, Data Zone and Regional
 // (https://learn.microsoft.com/azure/ai-foundry/openai/how-to/deployment-types).
 const (
-	Global   Deployment = "global"
-	DataZone Deployment = "datazone"
-	Regional Deployment = "regional"
+	Global   DeploymentType = "global"
+	DataZone DeploymentType = "datazone"
+	Regional DeploymentType = "regional"
 )
 
-// Deployments lists the deployment types in display order.
-var Deployments = []Deployment{Global, DataZone, Regional}
+// DeploymentTypes lists the deployment types in display order.
+var DeploymentTypes = []DeploymentType{Global, DataZone, Regional}
 
 // deploymentAny in a PTU price row applies to every deployment type.
-const deploymentAny Deployment = "any"
+const deploymentAny DeploymentType = "any"
 
-// ParseDeployment reads a deployment type: "global", "datazone" (also
+// ParseDeploymentType reads a deployment type: "global", "datazone" (also
 // "data-zone", "data_zone", "Data Zone") or "regional", or the provisioned
 // SKU names (GlobalProvisionedManaged, DataZoneProvisionedManaged,
 // ProvisionedManaged).
-func ParseDeployment(s string) (Deployment, error) {
+func ParseDeploymentType(s string) (DeploymentType, error) {
 	k := strings.ToLower(strings.TrimSpace(s))
 	k = strings.NewReplacer("-", "", "_", "", " ", "").Replace(k)
 	switch k {
@@ -80,7 +81,7 @@ func ParseDeployment(s string) (Deployment, error) {
 }
 
 // DisplayName is the name Azure's documents use.
-func (d Deployment) DisplayName() string {
+func (d DeploymentType) DisplayName() string {
 	switch d {
 	case Global:
 		return "Global"
@@ -94,7 +95,7 @@ func (d Deployment) DisplayName() string {
 
 // SKUName is the provisioned deployment's --sku-name
 // (https://learn.microsoft.com/azure/ai-foundry/openai/how-to/provisioned-throughput-onboarding).
-func (d Deployment) SKUName() string {
+func (d DeploymentType) SKUName() string {
 	switch d {
 	case Global:
 		return "GlobalProvisionedManaged"
@@ -106,8 +107,8 @@ func (d Deployment) SKUName() string {
 	return ""
 }
 
-func validDeployment(d Deployment) bool {
-	for _, x := range Deployments {
+func validDeployment(d DeploymentType) bool {
+	for _, x := range DeploymentTypes {
 		if x == d {
 			return true
 		}
@@ -146,7 +147,7 @@ type PTUModel struct {
 	OutputWeight float64 `json:"output_to_input_weight,omitempty"`
 	// Scales gives minimum and increment per deployment type; a missing
 	// type is not offered.
-	Scales map[Deployment]Scale `json:"scales"`
+	Scales map[DeploymentType]Scale `json:"scales"`
 	// LatencyTarget is the table's "99% > N TPS" (tokens/s per request).
 	LatencyTarget float64       `json:"latency_target_tokens_per_s,omitempty"`
 	Source        string        `json:"source"`
@@ -200,8 +201,8 @@ const (
 type PTUPrice struct {
 	Family Family `json:"family"`
 	// Deployment is a deployment type, or "any" for every type.
-	Deployment Deployment `json:"deployment"`
-	Term       Term       `json:"term"`
+	Deployment DeploymentType `json:"deployment"`
+	Term       Term           `json:"term"`
 	// Amount is in Currency per Unit.
 	Amount   float64       `json:"amount"`
 	Unit     string        `json:"unit"`
@@ -227,9 +228,9 @@ func (p PTUPrice) PerPTUMonth() float64 {
 // PAYGPrice is a model's pay-as-you-go token prices on one deployment type,
 // per million tokens.
 type PAYGPrice struct {
-	Model      string     `json:"model"`
-	Deployment Deployment `json:"deployment"`
-	Input      float64    `json:"input_per_mtok"`
+	Model      string         `json:"model"`
+	Deployment DeploymentType `json:"deployment"`
+	Input      float64        `json:"input_per_mtok"`
 	// CachedInput is nil when no source states it.
 	CachedInput *float64      `json:"cached_input_per_mtok,omitempty"`
 	Output      float64       `json:"output_per_mtok"`
@@ -332,7 +333,7 @@ func (b *Book) Clone() *Book {
 
 func cloneModel(m PTUModel) PTUModel {
 	m.Notes = append([]string(nil), m.Notes...)
-	s := make(map[Deployment]Scale, len(m.Scales))
+	s := make(map[DeploymentType]Scale, len(m.Scales))
 	for k, v := range m.Scales {
 		s[k] = v
 	}

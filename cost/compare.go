@@ -80,7 +80,7 @@ type Comparison struct {
 // Compare sizes PTUs for the peak of w and prices them on every term
 // against the PAYG cost of the month v. Unknown prices leave the affected
 // figures nil with a message; only bad input is an error.
-func (b *Book) Compare(model string, w Workload, d Deployment, v Volume) (Comparison, error) {
+func (b *Book) Compare(model string, w Workload, d DeploymentType, v Volume) (Comparison, error) {
 	e, err := b.PTUSize(model, w, d)
 	if err != nil {
 		return Comparison{}, err
@@ -130,7 +130,7 @@ func (b *Book) Compare(model string, w Workload, d Deployment, v Volume) (Compar
 }
 
 // Compare runs Book.Compare on the embedded book.
-func Compare(model string, w Workload, d Deployment, v Volume) (Comparison, error) {
+func Compare(model string, w Workload, d DeploymentType, v Volume) (Comparison, error) {
 	return Default().Compare(model, w, d, v)
 }
 

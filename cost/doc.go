@@ -19,4 +19,7 @@
 // Conventions: a month is 730 hours (hardware.HoursPerMonth, Azure's
 // pricing calculator month), so a month has 730/24 = 30.42 days; token
 // prices are per million tokens; fractions (cache rate) are 0–1.
+//
+// PTUReport (NewPTUReport) is the comparison laid out as `gpuplan ptu`
+// prints it with -o json and the HTTP API answers it.
 package cost

@@ -111,7 +111,7 @@ func FuzzParseOverlay(f *testing.F) {
 		}
 		// Whatever merged must size and price without panicking.
 		for _, m := range b.PTUModels() {
-			for _, d := range Deployments {
+			for _, d := range DeploymentTypes {
 				w := Workload{RPM: 100, InputTokens: 1000, OutputTokens: 100, CacheRate: 0.1}
 				v, _ := VolumeFromHours(w, 24)
 				_, _ = b.Compare(m.ID, w, d, v)

@@ -14,7 +14,7 @@ func (b *Book) priceMoney(amount float64, currency, source string, asOf hardware
 
 // PAYGPrice returns a model's pay-as-you-go token prices (USD) on a
 // deployment type.
-func (b *Book) PAYGPrice(model string, d Deployment) (PAYGPrice, error) {
+func (b *Book) PAYGPrice(model string, d DeploymentType) (PAYGPrice, error) {
 	k := normalizeModel(model)
 	for _, p := range b.payg {
 		if normalizeModel(p.Model) == k && p.Deployment == d && p.Currency == "USD" {
@@ -29,7 +29,7 @@ func (b *Book) PAYGPrice(model string, d Deployment) (PAYGPrice, error) {
 
 // PAYGMonthly is the pay-as-you-go cost of a monthly token volume with the
 // embedded prices (see Book.PAYGMonthly).
-func PAYGMonthly(model string, d Deployment, monthlyInputTokens, monthlyOutputTokens, cachedInputTokens float64) (Money, error) {
+func PAYGMonthly(model string, d DeploymentType, monthlyInputTokens, monthlyOutputTokens, cachedInputTokens float64) (Money, error) {
 	return Default().PAYGMonthly(model, d, monthlyInputTokens, monthlyOutputTokens, cachedInputTokens)
 }
 
@@ -42,7 +42,7 @@ func PAYGMonthly(model string, d Deployment, monthlyInputTokens, monthlyOutputTo
 // cachedInputTokens is the part served from the prompt cache (at most
 // monthlyInputTokens). The cached-input price is needed only when
 // cachedInputTokens > 0.
-func (b *Book) PAYGMonthly(model string, d Deployment, monthlyInputTokens, monthlyOutputTokens, cachedInputTokens float64) (Money, error) {
+func (b *Book) PAYGMonthly(model string, d DeploymentType, monthlyInputTokens, monthlyOutputTokens, cachedInputTokens float64) (Money, error) {
 	in, out, cached := monthlyInputTokens, monthlyOutputTokens, cachedInputTokens
 	if !(in >= 0 && out >= 0 && cached >= 0) || math.IsInf(in+out, 0) {
 		return Money{}, fmt.Errorf("monthly tokens %v in, %v out, %v cached: want non-negative numbers", in, out, cached)

@@ -56,10 +56,10 @@ func normalizedPerRequest(w Workload, weight float64) float64 {
 //	PTUs            = raw rounded up to the scale increment, or the
 //	                  minimum deployment, whichever is larger
 type PTUEstimate struct {
-	Model      PTUModel   `json:"model"`
-	Deployment Deployment `json:"deployment"`
-	Workload   Workload   `json:"workload"`
-	Scale      Scale      `json:"scale"`
+	Model      PTUModel       `json:"model"`
+	Deployment DeploymentType `json:"deployment"`
+	Workload   Workload       `json:"workload"`
+	Scale      Scale          `json:"scale"`
 	// InputTPM and OutputTPM are peak tokens per minute.
 	InputTPM  float64 `json:"input_tpm"`
 	OutputTPM float64 `json:"output_tpm"`
@@ -90,13 +90,13 @@ const roundTolerance = 1e-6
 
 // PTUSize sizes a provisioned deployment of model for w on deployment type
 // d with the embedded parameters (see Book.PTUSize).
-func PTUSize(model string, w Workload, d Deployment) (PTUEstimate, error) {
+func PTUSize(model string, w Workload, d DeploymentType) (PTUEstimate, error) {
 	return Default().PTUSize(model, w, d)
 }
 
 // PTUSize sizes a provisioned deployment with Microsoft's documented
 // formula (see PTUEstimate).
-func (b *Book) PTUSize(model string, w Workload, d Deployment) (PTUEstimate, error) {
+func (b *Book) PTUSize(model string, w Workload, d DeploymentType) (PTUEstimate, error) {
 	m, err := b.PTUModel(model)
 	if err != nil {
 		return PTUEstimate{}, err
@@ -110,7 +110,7 @@ func (b *Book) PTUSize(model string, w Workload, d Deployment) (PTUEstimate, err
 	sc, ok := m.Scales[d]
 	if !ok {
 		var offered []string
-		for _, x := range Deployments {
+		for _, x := range DeploymentTypes {
 			if _, ok := m.Scales[x]; ok {
 				offered = append(offered, string(x))
 			}
@@ -144,7 +144,7 @@ func (b *Book) PTUSize(model string, w Workload, d Deployment) (PTUEstimate, err
 
 // PTUPrice returns the price of one PTU of a model family on a term for a
 // deployment type: a row for that type, else a row for "any" type.
-func (b *Book) PTUPrice(f Family, d Deployment, t Term) (PTUPrice, error) {
+func (b *Book) PTUPrice(f Family, d DeploymentType, t Term) (PTUPrice, error) {
 	var anyRow *PTUPrice
 	for i, p := range b.ptu {
 		if p.Family != f || p.Term != t || p.Currency != "USD" {

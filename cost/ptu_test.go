@@ -170,7 +170,7 @@ func TestPTUSizeRules(t *testing.T) {
 		name  string
 		model string
 		w     Workload
-		d     Deployment
+		d     DeploymentType
 		ptu   int
 		min   bool
 		err   string
@@ -450,7 +450,7 @@ func TestEmbeddedRowsSourcedAndDated(t *testing.T) {
 func TestPTUPriceConversions(t *testing.T) {
 	b := Default()
 	tests := []struct {
-		d     Deployment
+		d     DeploymentType
 		t     Term
 		month float64
 	}{
@@ -472,12 +472,12 @@ func TestPTUPriceConversions(t *testing.T) {
 }
 
 func TestParseDeployment(t *testing.T) {
-	for in, want := range map[string]Deployment{"global": Global, "Data Zone": DataZone, "data-zone": DataZone, "DataZoneProvisionedManaged": DataZone, "regional": Regional, "ProvisionedManaged": Regional} {
-		if d, err := ParseDeployment(in); err != nil || d != want {
-			t.Errorf("ParseDeployment(%q) = %v, %v; want %v", in, d, err, want)
+	for in, want := range map[string]DeploymentType{"global": Global, "Data Zone": DataZone, "data-zone": DataZone, "DataZoneProvisionedManaged": DataZone, "regional": Regional, "ProvisionedManaged": Regional} {
+		if d, err := ParseDeploymentType(in); err != nil || d != want {
+			t.Errorf("ParseDeploymentType(%q) = %v, %v; want %v", in, d, err, want)
 		}
 	}
-	if _, err := ParseDeployment("zonal"); err == nil {
+	if _, err := ParseDeploymentType("zonal"); err == nil {
 		t.Error("zonal accepted")
 	}
 }

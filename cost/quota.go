@@ -17,12 +17,12 @@ var quotaFS embed.FS
 // DefaultQuota is a subscription's default pay-as-you-go quota for a model
 // and deployment type in one region: tokens and requests per minute.
 type DefaultQuota struct {
-	Model      string        `json:"model"`
-	Deployment Deployment    `json:"deployment"`
-	TPM        float64       `json:"tpm"`
-	RPM        float64       `json:"rpm"`
-	Source     string        `json:"source"`
-	AsOf       hardware.Date `json:"as_of"`
+	Model      string         `json:"model"`
+	Deployment DeploymentType `json:"deployment"`
+	TPM        float64        `json:"tpm"`
+	RPM        float64        `json:"rpm"`
+	Source     string         `json:"source"`
+	AsOf       hardware.Date  `json:"as_of"`
 }
 
 type quotaFile struct {
@@ -75,7 +75,7 @@ func DefaultQuotas() ([]DefaultQuota, error) {
 
 // LookupDefaultQuota returns the default quota of model in deployment d;
 // ok is false when the table does not state one (the quota is unknown).
-func LookupDefaultQuota(model string, d Deployment) (DefaultQuota, bool) {
+func LookupDefaultQuota(model string, d DeploymentType) (DefaultQuota, bool) {
 	qs, err := DefaultQuotas()
 	if err != nil {
 		return DefaultQuota{}, false
@@ -97,7 +97,7 @@ func QuotaSourceURL(key string) string {
 // QuotaCheck says how a load's tokens and requests per minute compare with
 // the default pay-as-you-go quota: "" when within it, otherwise a sentence
 // naming the quota and its source, or that the default quota is unknown.
-func QuotaCheck(model string, d Deployment, tpm, rpm float64) string {
+func QuotaCheck(model string, d DeploymentType, tpm, rpm float64) string {
 	q, ok := LookupDefaultQuota(model, d)
 	if !ok {
 		return fmt.Sprintf("default %s %s quota unknown (gpuplan's table covers gpt-4o, gpt-4.1, gpt-4.1-mini and gpt-5.2); check it in the Foundry portal", model, d.DisplayName())

@@ -14,7 +14,7 @@ func TestDefaultQuotasMatchDocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dep := map[string]Deployment{"GlobalStandard": Global, "DataZoneStandard": DataZone, "Standard": Regional}
+	dep := map[string]DeploymentType{"GlobalStandard": Global, "DataZoneStandard": DataZone, "Standard": Regional}
 	n := 0
 	for _, line := range strings.Split(string(b), "\n") {
 		if !strings.HasPrefix(line, "| ") {
@@ -41,7 +41,7 @@ func TestDefaultQuotasMatchDocs(t *testing.T) {
 func TestQuotaCheck(t *testing.T) {
 	for _, c := range []struct {
 		model    string
-		d        Deployment
+		d        DeploymentType
 		tpm, rpm float64
 		want     string
 	}{

@@ -29,8 +29,10 @@ const (
 	defaultQueueThreshold = 5
 )
 
-// deployment carries everything the target builders share.
-type deployment struct {
+// bundleBuilder builds one Bundle: the plan, options and resolved
+// hardware and engine that every target builder (AKS, KAITO, Container
+// Apps) shares, and the files, notes and refusals it collects.
+type bundleBuilder struct {
 	c    plan.Candidate
 	o    Options
 	hw   *hardware.Catalog
@@ -51,22 +53,22 @@ type deployment struct {
 	invalidErr error
 }
 
-func (d *deployment) refuse(format string, args ...any) {
+func (d *bundleBuilder) refuse(format string, args ...any) {
 	d.refusals = append(d.refusals, fmt.Sprintf(format, args...))
 }
 
-func (d *deployment) note(format string, args ...any) {
+func (d *bundleBuilder) note(format string, args ...any) {
 	d.notes = append(d.notes, fmt.Sprintf(format, args...))
 }
 
-func (d *deployment) add(name string, kind ArtifactKind, content []byte) {
+func (d *bundleBuilder) add(name string, kind ArtifactKind, content []byte) {
 	d.artifacts = append(d.artifacts, Artifact{Name: name, Kind: kind, Content: content})
 }
 
-// newDeployment resolves the candidate against the catalog and runs the
+// newBundleBuilder resolves the candidate against the catalog and runs the
 // checks every target shares.
-func newDeployment(c plan.Candidate, o Options) (*deployment, error) {
-	d := &deployment{c: c, o: o, hw: o.Hardware}
+func newBundleBuilder(c plan.Candidate, o Options) (*bundleBuilder, error) {
+	d := &bundleBuilder{c: c, o: o, hw: o.Hardware}
 	if d.hw == nil {
 		d.hw = hardware.Default()
 	}
@@ -155,7 +157,7 @@ func newDeployment(c plan.Candidate, o Options) (*deployment, error) {
 
 // checkShared runs engine.Check (the compatibility verdict the planner
 // used) and the deploy-time checks every target needs.
-func (d *deployment) checkShared() {
+func (d *bundleBuilder) checkShared() {
 	c := d.c
 	if _, err := d.eng.Serve(d.serveConfig()); err != nil {
 		d.refuse("%v", err)
@@ -175,7 +177,7 @@ func (d *deployment) checkShared() {
 		for _, r := range comp.Refusals() {
 			d.refuse("%s", r)
 		}
-	} else if comp.Verdict == engine.VerdictWeightOnly || comp.Verdict == engine.VerdictUnknown {
+	} else if comp.Verdict == engine.WeightOnly || comp.Verdict == engine.Unknown {
 		for _, r := range comp.Texts() {
 			d.note("Compatibility (%s): %s", comp.Verdict, r)
 		}
@@ -199,7 +201,7 @@ func (d *deployment) checkShared() {
 
 // imageOverride is the image the artifacts use instead of the engine
 // profile's: --image, else the plan's engine.image.
-func (d *deployment) imageOverride() string {
+func (d *bundleBuilder) imageOverride() string {
 	if d.o.Image != "" {
 		return d.o.Image
 	}
@@ -210,7 +212,7 @@ func (d *deployment) imageOverride() string {
 // vendor and host architecture (one value per engine and vendor, owned by
 // the engine package). A plan.json that records another image (older
 // plans wrote rocm/vllm:latest for MI300X) is overruled, with a note.
-func (d *deployment) engineImage() string {
+func (d *bundleBuilder) engineImage() string {
 	if d.o.Image != "" {
 		return d.o.Image
 	}
@@ -226,7 +228,7 @@ func (d *deployment) engineImage() string {
 }
 
 // gpuResource is the device-plugin resource name.
-func (d *deployment) gpuResource() string {
+func (d *bundleBuilder) gpuResource() string {
 	if d.c.DevicePluginResource != "" {
 		return d.c.DevicePluginResource
 	}
@@ -235,7 +237,7 @@ func (d *deployment) gpuResource() string {
 
 // serveConfig is the plan's engine section as the engine's server
 // configuration.
-func (d *deployment) serveConfig() engine.ServeConfig {
+func (d *bundleBuilder) serveConfig() engine.ServeConfig {
 	e := d.c.Engine
 	return engine.ServeConfig{
 		Model: d.c.Model.ID, Revision: d.c.Model.Revision, TP: e.TP, PP: e.PP,
@@ -249,17 +251,17 @@ func (d *deployment) serveConfig() engine.ServeConfig {
 
 // serve is the engine's server command built from the plan (checkShared
 // has refused a configuration the engine cannot express).
-func (d *deployment) serve() engine.Command {
+func (d *bundleBuilder) serve() engine.Command {
 	cmd, _ := d.eng.Serve(d.serveConfig())
 	return cmd
 }
 
 // port is the engine server's port.
-func (d *deployment) port() int32 { return int32(d.eng.Info().Endpoints.Port) }
+func (d *bundleBuilder) port() int32 { return int32(d.eng.Info().Endpoints.Port) }
 
 // dtypeArg is vLLM's --dtype: "half" on GPUs without bfloat16 (T4, V100:
 // compute capability below 8.0, te-support-matrix), otherwise the plan's.
-func (d *deployment) dtypeArg() string {
+func (d *bundleBuilder) dtypeArg() string {
 	if !d.gpu.Native(hardware.MathBF16) {
 		return "half"
 	}
@@ -271,7 +273,7 @@ func (d *deployment) dtypeArg() string {
 // less than minStartupWindow (the first start also downloads the weights,
 // which the load-time prediction does not cover). Without a prediction it
 // is fallbackStartupWindow. --startup-window overrides it.
-func (d *deployment) startupWindow() time.Duration {
+func (d *bundleBuilder) startupWindow() time.Duration {
 	if d.o.StartupWindow > 0 {
 		return d.o.StartupWindow
 	}
@@ -298,7 +300,7 @@ const (
 // cacheBytes is what the model cache must hold: the checkpoint as
 // downloaded. A plan that quantizes at load time (checkpoint "runtime")
 // downloads the 16-bit release, two bytes per parameter.
-func (d *deployment) cacheBytes() (units.Bytes, string) {
+func (d *bundleBuilder) cacheBytes() (units.Bytes, string) {
 	if d.c.Engine.Checkpoint == string(dtype.CheckpointRuntime) && d.c.Model.ParamsTotal > 0 {
 		return units.Bytes(d.c.Model.ParamsTotal * 2), "the 16-bit checkpoint (quantized at load): 2 bytes x params_total"
 	}
@@ -309,7 +311,7 @@ func (d *deployment) cacheBytes() (units.Bytes, string) {
 // config and generation files, and room to fetch a new revision beside the
 // old one), rounded up to whole GiB; premium Azure Files shares have a
 // 100 GiB minimum (Azure Files planning: premium share minimum size).
-func (d *deployment) cacheRequest() units.Bytes {
+func (d *bundleBuilder) cacheRequest() units.Bytes {
 	b, _ := d.cacheBytes()
 	need := units.Bytes(math.Ceil(float64(b) * (1 + cacheHeadroom)))
 	gibs := (need + units.GiB - 1) / units.GiB
@@ -327,7 +329,7 @@ const (
 	premiumFilesMinGiB = 100
 )
 
-func (d *deployment) storageClass() string {
+func (d *bundleBuilder) storageClass() string {
 	if d.o.StorageClass != "" {
 		return d.o.StorageClass
 	}
@@ -341,7 +343,7 @@ func (d *deployment) storageClass() string {
 const MaxReplicas = 1000
 
 // replicaBounds are the autoscaling bounds in replicas.
-func (d *deployment) replicaBounds() (lo, hi int, err error) {
+func (d *bundleBuilder) replicaBounds() (lo, hi int, err error) {
 	lo, hi = 1, d.c.Replicas
 	if d.o.MinReplicas != nil {
 		lo = *d.o.MinReplicas

@@ -221,7 +221,7 @@ func Generate(c plan.Candidate, o Options) (*Bundle, error) {
 	if _, cpu := hardware.DefaultCPUs().LookupVM(c.VM); cpu {
 		return nil, invalid("%s is an Azure CPU size (a plan's CPU row): it deploys with GenerateCPU (gpuplan deploy --plan FILE --gguf-url URL), not to a GPU target", c.VM)
 	}
-	d, err := newDeployment(c, o)
+	d, err := newBundleBuilder(c, o)
 	if err != nil {
 		return nil, err
 	}

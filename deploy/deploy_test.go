@@ -444,8 +444,9 @@ func TestNodePoolCounts(t *testing.T) {
 		count, lo, hi  string
 		podsPerNodeMsg string
 	}{
-		// 8 GPUs / TP2 = 4 replicas per VM: 4 replicas need one VM.
-		{"H100 4 per VM", loadPlan(t, "llama-3.1-70b-h100"), Options{Target: TargetAKS}, "1", "1", "1", "4 replicas fit on one VM"},
+		// 8 GPUs / TP2 = 4 replicas per VM: the planner's 8 replicas (1..8
+		// under autoscaling) need 2 VMs (1..2).
+		{"H100 4 per VM", loadPlan(t, "llama-3.1-70b-h100"), Options{Target: TargetAKS}, "2", "1", "2", "4 replicas fit on one VM"},
 		// NC48 (2 GPUs) at TP1: 2 per VM; 1..5 replicas → 1..3 nodes; the plan's 3 VMs.
 		{"NC48 TP1", edit(t, "llama-3.3-70b-nc48", func(c *plan.Candidate) {
 			c.Engine.TP, c.GPUsPerReplica, c.Replicas, c.VMCount = 1, 1, 5, 3

@@ -30,20 +30,20 @@ const (
 	poolLabelKey = "gpuplan.io/deployment"
 )
 
-func (d *deployment) selectorLabels() map[string]string {
+func (d *bundleBuilder) selectorLabels() map[string]string {
 	return map[string]string{
 		"app.kubernetes.io/name":     d.eng.Info().EngineName,
 		"app.kubernetes.io/instance": d.name,
 	}
 }
 
-func (d *deployment) labels() map[string]string {
+func (d *bundleBuilder) labels() map[string]string {
 	l := d.selectorLabels()
 	l["app.kubernetes.io/component"] = "inference"
 	return l
 }
 
-func (d *deployment) annotations() map[string]string {
+func (d *bundleBuilder) annotations() map[string]string {
 	return map[string]string{
 		"gpuplan.io/model":     d.c.Model.ID,
 		"gpuplan.io/vm":        d.vm.Name,
@@ -52,23 +52,23 @@ func (d *deployment) annotations() map[string]string {
 	}
 }
 
-func (d *deployment) meta(name string) metav1.ObjectMeta {
+func (d *bundleBuilder) meta(name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: d.namespace, Labels: d.labels()}
 }
 
-func (d *deployment) namespaceObject() *corev1.Namespace {
+func (d *bundleBuilder) namespaceObject() *corev1.Namespace {
 	return &corev1.Namespace{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 		ObjectMeta: metav1.ObjectMeta{Name: d.namespace, Labels: map[string]string{"app.kubernetes.io/instance": d.name}},
 	}
 }
 
-func (d *deployment) cachePVCName() string { return d.name + "-model-cache" }
+func (d *bundleBuilder) cachePVCName() string { return d.name + "-model-cache" }
 
 // pvc is the Hugging Face cache shared by every replica: ReadWriteMany so
 // that pods on several nodes mount it (Azure Files, the AKS built-in
 // azurefile-csi-premium class).
-func (d *deployment) pvc() *corev1.PersistentVolumeClaim {
+func (d *bundleBuilder) pvc() *corev1.PersistentVolumeClaim {
 	size := resource.NewQuantity(int64(d.cacheRequest()), resource.BinarySI)
 	sc := d.storageClass()
 	p := &corev1.PersistentVolumeClaim{
@@ -90,7 +90,7 @@ const hfCacheDir = "/root/.cache/huggingface"
 // shmSize is the memory-backed /dev/shm the vLLM Kubernetes docs give the
 // server: 2Gi in the NVIDIA example, 8Gi in the AMD one, 15Gi per pod in
 // the LeaderWorkerSet example (docs/deployment/k8s.md, frameworks/lws.md).
-func (d *deployment) shmSize(multiNode bool) resource.Quantity {
+func (d *bundleBuilder) shmSize(multiNode bool) resource.Quantity {
 	switch {
 	case multiNode:
 		return resource.MustParse("15Gi")
@@ -100,7 +100,7 @@ func (d *deployment) shmSize(multiNode bool) resource.Quantity {
 	return resource.MustParse("2Gi")
 }
 
-func (d *deployment) volumes(multiNode bool) []corev1.Volume {
+func (d *bundleBuilder) volumes(multiNode bool) []corev1.Volume {
 	shm := d.shmSize(multiNode)
 	return []corev1.Volume{
 		{Name: "model-cache", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: d.cachePVCName()}}},
@@ -117,14 +117,14 @@ func volumeMounts() []corev1.VolumeMount {
 
 // hfTokenEnv references the token Secret; optional, so models that are not
 // gated start without it.
-func (d *deployment) hfTokenEnv() corev1.EnvVar {
+func (d *bundleBuilder) hfTokenEnv() corev1.EnvVar {
 	optional := true
 	return corev1.EnvVar{Name: "HF_TOKEN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 		LocalObjectReference: corev1.LocalObjectReference{Name: d.o.HFTokenSecret}, Key: HFTokenKey, Optional: &optional,
 	}}}
 }
 
-func (d *deployment) gpuResources(n int64) corev1.ResourceRequirements {
+func (d *bundleBuilder) gpuResources(n int64) corev1.ResourceRequirements {
 	q := *resource.NewQuantity(n, resource.DecimalSI)
 	name := corev1.ResourceName(d.gpuResource())
 	return corev1.ResourceRequirements{
@@ -156,19 +156,19 @@ func httpProbe(path string, period, failures int32) *corev1.Probe {
 
 // startupFailures turns the startup window into a failure threshold at
 // startupPeriod.
-func (d *deployment) startupFailures() int32 {
+func (d *bundleBuilder) startupFailures() int32 {
 	n := math.Ceil(d.startupWindow().Seconds() / startupPeriod.Seconds())
 	return int32(max(n, 1))
 }
 
-func (d *deployment) probes(c *corev1.Container) {
+func (d *bundleBuilder) probes(c *corev1.Container) {
 	health := d.eng.Info().Endpoints.Health
 	c.StartupProbe = httpProbe(health, int32(startupPeriod/time.Second), d.startupFailures())
 	c.ReadinessProbe = httpProbe(health, readinessPeriod, probeFailures)
 	c.LivenessProbe = httpProbe(health, livenessPeriod, probeFailures)
 }
 
-func (d *deployment) tolerations() []corev1.Toleration {
+func (d *bundleBuilder) tolerations() []corev1.Toleration {
 	t := []corev1.Toleration{{Key: gpuTaintKey, Operator: corev1.TolerationOpEqual, Value: gpuTaintValue, Effect: corev1.TaintEffectNoSchedule}}
 	if d.o.Spot {
 		t = append(t, corev1.Toleration{Key: spotTaintKey, Operator: corev1.TolerationOpEqual, Value: spotTaintValue, Effect: corev1.TaintEffectNoSchedule})
@@ -176,12 +176,12 @@ func (d *deployment) tolerations() []corev1.Toleration {
 	return t
 }
 
-func (d *deployment) nodeSelector() map[string]string {
+func (d *bundleBuilder) nodeSelector() map[string]string {
 	return map[string]string{agentPoolLabel: d.nodePool()}
 }
 
 // serverContainer is the OpenAI server container of a single-node replica.
-func (d *deployment) serverContainer(gpus int64) corev1.Container {
+func (d *bundleBuilder) serverContainer(gpus int64) corev1.Container {
 	cmd := d.serve()
 	c := corev1.Container{
 		Name:         d.eng.Info().EngineName,
@@ -197,7 +197,7 @@ func (d *deployment) serverContainer(gpus int64) corev1.Container {
 	return c
 }
 
-func (d *deployment) deploymentObject(gpus int64) *appsv1.Deployment {
+func (d *bundleBuilder) deploymentObject(gpus int64) *appsv1.Deployment {
 	replicas := int32(d.c.Replicas)
 	maxSurge := intstr.FromInt32(0)
 	maxUnavailable := intstr.FromInt32(1)
@@ -230,7 +230,7 @@ func withAnnotations(m metav1.ObjectMeta, a map[string]string) metav1.ObjectMeta
 	return m
 }
 
-func (d *deployment) service(selector map[string]string) *corev1.Service {
+func (d *bundleBuilder) service(selector map[string]string) *corev1.Service {
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: d.meta(d.name),
@@ -246,7 +246,7 @@ func (d *deployment) service(selector map[string]string) *corev1.Service {
 
 // pdb lets node drains evict one replica at a time; with a single replica
 // that means a short outage rather than a drain blocked forever.
-func (d *deployment) pdb(selector map[string]string) *policyv1.PodDisruptionBudget {
+func (d *bundleBuilder) pdb(selector map[string]string) *policyv1.PodDisruptionBudget {
 	one := intstr.FromInt32(1)
 	return &policyv1.PodDisruptionBudget{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
@@ -262,7 +262,7 @@ func (d *deployment) pdb(selector map[string]string) *policyv1.PodDisruptionBudg
 // only its own group, azmonitoring.coreos.com/v1, with the same schema
 // (Azure Monitor "prometheus-metrics-scrape-crd", the CRD the managed
 // Prometheus add-on installs).
-func (d *deployment) serviceMonitor() *ServiceMonitor {
+func (d *bundleBuilder) serviceMonitor() *ServiceMonitor {
 	group := "monitoring.coreos.com/v1"
 	if d.o.Prometheus == PrometheusManaged {
 		group = "azmonitoring.coreos.com/v1"
@@ -278,7 +278,7 @@ func (d *deployment) serviceMonitor() *ServiceMonitor {
 }
 
 // prometheusURL is the query endpoint KEDA reads, or a placeholder.
-func (d *deployment) prometheusURL() string {
+func (d *bundleBuilder) prometheusURL() string {
 	if d.o.PrometheusURL != "" {
 		return d.o.PrometheusURL
 	}
@@ -301,7 +301,7 @@ const (
 // design/metrics.md). The scale-down stabilization window equals the
 // startup window, so KEDA does not remove a replica faster than a new one
 // can start.
-func (d *deployment) keda(target ScaleTarget, lo, hi int) (*TriggerAuthentication, *ScaledObject) {
+func (d *bundleBuilder) keda(target ScaleTarget, lo, hi int) (*TriggerAuthentication, *ScaledObject) {
 	var ta *TriggerAuthentication
 	trig := ScaleTrigger{
 		Type: "prometheus",

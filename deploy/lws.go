@@ -12,7 +12,7 @@ import (
 // leader Service in vLLM's LWS example (docs/deployment/frameworks/lws.md).
 const lwsNameLabel = "leaderworkerset.sigs.k8s.io/name"
 
-func (d *deployment) leaderSelector() map[string]string {
+func (d *bundleBuilder) leaderSelector() map[string]string {
 	return map[string]string{lwsNameLabel: d.name, "role": "leader"}
 }
 
@@ -20,7 +20,7 @@ func (d *deployment) leaderSelector() map[string]string {
 // starts the Ray head and then vLLM with the plan's TP × PP; workers join
 // the leader's Ray cluster ($(LWS_LEADER_ADDRESS) and $(LWS_GROUP_SIZE)
 // are injected by LWS).
-func (d *deployment) leaderWorkerSet(podGPUs int64) *LeaderWorkerSet {
+func (d *bundleBuilder) leaderWorkerSet(podGPUs int64) *LeaderWorkerSet {
 	// The multi-node script is the engine's (vLLM's Ray helper, vLLM docs
 	// frameworks/lws.md); aks.go refuses engines without one.
 	multiNodeScript := d.eng.Info().MultiNodeScript
@@ -86,7 +86,7 @@ func (d *deployment) leaderWorkerSet(podGPUs int64) *LeaderWorkerSet {
 	}
 }
 
-func (d *deployment) multiNodeNotes() {
+func (d *bundleBuilder) multiNodeNotes() {
 	d.note("LeaderWorkerSet must be installed on the cluster (lws.sigs.k8s.io/docs/installation). Each replica is a group of %d pods (one leader, the rest workers), one per %s. The leader runs %s from the %s image; check your image ships it.", d.c.NodesPerReplica, d.vm.Name, d.eng.Info().MultiNodeScript, d.eng.Info().DisplayName)
 	ib := d.vm.InfiniBand
 	if ib != "" && ib != "none" {

@@ -14,7 +14,7 @@ import (
 
 // addReadme writes README.md: what the files are, the apply order, and the
 // notes.
-func (d *deployment) addReadme() {
+func (d *bundleBuilder) addReadme() {
 	var b strings.Builder
 	commentf(&b, "# ", "%s on %s (%s)", d.c.Model.ID, d.vm.Name, d.o.Target)
 	b.WriteString("\n")

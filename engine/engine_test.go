@@ -46,38 +46,38 @@ func TestKernelTables(t *testing.T) {
 		level                  Level
 		compute                dtype.DType
 	}{
-		{"vllm", "t4", "bf16", Unsupported, ""},
+		{"vllm", "t4", "bf16", Incompatible, ""},
 		{"vllm", "t4", "fp16", Native, dtype.FP16},
 		{"vllm", "t4", "int4", Native, dtype.FP16}, // W4A16 computes in fp16 without bf16
 		{"vllm", "t4", "int8", Native, dtype.INT8}, // INT8 W8A8 from Turing on
-		{"vllm", "t4", "fp8", Unsupported, ""},
-		{"vllm", "t4", "fp8-w8a16", Unsupported, ""}, // Marlin needs Ampere
-		{"vllm", "v100-16gb", "bf16", Unsupported, ""},
-		{"vllm", "v100-32gb", "int8", Unsupported, ""},
+		{"vllm", "t4", "fp8", Incompatible, ""},
+		{"vllm", "t4", "fp8-w8a16", Incompatible, ""}, // Marlin needs Ampere
+		{"vllm", "v100-16gb", "bf16", Incompatible, ""},
+		{"vllm", "v100-32gb", "int8", Incompatible, ""},
 		{"vllm", "v100-32gb", "int4", Native, dtype.FP16}, // GPTQ on Volta
 		{"vllm", "a100-80gb-sxm", "fp8", WeightOnly, dtype.BF16},
 		{"vllm", "a100-80gb-pcie", "fp8-w8a16", Native, dtype.BF16},
-		{"vllm", "a10", "nvfp4", Unsupported, ""},
+		{"vllm", "a10", "nvfp4", Incompatible, ""},
 		{"vllm", "l4", "fp8", Native, dtype.FP8},
 		{"vllm", "h100-nvl", "fp8", Native, dtype.FP8},
 		{"vllm", "h100-sxm", "mxfp4", Native, dtype.BF16},
-		{"vllm", "h200", "nvfp4", Unsupported, ""},
+		{"vllm", "h200", "nvfp4", Incompatible, ""},
 		{"vllm", "b200", "nvfp4", Native, dtype.NVFP4},
 		{"vllm", "gb300", "fp8", Native, dtype.FP8},
 		{"vllm", "mi300x", "fp8", Native, dtype.FP8},
-		{"vllm", "mi300x", "int4", Unsupported, ""},
+		{"vllm", "mi300x", "int4", Incompatible, ""},
 		{"vllm", "mi300x", "q4_k", Native, dtype.FP16},
 		{"vllm", "mi300x", "mxfp4", Unknown, ""},
 		{"sglang", "a100-80gb-sxm", "fp8", WeightOnly, dtype.BF16},
-		{"trtllm", "mi300x", "bf16", Unsupported, ""},
-		{"trtllm", "a100-80gb-sxm", "fp8", Unsupported, ""}, // FP8 listed for Ada and Hopper only
+		{"trtllm", "mi300x", "bf16", Incompatible, ""},
+		{"trtllm", "a100-80gb-sxm", "fp8", Incompatible, ""}, // FP8 listed for Ada and Hopper only
 		{"trtllm", "h100-sxm", "fp8", Native, dtype.FP8},
 		{"trtllm", "a100-80gb-sxm", "int4", Native, dtype.BF16},
-		{"trtllm", "h100-sxm", "q4_k", Unsupported, ""},
+		{"trtllm", "h100-sxm", "q4_k", Incompatible, ""},
 		{"llamacpp", "t4", "q4_k", Native, dtype.FP16},
 		{"llamacpp", "mi300x", "q8_0", Native, dtype.FP16},
-		{"llamacpp", "h100-sxm", "fp8", Unsupported, ""},
-		{"llamacpp", "h100-sxm", "int4", Unsupported, ""},
+		{"llamacpp", "h100-sxm", "fp8", Incompatible, ""},
+		{"llamacpp", "h100-sxm", "int4", Incompatible, ""},
 		{"llamacpp", "t4", "fp16", Native, dtype.FP16},
 	}
 	for _, c := range cases {
@@ -91,7 +91,7 @@ func TestKernelTables(t *testing.T) {
 	if s := lookup(t, "llamacpp").Info().Support(prec(t, "q4_k"), cpu); s.Level != Native {
 		t.Errorf("llama.cpp q4_k on arm64 CPUs = %+v, want native", s)
 	}
-	if s := lookup(t, "llamacpp").Info().Support(prec(t, "awq"), cpu); s.Level != Unsupported {
+	if s := lookup(t, "llamacpp").Info().Support(prec(t, "awq"), cpu); s.Level != Incompatible {
 		t.Errorf("llama.cpp awq on arm64 CPUs = %+v, want unsupported", s)
 	}
 	// Every engine gives a verdict with a reason for every chip and precision.

@@ -56,10 +56,13 @@ func (t Target) hostArch() hardware.CPUArch {
 	return t.CPU
 }
 
-// Level says how an engine runs a precision on a target.
+// Level says how an engine runs a precision on a target: the one enum for
+// it, with one spelling per value, shared by the kernel table
+// (data/kernels.yaml `level`), Check's verdict (Compatibility.Verdict),
+// plan.json's `compatibility` and the `gpus` support table.
 type Level string
 
-// Support levels.
+// Levels.
 const (
 	// Native: the precision runs as defined (its compute type on the
 	// target's matrix units, with kernels for this architecture).
@@ -67,10 +70,11 @@ const (
 	// WeightOnly: the weights are stored this way but the math runs in
 	// 16-bit after dequantizing, so memory shrinks but compute does not
 	// speed up.
-	WeightOnly Level = "weight-only"
-	// Unsupported: the engine cannot run it here.
-	Unsupported Level = "unsupported"
-	// Unknown: no source says either way.
+	WeightOnly Level = "weight_only"
+	// Incompatible: the engine cannot run it here (in Check's verdict, for
+	// any of the Reasons).
+	Incompatible Level = "incompatible"
+	// Unknown: no source says either way; not a refusal.
 	Unknown Level = "unknown"
 )
 
@@ -169,7 +173,7 @@ func validateKernels(k kernelData) error {
 				return fmt.Errorf("engine/data/kernels.yaml: table %s row %d (%s) has no reason", name, i, r.Precision)
 			}
 			switch r.Level {
-			case Native, WeightOnly, Unsupported, Unknown:
+			case Native, WeightOnly, Incompatible, Unknown:
 			default:
 				return fmt.Errorf("engine/data/kernels.yaml: table %s row %d: level %q", name, i, r.Level)
 			}

@@ -29,23 +29,6 @@ type Combination struct {
 	RequireNative bool
 }
 
-// Verdict is the level of a compatibility answer. Its values are the ones
-// plan.json records.
-type Verdict string
-
-// Verdicts of Check.
-const (
-	// VerdictNative: the precision runs as defined.
-	VerdictNative Verdict = "native"
-	// VerdictWeightOnly: it runs, but the math is 16-bit after
-	// dequantizing: memory shrinks, compute does not speed up.
-	VerdictWeightOnly Verdict = "weight_only"
-	// VerdictRefused: it cannot run; Reasons say why.
-	VerdictRefused Verdict = "incompatible"
-	// VerdictUnknown: no source says whether it runs; not a refusal.
-	VerdictUnknown Verdict = "unknown"
-)
-
 // ReasonKind types a reason so callers can group or map it (plan's "why
 // not" kinds, exit codes) without parsing text.
 type ReasonKind string
@@ -76,7 +59,7 @@ type Reason struct {
 
 // Compatibility is Check's answer.
 type Compatibility struct {
-	Verdict Verdict `json:"verdict"`
+	Verdict Level `json:"verdict"`
 	// Compute is the dtype the matrix math runs in.
 	Compute dtype.DType `json:"compute_dtype,omitempty"`
 	// Reasons explain a refusal, or caveat a runnable verdict.
@@ -85,7 +68,7 @@ type Compatibility struct {
 
 // OK reports whether the combination can run (unknown support counts as
 // runnable but is labelled).
-func (c Compatibility) OK() bool { return c.Verdict != VerdictRefused }
+func (c Compatibility) OK() bool { return c.Verdict != Incompatible }
 
 // Texts returns the reasons' texts.
 func (c Compatibility) Texts() []string {
@@ -134,7 +117,7 @@ func Check(c Combination) Compatibility {
 	p := e.Info()
 	var out Compatibility
 	refuse := func(k ReasonKind, format string, args ...any) {
-		out.Verdict = VerdictRefused
+		out.Verdict = Incompatible
 		out.Reasons = append(out.Reasons, Reason{k, fmt.Sprintf(format, args...)})
 	}
 	caveat := func(text string) { out.Reasons = append(out.Reasons, Reason{KindCaveat, text}) }
@@ -143,17 +126,17 @@ func Check(c Combination) Compatibility {
 	out.Compute = sup.Compute
 	switch sup.Level {
 	case Native:
-		out.Verdict = VerdictNative
+		out.Verdict = Native
 	case WeightOnly:
-		out.Verdict = VerdictWeightOnly
+		out.Verdict = WeightOnly
 		caveat(sup.Reason)
 		if c.RequireNative {
 			refuse(KindNotNative, "%s runs only weight-only on %s and native execution was required", c.Precision.Name, c.Target.Name())
 		}
-	case Unsupported:
+	case Incompatible:
 		refuse(KindPrecision, "%s cannot run %s on %s: %s", p.DisplayName, c.Precision.Name, c.Target.Name(), sup.Reason)
 	default:
-		out.Verdict = VerdictUnknown
+		out.Verdict = Unknown
 		caveat("support unknown: " + sup.Reason)
 	}
 	if sup.MoERefused != "" && c.Model != nil && c.Model.MoE != nil {

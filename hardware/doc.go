@@ -15,4 +15,7 @@
 // (JSON keys end in _bytes_per_s); compute is dense TFLOPS (10^12 operations
 // per second, no 2:4 sparsity), keyed by math type under "dense_tflops";
 // prices are per hour, in the price's currency (USD for the embedded book).
+//
+// GPUsReport, GPUDetailReport and PricesReport (report.go) are what `gpuplan
+// gpus` and `gpuplan prices` print with -o json and the HTTP API answers.
 package hardware

@@ -138,7 +138,7 @@ func fitSet(t testing.TB) (obs []Observation, skipped []string) {
 
 // TestFittedConstantsAreCurrent refits the vLLM constants on the fit set
 // and fails when the constants compiled into the profile differ, so the
-// numbers in profiles.go are always the fitter's output on the data.
+// numbers in engine/vllm.go (engine.VLLMFitted) are always the fitter's output on the data.
 func TestFittedConstantsAreCurrent(t *testing.T) {
 	obs, _ := fitSet(t)
 	if len(obs) < 20 {
@@ -147,13 +147,13 @@ func TestFittedConstantsAreCurrent(t *testing.T) {
 	got := FitVLLM(obs, engine.VLLMFitted)
 	want := engine.VLLMFitted
 	if got.SamplerBytesPerLogit != want.SamplerBytesPerLogit || got.ForwardActivationFactor != want.ForwardActivationFactor {
-		t.Errorf("fitted activation constants = sampler %.1f B/logit, forward ×%.2f; profiles.go has %.1f and %.2f",
+		t.Errorf("fitted activation constants = sampler %.1f B/logit, forward ×%.2f; engine/vllm.go has %.1f and %.2f",
 			got.SamplerBytesPerLogit, got.ForwardActivationFactor, want.SamplerBytesPerLogit, want.ForwardActivationFactor)
 	}
 	for name, pair := range map[string][2]map[int]units.Bytes{"NonTorchByTP": {got.NonTorchByTP, want.NonTorchByTP}, "CUDAGraphByTP": {got.CUDAGraphByTP, want.CUDAGraphByTP}} {
 		for tp, v := range pair[0] {
 			if math.Abs(v.GiB()-pair[1][tp].GiB()) > 0.005 {
-				t.Errorf("%s[%d] fitted %.2f GiB, profiles.go has %.2f GiB", name, tp, v.GiB(), pair[1][tp].GiB())
+				t.Errorf("%s[%d] fitted %.2f GiB, engine/vllm.go has %.2f GiB", name, tp, v.GiB(), pair[1][tp].GiB())
 			}
 		}
 	}

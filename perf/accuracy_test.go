@@ -2,13 +2,14 @@ package perf
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -456,21 +457,10 @@ func speedSection(rows, byModel, byGPU []row, other otherResult) string {
 		held[r.p.Key()] = r
 	}
 	sorted := append([]row(nil), rows...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		a, c := sorted[i].p, sorted[j].p
-		if a.Model != c.Model {
-			return a.Model < c.Model
-		}
-		if a.GPU != c.GPU {
-			return a.GPU < c.GPU
-		}
-		if a.TP != c.TP {
-			return a.TP < c.TP
-		}
-		if a.InputTokens != c.InputTokens {
-			return a.InputTokens < c.InputTokens
-		}
-		return a.OutputTokens < c.OutputTokens
+	slices.SortStableFunc(sorted, func(x, y row) int {
+		a, c := x.p, y.p
+		return cmp.Or(strings.Compare(a.Model, c.Model), strings.Compare(a.GPU, c.GPU), cmp.Compare(a.TP, c.TP),
+			cmp.Compare(a.InputTokens, c.InputTokens), cmp.Compare(a.OutputTokens, c.OutputTokens))
 	})
 	for _, r := range sorted {
 		fmt.Fprintf(&b, "| %s | %s | %d | %d/%d | %.0f | %.0f | %+.1f%% | %+.1f%% | %s |\n", r.p.Model, r.p.GPU, r.p.TP, r.p.InputTokens, r.p.OutputTokens,

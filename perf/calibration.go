@@ -20,7 +20,7 @@ import (
 )
 
 // CalibrationSchemaVersion is the version of the calibration file format
-// (docs/calibration.md). It is the version bench.CalibrationFile writes: a
+// (docs/calibration.md). It is the version bench.WriteCalibrationFile writes: a
 // file written by `gpuplan bench --write-calibration` is a calibration file
 // with points and no factors.
 const CalibrationSchemaVersion = 1

@@ -105,7 +105,7 @@ func layout(f *hardware.Fabric, gpusPerVM, tp, pp int) (topology, error) {
 // at half of 0.9 × the bus bandwidth. The bus bandwidth of a group of g GPUs
 // per domain is the smaller of the scale-up link and g network shares (one
 // ring channel per NIC), times the engine's link efficiency.
-func (d *deployment) allReduce(r rates, pre, dec float64) float64 {
+func (d *resolvedRequest) allReduce(r rates, pre, dec float64) float64 {
 	tp := float64(d.tp)
 	msg := d.hidden * d.actBytes
 	t := d.topo
@@ -128,7 +128,7 @@ func (d *deployment) allReduce(r rates, pre, dec float64) float64 {
 // link at the engine's efficiency plus the fixed call cost; across domains
 // each GPU sends its copy over its share of the network after one network
 // step's latency.
-func (d *deployment) ppHops(r rates, tokens float64) float64 {
+func (d *resolvedRequest) ppHops(r rates, tokens float64) float64 {
 	if d.pp <= 1 {
 		return 0
 	}

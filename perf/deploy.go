@@ -60,10 +60,12 @@ type kvWindow struct {
 	attnCoef   float64 // attention FLOPs per (token × attended position)
 }
 
-// deployment is everything about a request that does not depend on the
-// efficiency factors: the fitter prepares each point once and re-solves it
-// under many factor sets.
-type deployment struct {
+// resolvedRequest is everything about a request that does not depend on
+// the efficiency factors (model shape, GPU, parallel layout, lengths,
+// memory budget, scheduler limits); resolvedFactors is the other half. The
+// fitter prepares each point once and re-solves it under many factor sets;
+// the public Deployment pairs one with its factors.
+type resolvedRequest struct {
 	spec           *model.Spec
 	gpu            hardware.GPU
 	tp, pp, gpus   int
@@ -123,7 +125,7 @@ type schedulerLimits struct {
 }
 
 // prepare resolves a request into a deployment.
-func prepare(r Request) (*deployment, error) {
+func prepare(r Request) (*resolvedRequest, error) {
 	s := r.Model
 	if s == nil {
 		return nil, fmt.Errorf("%w: no model", ErrInvalid)
@@ -154,7 +156,7 @@ func prepare(r Request) (*deployment, error) {
 		eng = engine.Default()
 	}
 	info := eng.Info()
-	d := &deployment{spec: s, gpu: g, tp: tp, pp: pp, gpus: max(r.GPUCount, tp*pp), isl: w.InputTokens, osl: w.OutputTokens, engine: eng}
+	d := &resolvedRequest{spec: s, gpu: g, tp: tp, pp: pp, gpus: max(r.GPUCount, tp*pp), isl: w.InputTokens, osl: w.OutputTokens, engine: eng}
 	d.calName, d.calVersion = info.CalibrationKey()
 	if r.calVersion != "" {
 		d.calVersion = r.calVersion
@@ -330,7 +332,7 @@ func checkScheduler(r Request) error {
 // setCacheRate records the prefix-cache hit rate: newIn prompt tokens
 // are computed per request (at least one: an engine always runs the last
 // prompt token to produce the first output token).
-func (d *deployment) setCacheRate(rate float64) {
+func (d *resolvedRequest) setCacheRate(rate float64) {
 	d.cacheRate = rate
 	d.newIn = math.Max(1, math.Round(float64(d.isl)*(1-rate)))
 }
@@ -347,7 +349,7 @@ func gpuName(g hardware.GPU) string {
 
 // shape derives the per-GPU bytes and FLOPs of one iteration from the
 // model's exact parameter groups and KV layers.
-func (d *deployment) shape(s *model.Spec, b memory.Budget) error {
+func (d *resolvedRequest) shape(s *model.Spec, b memory.Budget) error {
 	info := infoOf(s)
 	params := info.params
 	layers := float64(s.Layers)
@@ -443,7 +445,7 @@ func (d *deployment) shape(s *model.Spec, b memory.Budget) error {
 
 // kvRead is the KV bytes one sequence of ctx tokens reads per decode step
 // on one GPU.
-func (d *deployment) kvRead(ctx float64) float64 {
+func (d *resolvedRequest) kvRead(ctx float64) float64 {
 	b := d.kvFullPerTok * ctx
 	for _, w := range d.windows {
 		b += w.bytesPerTk * math.Min(ctx, w.window)
@@ -452,7 +454,7 @@ func (d *deployment) kvRead(ctx float64) float64 {
 }
 
 // attnFLOPs is the attention FLOPs of one token attending to ctx positions.
-func (d *deployment) attnFLOPs(ctx float64) float64 {
+func (d *resolvedRequest) attnFLOPs(ctx float64) float64 {
 	f := d.attnCoefFull * ctx
 	for _, w := range d.windows {
 		f += w.attnCoef * math.Min(ctx, w.window)

@@ -22,4 +22,8 @@
 // for GPUs or engines without measurements, and the assumptions it made.
 // docs/perf.md explains the model, docs/calibration.md the calibration file,
 // docs/accuracy.md the measured accuracy.
+//
+// Report, SimReport, CPUReport and LlamaCPPSizeReport (report.go) are what
+// `gpuplan perf` (and `size` on llama.cpp targets) print with -o json and
+// the HTTP API answers.
 package perf

@@ -61,7 +61,7 @@ func (r FitResult) Calibration(points []Point, description string) *Calibration 
 // fitPoint is a prepared point.
 type fitPoint struct {
 	p   Point
-	dep *deployment
+	dep *resolvedRequest
 	w   Workload
 	// targets: log of measured output tokens/s, TPOT mean and TTFT mean
 	// (NaN when absent).

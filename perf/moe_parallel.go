@@ -28,7 +28,7 @@ func (m moeLayout) active() bool { return m.ep > 1 || m.dp }
 // the routed experts are split by EP only (EP 1: each GPU a full copy that
 // only its own tokens reach). The KV reads were already shaped per GPU as
 // whole-head caches of 1/TP of the sequences (shape).
-func (d *deployment) moeParallel(r Request, b memory.Budget) {
+func (d *resolvedRequest) moeParallel(r Request, b memory.Budget) {
 	d.moe = moeLayout{ep: max(r.EP, 1), dp: r.DPAttention}
 	if d.experts > 0 {
 		dense := 0.0
@@ -56,7 +56,7 @@ func (d *deployment) moeParallel(r Request, b memory.Budget) {
 // EP such counts exceeds μ by about σ·√(2 ln EP) (the Gaussian maximum),
 // σ = √(μ(1 − 1/EP)). With experts split by TP every GPU holds a slice of
 // every expert and there is no imbalance.
-func (d *deployment) expertImbalance(tokens float64) float64 {
+func (d *resolvedRequest) expertImbalance(tokens float64) float64 {
 	ep := float64(d.moe.ep)
 	if ep <= 1 || tokens <= 0 {
 		return 1
@@ -68,7 +68,7 @@ func (d *deployment) expertImbalance(tokens float64) float64 {
 // expertTouchTokens is how many tokens' routing reaches one GPU's experts:
 // all of the iteration's, except with DP attention and no EP, where each
 // GPU's full copy of the experts serves only its own 1/TP of the tokens.
-func (d *deployment) expertTouchTokens(tokens float64) float64 {
+func (d *resolvedRequest) expertTouchTokens(tokens float64) float64 {
 	if d.moe.dp && d.moe.ep == 1 {
 		return tokens / float64(d.tp)
 	}
@@ -89,7 +89,7 @@ func (d *deployment) expertTouchTokens(tokens float64) float64 {
 //
 // Across VMs the share of the all-to-all that leaves the NVLink domain
 // moves at the GPU's network share.
-func (d *deployment) moeComm(r rates, pre, dec float64) float64 {
+func (d *resolvedRequest) moeComm(r rates, pre, dec float64) float64 {
 	ar := d.allReduce(r, pre, dec)
 	m := d.moe
 	var a2a float64

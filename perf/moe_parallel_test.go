@@ -34,7 +34,7 @@ func TestDPAttentionMLA(t *testing.T) {
 // TestExpertImbalance: the busiest EP rank's excess over the mean shrinks
 // as tokens grow (law of large numbers) and vanishes without EP.
 func TestExpertImbalance(t *testing.T) {
-	d := &deployment{topK: 8, moe: moeLayout{ep: 8}}
+	d := &resolvedRequest{topK: 8, moe: moeLayout{ep: 8}}
 	prev := math.Inf(1)
 	for _, n := range []float64{1, 16, 256, 4096, 65536} {
 		f := d.expertImbalance(n)

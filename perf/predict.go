@@ -35,7 +35,7 @@ func PredictLoads(r Request, loads []Workload) ([]Estimate, error) {
 		return nil, nil
 	}
 	out := make([]Estimate, 0, len(loads))
-	var d *deployment
+	var d *resolvedRequest
 	var f resolvedFactors
 	for i, w := range loads {
 		w.InputTokens, w.OutputTokens, w.CacheRate = r.Workload.InputTokens, r.Workload.OutputTokens, r.Workload.CacheRate
@@ -60,7 +60,7 @@ func PredictLoads(r Request, loads []Workload) ([]Estimate, error) {
 	return out, nil
 }
 
-func factorsFor(r Request, d *deployment) (resolvedFactors, error) {
+func factorsFor(r Request, d *resolvedRequest) (resolvedFactors, error) {
 	cal, notes := r.Calibration.effective()
 	f, err := cal.resolve(d.gpu.ID, d.calName, d.calVersion)
 	if err != nil {
@@ -93,7 +93,7 @@ func (l loadState) ttftMean() float64 {
 }
 
 // load solves the steady state of a load.
-func (d *deployment) load(rt rates, w Workload) loadState {
+func (d *resolvedRequest) load(rt rates, w Workload) loadState {
 	l := loadState{maxState: d.steady(rt, d.capacity)}
 	if w.Load() != LoadMax {
 		l.request = rt.request
@@ -153,7 +153,7 @@ func (d *deployment) load(rt rates, w Workload) loadState {
 }
 
 // solve assembles the Estimate of a prepared deployment under factors f.
-func (d *deployment) solve(f resolvedFactors, w Workload) Estimate {
+func (d *resolvedRequest) solve(f resolvedFactors, w Workload) Estimate {
 	rt := d.rates(f)
 	I, O := float64(d.isl), float64(d.osl)
 	l := d.load(rt, w)
@@ -256,7 +256,7 @@ func latency(mean float64, pct func(float64) float64, scale float64) Latency {
 	return Latency{Mean: mean, P50: pct(50) * scale, P90: pct(90) * scale, P95: pct(95) * scale, P99: pct(99) * scale}
 }
 
-func (d *deployment) bottleneck(e Estimate, s steadyState) Bottleneck {
+func (d *resolvedRequest) bottleneck(e Estimate, s steadyState) Bottleneck {
 	st := e.Step
 	gpuWork := math.Max(st.MemoryMS, st.ComputeMS)
 	switch {
@@ -272,7 +272,7 @@ func (d *deployment) bottleneck(e Estimate, s steadyState) Bottleneck {
 	return BottleneckMemoryBandwidth
 }
 
-func (d *deployment) assumptions(e Estimate, f resolvedFactors) []string {
+func (d *resolvedRequest) assumptions(e Estimate, f resolvedFactors) []string {
 	b := d.budget
 	out := []string{
 		fmt.Sprintf("%d × %s, TP %d, PP %d; %s weights, %s matrix math, %s KV cache",
@@ -320,7 +320,7 @@ func (d *deployment) assumptions(e Estimate, f resolvedFactors) []string {
 // and a combine all-to-all; with DP attention the attention all-reduce
 // goes, and dense-MLP layers keep one all-reduce's worth of gather and
 // scatter.
-func (d *deployment) collectivesText() string {
+func (d *resolvedRequest) collectivesText() string {
 	m := d.moe
 	switch {
 	case d.tp <= 1:
@@ -348,7 +348,7 @@ func limitText(n int) string {
 // many loads cheaply. The planner bisects on concurrency with it.
 type Deployment struct {
 	r Request
-	d *deployment
+	d *resolvedRequest
 	f resolvedFactors
 }
 

@@ -88,6 +88,82 @@ func TestSimulateMatchesSteadyState(t *testing.T) {
 	}
 }
 
+// TestSimulateMatchesSteadyStateClosedLoop: closed-loop users, their
+// lengths spread as a population's (Deployment.Population), against the
+// steady-state model at the same concurrency: mean TPOT and E2E within
+// 10%, mean TTFT within 25% (the steady-state prefill wait assumes
+// Poisson arrivals of prompts; the simulated users' prompts bunch a
+// little more, so the simulation's TTFT is the higher one, by 0–20% in
+// these cases and more as the load nears capacity).
+func TestSimulateMatchesSteadyStateClosedLoop(t *testing.T) {
+	for _, tc := range []struct {
+		id      string
+		tp      int
+		in, out int
+		users   int
+	}{
+		{"llama-3.1-8b", 1, 1000, 200, 32},
+		{"llama-3.1-70b", 4, 2000, 300, 16},
+		{"mixtral-8x7b", 2, 500, 250, 64},
+		{"llama-3.1-8b", 1, 3000, 100, 4},
+	} {
+		t.Run(fmt.Sprintf("%s-tp%d-%dusers", tc.id, tc.tp, tc.users), func(t *testing.T) {
+			p := simDeployment(t, tc.id, tc.tp, tc.in, tc.out, 0)
+			w := Workload{Concurrency: tc.users}
+			e, err := p.Predict(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := p.Simulate(w, p.Population(SimConfig{Requests: 2000, Seed: 1, NoSustainable: true}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []struct {
+				name       string
+				sim, model float64
+				tol        float64
+			}{{"TPOT", s.TPOT.Mean, e.TPOT.Mean, 0.10}, {"E2E", s.E2E.Mean, e.E2E.Mean, 0.10}, {"TTFT", s.TTFT.Mean, e.TTFT.Mean, 0.25}} {
+				if d := math.Abs(m.sim-m.model) / m.model; d > m.tol {
+					t.Errorf("mean %s: simulated %.1f ms, steady state %.1f ms (%.0f%% apart, want ≤ %.0f%%)", m.name, m.sim, m.model, d*100, m.tol*100)
+				}
+			}
+		})
+	}
+}
+
+// TestSimulatePopulationIsStationary: a closed loop of users whose
+// lengths spread as a population's gives the same mean TTFT however long
+// it is simulated and whatever the spread (5% to 30%) — unlike identical
+// requests, which lock into waves that grow with the run (see
+// PopulationLengthCV).
+func TestSimulatePopulationIsStationary(t *testing.T) {
+	p := simDeployment(t, "llama-3.1-70b", 4, 2000, 300, 0)
+	w := Workload{Concurrency: 32}
+	ttft := func(n int, cv float64) float64 {
+		t.Helper()
+		cfg := SimConfig{Requests: n, Seed: 4, NoSustainable: true}
+		if cv == PopulationLengthCV {
+			cfg = p.Population(cfg)
+		} else {
+			cfg.Lengths, cfg.InputStddev, cfg.OutputStdev = LengthUniform, cv*2000, cv*300
+		}
+		s, err := p.Simulate(w, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.TTFT.Mean
+	}
+	ref := ttft(4000, PopulationLengthCV)
+	for _, c := range []struct {
+		n  int
+		cv float64
+	}{{500, PopulationLengthCV}, {1000, PopulationLengthCV}, {2000, 0.05}, {2000, 0.3}} {
+		if got := ttft(c.n, c.cv); math.Abs(got-ref)/ref > 0.10 {
+			t.Errorf("%d requests, spread %.0f%%: mean TTFT %.1f ms, %.1f ms at 4,000 requests and %.0f%% (want within 10%%)", c.n, c.cv*100, got, ref, PopulationLengthCV*100)
+		}
+	}
+}
+
 // TestSimulateMoreLoadNeverLowersLatency: with a fixed seed, a higher rate
 // never gives a lower mean or p90 TTFT, TPOT or E2E (property).
 func TestSimulateMoreLoadNeverLowersLatency(t *testing.T) {

@@ -29,7 +29,7 @@ type steadyState struct {
 	prefillLimited     bool
 }
 
-func (d *deployment) steady(rt rates, b float64) steadyState {
+func (d *resolvedRequest) steady(rt rates, b float64) steadyState {
 	// I is the prompt tokens a request computes: the prefix cache serves
 	// the rest, which attention still reads (the new tokens' mean position
 	// is past the cached prefix).
@@ -105,7 +105,7 @@ func (d *deployment) steady(rt rates, b float64) steadyState {
 // solveRPS finds the mean number of sequences in the engine at which it
 // completes lambda requests per second. Below one sequence the engine is
 // idle part of the time and a request is served alone (B = 1).
-func (d *deployment) solveRPS(rt rates, lambda float64, maxState steadyState) steadyState {
+func (d *resolvedRequest) solveRPS(rt rates, lambda float64, maxState steadyState) steadyState {
 	one := d.steady(rt, 1)
 	if one.xReq >= lambda || d.capacity <= 1 {
 		return one
@@ -150,7 +150,7 @@ func (w waitTail) pct(p float64) float64 {
 // ÷ the budget the mixed iterations leave for prompts, service time S the
 // request's own prefill, Poisson arrivals (c²a = 1) and fixed prompt
 // lengths (c²s = 0): P(W > t) ≈ rho·exp(−2(1−rho)t / S).
-func (d *deployment) prefillWait(s steadyState, lambda float64) waitTail {
+func (d *resolvedRequest) prefillWait(s steadyState, lambda float64) waitTail {
 	N := float64(d.limits.maxTokens)
 	room := math.Max(N-s.dec, 1)
 	rho := lambda * d.newIn * s.tm.total / room
@@ -170,7 +170,7 @@ func (d *deployment) prefillWait(s steadyState, lambda float64) waitTail {
 // P(wait) ≈ rho^(√(2(c+1)) − 1), mean wait ≈ P(wait) × (c²a + c²s)/2 ×
 // S / (c(1 − rho)), exponential tail, with S the in-engine E2E, Poisson
 // arrivals and fixed lengths.
-func (d *deployment) kvWait(s steadyState, lambda, maxX float64) waitTail {
+func (d *resolvedRequest) kvWait(s steadyState, lambda, maxX float64) waitTail {
 	c := d.capacity
 	rho := lambda / maxX
 	if rho <= 0 || c <= 0 {

@@ -109,7 +109,7 @@ func (s speculation) iterations(O float64) float64 {
 // speculate resolves r.Speculative on d: the proposer's weights, parameters
 // and cache per GPU (split by TP like the target's), and shrinks the KV
 // capacity by the room they take.
-func (d *deployment) speculate(r Request, b memory.Budget) error {
+func (d *resolvedRequest) speculate(r Request, b memory.Budget) error {
 	sp := r.Speculative
 	if sp == nil {
 		return nil
@@ -176,7 +176,7 @@ func (d *deployment) speculate(r Request, b memory.Budget) error {
 // sequences at mean context ctx: K passes one after another, each reading
 // the proposer's weights and the sequences' proposer cache and doing 2
 // FLOPs per parameter per sequence, at the target's achievable rates.
-func (d *deployment) draftTime(r rates, dec, ctx float64) float64 {
+func (d *resolvedRequest) draftTime(r rates, dec, ctx float64) float64 {
 	s := d.spec2
 	if !s.on || dec <= 0 {
 		return 0

@@ -18,7 +18,7 @@ type rates struct {
 	firstIt   float64 // iterations between admission/prefill and the first token
 }
 
-func (d *deployment) rates(f resolvedFactors) rates {
+func (d *resolvedRequest) rates(f resolvedFactors) rates {
 	r := rates{
 		bw:       d.peakBW * d.hwBW * f.gpu.BandwidthEfficiency,
 		flops:    d.peakFLOPS * d.hwCompute * f.gpu.ComputeEfficiency,
@@ -92,7 +92,7 @@ type stepCost struct {
 // preSeqs sequences. With pipeline parallelism the batch is split into up
 // to PP micro-batches; a sequence's iteration then takes PP stage times
 // (the busiest stage's), plus the activation hops between stages.
-func (d *deployment) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) stepCost {
+func (d *resolvedRequest) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float64) stepCost {
 	pp := float64(d.pp)
 	seqs := dec + preSeqs
 	micro := 1.0

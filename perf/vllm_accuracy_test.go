@@ -2,9 +2,10 @@ package perf
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,7 +42,8 @@ func onlinePoints(pts []Point, engine string) []Point {
 	return out
 }
 
-func predictServing(t testing.TB, p Point, cal *Calibration) servingPred {
+// servingDeployment prepares a stage's deployment under cal's factors.
+func servingDeployment(t testing.TB, p Point, cal *Calibration) *Deployment {
 	t.Helper()
 	fp, err := preparePoint(p, fitOptions(t))
 	if err != nil {
@@ -51,7 +53,13 @@ func predictServing(t testing.TB, p Point, cal *Calibration) servingPred {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := fp.dep.solve(f, fp.w)
+	return &Deployment{r: Request{Workload: fp.w}, d: fp.dep, f: f}
+}
+
+func predictServing(t testing.TB, p Point, cal *Calibration) servingPred {
+	t.Helper()
+	dep := servingDeployment(t, p, cal)
+	e := dep.d.solve(dep.f, dep.r.Workload)
 	return servingPred{ttft: e.TTFT.Mean, tpot: e.TPOT.Mean, e2e: e.E2E.Mean, saturated: e.Saturated}
 }
 
@@ -59,16 +67,7 @@ func predictServing(t testing.TB, p Point, cal *Calibration) servingPred {
 // the stage's rate (inference-perf's constant load), 3,000 requests.
 func simulateServing(t testing.TB, p Point, cal *Calibration) servingPred {
 	t.Helper()
-	fp, err := preparePoint(p, fitOptions(t))
-	if err != nil {
-		t.Fatalf("%s: %v", p.Key(), err)
-	}
-	f, err := cal.resolve(p.GPU, p.Engine, p.EngineVersion)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dep := &Deployment{r: Request{Workload: fp.w}, d: fp.dep, f: f}
-	s, err := dep.Simulate(Workload{RPS: p.RPS}, SimConfig{Requests: 3000, Seed: 1, Arrival: ArrivalConstant, NoSustainable: true})
+	s, err := servingDeployment(t, p, cal).Simulate(Workload{RPS: p.RPS}, SimConfig{Requests: 3000, Seed: 1, Arrival: ArrivalConstant, NoSustainable: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,15 +271,9 @@ func servingSection(rows []servingRow, s servingSummary) string {
 	}
 	b.WriteString("\n| model | TP | input/output | offered req/s | kept up | TTFT ms meas / pred / sim | TPOT ms meas / pred / sim | E2E ms meas / pred / sim | held out E2E |\n|---|---|---|---|---|---|---|---|---|\n")
 	sorted := append([]servingRow(nil), rows...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		a, c := sorted[i].p, sorted[j].p
-		if a.Model != c.Model {
-			return a.Model < c.Model
-		}
-		if a.InputTokens != c.InputTokens {
-			return a.InputTokens < c.InputTokens
-		}
-		return a.RPS < c.RPS
+	slices.SortStableFunc(sorted, func(x, y servingRow) int {
+		a, c := x.p, y.p
+		return cmp.Or(strings.Compare(a.Model, c.Model), cmp.Compare(a.InputTokens, c.InputTokens), cmp.Compare(a.RPS, c.RPS))
 	})
 	for _, r := range sorted {
 		pred := func(v float64, sat bool, format string) string {

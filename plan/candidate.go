@@ -1,7 +1,8 @@
 // Package plan searches VM sizes × GPUs × precision × parallelism for the
 // cheapest way to serve a model at a load and latency target, explains
 // every rejection, and saves the chosen candidate as plan.json for deploy
-// and bench.
+// and bench. Report (report.go) is what `gpuplan plan` prints with -o json
+// and the HTTP API answers.
 package plan
 
 import (
@@ -17,6 +18,7 @@ import (
 
 	"github.com/gpuplan/gpuplan/atomicfile"
 	"github.com/gpuplan/gpuplan/boundedfile"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/stats"
 )
@@ -80,9 +82,9 @@ type Candidate struct {
 	WeightsBytes       int64 `json:"weights_bytes"`
 	WeightsBytesPerGPU int64 `json:"weights_bytes_per_gpu"`
 
-	// Compatibility is "native" or "weight_only" (e.g. FP8 weights via
-	// W8A16 kernels on Ampere), from the shared compatibility check.
-	Compatibility string `json:"compatibility"`
+	// Compatibility is engine.Check's verdict: native, weight_only (e.g.
+	// FP8 weights via W8A16 kernels on Ampere) or unknown.
+	Compatibility engine.Level `json:"compatibility"`
 	// Reason is the one-line explanation of the row.
 	Reason string `json:"reason,omitempty"`
 	// Notes carry assumptions and caveats.
@@ -211,7 +213,23 @@ type Predictions struct {
 	// Simulated: the latencies come from perf's request-by-request
 	// simulation of this replica's load, not the steady-state model.
 	Simulated bool `json:"simulated,omitempty"`
+	// SpeedModel names the model every speed figure above comes from:
+	// SpeedModelSimulation or SpeedModelSteadyState.
+	SpeedModel string `json:"speed_model,omitempty"`
+	// SimulatedRequests and SimulationSeed say how a simulated row's
+	// figures were drawn (the same inputs and seed give the same plan).
+	SimulatedRequests int    `json:"simulated_requests,omitempty"`
+	SimulationSeed    uint64 `json:"simulation_seed,omitempty"`
 }
+
+// Speed models a row's figures come from (Predictions.SpeedModel).
+const (
+	// SpeedModelSimulation: perf's discrete-event simulation of the
+	// replica's load (docs/perf.md, "Simulation").
+	SpeedModelSimulation = "simulation"
+	// SpeedModelSteadyState: perf's steady-state model (docs/perf.md).
+	SpeedModelSteadyState = "steady_state"
+)
 
 // Prices are the candidate's costs, dated.
 type Prices struct {

@@ -120,6 +120,10 @@ func SearchCPU(r Request) CPUResult {
 		}
 		params := float64(s.Params().Total)
 		kvPerTok := float64(llamacppKVPerToken(s))
+		// llama.cpp's buffers depend on the model, weight type, context
+		// and slots, not on the VM: build its graph once per precision
+		// (it dominated the README plan's CPU time when built per VM).
+		bufs, bufErr := engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(s, int64(w.Total)), engine.LlamaCPPRequest{Context: ctx, Parallel: int64(conc)})
 		for _, vm := range cc.SortedVMs() {
 			out.Evaluated++
 			sp, ok := perf.LookupCPUSpeed(vm.CPU)
@@ -128,8 +132,7 @@ func SearchCPU(r Request) CPUResult {
 			}
 			row := CPURow{VM: vm.Name, Series: vm.Series, CPU: vm.CPU, VCPU: vm.VCPU, Cores: vm.Cores(), MemoryGiB: vm.MemoryGiB, Precision: prec.Name, Bandwidth: cc.VMBandwidth(vm)}
 			c := conc
-			bufs, err := engine.LlamaCPPBuffers(engine.LlamaCPPModelFromSpec(s, int64(w.Total)), engine.LlamaCPPRequest{Context: ctx, Parallel: int64(c)})
-			if err != nil {
+			if bufErr != nil {
 				continue
 			}
 			row.NeedGiB = float64(bufs.Total) / (1 << 30)
@@ -311,7 +314,7 @@ func CPUCandidate(r Request, row CPURow) (Candidate, error) {
 		Prices: Prices{Currency: "USD", Pricing: string(kind), USDPerHour: row.USDPerHour, USDPerMonth: row.USDPerMonth,
 			USDPerMillionOutput: row.USDPerMOutput, PriceAsOf: row.PricesAsOf},
 		WeightsBytes:  int64(w.Total),
-		Compatibility: string(comp.Verdict),
+		Compatibility: comp.Verdict,
 		Reason: fmt.Sprintf("CPU row %d: llama.cpp (Ollama) on %s, %d cores, %s, %d slots of %d tokens; llama.cpp's buffers %.2f GiB",
 			row.Rank, vm.Name, row.Cores, prec.Name, slots, ctx, row.NeedGiB),
 		Notes: append([]string{

@@ -44,5 +44,5 @@ func ExampleReport() {
 	// Output:
 	// Standard_NC24ads_A100_v4 × 1, fp8: $2,681.29 a month
 	// Standard_NC24ads_A100_v4 × 1, bf16: $2,681.29 a month
-	// gpt-4.1-mini at 477 RPM: 60 PTU
+	// gpt-4.1-mini at 480 RPM: 60 PTU
 }

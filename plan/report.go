@@ -24,8 +24,8 @@ type Report struct {
 // ManagedRow is one Azure OpenAI comparison beside the self-hosted rows:
 // pay-as-you-go at the month's volume and PTU sized for the peak.
 type ManagedRow struct {
-	Model      string          `json:"model"`
-	Deployment cost.Deployment `json:"deployment"`
+	Model      string              `json:"model"`
+	Deployment cost.DeploymentType `json:"deployment"`
 	// PeakRPM is the load's request rate in requests per minute.
 	PeakRPM float64 `json:"peak_rpm"`
 	// TokensPerMinute is the load's input + output tokens per minute.
@@ -42,7 +42,7 @@ type ManagedRow struct {
 // hours a day. A rate of zero (a load given only as concurrency) has no
 // managed equivalent and yields no rows. Errors name the model or the
 // value that cannot be priced.
-func CompareManaged(b *cost.Book, models []string, d cost.Deployment, rps, inputTokens, outputTokens, hoursPerDay float64) ([]ManagedRow, error) {
+func CompareManaged(b *cost.Book, models []string, d cost.DeploymentType, rps, inputTokens, outputTokens, hoursPerDay float64) ([]ManagedRow, error) {
 	if rps <= 0 {
 		return nil, nil
 	}

@@ -50,11 +50,12 @@ type Request struct {
 	// (--cache-rate).
 	MaxNumSeqs, MaxNumBatchedTokens int
 	CacheRate                       float64
-	// Simulate replays the best rows in perf's simulation (--simulate):
-	// their latencies and headroom come from 2,000 simulated requests
-	// each, rows the simulation fails are dropped, and the rows are
-	// ranked again.
-	Simulate bool
+	// NoSimulate keeps the steady-state figures for every row
+	// (--simulate=false). By default the best rows are replayed in perf's
+	// simulation: their latencies, headroom, SLO verdict and throughput
+	// come from 2,000 simulated requests each, rows the simulation fails
+	// are dropped, and the rows are ranked again.
+	NoSimulate bool
 	// SLOPercentile is "p50", "p90", "p95" or "p99" (default p90).
 	SLOPercentile string
 	// SLOBand judges the percentile's upper bound (the error band applied
@@ -468,8 +469,8 @@ func (s *searcher) run() (Result, error) {
 			"a multi-GPU VM runs GPUs ÷ (TP × PP) replicas: the VM is paid for whole, so every GPU serves",
 		},
 	}
-	if r.Simulate {
-		res.Assumptions = append(res.Assumptions, fmt.Sprintf("--simulate: the best rows' latencies come from simulating %d requests each (seed %d) with the same calibrated step model; rows the simulation fails are dropped and the rest ranked again", simRequests, simSeed))
+	if !r.NoSimulate && len(s.rows) > 0 {
+		res.Assumptions = append(res.Assumptions, fmt.Sprintf("the best %d rows' speed (TTFT, TPOT, tails, headroom, SLO verdict, tokens/s) comes from simulating %s requests each (seed %d; lengths spread ±%.0f%% around the means, as a population's are) with the same calibrated step model; rows the simulation fails are dropped and the rest ranked again; other rows use the steady-state model (--simulate=false: all rows)", simulatedRows, cost.FormatCount(simRequests), simSeed, perf.PopulationLengthCV*math.Sqrt(3)*100))
 	}
 	if s.layoutNote != "" {
 		res.Assumptions = append(res.Assumptions, s.layoutNote)
@@ -1234,7 +1235,7 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 	if kv == "" {
 		kv = "auto"
 	}
-	verdict := string(comp.Verdict)
+	verdict := comp.Verdict
 	info := r.Engine.Info()
 	image, _ := info.Image(engine.Target{GPU: g, CPU: vm.CPUArch})
 	quant, _ := info.QuantizeAtLoad(p)
@@ -1269,7 +1270,7 @@ func (s *searcher) candidate(vm hardware.VMSize, g hardware.GPU, p dtype.Precisi
 			OutputTokensPerS: e.OutputTokensPerS * float64(replicas), RequestsPerS: e.RequestsPerS * float64(replicas),
 			MaxConcurrency: int64(fit.capacity), KVCacheTokens: b.KVCacheTokens, Bottleneck: string(e.Bottleneck),
 			Calibrated: e.Calibrated, ErrorBandFraction: math.Max(e.Band.High-1, 1-e.Band.Low),
-			ColdStartS: math.Round(coldStart),
+			ColdStartS: math.Round(coldStart), SpeedModel: SpeedModelSteadyState,
 		},
 		Prices:             Prices{Currency: "USD", Pricing: string(r.Pricing)},
 		WeightsBytes:       int64(b.Weights.Total),
@@ -1393,9 +1394,9 @@ func plural(n int, word string) string {
 // compatNote flags rows that run non-natively.
 func compatNote(c engine.Compatibility, g hardware.GPU) string {
 	switch c.Verdict {
-	case engine.VerdictWeightOnly:
+	case engine.WeightOnly:
 		return fmt.Sprintf(" (weight-only on %s: %s math)", g.ID, c.Compute)
-	case engine.VerdictUnknown:
+	case engine.Unknown:
 		return " (support unknown)"
 	}
 	return ""

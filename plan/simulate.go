@@ -29,14 +29,16 @@ type simInput struct {
 	w   perf.Workload
 }
 
-// simulateTop (Request.Simulate) replays the best rows in the simulation,
-// in rank order, until simulatedRows pass: a row whose simulated latencies
-// miss an SLO (judged as the steady-state rows are: --slo-percentile,
-// point or band), or whose arrivals outrun service, is dropped into
-// why-not; the others print the simulated latencies and headroom. The
-// caller ranks again.
+// simulateTop (unless Request.NoSimulate) replays the best rows in the
+// simulation, in rank order, until simulatedRows pass: a row whose
+// simulated latencies miss an SLO (judged as the steady-state rows are:
+// --slo-percentile, point or band), or whose arrivals outrun service, is
+// dropped into why-not; the others print the simulated latencies,
+// headroom and throughput. The users are a population: lengths spread
+// around the means (perf.Deployment.Population says why identical
+// requests would not do). The caller ranks again.
 func (s *searcher) simulateTop() {
-	if !s.r.Simulate || len(s.rows) == 0 {
+	if s.r.NoSimulate || len(s.rows) == 0 {
 		return
 	}
 	out := s.rows[:0:0]
@@ -47,7 +49,8 @@ func (s *searcher) simulateTop() {
 			continue
 		}
 		tried++
-		res, err := row.sim.dep.Simulate(row.sim.w, perf.SimConfig{Requests: simRequests, Seed: simSeed, ThinkTimeS: s.r.ThinkTimeS, NoSustainable: true})
+		cfg := row.sim.dep.Population(perf.SimConfig{Requests: simRequests, Seed: simSeed, ThinkTimeS: s.r.ThinkTimeS, NoSustainable: true})
+		res, err := row.sim.dep.Simulate(row.sim.w, cfg)
 		if err != nil {
 			out = append(out, row)
 			continue
@@ -59,12 +62,25 @@ func (s *searcher) simulateTop() {
 		if reason != "" {
 			c := row.Candidate
 			s.reject(Rejection{Family: s.familyOf(c.VM, row.Target), VM: c.VM, Precision: c.Engine.Precision, TP: c.Engine.TP, PP: c.Engine.PP, VMs: c.VMCount,
-				Kind: "slo_missed", Reason: fmt.Sprintf("%s × %d: simulated %s", c.VM, c.VMCount, reason)})
+				Kind: RejectSLOMissed, Reason: fmt.Sprintf("%s × %d: simulated %s", c.VM, c.VMCount, reason)})
 			continue
 		}
 		p := &row.Candidate.Predictions
 		p.TTFTMs, p.TPOTMs, p.ITLMs, p.E2EMs = latencyOf(res.TTFT), latencyOf(res.TPOT), latencyOf(res.ITL), latencyOf(res.E2E)
-		p.Simulated = true
+		p.Simulated, p.SpeedModel, p.SimulatedRequests, p.SimulationSeed = true, SpeedModelSimulation, res.Requests, res.Seed
+		// Throughput of the replicas at this load: an open loop serves
+		// its offered rate (the run kept up); N closed-loop users send
+		// N ÷ (think time + mean response) requests a second (Little's
+		// law on the simulated E2E).
+		replicas := float64(row.Candidate.Replicas)
+		perReplica := row.sim.w.RPS
+		if row.sim.w.Concurrency > 0 && res.E2E.Mean > 0 {
+			perReplica = float64(row.sim.w.Concurrency) / (s.r.ThinkTimeS + res.E2E.Mean/1000)
+		}
+		if perReplica > 0 && replicas > 0 {
+			p.RequestsPerS = perReplica * replicas
+			p.OutputTokensPerS = p.RequestsPerS * float64(s.r.OutputTokens)
+		}
 		if s.r.TTFTSLOMs > 0 || s.r.TPOTSLOMs > 0 {
 			// The headroom follows the printed (simulated) latencies,
 			// judged as the steady-state ones are.

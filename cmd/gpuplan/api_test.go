@@ -53,7 +53,7 @@ func TestAPIFlagDecisions(t *testing.T) {
 	}
 	// The flags that touch server files, whatever their help says
 	// (docs/security.md, "What it resolves").
-	for _, name := range []string{"save", "pick", "calibration", "plot", "trace", "out-dir", "stdout", "api-url", "output"} {
+	for _, name := range []string{"save", "pick", "pick-cpu", "calibration", "plot", "trace", "out-dir", "stdout", "api-url", "output"} {
 		if apiExposed(name) {
 			t.Errorf("--%s is exposed", name)
 		}

@@ -30,24 +30,12 @@ func runHW(t *testing.T, cacheDir string, args ...string) (stdout, stderr string
 }
 
 func TestGPUsGolden(t *testing.T) {
-	cases := []struct {
-		golden string
-		args   []string
-	}{
-		{"gpus.txt", []string{"gpus"}},
-		{"gpus.json", []string{"gpus", "-o", "json"}},
-		{"gpus-h100-nvl.txt", []string{"gpus", "h100-nvl"}},
-		{"gpus-h100-nvl.json", []string{"gpus", "h100-nvl", "-o", "json"}},
-	}
-	for _, c := range cases {
-		t.Run(c.golden, func(t *testing.T) {
-			out, errOut, code := runHW(t, t.TempDir(), c.args...)
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, errOut)
-			}
-			goldenFile(t, c.golden, out)
-		})
-	}
+	checkGoldenRuns(t, func(t *testing.T, args ...string) (string, string, int) { return runHW(t, t.TempDir(), args...) }, []goldenRun{
+		{"gpus.txt", []string{"gpus"}, exitOK},
+		{"gpus.json", []string{"gpus", "-o", "json"}, exitOK},
+		{"gpus-h100-nvl.txt", []string{"gpus", "h100-nvl"}, exitOK},
+		{"gpus-h100-nvl.json", []string{"gpus", "h100-nvl", "-o", "json"}, exitOK},
+	})
 }
 
 func TestGPUsJSONValues(t *testing.T) {

@@ -10,22 +10,10 @@ import (
 )
 
 func TestGuideGolden(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-	}{
-		{"guide.txt", []string{"guide"}},
-		{"guide.json", []string{"guide", "-o", "json"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := runCost(t, tt.args...)
-			if code != exitOK {
-				t.Fatalf("exit %d; stderr: %s", code, errOut)
-			}
-			goldenFile(t, tt.name, out)
-		})
-	}
+	checkGoldenRuns(t, runCost, []goldenRun{
+		{"guide.txt", []string{"guide"}, exitOK},
+		{"guide.json", []string{"guide", "-o", "json"}, exitOK},
+	})
 }
 
 // TestGuideJSON traces the "70B (fast)" row's $/hour to its price row and

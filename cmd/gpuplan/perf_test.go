@@ -9,24 +9,12 @@ import (
 )
 
 func TestPerfGolden(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-	}{
+	checkGoldenRuns(t, run, []goldenRun{
 		// The issue's example command.
-		{"perf-llama70b-h100-tp2.txt", []string{"perf", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "2", "--input-tokens", "1000", "--output-tokens", "200", "--concurrency", "1,8,32,128,max"}},
+		{"perf-llama70b-h100-tp2.txt", []string{"perf", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "2", "--input-tokens", "1000", "--output-tokens", "200", "--concurrency", "1,8,32,128,max"}, exitOK},
 		{"perf-llama8b-trtllm-fp8-rps.txt", []string{"perf", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "trtllm", "--precision", "fp8", "--kv-dtype", "fp8",
-			"--input-tokens", "500", "--output-tokens", "300", "--rps", "1,10,40,1000", "--load-from", "nvme"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := run(t, tt.args...)
-			if code != exitOK {
-				t.Fatalf("exit %d; stderr: %s", code, errOut)
-			}
-			goldenFile(t, tt.name, out)
-		})
-	}
+			"--input-tokens", "500", "--output-tokens", "300", "--rps", "1,10,40,1000", "--load-from", "nvme"}, exitOK},
+	})
 }
 
 // TestPerfJSONRows: every row carries the fields the issue names, and the

@@ -93,7 +93,7 @@ table, one "why not" line per rejected family.
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
 	addSchedFlags(cmd, &f.sched)
-	fl.BoolVar(&f.simulate, "simulate", false, "replay the best 5 rows request by request (2,000 each; queues, bursts, tails), drop the rows that fail and rank again")
+	fl.BoolVar(&f.simulate, "simulate", true, "replay the best 5 rows request by request (2,000 each; queues, length spread, tails): their speed figures come from the simulation, rows that fail are dropped and the rest ranked again; --simulate=false keeps the steady-state model for every row")
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
@@ -129,7 +129,7 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		BudgetUSDMonth: f.budget, HoursPerDay: f.hoursPerDay, Hardware: hc, Prices: book,
 		ImageArch:  f.imageArch,
 		MaxNumSeqs: f.sched.maxNumSeqs, MaxNumBatchedTokens: f.sched.maxNumBatchedTokens, CacheRate: f.sched.cacheRate,
-		Simulate: f.simulate,
+		NoSimulate: !f.simulate,
 	}
 	if err := f.sched.check(); err != nil {
 		return err
@@ -555,7 +555,7 @@ func (a *app) managedRows(f planFlags, rps float64) ([]plan.ManagedRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := cost.ParseDeployment(f.deploy)
+	d, err := cost.ParseDeploymentType(f.deploy)
 	if err != nil {
 		return nil, usageErr(err)
 	}

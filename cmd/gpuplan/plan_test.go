@@ -15,22 +15,11 @@ import (
 var planArgs = []string{"plan", "llama-3.1-8b-instruct", "--context", "8192", "--concurrency", "32", "--input-tokens", "1000", "--output-tokens", "200", "--tpot-slo-ms", "50", "--managed", "gpt-4.1-mini", "--top", "5"}
 
 func TestPlanGolden(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		args []string
-	}{
-		{"plan-llama8b.txt", planArgs},
-		{"plan-llama8b.json", append(append([]string(nil), planArgs...), "-o", "json")},
-		{"plan-llama70b-rps.txt", []string{"plan", "llama-3.1-70b-instruct", "--context", "8192", "--rps", "2", "--input-tokens", "2000", "--output-tokens", "300", "--ttft-slo-ms", "2000", "--tpot-slo-ms", "60", "--precision", "bf16,fp8", "--top", "5"}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := run(t, tt.args...)
-			if code != exitOK {
-				t.Fatalf("exit %d: %s", code, errOut)
-			}
-			goldenFile(t, tt.name, out)
-		})
-	}
+	checkGoldenRuns(t, run, []goldenRun{
+		{"plan-llama8b.txt", planArgs, exitOK},
+		{"plan-llama8b.json", append(append([]string(nil), planArgs...), "-o", "json"), exitOK},
+		{"plan-llama70b-rps.txt", []string{"plan", "llama-3.1-70b-instruct", "--context", "8192", "--rps", "2", "--input-tokens", "2000", "--output-tokens", "300", "--ttft-slo-ms", "2000", "--tpot-slo-ms", "60", "--precision", "bf16,fp8", "--top", "5"}, exitOK},
+	})
 }
 
 // The first row's money, recomputed by hand from its own JSON fields: the
@@ -282,6 +271,41 @@ func TestPlanFlagsRejected(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, %q", c.args, code, errOut)
 		}
+	}
+}
+
+// TestPlanSimulatesByDefault: the README example's best rows carry
+// simulated figures by default (speed_model "simulation", 2,000 requests,
+// seed 1) and the rest the steady-state model's; --simulate=false keeps
+// the steady-state model for every row; a bad value is a usage error.
+func TestPlanSimulatesByDefault(t *testing.T) {
+	args := append(append([]string(nil), planArgs[1:]...), "--top", "0")
+	res, _, _ := planJSON(t, args...)
+	simulated := 0
+	for i, row := range res.Rows {
+		p := row.Candidate.Predictions
+		switch {
+		case p.SpeedModel == plan.SpeedModelSimulation && p.Simulated && p.SimulatedRequests == 2000 && p.SimulationSeed == 1:
+			simulated++
+			if i >= 10 {
+				t.Errorf("rank %d simulated; only the best rows are", row.Rank)
+			}
+		case p.SpeedModel == plan.SpeedModelSteadyState && !p.Simulated:
+		default:
+			t.Errorf("rank %d: speed_model %q, simulated %v, %d requests", row.Rank, p.SpeedModel, p.Simulated, p.SimulatedRequests)
+		}
+	}
+	if simulated != 5 {
+		t.Errorf("%d rows simulated, want 5", simulated)
+	}
+	off, _, _ := planJSON(t, append(args, "--simulate=false")...)
+	for _, row := range off.Rows {
+		if p := row.Candidate.Predictions; p.SpeedModel != plan.SpeedModelSteadyState || p.Simulated {
+			t.Fatalf("--simulate=false: rank %d has speed_model %q", row.Rank, p.SpeedModel)
+		}
+	}
+	if _, errOut, code := run(t, append(append([]string{"plan"}, planArgs[1:]...), "--simulate=maybe")...); code != exitUsage || !strings.Contains(errOut, "simulate") {
+		t.Errorf("--simulate=maybe: exit %d, %q", code, errOut)
 	}
 }
 

@@ -74,7 +74,7 @@ func runPTU(cmd *cobra.Command, a *app, model string, f ptuFlags) error {
 	if cmd.Flags().Changed("avg-rpm") && cmd.Flags().Changed("hours-per-day") {
 		return usageErrf("give --avg-rpm or --hours-per-day, not both: each alone sets the month's PAYG volume")
 	}
-	d, err := cost.ParseDeployment(f.deployment)
+	d, err := cost.ParseDeploymentType(f.deployment)
 	if err != nil {
 		return usageErr(err)
 	}

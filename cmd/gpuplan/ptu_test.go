@@ -37,25 +37,13 @@ func runCost(t *testing.T, args ...string) (stdout, stderr string, code int) {
 var workedExample = []string{"ptu", "gpt-5.2", "--deployment", "datazone", "--rpm", "1000", "--input-tokens", "200", "--output-tokens", "20"}
 
 func TestPTUGolden(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-	}{
-		{"ptu-gpt52-datazone.txt", workedExample},
-		{"ptu-gpt52-datazone.json", append(append([]string(nil), workedExample...), "-o", "json")},
-		{"ptu-gpt41-avg.txt", []string{"ptu", "gpt-4.1", "--rpm", "60", "--input-tokens", "1800", "--output-tokens", "650", "--cache-rate", "0.2", "--avg-rpm", "40"}},
-		{"ptu-gpt41-hours.json", []string{"ptu", "gpt-4.1", "--rpm", "60", "--input-tokens", "1800", "--output-tokens", "650", "--cache-rate", "0.2", "--hours-per-day", "24", "-o", "json"}},
-		{"ptu-gpt4o-mini-minimum.yaml", []string{"ptu", "gpt-4o-mini", "--rpm", "20", "--input-tokens", "500", "--output-tokens", "100", "--hours-per-day", "8", "-o", "yaml"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := runCost(t, tt.args...)
-			if code != exitOK {
-				t.Fatalf("exit %d; stderr: %s", code, errOut)
-			}
-			goldenFile(t, tt.name, out)
-		})
-	}
+	checkGoldenRuns(t, runCost, []goldenRun{
+		{"ptu-gpt52-datazone.txt", workedExample, exitOK},
+		{"ptu-gpt52-datazone.json", append(append([]string(nil), workedExample...), "-o", "json"), exitOK},
+		{"ptu-gpt41-avg.txt", []string{"ptu", "gpt-4.1", "--rpm", "60", "--input-tokens", "1800", "--output-tokens", "650", "--cache-rate", "0.2", "--avg-rpm", "40"}, exitOK},
+		{"ptu-gpt41-hours.json", []string{"ptu", "gpt-4.1", "--rpm", "60", "--input-tokens", "1800", "--output-tokens", "650", "--cache-rate", "0.2", "--hours-per-day", "24", "-o", "json"}, exitOK},
+		{"ptu-gpt4o-mini-minimum.yaml", []string{"ptu", "gpt-4o-mini", "--rpm", "20", "--input-tokens", "500", "--output-tokens", "100", "--hours-per-day", "8", "-o", "yaml"}, exitOK},
+	})
 }
 
 // TestPTUWorkedExample checks Microsoft's worked example through the CLI's

@@ -74,3 +74,29 @@ func TestREADMESetUp(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkREADMEPlan runs the README's plan example end to end, as the
+// command does: catalogs, the search over every VM size, the best 5 rows
+// replayed with 2,000 simulated requests each (the default), the CPU
+// rows, the Azure OpenAI comparison and the printed table (docs/perf.md
+// reports it; the target is under 300 ms on one core: -cpu 1).
+func BenchmarkREADMEPlan(b *testing.B) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := regexp.MustCompile("(?m)^\\$ gpuplan (plan [^\n]*)$").FindSubmatch(readme)
+	if m == nil {
+		b.Fatal("no plan example in the README")
+	}
+	args := strings.Fields(string(m[1]))
+	for b.Loop() {
+		var stdout, stderr bytes.Buffer
+		if code := Run(context.Background(), args, testOptions(&stdout, &stderr)); code != 0 {
+			b.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		if !strings.Contains(strings.Join(strings.Fields(stdout.String()), " "), "comes from simulating 2,000 requests each") {
+			b.Fatalf("the README example did not simulate its best rows:\n%s", stdout.String())
+		}
+	}
+}

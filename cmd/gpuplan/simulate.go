@@ -61,8 +61,26 @@ func runSimulate(a *app, f perfFlags, model, gpu string, req perf.Request, loads
 		}
 		out.Rows = append(out.Rows, r)
 	}
+	if closedLoopFixed(loads, cfg) {
+		pop := dep.Population(perf.SimConfig{})
+		out.Notes = append(out.Notes, fmt.Sprintf("closed loop of identical requests: users whose requests match token for token lock into waves, so TTFT depends on --requests; a population's spread keeps them apart (--length-distribution uniform --input-tokens-stddev %.0f --output-tokens-stddev %.0f is what plan simulates; docs/perf.md, \"Simulation\")", pop.InputStddev, pop.OutputStdev))
+	}
 	out.Notes = append(out.Notes, "simulated request by request: continuous batching with chunked prefill within the token budget, the sequence limit, KV admission and recompute preemption, prefix-cache hits; each iteration costs what the calibrated step model says (docs/perf.md, \"Simulation\")")
 	return render(a.Stdout, f.format, out, func(w *tabwriter.Writer) error { return printSim(w, out) })
+}
+
+// closedLoopFixed reports whether a closed-loop load runs identical
+// requests (fixed lengths, no trace).
+func closedLoopFixed(loads []perf.Workload, cfg perf.SimConfig) bool {
+	if len(cfg.Trace) > 0 || (cfg.Lengths != "" && cfg.Lengths != perf.LengthFixed) {
+		return false
+	}
+	for _, w := range loads {
+		if w.Load() == perf.LoadConcurrency {
+			return true
+		}
+	}
+	return false
 }
 
 func printSim(w *tabwriter.Writer, o perf.SimReport) error {

@@ -165,3 +165,21 @@ func TestSchedulerKnobsPlanDeploy(t *testing.T) {
 		t.Errorf("plan --cache-rate 1.5: exit %d, %q", code, errOut)
 	}
 }
+
+// TestPerfSimulateClosedLoopNote: a closed loop of identical requests says
+// that they lock into waves and names the population spread plan uses;
+// with a length distribution the note is gone.
+func TestPerfSimulateClosedLoopNote(t *testing.T) {
+	base := []string{"perf", "llama-3.1-8b", "--gpu", "h100-sxm", "--input-tokens", "1000", "--output-tokens", "200", "--concurrency", "8", "--simulate", "--requests", "200"}
+	out, errOut, code := run(t, base...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "closed loop of identical requests") || !strings.Contains(out, "--input-tokens-stddev 100 --output-tokens-stddev 20") {
+		t.Errorf("no lock-in note naming the population spread:\n%s", out)
+	}
+	out, _, _ = run(t, append(base, "--length-distribution", "uniform", "--input-tokens-stddev", "100", "--output-tokens-stddev", "20")...)
+	if strings.Contains(out, "closed loop of identical requests") {
+		t.Errorf("the lock-in note with a length distribution:\n%s", out)
+	}
+}

@@ -250,7 +250,7 @@ func printBudget(w *tabwriter.Writer, b memory.Budget) error {
 	if !b.Fits {
 		verdict = "NO — " + strings.Join(b.Reasons, "; ")
 	}
-	if c := b.Compatibility; c != nil && c.OK() && c.Verdict != engine.VerdictNative {
+	if c := b.Compatibility; c != nil && c.OK() && c.Verdict != engine.Native {
 		fmt.Fprintf(w, "Runs\t%s: %s\n", c.Verdict, strings.Join(c.Texts(), "; "))
 	}
 	fmt.Fprintf(w, "Fits\t%s\n", verdict)

@@ -7,26 +7,13 @@ import (
 )
 
 func TestSizeGolden(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		code int
-	}{
+	checkGoldenRuns(t, run, []goldenRun{
 		{"size-llama70b-int8-a100.txt", []string{"size", "llama-3.1-70b", "--precision", "int8", "--gpu", "a100-80gb-sxm"}, exitInfeasible},
 		{"size-llama8b-h100.txt", []string{"size", "llama-3.1-8b-instruct", "--gpu", "h100-sxm", "--context", "8192", "--concurrency", "16", "--gpu-memory-utilization", "0.95"}, exitOK},
 		{"size-llama8b-h100.json", []string{"size", "llama-3.1-8b-instruct", "--gpu", "h100-sxm", "--context", "8192", "--concurrency", "16", "--gpu-memory-utilization", "0.95", "-o", "json"}, exitOK},
 		{"size-gpt-oss-20b.yaml", []string{"size", "gpt-oss-20b", "--gpu-memory", "79.19GiB", "--context", "32768", "-o", "yaml"}, exitOK},
 		{"size-seed-table.txt", []string{"size", "--table", "7B,13B,70B"}, exitOK},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := run(t, tt.args...)
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
-			}
-			goldenFile(t, tt.name, out)
-		})
-	}
+	})
 }
 
 // The JSON carries the fields the issue names, with the values measured

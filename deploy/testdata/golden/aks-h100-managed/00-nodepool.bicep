@@ -19,10 +19,10 @@ resource gpuPool 'Microsoft.ContainerService/managedClusters/agentPools@2025-10-
     osType: 'Linux'
     type: 'VirtualMachineScaleSets'
     vmSize: 'Standard_ND96isr_H100_v5'
-    count: 1
+    count: 2
     enableAutoScaling: true
     minCount: 1
-    maxCount: 1
+    maxCount: 2
     nodeTaints: [
       'sku=gpu:NoSchedule'
     ]

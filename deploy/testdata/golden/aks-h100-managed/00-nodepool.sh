@@ -6,19 +6,19 @@ set -euo pipefail
 RESOURCE_GROUP="${RESOURCE_GROUP:-rg-llm}"
 CLUSTER_NAME="${CLUSTER_NAME:-aks-llm}"
 
-# Taints and VM size are fixed at creation (use-nvidia-gpu.md). Autoscaler bounds: 1-1 nodes.
+# Taints and VM size are fixed at creation (use-nvidia-gpu.md). Autoscaler bounds: 1-2 nodes.
 az aks nodepool add \
   --resource-group "$RESOURCE_GROUP" \
   --cluster-name "$CLUSTER_NAME" \
   --name gpunp \
   --mode User \
   --node-vm-size Standard_ND96isr_H100_v5 \
-  --node-count 1 \
+  --node-count 2 \
   --node-taints sku=gpu:NoSchedule \
   --labels gpuplan.io/deployment=llama-3-1-70b-instruct \
   --enable-cluster-autoscaler \
   --min-count 1 \
-  --max-count 1 \
+  --max-count 2 \
   --gpu-driver Install
 
 # Namespace, then the Hugging Face token Secret for gated models (key HF_TOKEN). The token is read

@@ -19,10 +19,10 @@ resource gpuPool 'Microsoft.ContainerService/managedClusters/agentPools@2025-10-
     osType: 'Linux'
     type: 'VirtualMachineScaleSets'
     vmSize: 'Standard_NC4as_T4_v3'
-    count: 2
+    count: 1
     enableAutoScaling: true
     minCount: 0
-    maxCount: 2
+    maxCount: 1
     nodeTaints: [
       'sku=gpu:NoSchedule'
     ]

@@ -6,19 +6,19 @@ set -euo pipefail
 RESOURCE_GROUP="${RESOURCE_GROUP:?set RESOURCE_GROUP to the resource group of the AKS cluster}"
 CLUSTER_NAME="${CLUSTER_NAME:?set CLUSTER_NAME to the AKS cluster name}"
 
-# Taints and VM size are fixed at creation (use-nvidia-gpu.md). Autoscaler bounds: 0-2 nodes.
+# Taints and VM size are fixed at creation (use-nvidia-gpu.md). Autoscaler bounds: 0-1 nodes.
 az aks nodepool add \
   --resource-group "$RESOURCE_GROUP" \
   --cluster-name "$CLUSTER_NAME" \
   --name gpunp \
   --mode User \
   --node-vm-size Standard_NC4as_T4_v3 \
-  --node-count 2 \
+  --node-count 1 \
   --node-taints sku=gpu:NoSchedule \
   --labels gpuplan.io/deployment=qwen2-5-3b-instruct \
   --enable-cluster-autoscaler \
   --min-count 0 \
-  --max-count 2 \
+  --max-count 1 \
   --gpu-driver Install \
   --priority Spot \
   --eviction-policy Delete \
