@@ -16,7 +16,7 @@ type SGLang struct {
 	Profile
 }
 
-var sglang04 = &SGLang{Profile: Profile{
+var sglang04 = &SGLang{Profile: withImages(Profile{
 	EngineName: "sglang", EngineVersion: "0.4", DisplayName: "SGLang",
 	Summary:            "SGLang 0.4 server (RadixAttention, one-token KV pages)",
 	Source:             "https://github.com/sgl-project/sglang/blob/main/python/sglang/srt/server_args.py (mem_fraction_static and chunked_prefill_size defaults as of 0.4, KV pool = fraction × memory − weights)",
@@ -35,7 +35,7 @@ var sglang04 = &SGLang{Profile: Profile{
 	Flags: SchedulerFlags{MaxSeqs: "max_running_requests", MaxSeqsFlag: "--max-running-requests",
 		MaxTokens: "chunked_prefill_size", MaxTokensFlag: "--chunked-prefill-size"},
 	Notes: []string{"SGLang activations and CUDA graphs live outside the static fraction: they are not counted against it"},
-}}
+})}
 
 // Scheduler: chunked_prefill_size is 2048 on GPUs under 25,000 MB, else
 // 8192; max_running_requests defaults to what the KV pool holds

@@ -64,7 +64,7 @@ var trtllm10 = newTRTLLM("1.0",
 // scheduler and endpoint rules and differ in trtllm-bench's bytes per
 // parameter.
 func newTRTLLM(version, source string, benchBytesPerParam func(dtype.Precision) float64) *TRTLLM {
-	return &TRTLLM{Profile: Profile{
+	return &TRTLLM{Profile: withImages(Profile{
 		EngineName: "trtllm", EngineVersion: version, DisplayName: "TensorRT-LLM",
 		Summary:            "TensorRT-LLM " + version + " (trtllm-serve; engines built the way trtllm-bench builds them)",
 		Source:             source,
@@ -82,7 +82,7 @@ func newTRTLLM(version, source string, benchBytesPerParam func(dtype.Precision) 
 			"TensorRT-LLM capacity scheduler GUARANTEED_NO_EVICT: a request is admitted only when the pool holds its whole input + output",
 			"TensorRT-LLM runtime buffers use the vLLM 0.19 fit (no TensorRT-LLM start-up logs fitted)",
 		},
-	}, Buffers: VLLMFitted, BenchBytesPerParam: benchBytesPerParam}
+	}), Buffers: VLLMFitted, BenchBytesPerParam: benchBytesPerParam}
 }
 
 // trtllmBenchKVFraction is trtllm-bench build's kv_cache_gpu_mem_fraction

@@ -102,30 +102,16 @@ var VLLMFitted = VLLMConstants{
 	CUDAGraphByTP:           map[int]units.Bytes{1: gib(0.81), 2: gib(1.63), 4: gib(0.89)},
 }
 
-// vllmImages: the CUDA image is vllm/vllm-openai (vLLM docs, "Using
-// Docker"); the ROCm one is vllm/vllm-openai-rocm with the same vX.Y.Z
-// tags (vLLM docs, installation gpu.rocm.inc.md: "available on Docker Hub
-// as vllm/vllm-openai-rocm"). Both are x86-64 builds.
-func vllmImages(version string) map[string]string {
-	tag := "v" + version + ".0"
-	return map[string]string{
-		"nvidia/x86-64": "vllm/vllm-openai:" + tag,
-		"amd/x86-64":    "vllm/vllm-openai-rocm:" + tag,
-	}
-}
-
 func vllmProfile(version string, util float64, calibrated bool, source string) Profile {
-	return Profile{
+	return withImages(Profile{
 		EngineName: "vllm", EngineVersion: version, DisplayName: "vLLM",
 		Summary:            "vLLM " + version + " OpenAI server (PagedAttention, chunked prefill)",
 		Source:             source,
 		Calibrated:         calibrated,
 		DefaultUtilization: util, UtilizationFlag: "--gpu-memory-utilization",
-		BlockSize:   16, // DEFAULT_BLOCK_SIZE on CUDA (vllm/config/cache.py)
-		Images:      vllmImages(version),
-		ImageSource: "https://docs.vllm.ai/en/stable/deployment/docker.html (Using Docker: vllm/vllm-openai, and the ROCm installation page: vllm/vllm-openai-rocm)",
-		AtLoad:      map[string]string{"fp8": "fp8", "fp8-w8a16": "fp8", "mxfp4": "mxfp4"},
-		AtLoadFlag:  "--quantization",
+		BlockSize:  16, // DEFAULT_BLOCK_SIZE on CUDA (vllm/config/cache.py)
+		AtLoad:     map[string]string{"fp8": "fp8", "fp8-w8a16": "fp8", "mxfp4": "mxfp4"},
+		AtLoadFlag: "--quantization",
 		// vLLM docs, "Using Docker": -p 8000:8000; /health and /metrics
 		// (design/metrics.md); vllm:num_requests_waiting is the queue gauge.
 		Endpoints: Endpoints{Port: 8000, Health: "/health", Metrics: "/metrics", QueueMetric: "vllm:num_requests_waiting"},
@@ -137,7 +123,7 @@ func vllmProfile(version string, util float64, calibrated bool, source string) P
 		// assumption is visible.
 		PrefixCacheFlag: "--enable-prefix-caching",
 		KAITORuntime:    "vllm",
-	}
+	})
 }
 
 var vllm019 = &VLLM{
