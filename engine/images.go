@@ -93,8 +93,8 @@ func ImageSources() []ImageSourceRef { return append([]ImageSourceRef(nil), imag
 // ImageRows lists the image table.
 func ImageRows() []ImageRow { return append([]ImageRow(nil), images.Images...) }
 
-// profileImages returns id's images by ImageKey and a line naming their
-// sources, for a profile's Images and ImageSource.
+// profileImages returns id's images by ImageKey and their sources, for a
+// profile's Images and ImageSource.
 func profileImages(id string) (map[string]string, string) {
 	out := map[string]string{}
 	cited := map[string]bool{}
@@ -114,7 +114,9 @@ func profileImages(id string) (map[string]string, string) {
 		}
 	}
 	sort.Strings(src)
-	return out, "engine/data/images.yaml: " + strings.Join(src, "; ")
+	// Citations only ("; "-joined URLs, then the table itself), so the line
+	// resolves like every other source (internal/provenance).
+	return out, strings.Join(append(src, "engine/data/images.yaml"), "; ")
 }
 
 // withImages fills p's Images and ImageSource from data/images.yaml.
