@@ -114,7 +114,9 @@ func profileImages(id string) (map[string]string, string) {
 		}
 	}
 	sort.Strings(src)
-	return out, "engine/data/images.yaml: " + strings.Join(src, "; ")
+	// "; "-joined citations, each resolvable on its own (the data file,
+	// then the pages its rows for id cite).
+	return out, strings.Join(append([]string{"engine/data/images.yaml (rows of " + id + ")"}, src...), "; ")
 }
 
 // withImages fills p's Images and ImageSource from data/images.yaml.
