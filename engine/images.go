@@ -93,8 +93,8 @@ func ImageSources() []ImageSourceRef { return append([]ImageSourceRef(nil), imag
 // ImageRows lists the image table.
 func ImageRows() []ImageRow { return append([]ImageRow(nil), images.Images...) }
 
-// profileImages returns id's images by ImageKey and their sources, for a
-// profile's Images and ImageSource.
+// profileImages returns id's images by ImageKey and a line naming their
+// sources, for a profile's Images and ImageSource.
 func profileImages(id string) (map[string]string, string) {
 	out := map[string]string{}
 	cited := map[string]bool{}
@@ -114,9 +114,9 @@ func profileImages(id string) (map[string]string, string) {
 		}
 	}
 	sort.Strings(src)
-	// Citations only ("; "-joined URLs, then the table itself), so the line
-	// resolves like every other source (internal/provenance).
-	return out, strings.Join(append(src, "engine/data/images.yaml"), "; ")
+	// "; "-joined citations, each resolvable on its own (the data file,
+	// then the pages its rows for id cite).
+	return out, strings.Join(append([]string{"engine/data/images.yaml (rows of " + id + ")"}, src...), "; ")
 }
 
 // withImages fills p's Images and ImageSource from data/images.yaml.
