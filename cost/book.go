@@ -59,6 +59,16 @@ const (
 // DeploymentTypes lists the deployment types in display order.
 var DeploymentTypes = []DeploymentType{Global, DataZone, Regional}
 
+// DeploymentTypeNames lists the values ParseDeploymentType reads first
+// (--deployment): the deployment types' own names.
+func DeploymentTypeNames() []string {
+	out := make([]string, len(DeploymentTypes))
+	for i, d := range DeploymentTypes {
+		out[i] = string(d)
+	}
+	return out
+}
+
 // deploymentAny in a PTU price row applies to every deployment type.
 const deploymentAny DeploymentType = "any"
 

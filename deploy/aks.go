@@ -115,15 +115,11 @@ func (d *bundleBuilder) checkAKS() {
 	if !nodePoolPattern.MatchString(d.nodePool()) {
 		d.invalidErr = invalid("--nodepool %q: AKS pool names are 1-12 lowercase letters and digits, starting with a letter", d.nodePool())
 	}
-	switch strings.ToLower(d.o.GPUDriver) {
-	case "", GPUDriverInstall, GPUDriverNone:
-	default:
-		d.invalidErr = invalid("--gpu-driver %q: use install or none", d.o.GPUDriver)
+	if err := CheckGPUDriver(d.o.GPUDriver); err != nil {
+		d.invalidErr = invalid("%v", err)
 	}
-	if d.o.MIGProfile != "" {
-		if _, ok := lookupMIG(d.o.MIGProfile); !ok {
-			d.invalidErr = invalid("--mig-profile %q: use %s", d.o.MIGProfile, strings.Join(migProfileNames(), ", "))
-		}
+	if err := CheckMIGProfile(d.o.MIGProfile); err != nil {
+		d.invalidErr = invalid("%v", err)
 	}
 	if d.gpu.Vendor == hardware.VendorAMD && strings.EqualFold(d.o.GPUDriver, GPUDriverInstall) {
 		d.refuse("AKS does not install AMD GPU drivers and enforces --gpu-driver none on AMD pools (https://learn.microsoft.com/azure/aks/use-amd-gpus); install the AMD GPU Operator instead")

@@ -124,10 +124,8 @@ func newBundleBuilder(c plan.Candidate, o Options) (*bundleBuilder, error) {
 	if o.Prometheus == "" {
 		d.o.Prometheus = PrometheusManaged
 	}
-	switch d.o.Prometheus {
-	case PrometheusManaged, PrometheusOperator, PrometheusNone:
-	default:
-		return nil, invalid("--prometheus %q: use managed, operator or none", o.Prometheus)
+	if _, err := ParsePrometheus(string(d.o.Prometheus)); err != nil {
+		return nil, invalid("%v", err)
 	}
 	if d.o.HFTokenSecret == "" {
 		d.o.HFTokenSecret = defaultHFSecret
@@ -141,10 +139,8 @@ func newBundleBuilder(c plan.Candidate, o Options) (*bundleBuilder, error) {
 	if d.o.QueueThreshold == 0 {
 		d.o.QueueThreshold = defaultQueueThreshold
 	}
-	switch o.ImageArch {
-	case "", string(hardware.CPUx86), string(hardware.CPUArm64), "multi":
-	default:
-		return nil, invalid("--image-arch %q: use x86-64, arm64 or multi", o.ImageArch)
+	if err := engine.CheckImageArch(o.ImageArch); err != nil {
+		return nil, invalid("%v", err)
 	}
 	if o.StartupWindow < 0 {
 		return nil, invalid("--startup-window must be positive")

@@ -65,6 +65,35 @@ const (
 	PrometheusNone Prometheus = "none"
 )
 
+// PrometheusChoices lists the --prometheus values.
+func PrometheusChoices() []string {
+	return []string{string(PrometheusManaged), string(PrometheusOperator), string(PrometheusNone)}
+}
+
+// ParsePrometheus reads a --prometheus value ("" is managed).
+func ParsePrometheus(s string) (Prometheus, error) {
+	switch p := Prometheus(s); p {
+	case "":
+		return PrometheusManaged, nil
+	case PrometheusManaged, PrometheusOperator, PrometheusNone:
+		return p, nil
+	}
+	return "", fmt.Errorf("--prometheus %q: use managed, operator or none", s)
+}
+
+// GPUDrivers lists the --gpu-driver values.
+func GPUDrivers() []string { return []string{GPUDriverInstall, GPUDriverNone} }
+
+// CheckGPUDriver checks a --gpu-driver value, case-insensitively ("" is
+// the vendor's default).
+func CheckGPUDriver(s string) error {
+	switch strings.ToLower(s) {
+	case "", GPUDriverInstall, GPUDriverNone:
+		return nil
+	}
+	return fmt.Errorf("--gpu-driver %q: use install or none", s)
+}
+
 // GPU driver choices for the AKS node pool (--gpu-driver).
 const (
 	GPUDriverInstall = "install" // AKS installs and manages the NVIDIA driver

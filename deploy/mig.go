@@ -70,8 +70,17 @@ func lookupMIG(s string) (migProfile, bool) {
 	return migProfile{}, false
 }
 
-// migProfileNames lists the --mig-profile values.
-func migProfileNames() []string {
+// CheckMIGProfile checks a --mig-profile value, case-insensitively (""
+// is no partitioning).
+func CheckMIGProfile(s string) error {
+	if _, ok := lookupMIG(s); s != "" && !ok {
+		return fmt.Errorf("--mig-profile %q: use %s", s, strings.Join(MIGProfileNames(), ", "))
+	}
+	return nil
+}
+
+// MIGProfileNames lists the --mig-profile values (data/mig.yaml).
+func MIGProfileNames() []string {
 	out := make([]string, len(mig.Profiles))
 	for i, p := range mig.Profiles {
 		out[i] = p.Name

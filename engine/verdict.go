@@ -190,7 +190,7 @@ func Check(c Combination) Compatibility {
 				caveat(err.Error())
 			}
 		}
-	case "multi":
+	case ImageArchMulti:
 	default:
 		if hardware.CPUArch(c.ImageArch) != host {
 			refuse(KindImage, "the engine image is built for %s but the host CPUs are %s: pass a %s or multi-arch image", c.ImageArch, host, host)

@@ -24,6 +24,26 @@ const (
 // PriceKinds lists the kinds in display order.
 var PriceKinds = []PriceKind{PAYG, Spot, Reserved1Y, Reserved3Y, SavingsPlan1Y, SavingsPlan3Y}
 
+// PricingChoices lists the values ParsePricing reads (--pricing): the
+// kinds a buyer picks between, by their short names.
+func PricingChoices() []string { return []string{"payg", "spot", "1y", "3y"} }
+
+// ParsePricing reads a --pricing value, case-insensitively; "" is
+// pay-as-you-go and reserved-1y, reserved-3y are the long names.
+func ParsePricing(s string) (PriceKind, error) {
+	switch strings.ToLower(s) {
+	case "payg", "":
+		return PAYG, nil
+	case "spot":
+		return Spot, nil
+	case "1y", "reserved-1y":
+		return Reserved1Y, nil
+	case "3y", "reserved-3y":
+		return Reserved3Y, nil
+	}
+	return "", fmt.Errorf("unknown pricing %q (use payg, spot, 1y or 3y)", s)
+}
+
 // HoursPerMonth is the month used for monthly figures: Azure's pricing
 // calculator and the Retail Prices docs use 730 hours (8,760 / 12).
 const HoursPerMonth = 730

@@ -36,6 +36,32 @@ const (
 	LengthUniform   = "uniform"
 )
 
+// Arrivals lists the arrival processes (--arrival).
+func Arrivals() []string { return []string{ArrivalPoisson, ArrivalConstant, ArrivalBurst} }
+
+// LengthDistributions lists the length distributions
+// (--length-distribution).
+func LengthDistributions() []string {
+	return []string{LengthFixed, LengthNormal, LengthLognormal, LengthUniform}
+}
+
+// CheckArrival checks an --arrival value ("" is poisson).
+func CheckArrival(s string) error {
+	if s != "" && !slices.Contains(Arrivals(), s) {
+		return fmt.Errorf("--arrival %q: want poisson, constant or burst", s)
+	}
+	return nil
+}
+
+// CheckLengthDistribution checks a --length-distribution value ("" is
+// fixed).
+func CheckLengthDistribution(s string) error {
+	if s != "" && !slices.Contains(LengthDistributions(), s) {
+		return fmt.Errorf("--length-distribution %q: want fixed, normal, lognormal or uniform", s)
+	}
+	return nil
+}
+
 // burstShape is the shape of the gamma-distributed gaps of the "burst"
 // arrival process: 0.25, a squared coefficient of variation of 4 (the
 // gaps' variance is four times a Poisson process's). vLLM's serving
@@ -318,19 +344,17 @@ func checkSim(w Workload, cfg *SimConfig) error {
 	if cfg.Requests == 0 {
 		cfg.Requests = DefaultSimRequests
 	}
-	switch cfg.Arrival {
-	case "":
-		cfg.Arrival = ArrivalPoisson
-	case ArrivalPoisson, ArrivalConstant, ArrivalBurst:
-	default:
-		return fmt.Errorf("%w: --arrival %q: want poisson, constant or burst", ErrInvalid, cfg.Arrival)
+	if err := CheckArrival(cfg.Arrival); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	switch cfg.Lengths {
-	case "":
+	if cfg.Arrival == "" {
+		cfg.Arrival = ArrivalPoisson
+	}
+	if err := CheckLengthDistribution(cfg.Lengths); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if cfg.Lengths == "" {
 		cfg.Lengths = LengthFixed
-	case LengthFixed, LengthNormal, LengthLognormal, LengthUniform:
-	default:
-		return fmt.Errorf("%w: --length-distribution %q: want fixed, normal, lognormal or uniform", ErrInvalid, cfg.Lengths)
 	}
 	for _, v := range []struct {
 		name string

@@ -15,18 +15,21 @@ import (
 )
 
 type deployFlags struct {
-	model                   modelFlags
-	eng                     engineFlags
-	load                    workloadFlags
-	planFile, outDir        string
-	target, vm, region      enumFlag
-	stdout                  bool
-	ggufURL                 string
-	context                 int64
-	o                       deploy.Options
-	prometheus, minReplicas string
-	startupWindow           time.Duration
-	big                     bigFlags
+	model                modelFlags
+	eng                  engineFlags
+	load                 workloadFlags
+	planFile, outDir     string
+	target, vm, region   enumFlag
+	stdout               bool
+	ggufURL              string
+	context              int64
+	o                    deploy.Options
+	minReplicas          string
+	prometheus           enumFlag
+	imageArch, gpuDriver enumFlag
+	migProfile           enumFlag
+	startupWindow        time.Duration
+	big                  bigFlags
 }
 
 func newDeployCmd(a *app) *cobra.Command {
@@ -91,7 +94,7 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	fl.StringVar(&o.Name, "name", "", "base name of every object (default: from the model id)")
 	fl.StringVar(&o.Namespace, "namespace", "", "Kubernetes namespace (default: --name)")
 	fl.StringVar(&o.Image, "image", "", "engine image (default: the engine profile's image for the GPU vendor and host CPU)")
-	fl.StringVar(&o.ImageArch, "image-arch", "", "CPU architecture of --image: x86-64, arm64 or multi")
+	addEnumFlag(fl, &f.imageArch, imageArchEnum, "image-arch", "", "CPU architecture of --image: x86-64, arm64 or multi")
 	fl.BoolVar(&o.RequireNative, "require-native", false, "refuse precisions that would run only weight-only")
 	fl.StringVar(&o.HFTokenSecret, "hf-secret", "", "name of the Secret holding the Hugging Face token (default hf-token)")
 	fl.DurationVar(&f.startupWindow, "startup-window", 0, "startup-probe window (default: from the plan's predicted cold start)")
@@ -101,12 +104,12 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	fl.StringVar(&o.NodePool, "nodepool", "", "GPU node pool name, 1-12 lowercase letters and digits (default gpunp)")
 	fl.BoolVar(&o.Spot, "spot", false, "Spot node pool (eviction policy Delete)")
 	fl.Float64Var(&o.SpotMaxPrice, "spot-max-price", 0, "Spot price cap in USD/hour (default -1: up to pay-as-you-go)")
-	fl.StringVar(&o.GPUDriver, "gpu-driver", "", "install (AKS-managed NVIDIA driver) or none (GPU Operator); default install, none on AMD")
-	fl.StringVar(&o.MIGProfile, "mig-profile", "", "partition every GPU: MIG1g, MIG2g, MIG3g, MIG4g or MIG7g")
+	addEnumFlag(fl, &f.gpuDriver, gpuDriverEnum, "gpu-driver", "", "install (AKS-managed NVIDIA driver) or none (GPU Operator); default install, none on AMD")
+	addEnumFlag(fl, &f.migProfile, migProfileEnum, "mig-profile", "", "partition every GPU: MIG1g, MIG2g, MIG3g, MIG4g or MIG7g")
 	fl.StringVar(&f.minReplicas, "min-replicas", "", "autoscaling floor (default 1; 0 on containerapps)")
 	fl.IntVar(&o.MaxReplicas, "max-replicas", 0, "autoscaling ceiling (default: the plan's replicas)")
 	fl.StringVar(&o.StorageClass, "storage-class", "", "model-cache PVC storage class (default azurefile-csi-premium)")
-	fl.StringVar(&f.prometheus, "prometheus", "managed", "managed (Azure Monitor), operator (Prometheus Operator) or none")
+	addEnumFlag(fl, &f.prometheus, prometheusEnum, "prometheus", string(deploy.PrometheusManaged), "managed (Azure Monitor), operator (Prometheus Operator) or none")
 	fl.StringVar(&o.PrometheusURL, "prometheus-url", "", "Prometheus query endpoint KEDA reads")
 	fl.StringVar(&o.KEDAIdentityClientID, "keda-identity-client-id", "", "client id of KEDA's workload identity (managed Prometheus)")
 	fl.IntVar(&o.QueueThreshold, "queue-threshold", 0, "waiting requests per replica KEDA targets (default 5)")
@@ -145,10 +148,11 @@ func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
 	}
 	o := f.o
 	o.Region = f.region.value
+	o.ImageArch, o.GPUDriver, o.MIGProfile = f.imageArch.value, f.gpuDriver.value, f.migProfile.value
 	if o.Target, err = deploy.ParseTarget(f.target.value); err != nil {
 		return usageErr(err)
 	}
-	o.Prometheus = deploy.Prometheus(f.prometheus)
+	o.Prometheus = deploy.Prometheus(f.prometheus.value)
 	o.StartupWindow = f.startupWindow
 	if f.minReplicas != "" {
 		var n int
@@ -242,7 +246,7 @@ func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan
 	}
 	req := plan.Request{
 		Model: spec, Context: f.context, InputTokens: w.InputTokens, OutputTokens: w.OutputTokens,
-		Concurrency: w.Concurrency, RPS: w.RPS, Hardware: hc, Prices: book, ImageArch: f.o.ImageArch,
+		Concurrency: w.Concurrency, RPS: w.RPS, Hardware: hc, Prices: book, ImageArch: f.imageArch.value,
 		MaxNumSeqs: f.eng.maxNumSeqs, MaxNumBatchedTokens: f.eng.maxNumBatchedTokens, CacheRate: w.CacheRate,
 	}
 	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {

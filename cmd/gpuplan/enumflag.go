@@ -8,10 +8,13 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/gpuplan/gpuplan/cost"
 	"github.com/gpuplan/gpuplan/deploy"
 	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/perf"
+	"github.com/gpuplan/gpuplan/plan"
 )
 
 // enum is a closed set of flag values owned by a registry: the choices
@@ -92,6 +95,41 @@ var (
 	})}
 
 	regionEnum = enum{kind: "region", choices: sync.OnceValue(func() []string { return hardware.Default().Prices().Regions() })}
+)
+
+// The small closed sets: each owning package lists its values next to the
+// function that parses them, and the flag takes both from there.
+var (
+	objectiveEnum = enum{kind: "objective", choices: plan.ObjectiveNames,
+		parse: func(s string) error { _, err := plan.ParseObjective(s); return err }}
+	sloPercentileEnum = enum{kind: "percentile", choices: func() []string { return plan.SLOPercentiles },
+		parse: func(s string) error { _, err := plan.ParseSLOPercentile(s); return err }}
+	sloConfidenceEnum = enum{kind: "confidence", choices: plan.SLOConfidences,
+		parse: func(s string) error { _, err := plan.ParseSLOConfidence(s); return err }}
+	pricingEnum = enum{kind: "pricing", choices: hardware.PricingChoices,
+		parse: func(s string) error { _, err := hardware.ParsePricing(s); return err }}
+	deploymentEnum = enum{kind: "deployment-type", choices: cost.DeploymentTypeNames,
+		parse: func(s string) error { _, err := cost.ParseDeploymentType(s); return err }}
+	imageArchEnum  = enum{kind: "arch", choices: engine.ImageArchs, parse: engine.CheckImageArch}
+	prometheusEnum = enum{kind: "prometheus", choices: deploy.PrometheusChoices,
+		parse: func(s string) error { _, err := deploy.ParsePrometheus(s); return err }}
+	gpuDriverEnum  = enum{kind: "driver", choices: deploy.GPUDrivers, parse: deploy.CheckGPUDriver}
+	migProfileEnum = enum{kind: "mig-profile", choices: deploy.MIGProfileNames, parse: deploy.CheckMIGProfile}
+	arrivalEnum    = enum{kind: "arrival", choices: perf.Arrivals, parse: perf.CheckArrival}
+	lengthsEnum    = enum{kind: "distribution", choices: perf.LengthDistributions, parse: perf.CheckLengthDistribution}
+	loadSourceEnum = enum{kind: "source", choices: func() []string {
+		var out []string
+		for _, s := range perf.LoadSources() {
+			out = append(out, s.Name)
+		}
+		return out
+	}, parse: func(s string) error { _, err := perf.LookupLoadSource(s); return err },
+		describe: func(id string) string {
+			if s, err := perf.LookupLoadSource(id); err == nil {
+				return s.Description
+			}
+			return ""
+		}}
 )
 
 func targetIDs() []string {

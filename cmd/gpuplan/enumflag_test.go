@@ -38,6 +38,12 @@ func TestEnumFlags(t *testing.T) {
 	load := []string{"--input-tokens", "10", "--output-tokens", "10"}
 	plan := append([]string{"plan", "llama-3.1-8b", "--concurrency", "1"}, load...)
 	with := func(base []string, more ...string) []string { return append(append([]string(nil), base...), more...) }
+	perfCmd := append([]string{"perf", "llama-3.1-8b", "--simulate"}, load...)
+	deployCmd := []string{"deploy", "--plan", "p.json", "--stdout", "--target", "aks"}
+	// Azure OpenAI deployment types (learn.microsoft.com/azure/ai-foundry/openai/how-to/deployment-types)
+	// and the engine image architectures (x86-64, arm64 or a multi-arch index).
+	deployments := []string{"global", "datazone", "regional"}
+	arches := []string{"x86-64", "arm64", "multi"}
 
 	tests := []struct {
 		name      string
@@ -76,6 +82,35 @@ func TestEnumFlags(t *testing.T) {
 			[]string{"gpus", "--region", ""}, "gpus"},
 		{"region on prices", []string{"prices", "--region", "mars"}, `--region "mars"`, regions, 12,
 			[]string{"prices", "--region", ""}, "prices"},
+		// The small closed sets, spelled out here as the docs give them.
+		{"objective", with(plan, "--objective", "cheap"), `"cheap" for "--objective"`, []string{"cost", "cost-per-token", "latency", "throughput"}, 0,
+			[]string{"plan", "--objective", ""}, "plan"},
+		{"slo-percentile", with(plan, "--slo-percentile", "p42"), `"p42" for "--slo-percentile"`, []string{"p50", "p90", "p95", "p99"}, 0,
+			[]string{"plan", "--slo-percentile", ""}, "plan"},
+		{"slo-confidence", with(plan, "--slo-confidence", "maybe"), `"maybe" for "--slo-confidence"`, []string{"point", "band"}, 0,
+			[]string{"plan", "--slo-confidence", ""}, "plan"},
+		{"pricing", with(plan, "--pricing", "monthly"), `"monthly" for "--pricing"`, []string{"payg", "spot", "1y", "3y"}, 0,
+			[]string{"plan", "--pricing", ""}, "plan"},
+		{"deployment on plan", with(plan, "--deployment", "worldwide"), `"worldwide" for "--deployment"`, deployments, 0,
+			[]string{"plan", "--deployment", ""}, "plan"},
+		{"deployment on ptu", []string{"ptu", "gpt-4.1", "--rpm", "60", "--deployment", "worldwide"}, `"worldwide" for "--deployment"`, deployments, 0,
+			[]string{"ptu", "--deployment", ""}, "ptu"},
+		{"image-arch on plan", with(plan, "--image-arch", "riscv"), `"riscv" for "--image-arch"`, arches, 0,
+			[]string{"plan", "--image-arch", ""}, "plan"},
+		{"image-arch on deploy", with(deployCmd, "--image-arch", "riscv"), `"riscv" for "--image-arch"`, arches, 0,
+			[]string{"deploy", "--image-arch", ""}, "deploy"},
+		{"prometheus", with(deployCmd, "--prometheus", "grafana"), `"grafana" for "--prometheus"`, []string{"managed", "operator", "none"}, 0,
+			[]string{"deploy", "--prometheus", ""}, "deploy"},
+		{"gpu-driver", with(deployCmd, "--gpu-driver", "maybe"), `"maybe" for "--gpu-driver"`, []string{"install", "none"}, 0,
+			[]string{"deploy", "--gpu-driver", ""}, "deploy"},
+		{"mig-profile", with(deployCmd, "--mig-profile", "MIG5g"), `"MIG5g" for "--mig-profile"`, []string{"MIG1g", "MIG2g", "MIG3g", "MIG4g", "MIG7g"}, 0,
+			[]string{"deploy", "--mig-profile", ""}, "deploy"},
+		{"arrival", with(perfCmd, "--arrival", "storm"), `"storm" for "--arrival"`, []string{"poisson", "constant", "burst"}, 0,
+			[]string{"perf", "--arrival", ""}, "perf"},
+		{"length-distribution", with(perfCmd, "--length-distribution", "zipf"), `"zipf" for "--length-distribution"`, []string{"fixed", "normal", "lognormal", "uniform"}, 0,
+			[]string{"perf", "--length-distribution", ""}, "perf"},
+		{"load-from", with(perfCmd, "--load-from", "floppy"), `"floppy" for "--load-from"`, []string{"nvme", "blob", "hf"}, 0,
+			[]string{"perf", "--load-from", ""}, "perf"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,5 +180,29 @@ func TestEnumHelpIsShortened(t *testing.T) {
 	k := enumFlag{enum: kvDTypeEnum}
 	if got := k.withChoices("KV-cache dtype: auto, bf16, fp16, fp8"); got != "KV-cache dtype: auto, bf16, fp16, fp8" {
 		t.Errorf("kv-dtype help changed to %q", got)
+	}
+}
+
+// TestClosedEnumsParseTheirChoices: every value an owning package lists
+// is one its parser accepts, so help and completion never offer a value
+// the flag then refuses.
+func TestClosedEnumsParseTheirChoices(t *testing.T) {
+	for name, e := range map[string]enum{
+		"objective": objectiveEnum, "slo-percentile": sloPercentileEnum, "slo-confidence": sloConfidenceEnum,
+		"pricing": pricingEnum, "deployment": deploymentEnum, "image-arch": imageArchEnum,
+		"prometheus": prometheusEnum, "gpu-driver": gpuDriverEnum, "mig-profile": migProfileEnum,
+		"arrival": arrivalEnum, "length-distribution": lengthsEnum, "load-from": loadSourceEnum,
+	} {
+		if len(e.choices()) < 2 {
+			t.Errorf("--%s: %d choices", name, len(e.choices()))
+		}
+		for _, c := range e.choices() {
+			if err := e.parse(c); err != nil {
+				t.Errorf("--%s %s: %v", name, c, err)
+			}
+		}
+		if err := e.parse("no-such-value"); err == nil {
+			t.Errorf("--%s accepts no-such-value", name)
+		}
 	}
 }

@@ -18,18 +18,19 @@ import (
 )
 
 type perfFlags struct {
-	model                    modelFlags
-	eng                      engineFlags
-	hw                       hardwareFlags
-	load                     workloadFlags
-	concurrency, rps         string
-	tp, pp                   int
-	utilization              float64
-	calibration, plot        string
-	loadFrom, loadThroughput string
-	format                   outputFormat
-	big                      bigFlags
-	sim                      simFlags
+	model             modelFlags
+	eng               engineFlags
+	hw                hardwareFlags
+	load              workloadFlags
+	concurrency, rps  string
+	tp, pp            int
+	utilization       float64
+	calibration, plot string
+	loadFrom          enumFlag
+	loadThroughput    string
+	format            outputFormat
+	big               bigFlags
+	sim               simFlags
 }
 
 // simFlags configure `perf --simulate`.
@@ -37,7 +38,8 @@ type simFlags struct {
 	on                                 bool
 	requests                           int
 	seed                               uint64
-	arrival, lengths, trace            string
+	arrival, lengths                   enumFlag
+	trace                              string
 	inputStddev, outputStddev, thinkMS float64
 	ttftSLO, tpotSLO, e2eSLO           float64
 }
@@ -113,7 +115,7 @@ rate.`,
 	fl.StringVar(&f.rps, "rps", "", "open-loop request rates per second, comma-separated")
 	fl.StringVar(&f.calibration, "calibration", "", "calibration FILE whose points and factors override the built-in ones (docs/calibration.md)")
 	fl.StringVar(&f.plot, "plot", "", "write an SVG of tokens/s and time per output token against concurrency to FILE")
-	fl.StringVar(&f.loadFrom, "load-from", "", "estimate the cold start reading weights from: nvme, blob, hf")
+	addEnumFlag(fl, &f.loadFrom, loadSourceEnum, "load-from", "", "estimate the cold start reading weights from: nvme, blob, hf")
 	fl.StringVar(&f.loadThroughput, "load-throughput", "", "weight-source throughput per second, e.g. 2GB or 800MB (overrides --load-from's stated figure)")
 	// --vm comes from the CPU flags (any VM size); a GPU size with stated
 	// links also sets the fabric (bigFlags.vm).
@@ -122,8 +124,8 @@ rate.`,
 	fl.BoolVar(&f.sim.on, "simulate", false, "simulate requests one by one (continuous batching, queues, tails) instead of the steady-state model")
 	fl.IntVar(&f.sim.requests, "requests", perf.DefaultSimRequests, "--simulate: requests per load level")
 	fl.Uint64Var(&f.sim.seed, "seed", 1, "--simulate: random seed (the same inputs and seed give the same answer)")
-	fl.StringVar(&f.sim.arrival, "arrival", perf.ArrivalPoisson, "--simulate with --rps: arrival process: poisson, constant, burst")
-	fl.StringVar(&f.sim.lengths, "length-distribution", perf.LengthFixed, "--simulate: request lengths: fixed, normal, lognormal, uniform (means --input-tokens/--output-tokens)")
+	addEnumFlag(fl, &f.sim.arrival, arrivalEnum, "arrival", perf.ArrivalPoisson, "--simulate with --rps: arrival process: poisson, constant, burst")
+	addEnumFlag(fl, &f.sim.lengths, lengthsEnum, "length-distribution", perf.LengthFixed, "--simulate: request lengths: fixed, normal, lognormal, uniform (means --input-tokens/--output-tokens)")
 	fl.Float64Var(&f.sim.inputStddev, "input-tokens-stddev", 0, "--simulate: standard deviation of the prompt length")
 	fl.Float64Var(&f.sim.outputStddev, "output-tokens-stddev", 0, "--simulate: standard deviation of the output length")
 	fl.StringVar(&f.sim.trace, "trace", "", "--simulate: replay a JSON Lines trace FILE ({\"arrival_s\", \"input_tokens\", \"output_tokens\", \"cached_tokens\"} per line)")
@@ -266,7 +268,7 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	if req.Fabric != nil {
 		out.VM = req.Fabric.VM
 	}
-	if f.loadFrom != "" || f.loadThroughput != "" {
+	if f.loadFrom.value != "" || f.loadThroughput != "" {
 		// A remote source is read over the VM's network: the VM named
 		// with --vm (or chosen for a multi-VM replica) caps it.
 		var vm hardware.VMSize
@@ -296,8 +298,8 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 
 func coldStart(f perfFlags, e perf.Estimate, vm hardware.VMSize) (perf.ColdStartEstimate, error) {
 	src := perf.LoadSource{Name: "custom", Description: "the weight source you gave", Basis: "--load-throughput"}
-	if f.loadFrom != "" {
-		s, err := perf.LookupLoadSource(f.loadFrom)
+	if f.loadFrom.value != "" {
+		s, err := perf.LookupLoadSource(f.loadFrom.value)
 		if err != nil {
 			return perf.ColdStartEstimate{}, usageErr(err)
 		}

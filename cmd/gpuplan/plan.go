@@ -25,9 +25,10 @@ type planFlags struct {
 	ttft, tpot, budget       float64
 	hoursPerDay, thinkTimeS  float64
 	calibration              string
-	pricing, managed, deploy string
-	imageArch, save          string
-	objective, sloPct, sloCI string
+	managed, save            string
+	pricing, deploy          enumFlag
+	imageArch                enumFlag
+	objective, sloPct, sloCI enumFlag
 	region, gpus, vms        enumFlag
 	target                   enumFlag
 	top, pick, pickCPU       int
@@ -67,9 +68,9 @@ table, one "why not" line per rejected family.
 	fl.Float64Var(&f.thinkTimeS, "think-time-s", 0, "with --concurrency: seconds each user waits between a response and its next request (default 0: back to back, the heaviest load N users make)")
 	fl.Float64Var(&f.ttft, "ttft-slo-ms", 0, "time-to-first-token target in ms (judged on --slo-percentile)")
 	fl.Float64Var(&f.tpot, "tpot-slo-ms", 0, "time-per-output-token target in ms (judged on --slo-percentile)")
-	fl.StringVar(&f.sloPct, "slo-percentile", "p90", "percentile the SLOs are judged on: p50, p90, p95, p99")
-	fl.StringVar(&f.sloCI, "slo-confidence", "point", "point (the percentile's predicted value) or band (its upper bound under the error band)")
-	fl.StringVar(&f.objective, "objective", "cost", "what ranks the rows: cost (monthly bill for this load), cost-per-token, latency, throughput")
+	addEnumFlag(fl, &f.sloPct, sloPercentileEnum, "slo-percentile", "p90", "percentile the SLOs are judged on: p50, p90, p95, p99")
+	addEnumFlag(fl, &f.sloCI, sloConfidenceEnum, "slo-confidence", plan.SLOPoint, "point (the percentile's predicted value) or band (its upper bound under the error band)")
+	addEnumFlag(fl, &f.objective, objectiveEnum, "objective", string(plan.ObjectiveCost), "what ranks the rows: cost (monthly bill for this load), cost-per-token, latency, throughput")
 	f.region.list, f.region.extra = true, []string{"any"}
 	addEnumFlag(fl, &f.region, regionEnum, "region", "eastus", "Azure region(s): one ARM name, a comma-separated list, or any (each row is priced in the cheapest)")
 	f.gpus.list, f.vms.list = true, true
@@ -82,11 +83,11 @@ table, one "why not" line per rejected family.
 		kvDType:   checkpointModelHelp.kvDType})
 	f.eng.register(fl, schedHelp)
 	fl.StringVar(&f.calibration, "calibration", "", "calibration FILE for the performance model (docs/calibration.md)")
-	fl.StringVar(&f.pricing, "pricing", "payg", "VM pricing: payg, spot, 1y, 3y")
+	addEnumFlag(fl, &f.pricing, pricingEnum, "pricing", "payg", "VM pricing: payg, spot, 1y, 3y")
 	fl.Float64Var(&f.hoursPerDay, "hours-per-day", 24, "hours a day the load runs (token volume; VMs bill 730 h/month)")
 	fl.StringVar(&f.managed, "managed", "", "Azure OpenAI models to compare, comma-separated (e.g. gpt-4.1-mini,gpt-4.1)")
-	fl.StringVar(&f.deploy, "deployment", "global", "Azure OpenAI deployment type: global, datazone, regional")
-	fl.StringVar(&f.imageArch, "image-arch", "", "CPU architecture of the engine image: x86-64 (default), arm64, multi")
+	addEnumFlag(fl, &f.deploy, deploymentEnum, "deployment", string(cost.Global), "Azure OpenAI deployment type: global, datazone, regional")
+	addEnumFlag(fl, &f.imageArch, imageArchEnum, "image-arch", "", "CPU architecture of the engine image: x86-64 (default), arm64, multi")
 	fl.IntVar(&f.top, "top", 10, "rows to print (0 = all)")
 	fl.StringVar(&f.save, "save", "", "write the best self-hosted row (or --pick RANK) to this plan.json")
 	fl.IntVar(&f.pick, "pick", 1, "rank of the row --save writes")
@@ -125,7 +126,7 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		Model: spec, Context: f.context, InputTokens: w.InputTokens, OutputTokens: w.OutputTokens,
 		Concurrency: w.Concurrency, RPS: w.RPS, ThinkTimeS: f.thinkTimeS, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,
 		BudgetUSDMonth: f.budget, HoursPerDay: f.hoursPerDay, Hardware: hc, Prices: book,
-		ImageArch:  f.imageArch,
+		ImageArch:  f.imageArch.value,
 		MaxNumSeqs: f.eng.maxNumSeqs, MaxNumBatchedTokens: f.eng.maxNumBatchedTokens, CacheRate: w.CacheRate,
 		NoSimulate: !f.simulate,
 	}
@@ -135,29 +136,24 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	if req.Regions, err = parseRegions(f.region.value, hc, book); err != nil {
 		return usageErr(err)
 	}
-	if req.Objective, err = plan.ParseObjective(f.objective); err != nil {
+	if req.Objective, err = plan.ParseObjective(f.objective.value); err != nil {
 		return usageErr(err)
 	}
-	req.SLOPercentile = strings.ToLower(strings.TrimSpace(f.sloPct))
-	if !slices.Contains(plan.SLOPercentiles, req.SLOPercentile) {
-		return usageErrf("--slo-percentile %q: use p50, p90, p95 or p99", f.sloPct)
+	if req.SLOPercentile, err = plan.ParseSLOPercentile(f.sloPct.value); err != nil {
+		return usageErr(err)
 	}
-	switch strings.ToLower(f.sloCI) {
-	case "point", "":
-	case "band":
-		req.SLOBand = true
-	default:
-		return usageErrf("--slo-confidence %q: use point or band", f.sloCI)
+	if req.SLOBand, err = plan.ParseSLOConfidence(f.sloCI.value); err != nil {
+		return usageErr(err)
 	}
 	req.GPUs, req.VMs = splitList(f.gpus.value), splitList(f.vms.value)
 	if f.target.value != "" && !slices.Contains(plan.Targets, f.target.value) {
 		return usageErrf("--target %q: use %s", f.target.value, strings.Join(plan.Targets, ", "))
 	}
 	req.Target = f.target.value
-	if req.Pricing, err = parsePricing(f.pricing); err != nil {
+	if req.Pricing, err = hardware.ParsePricing(f.pricing.value); err != nil {
 		return usageErr(err)
 	}
-	if err := pricingKnown(book, req.Pricing, f.pricing); err != nil {
+	if err := pricingKnown(book, req.Pricing, f.pricing.value); err != nil {
 		return usageErr(err)
 	}
 	sf, err := f.model.resolve()
@@ -273,20 +269,6 @@ func parseRegions(s string, hc *hardware.Catalog, book hardware.PriceBook) ([]st
 		return nil, errors.New("--region is empty: give a region such as eastus, a comma-separated list, or any")
 	}
 	return out, nil
-}
-
-func parsePricing(s string) (hardware.PriceKind, error) {
-	switch strings.ToLower(s) {
-	case "payg", "":
-		return hardware.PAYG, nil
-	case "spot":
-		return hardware.Spot, nil
-	case "1y", "reserved-1y":
-		return hardware.Reserved1Y, nil
-	case "3y", "reserved-3y":
-		return hardware.Reserved3Y, nil
-	}
-	return "", fmt.Errorf("unknown --pricing %q (use payg, spot, 1y or 3y)", s)
 }
 
 // pricingKnown refuses a --pricing kind the price book has no row of at
@@ -539,7 +521,7 @@ func (a *app) managedRows(f planFlags, rps float64) ([]plan.ManagedRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := cost.ParseDeploymentType(f.deploy)
+	d, err := cost.ParseDeploymentType(f.deploy.value)
 	if err != nil {
 		return nil, usageErr(err)
 	}

@@ -15,7 +15,7 @@ import (
 
 type ptuFlags struct {
 	rpm, inputTokens, outputTokens, cacheRate, avgRPM, hoursPerDay float64
-	deployment                                                     string
+	deployment                                                     enumFlag
 	output                                                         outputFormat
 }
 
@@ -57,7 +57,7 @@ PTU and token prices are third-party figures unless you supply your own with
 	fl.Float64Var(&f.inputTokens, "input-tokens", 0, "average prompt tokens per request")
 	fl.Float64Var(&f.outputTokens, "output-tokens", 0, "average response tokens per request")
 	fl.Float64Var(&f.cacheRate, "cache-rate", 0, "fraction (0-1) of prompt tokens served from the prompt cache")
-	fl.StringVar(&f.deployment, "deployment", "global", "deployment type: global, datazone or regional")
+	addEnumFlag(fl, &f.deployment, deploymentEnum, "deployment", string(cost.Global), "deployment type: global, datazone or regional")
 	fl.Float64Var(&f.avgRPM, "avg-rpm", 0, "average requests per minute over the month, for the PAYG volume")
 	fl.Float64Var(&f.hoursPerDay, "hours-per-day", 0, "hours a day at the peak --rpm, for the PAYG volume (default 24)")
 	addOutputFlag(cmd, &f.output)
@@ -74,7 +74,7 @@ func runPTU(cmd *cobra.Command, a *app, model string, f ptuFlags) error {
 	if cmd.Flags().Changed("avg-rpm") && cmd.Flags().Changed("hours-per-day") {
 		return usageErrf("give --avg-rpm or --hours-per-day, not both: each alone sets the month's PAYG volume")
 	}
-	d, err := cost.ParseDeploymentType(f.deployment)
+	d, err := cost.ParseDeploymentType(f.deployment.value)
 	if err != nil {
 		return usageErr(err)
 	}

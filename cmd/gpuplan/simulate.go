@@ -38,7 +38,7 @@ func runSimulate(a *app, f perfFlags, model, gpu string, req perf.Request, loads
 	case err != nil:
 		return err
 	}
-	cfg := perf.SimConfig{Requests: f.sim.requests, Seed: f.sim.seed, Arrival: f.sim.arrival, Lengths: f.sim.lengths,
+	cfg := perf.SimConfig{Requests: f.sim.requests, Seed: f.sim.seed, Arrival: f.sim.arrival.value, Lengths: f.sim.lengths.value,
 		InputStddev: f.sim.inputStddev, OutputStdev: f.sim.outputStddev, ThinkTimeS: f.sim.thinkMS / 1e3, Trace: trace,
 		SLO: perf.SLO{TTFTMS: f.sim.ttftSLO, TPOTMS: f.sim.tpotSLO, E2EMS: f.sim.e2eSLO}}
 	if len(trace) > 0 {
