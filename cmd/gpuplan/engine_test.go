@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpuplan/gpuplan/plan"
 	"github.com/gpuplan/gpuplan/server"
@@ -167,5 +169,81 @@ func TestSizeCPUHostNeedsLlamaCPP(t *testing.T) {
 	_, errOut, code := run(t, "size", "llama-3.1-8b", "--vm", "Standard_D8as_v7", "--engine", "sglang")
 	if code != exitUsage || !strings.Contains(errOut, "--engine llamacpp") {
 		t.Errorf("exit %d, %q", code, errOut)
+	}
+}
+
+// TestOpenAPIEnumsFromEnumFlags: every single-valued enum flag the API
+// serves carries its choices as the parameter schema's enum, in the
+// generated document; list-valued ones (a comma-separated value) none.
+func TestOpenAPIEnumsFromEnumFlags(t *testing.T) {
+	ts, _ := newTestAPI(t, apiEnv(t.TempDir(), ""), server.Options{})
+	code, body := get(t, ts.Client(), ts.URL+"/api/v1/openapi.json")
+	if code != 200 {
+		t.Fatalf("openapi.json: %d", code)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string `json:"name"`
+				Schema struct {
+					Enum []string `json:"enum"`
+				} `json:"schema"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	a := &app{Options: Options{Getenv: func(string) string { return "" }, Now: time.Now}}
+	root := newRootCmd(a)
+	checked := map[string]bool{}
+	enums := map[string][]string{} // "plan objective": the schema's enum
+	for _, sc := range apiCommands(root, a) {
+		c, _, err := root.Find([]string{sc.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := map[string][]string{}
+		for _, p := range doc.Paths["/api/v1/"+sc.Name]["get"].Parameters {
+			schema[p.Name] = p.Schema.Enum
+			enums[sc.Name+" "+p.Name] = p.Schema.Enum
+		}
+		for _, f := range sc.Flags {
+			ef, ok := c.Flags().Lookup(f.Name).Value.(*enumFlag)
+			if !ok || f.Name == "engine" { // engine: TestAPIListsRegisteredEngines
+				continue
+			}
+			got := schema[server.ParamName(f.Name)]
+			if ef.list {
+				if len(got) > 0 {
+					t.Errorf("%s %s: a list flag has enum %v", sc.Name, f.Name, got)
+				}
+				continue
+			}
+			checked[f.Name] = true
+			if !slices.Equal(got, ef.all()) {
+				t.Errorf("%s %s: schema enum %v, want %v", sc.Name, f.Name, got, ef.all())
+			}
+		}
+	}
+	// The flags of the closed sets, as docs/cli.md gives them, reach the
+	// document (a command dropped from the API would skip them above).
+	for _, name := range []string{"objective", "slo-percentile", "slo-confidence", "pricing", "deployment", "image-arch",
+		"arrival", "length-distribution", "load-from", "precision", "kv-dtype", "gpu", "vm", "region"} {
+		if !checked[name] {
+			t.Errorf("no served command has a single-valued --%s with an enum", name)
+		}
+	}
+	for key, want := range map[string][]string{
+		"plan objective":      {"cost", "cost-per-token", "latency", "throughput"},
+		"plan pricing":        {"payg", "spot", "1y", "3y"},
+		"ptu deployment":      {"global", "datazone", "regional"},
+		"perf arrival":        {"poisson", "constant", "burst"},
+		"perf load_from":      {"nvme", "blob", "hf"},
+		"plan slo_percentile": {"p50", "p90", "p95", "p99"},
+	} {
+		if !slices.Equal(enums[key], want) {
+			t.Errorf("%s: enum %v, want %v", key, enums[key], want)
+		}
 	}
 }

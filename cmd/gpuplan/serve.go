@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -227,11 +228,25 @@ func apiCommands(root *cobra.Command, a *app) []server.Command {
 			if def == "[]" {
 				def = ""
 			}
-			sc.Flags = append(sc.Flags, server.Flag{Name: f.Name, Type: apiFlagType(f.Value.Type()), Default: def, Usage: usage, Enum: f.Annotations[enumAnnotation]})
+			sc.Flags = append(sc.Flags, server.Flag{Name: f.Name, Type: apiFlagType(f.Value.Type()), Default: def, Usage: usage, Enum: apiEnum(f)})
 		})
 		out = append(out, sc)
 	}
 	return out
+}
+
+// apiEnum is the closed set of a flag's values for the API schema: the
+// engine annotation (ids and aliases), else an enum flag's extras and
+// registry choices. A list-valued enum flag (plan's --gpu, --region) has
+// none: a comma-separated value is not one of its items.
+func apiEnum(f *pflag.Flag) []string {
+	if e := f.Annotations[enumAnnotation]; len(e) > 0 {
+		return e
+	}
+	if ef, ok := f.Value.(*enumFlag); ok && !ef.list {
+		return slices.Clone(ef.all())
+	}
+	return nil
 }
 
 // apiServedCommands are the commands of root that the API serves: the
