@@ -44,27 +44,27 @@ func NewQuickRule(params int64, p dtype.Precision) QuickRule {
 	}
 }
 
-// SeedTablePrecisions are the columns of the seed's VRAM table.
-var SeedTablePrecisions = []string{"fp32", "fp16", "int8", "int4"}
+// RuleOfThumbPrecisions are the columns of the reference guide's VRAM table.
+var RuleOfThumbPrecisions = []string{"fp32", "fp16", "int8", "int4"}
 
-// SeedTableRow is one row of the seed's table for a bare parameter count.
-type SeedTableRow struct {
+// RuleOfThumbRow is one row of the reference guide's table for a bare parameter count.
+type RuleOfThumbRow struct {
 	Label  string      `json:"label"`
 	Params int64       `json:"params"`
 	Cells  []QuickRule `json:"cells"`
 }
 
-// SeedTable reproduces the seed's "VRAM Sizing Formula" table for bare
+// RuleOfThumbTable reproduces the reference guide's "VRAM Sizing Formula" table for bare
 // parameter counts such as "7B", "13B", "70B" or "1.5B".
-func SeedTable(sizes []string) ([]SeedTableRow, error) {
-	var rows []SeedTableRow
+func RuleOfThumbTable(sizes []string) ([]RuleOfThumbRow, error) {
+	var rows []RuleOfThumbRow
 	for _, s := range sizes {
 		n, err := ParseParamCount(s)
 		if err != nil {
 			return nil, err
 		}
-		row := SeedTableRow{Label: strings.ToUpper(strings.TrimSpace(s)), Params: n}
-		for _, name := range SeedTablePrecisions {
+		row := RuleOfThumbRow{Label: strings.ToUpper(strings.TrimSpace(s)), Params: n}
+		for _, name := range RuleOfThumbPrecisions {
 			p, err := dtype.LookupPrecision(name)
 			if err != nil {
 				return nil, err
@@ -79,8 +79,8 @@ func SeedTable(sizes []string) ([]SeedTableRow, error) {
 // QuickRuleTable is what `gpuplan size --table` prints with -o json or -o
 // yaml: the rule in words and one row per parameter count.
 type QuickRuleTable struct {
-	Rows []SeedTableRow `json:"rows"`
-	Rule string         `json:"rule"`
+	Rows []RuleOfThumbRow `json:"rows"`
+	Rule string           `json:"rule"`
 }
 
 // QuickRuleText states the quick rule QuickRuleTable applies.

@@ -5,8 +5,8 @@ import "testing"
 // The seed's table (reference seed document, "VRAM Sizing Formula"):
 // 7B → 28/14/7/3.5 GB, 13B → 52/26/13/6.5 GB, 70B → 280/140/70/35 GB at
 // FP32/FP16/INT8/INT4, plus 20% for the rule's total.
-func TestSeedTable(t *testing.T) {
-	rows, err := SeedTable([]string{"7B", "13B", "70B"})
+func TestRuleOfThumbTable(t *testing.T) {
+	rows, err := RuleOfThumbTable([]string{"7B", "13B", "70B"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,10 +19,10 @@ func TestSeedTable(t *testing.T) {
 		w := want[r.Label]
 		for i, c := range r.Cells {
 			if got := c.Weights.GB(); got != w[i] {
-				t.Errorf("%s %s weights = %v GB, want %v", r.Label, SeedTablePrecisions[i], got, w[i])
+				t.Errorf("%s %s weights = %v GB, want %v", r.Label, RuleOfThumbPrecisions[i], got, w[i])
 			}
 			if got, exp := c.WithOverhead.GB(), w[i]*1.2; got < exp-1e-9 || got > exp+1e-9 {
-				t.Errorf("%s %s with 20%% = %v GB, want %v", r.Label, SeedTablePrecisions[i], got, exp)
+				t.Errorf("%s %s with 20%% = %v GB, want %v", r.Label, RuleOfThumbPrecisions[i], got, exp)
 			}
 		}
 	}

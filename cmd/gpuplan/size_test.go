@@ -12,7 +12,7 @@ func TestSizeGolden(t *testing.T) {
 		{"size-llama8b-h100.txt", []string{"size", "llama-3.1-8b-instruct", "--gpu", "h100-sxm", "--context", "8192", "--concurrency", "16", "--gpu-memory-utilization", "0.95"}, exitOK},
 		{"size-llama8b-h100.json", []string{"size", "llama-3.1-8b-instruct", "--gpu", "h100-sxm", "--context", "8192", "--concurrency", "16", "--gpu-memory-utilization", "0.95", "-o", "json"}, exitOK},
 		{"size-gpt-oss-20b.yaml", []string{"size", "gpt-oss-20b", "--gpu-memory", "79.19GiB", "--context", "32768", "-o", "yaml"}, exitOK},
-		{"size-seed-table.txt", []string{"size", "--table", "7B,13B,70B"}, exitOK},
+		{"size-rule-of-thumb-table.txt", []string{"size", "--table", "7B,13B,70B"}, exitOK},
 	})
 }
 
