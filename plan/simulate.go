@@ -126,10 +126,11 @@ func (s *searcher) simulate(dep *perf.Deployment, w perf.Workload) (perf.SimResu
 // the simulation holds the SLO, in whole VMs (or whole replicas, for
 // replicas spanning VMs), at most simMaxScale times the steady-state
 // count and, for a closed loop, down to one user per replica. The
-// steady-state model, scaled by how far the simulation sat above it at
-// the last failing count, guesses the count to simulate next; a passing
-// count is checked against one fewer, so the row ends at the fewest that
-// hold (when simResizes simulations suffice to show it). It returns the
+// steady-state model, scaled by how far the simulation sat above it (at
+// the last failing count, or interpolated between a failing and a passing
+// one), picks the count to simulate next, until a passing count is one
+// above a failing one: the fewest that hold (when simResizes simulations
+// suffice to show it; otherwise the fewest shown to hold). It returns the
 // rebuilt row and its simulation, or, when no count tried holds, what the
 // lightest load tried simulated to.
 func (s *searcher) resize(row Row, res perf.SimResult) (Row, perf.SimResult, string, bool) {
@@ -154,41 +155,53 @@ func (s *searcher) resize(row Row, res perf.SimResult) (Row, perf.SimResult, str
 		}
 		return s.missRatio(latencyOf(e.TTFT), latencyOf(e.TPOT), e.Saturated)
 	}
-	// inflation is how far the simulation sits above the steady state.
+	simRatio := func(r perf.SimResult) float64 {
+		return s.missRatio(latencyOf(r.TTFT), latencyOf(r.TPOT), r.Saturated)
+	}
+	// inflation is how far the simulation sits above the steady state
+	// (twice, when the simulation fell behind its arrivals).
 	inflation := func(u int, r perf.SimResult) float64 {
 		if st := steady(u); st > 0 && !math.IsInf(st, 1) {
-			return math.Max(s.missRatio(latencyOf(r.TTFT), latencyOf(r.TPOT), r.Saturated)/st, 1)
+			if r.Saturated {
+				return 2
+			}
+			return math.Max(simRatio(r)/st, 1)
 		}
 		return 1
 	}
 	lo, k := u0, inflation(u0, res)
 	hi, hiRes := 0, perf.SimResult{}
 	lightest, lightRes := u0, res
-	checked := false // hi − 1 simulated (or hi = lo + 1)
 	for range simResizes {
-		var u int
-		switch {
-		case hi == 0:
-			// Fewest units the inflated steady state says hold: bisect
-			// on (lo, maxU] (latency falls as replicas are added).
-			a, b := lo, maxU
-			if steady(b)*k > 1 {
-				u = b
-			} else {
-				for a+1 < b {
-					m := a + (b-a)/2
-					if steady(m)*k <= 1 {
-						b = m
-					} else {
-						a = m
-					}
+		if hi > 0 && hi <= lo+1 {
+			break
+		}
+		// kAt is the inflation to apply at u units: the last failing
+		// count's, or between a failing and a passing count, linear in
+		// the per-replica load (1/u) between theirs.
+		kAt := func(u int) float64 { return k }
+		top := maxU
+		if hi > 0 {
+			top = hi - 1
+			xl, xh := 1/float64(lo), 1/float64(hi)
+			kl, kh := k, inflation(hi, hiRes)
+			kAt = func(u int) float64 { return kh + (kl-kh)*(1/float64(u)-xh)/(xl-xh) }
+		}
+		// The fewest units the inflated steady state says hold: bisect
+		// on (lo, top] (latency falls as replicas are added); top when
+		// none does (to find, or rule out, a count that holds).
+		u := top
+		if steady(top)*kAt(top) <= 1 {
+			a, b := lo, top
+			for a+1 < b {
+				m := a + (b-a)/2
+				if steady(m)*kAt(m) <= 1 {
+					b = m
+				} else {
+					a = m
 				}
-				u = b
 			}
-		case !checked:
-			u, checked = hi-1, true
-		default:
-			u = lo + (hi-lo)/2
+			u = b
 		}
 		if u <= lo || (hi > 0 && u >= hi) {
 			break
@@ -199,16 +212,13 @@ func (s *searcher) resize(row Row, res perf.SimResult) (Row, perf.SimResult, str
 		}
 		if s.simulatedMiss(r) == "" {
 			hi, hiRes = u, r
-			if u == lo+1 {
-				break
-			}
 			continue
 		}
 		lo, k = u, inflation(u, r)
 		if u > lightest {
 			lightest, lightRes = u, r
 		}
-		if u == maxU || (hi > 0 && hi == lo+1) {
+		if u == maxU {
 			break
 		}
 	}
@@ -238,6 +248,12 @@ func (s *searcher) resize(row Row, res perf.SimResult) (Row, perf.SimResult, str
 		plural(grown.Candidate.Replicas, "replica"), plural(grown.Candidate.VMCount, "VM"), after)
 	p := &grown.Candidate.Predictions
 	p.SteadyStateReplicas, p.SimulationNote = row.Candidate.Replicas, note
+	if c := int64(grown.sim.w.Concurrency); c > 0 && c < p.MaxConcurrency {
+		// The steady state's per-replica capacity is more users than
+		// the simulation held the SLO with: the most it showed to hold
+		// is what the row (and an autoscaler sized from it) can count on.
+		p.MaxConcurrency = c
+	}
 	grown.Candidate.Notes = append(grown.Candidate.Notes, note)
 	grown.Candidate.Reason += "; " + note
 	return grown, hiRes, "", true

@@ -79,6 +79,8 @@ func TestSimulateResizes(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		concurrency int
+		rps         float64
+		precision   string
 		// ttftSLOMs 0: derived between the steady state at the full load
 		// and the simulation at one user per replica, so no replica
 		// count can meet it.
@@ -88,18 +90,20 @@ func TestSimulateResizes(t *testing.T) {
 		// The issue's example: 64 users, 3,000 in / 100 out, TTFT ≤ 300
 		// ms; one H100 NVL holds it in the steady state (p90 ~162 ms) but
 		// not simulated (~372 ms), which used to drop the row.
-		{name: "issue example resized", concurrency: 64, ttftSLOMs: 300},
-		{name: "no count holds", concurrency: 2, dropped: true},
+		{name: "issue example resized", concurrency: 64, precision: "fp8", ttftSLOMs: 300},
+		// The same at 40 requests a second, open loop, in bf16.
+		{name: "open loop resized", rps: 40, precision: "bf16", ttftSLOMs: 300},
+		{name: "no count holds", concurrency: 2, precision: "fp8", dropped: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Request{Model: spec(t, "meta-llama/Llama-3.1-8B-Instruct"), InputTokens: 3000, OutputTokens: 100,
-				Concurrency: tc.concurrency, TTFTSLOMs: tc.ttftSLOMs, Prices: hardware.Default().Prices()}
-			fp8, err := dtype.LookupPrecision("fp8")
+				Concurrency: tc.concurrency, RPS: tc.rps, TTFTSLOMs: tc.ttftSLOMs, Prices: hardware.Default().Prices()}
+			prec, err := dtype.LookupPrecision(tc.precision)
 			if err != nil {
 				t.Fatal(err)
 			}
 			only := r
-			only.VMs, only.Precisions = []string{vm}, []dtype.Precision{fp8}
+			only.VMs, only.Precisions = []string{vm}, []dtype.Precision{prec}
 			steady := only
 			steady.NoSimulate = true
 			if tc.ttftSLOMs == 0 {
@@ -150,12 +154,12 @@ func TestSimulateResizes(t *testing.T) {
 			}
 			var row *Row
 			for i := range res.Rows {
-				if c := res.Rows[i].Candidate; c.VM == vm && c.Engine.Precision == "fp8" {
+				if c := res.Rows[i].Candidate; c.VM == vm && c.Engine.Precision == tc.precision {
 					row = &res.Rows[i]
 				}
 			}
 			if row == nil {
-				t.Fatalf("the %s fp8 row was dropped; why-not %+v", vm, res.WhyNot)
+				t.Fatalf("the %s %s row was dropped; why-not %+v", vm, tc.precision, res.WhyNot)
 			}
 			c := row.Candidate
 			p := c.Predictions
@@ -176,8 +180,11 @@ func TestSimulateResizes(t *testing.T) {
 			if c.VMCount != c.Replicas || math.Abs(*c.Prices.USDPerMonth-*base.Prices.USDPerMonth/float64(base.VMCount)*float64(c.VMCount)) > 0.01 {
 				t.Errorf("%d VMs for %d replicas, $%.2f/month; want one VM each at $%.2f", c.VMCount, c.Replicas, *c.Prices.USDPerMonth, *base.Prices.USDPerMonth/float64(base.VMCount))
 			}
-			if row.ConcurrencyPerReplica != (tc.concurrency+c.Replicas-1)/c.Replicas {
-				t.Errorf("%d users per replica for %d users on %d replicas", row.ConcurrencyPerReplica, tc.concurrency, c.Replicas)
+			if tc.concurrency > 0 {
+				each := (tc.concurrency + c.Replicas - 1) / c.Replicas
+				if row.ConcurrencyPerReplica != each || p.MaxConcurrency > int64(each) {
+					t.Errorf("%d users per replica (max %d) for %d users on %d replicas", row.ConcurrencyPerReplica, p.MaxConcurrency, tc.concurrency, c.Replicas)
+				}
 			}
 			if !strings.Contains(p.SimulationNote, fmt.Sprintf("%d replicas (%d VMs)", c.Replicas, c.VMCount)) || !slices.Contains(c.Notes, p.SimulationNote) || !strings.Contains(c.Reason, p.SimulationNote) {
 				t.Errorf("note %q (notes %q, reason %q) does not say the simulation changed the replicas", p.SimulationNote, c.Notes, c.Reason)
@@ -194,11 +201,16 @@ func TestSimulateResizes(t *testing.T) {
 }
 
 // simAt simulates row's replica with the load of n replicas sharing the
-// request's users, as plan does (2,000 requests of the population, seed 1).
+// request's users (or requests per second), as plan does (2,000 requests
+// of the population, seed 1).
 func simAt(t *testing.T, row *Row, n int) perf.SimResult {
 	t.Helper()
 	w := row.sim.w
-	w.Concurrency = (int(row.Candidate.Workload.Concurrency) + n - 1) / n
+	if all := row.Candidate.Workload; all.Concurrency > 0 {
+		w.Concurrency = (int(all.Concurrency) + n - 1) / n
+	} else {
+		w.RPS = all.RPS / float64(n)
+	}
 	res, err := row.sim.dep.Simulate(w, row.sim.dep.Population(perf.SimConfig{Requests: 2000, Seed: 1, NoSustainable: true}))
 	if err != nil {
 		t.Fatal(err)
