@@ -217,3 +217,21 @@ func simAt(t *testing.T, row *Row, n int) perf.SimResult {
 	}
 	return res
 }
+
+// BenchmarkSearchResize is the issue-14 example (64 users, 3,000 in / 100
+// out tokens, TTFT ≤ 300 ms) over the whole catalog with the simulation:
+// three of the best rows miss the SLO simulated and are re-sized
+// (docs/perf.md reports it).
+func BenchmarkSearchResize(b *testing.B) {
+	r := Request{Model: spec(b, "meta-llama/Llama-3.1-8B-Instruct"), InputTokens: 3000, OutputTokens: 100,
+		Concurrency: 64, TTFTSLOMs: 300, Prices: hardware.Default().Prices()}
+	for b.Loop() {
+		res, err := Search(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !slices.ContainsFunc(res.Rows, func(r Row) bool { return r.Candidate.Predictions.SteadyStateReplicas > 0 }) {
+			b.Fatal("no row was re-sized")
+		}
+	}
+}
