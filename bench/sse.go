@@ -9,8 +9,7 @@ import (
 
 // DefaultMaxSSELine is the longest SSE line the reader accepts. bufio.Scanner
 // stops at 64 KiB by default, which truncates large `data:` lines (ollama's
-// api/client.go raises its buffer for the same reason; reference
-// go-dependencies.md A.6). One streamed chat chunk is a few hundred bytes;
+// api/client.go raises its buffer for the same reason). One streamed chat chunk is a few hundred bytes;
 // 1 MiB leaves room for servers that put long logprobs or tool calls in one
 // event while bounding what a hostile server can make us buffer.
 const DefaultMaxSSELine = 1 << 20

@@ -108,7 +108,7 @@ func (d *bundleBuilder) checkMIG(gpusPerRepl int) (migProfile, bool) {
 func (d *bundleBuilder) checkAKS() {
 	switch d.vm.AKS {
 	case hardware.No:
-		d.refuse("AKS does not support %s node pools (NVv4 and other unsupported sizes; AKS use-nvidia-gpu.md)", d.vm.Name)
+		d.refuse("AKS does not support %s node pools (NVv4 and other unsupported sizes; https://learn.microsoft.com/azure/aks/use-nvidia-gpu)", d.vm.Name)
 	case hardware.Unknown:
 		d.note("No AKS document states node-pool support for %s (%s); expect to skip the AKS driver (--gpu-driver None) and bring your own.", d.vm.Name, strings.Join(d.vm.Notes, " "))
 	}
@@ -126,7 +126,7 @@ func (d *bundleBuilder) checkAKS() {
 		}
 	}
 	if d.gpu.Vendor == hardware.VendorAMD && strings.EqualFold(d.o.GPUDriver, GPUDriverInstall) {
-		d.refuse("AKS does not install AMD GPU drivers and enforces --gpu-driver none on AMD pools (use-amd-gpus.md); install the AMD GPU Operator instead")
+		d.refuse("AKS does not install AMD GPU drivers and enforces --gpu-driver none on AMD pools (https://learn.microsoft.com/azure/aks/use-amd-gpus); install the AMD GPU Operator instead")
 	}
 	if d.o.SpotMaxPrice < 0 && d.o.SpotMaxPrice != -1 {
 		d.invalidErr = invalid("--spot-max-price must be -1 (up to the pay-as-you-go price) or a positive USD price")
@@ -243,7 +243,7 @@ func (d *bundleBuilder) buildAKS() error {
 		if d.o.Prometheus == PrometheusOperator {
 			d.note("Prometheus Operator: the Prometheus resource must select this ServiceMonitor (its serviceMonitorSelector and serviceMonitorNamespaceSelector); add the labels it expects, such as a Helm release label.")
 		}
-		d.note("KEDA must run on the cluster (AKS add-on: az aks update --enable-keda, keda-deploy-add-on-cli.md).")
+		d.note("KEDA must run on the cluster (AKS add-on: az aks update --enable-keda, https://learn.microsoft.com/azure/aks/keda-deploy-add-on-cli).")
 	} else {
 		kind := "Deployment"
 		if multi {
@@ -252,11 +252,11 @@ func (d *bundleBuilder) buildAKS() error {
 		d.note("--prometheus none: no ServiceMonitor and no autoscaler; the %s keeps the plan's %d replica(s).", kind, d.c.Replicas)
 	}
 	if d.gpu.Vendor == hardware.VendorAMD {
-		d.note("AMD: AKS installs no AMD driver or device plugin; install the AMD GPU Operator so nodes advertise amd.com/gpu (use-amd-gpus.md). The image is the %s ROCm build %s.", d.eng.Info().DisplayName, d.image)
+		d.note("AMD: AKS installs no AMD driver or device plugin; install the AMD GPU Operator so nodes advertise amd.com/gpu (https://learn.microsoft.com/azure/aks/use-amd-gpus). The image is the %s ROCm build %s.", d.eng.Info().DisplayName, d.image)
 	} else if d.gpuDriver() == "Install" {
-		d.note("NVIDIA: AKS installs the driver; install the NVIDIA device plugin DaemonSet (tolerating sku=gpu:NoSchedule) so nodes advertise nvidia.com/gpu (use-nvidia-gpu.md).")
+		d.note("NVIDIA: AKS installs the driver; install the NVIDIA device plugin DaemonSet (tolerating sku=gpu:NoSchedule) so nodes advertise nvidia.com/gpu (https://learn.microsoft.com/azure/aks/use-nvidia-gpu).")
 	} else {
-		d.note("--gpu-driver None: install the NVIDIA GPU Operator, which brings the driver and the device plugin (nvidia-gpu-operator.md).")
+		d.note("--gpu-driver None: install the NVIDIA GPU Operator, which brings the driver and the device plugin (https://learn.microsoft.com/azure/aks/nvidia-gpu-operator).")
 	}
 	return nil
 }
@@ -291,10 +291,10 @@ func (d *bundleBuilder) nodePoolScript(s poolShape, count, minNodes, maxNodes in
 	b.WriteString("\n")
 	if d.vm.InfiniBand != "" && d.vm.InfiniBand != "none" && d.o.Target == TargetAKSMultiNode {
 		b.WriteString("# InfiniBand: register AKSInfinibandSupport once per subscription so the pool's VMs share one\n")
-		b.WriteString("# InfiniBand network (AKS use-amd-gpus.md):\n")
+		b.WriteString("# InfiniBand network (https://learn.microsoft.com/azure/aks/use-amd-gpus):\n")
 		b.WriteString("#   az feature register --name AKSInfinibandSupport --namespace Microsoft.ContainerService\n\n")
 	}
-	fmt.Fprintf(&b, "# Taints and VM size are fixed at creation (use-nvidia-gpu.md). Autoscaler bounds: %d-%d nodes.\n", minNodes, maxNodes)
+	fmt.Fprintf(&b, "# Taints and VM size are fixed at creation (https://learn.microsoft.com/azure/aks/use-nvidia-gpu). Autoscaler bounds: %d-%d nodes.\n", minNodes, maxNodes)
 	args := [][2]string{
 		{"--resource-group", `"$RESOURCE_GROUP"`},
 		{"--cluster-name", `"$CLUSTER_NAME"`},

@@ -381,3 +381,18 @@ func speculative(s *plan.SpeculativeConfig) *engine.Speculative {
 	}
 	return &engine.Speculative{Method: s.Method, Model: s.Model, Tokens: s.Tokens}
 }
+
+// sourceURLs turns a hardware source field ("key; key" or URLs) into the
+// pages behind it, so a message names what a user can open rather than a
+// key of hardware/data/sources.yaml.
+func (d *bundleBuilder) sourceURLs(src string) string {
+	var out []string
+	for _, k := range strings.Split(src, ";") {
+		k = strings.TrimSpace(k)
+		if r, ok := d.hw.Source(k); ok && r.URL != "" {
+			k = r.URL
+		}
+		out = append(out, k)
+	}
+	return strings.Join(out, ", ")
+}

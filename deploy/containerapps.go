@@ -163,7 +163,7 @@ func (d *bundleBuilder) buildContainerApps() error {
 		}
 	}
 	if !offered {
-		d.refuse("%s is not offered in %s (offered in %s; %s)", prof.Type, region, strings.Join(prof.Regions, ", "), prof.Source)
+		d.refuse("%s is not offered in %s (offered in %s; %s)", prof.Type, region, strings.Join(prof.Regions, ", "), d.sourceURLs(prof.Source))
 	}
 	need := d.c.Engine.TP * d.c.Engine.PP
 	if need > prof.GPUs || d.c.NodesPerReplica > 1 {

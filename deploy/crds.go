@@ -7,7 +7,7 @@ import (
 
 // Local typed structs for the custom resources deploy writes. Importing the
 // projects' own Go modules is not possible (sigs.k8s.io/lws is not served)
-// or too heavy (KEDA pulls ~390 modules), see go-dependencies.md A.3. Only
+// or too heavy (KEDA pulls ~390 modules, most of them Kubernetes). Only
 // the fields deploy sets are declared; names and JSON tags follow the pinned
 // CRDs in testdata/crds, against which the tests validate every object.
 

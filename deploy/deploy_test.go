@@ -62,7 +62,7 @@ func TestRefusals(t *testing.T) {
 			c.Engine.Precision, c.Engine.Quantization, c.Engine.Checkpoint = "fp8", "fp8", "runtime"
 		}), Options{Target: TargetAKS, RequireNative: true}, "runs only weight-only"},
 		{"Container Apps profile not in the region", edit(t, "qwen2.5-7b-aca-a100", func(c *plan.Candidate) { c.Region = "francecentral" }),
-			Options{Target: TargetContainerApps}, "not offered in francecentral"},
+			Options{Target: TargetContainerApps}, "not offered in francecentral (offered in australiaeast, brazilsouth, eastus, italynorth, swedencentral, westus, westus3; https://learn.microsoft.com/azure/container-apps/workload-profiles-overview, https://learn.microsoft.com/azure/container-apps/gpu-serverless-overview)"},
 		{"Container Apps replica needs two GPUs", loadPlan(t, "llama-3.3-70b-nc48"),
 			Options{Target: TargetContainerApps, Region: "eastus"}, "needs 2 GPUs per replica"},
 		{"Container Apps has no H100 profile", loadPlan(t, "llama-3.1-70b-h100"),
@@ -80,8 +80,9 @@ func TestRefusals(t *testing.T) {
 			Options{Target: TargetAKSMultiNode}, "use --target aks"},
 		{"single-node target for a multi-node plan", loadPlan(t, "llama-3.1-405b-2xh100"),
 			Options{Target: TargetAKS}, "use --target aks-multinode"},
-		{"SGLang has no recorded image", edit(t, "llama-3.1-70b-h100", func(c *plan.Candidate) { c.Engine.Name, c.Engine.Version = "sglang", "0.4" }),
-			Options{Target: TargetAKS}, "sglang@0.4 has no container image recorded for nvidia/x86-64"},
+		// engine/data/images.yaml records SGLang's CUDA image only.
+		{"SGLang has no recorded AMD image", edit(t, "llama-3.1-70b-mi300x", func(c *plan.Candidate) { c.Engine.Name, c.Engine.Version = "sglang", "0.4" }),
+			Options{Target: TargetAKS}, "sglang@0.4 has no container image recorded for amd/x86-64"},
 		{"KAITO runs only vLLM presets", edit(t, "llama-3.3-70b-nc48", func(c *plan.Candidate) { c.Engine.Name, c.Engine.Version = "sglang", "0.4" }),
 			Options{Target: TargetKAITO, KAITOVersion: "0.12.0"}, "KAITO presets do not run SGLang"},
 		{"llama.cpp has no multi-node recipe", edit(t, "llama-3.1-405b-2xh100", func(c *plan.Candidate) { c.Engine.Name, c.Engine.Version = "llamacpp", "" }),
@@ -297,6 +298,66 @@ func TestEngineArguments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSGLangAndTRTLLMArguments: planner-made SGLang and TensorRT-LLM plans
+// deploy with the image engine/data/images.yaml records for the GPU and
+// the servers' own flags for the plan's values: SGLang's launch_server
+// (docs.sglang.io server arguments: --model-path, --tp-size,
+// --context-length, --mem-fraction-static, port 30000) and trtllm-serve
+// (tensorrt_llm/commands/serve.py: MODEL, --tp_size, --pp_size,
+// --max_seq_len, --kv_cache_free_gpu_memory_fraction, --max_batch_size,
+// --max_num_tokens, port 8000).
+func TestSGLangAndTRTLLMArguments(t *testing.T) {
+	tests := []struct {
+		plan, image, command string
+		port                 int32
+		flags                func(c plan.Candidate) map[string]string
+	}{
+		{"llama-3.1-8b-h100nvl-sglang", "lmsysorg/sglang:v0.4.6.post1-cu124", "python3", 30000, func(c plan.Candidate) map[string]string {
+			return map[string]string{"-m": "sglang.launch_server", "--model-path": c.Model.ID, "--tp-size": itoa(c.Engine.TP),
+				"--context-length": itoa(int(c.Engine.MaxModelLen)), "--mem-fraction-static": strconv.FormatFloat(c.Engine.GPUMemoryUtilization, 'f', -1, 64),
+				"--quantization": c.Engine.Quantization, "--chunked-prefill-size": itoa(c.Engine.MaxNumBatchedTokens), "--port": "30000"}
+		}},
+		{"llama-3.1-70b-2xh100nvl-trtllm", "nvcr.io/nvidia/tensorrt-llm/release:1.0.0", "trtllm-serve", 8000, trtllmFlags},
+		{"phi-4-a100-trtllm017", "nvcr.io/nvidia/tritonserver:25.01-trtllm-python-py3", "trtllm-serve", 8000, trtllmFlags},
+	}
+	for _, tc := range tests {
+		t.Run(tc.plan, func(t *testing.T) {
+			c := loadPlan(t, tc.plan)
+			b, err := Generate(c, Options{Target: TargetAKS, Prometheus: PrometheusNone})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctr := deploymentOf(t, b).Spec.Template.Spec.Containers[0]
+			if ctr.Image != tc.image || c.Engine.Image != tc.image {
+				t.Errorf("image %s (plan.json %s), want %s", ctr.Image, c.Engine.Image, tc.image)
+			}
+			if len(ctr.Command) != 1 || ctr.Command[0] != tc.command {
+				t.Errorf("command %v, want %s", ctr.Command, tc.command)
+			}
+			if tc.command == "trtllm-serve" && ctr.Args[0] != c.Model.ID {
+				t.Errorf("trtllm-serve's first argument %q, want the model id %s", ctr.Args[0], c.Model.ID)
+			}
+			for flag, want := range tc.flags(c) {
+				if got, _ := argValue(ctr.Args, flag); got != want {
+					t.Errorf("%s %q, want %q", flag, got, want)
+				}
+			}
+			if len(ctr.Ports) != 1 || ctr.Ports[0].ContainerPort != tc.port || ctr.ReadinessProbe.HTTPGet.Path != "/health" {
+				t.Errorf("ports %v, readiness %v; want %d and /health", ctr.Ports, ctr.ReadinessProbe.HTTPGet, tc.port)
+			}
+			if q := ctr.Resources.Limits["nvidia.com/gpu"]; q.Value() != int64(c.Engine.TP*c.Engine.PP) {
+				t.Errorf("GPU limit %v, want TP × PP = %d", ctr.Resources.Limits, c.Engine.TP*c.Engine.PP)
+			}
+		})
+	}
+}
+
+func trtllmFlags(c plan.Candidate) map[string]string {
+	return map[string]string{"--tp_size": itoa(c.Engine.TP), "--pp_size": itoa(c.Engine.PP), "--max_seq_len": itoa(int(c.Engine.MaxModelLen)),
+		"--kv_cache_free_gpu_memory_fraction": strconv.FormatFloat(c.Engine.GPUMemoryUtilization, 'f', -1, 64),
+		"--max_batch_size":                    itoa(c.Engine.MaxNumSeqs), "--max_num_tokens": itoa(c.Engine.MaxNumBatchedTokens), "--host": "0.0.0.0", "--port": "8000"}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/engine"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/internal/testmodel"
 	"github.com/gpuplan/gpuplan/plan"
@@ -20,19 +21,24 @@ type planFixture struct {
 	model, vm, precision string
 	context              int64
 	region               string // "" = the planner's default (eastus)
+	engine               string // "" = the default engine profile
 }
 
 // planFixtures are the deploy tests' plans. Each file is the planner's
 // plan.Candidate for its request, written by plan.Save: nothing in it is
 // written by hand.
 var planFixtures = map[string]planFixture{
-	"llama-3.1-405b-2xh100": {"meta-llama/Llama-3.1-405B-Instruct", "Standard_ND96isr_H100_v5", "bf16", 8192, ""},
-	"llama-3.1-70b-h100":    {"meta-llama/Llama-3.1-70B-Instruct", "Standard_ND96isr_H100_v5", "bf16", 8192, ""},
-	"llama-3.1-70b-mi300x":  {"meta-llama/Llama-3.1-70B-Instruct", "Standard_ND96isr_MI300X_v5", "bf16", 8192, ""},
-	"llama-3.3-70b-nc48":    {"meta-llama/Llama-3.3-70B-Instruct", "Standard_NC48ads_A100_v4", "bf16", 16384, ""},
-	"phi-4-a100":            {"microsoft/phi-4", "Standard_NC24ads_A100_v4", "bf16", 16384, ""},
-	"qwen2.5-3b-t4":         {"Qwen/Qwen2.5-3B-Instruct", "Standard_NC4as_T4_v3", "fp16", 4096, ""},
-	"qwen2.5-7b-aca-a100":   {"Qwen/Qwen2.5-7B-Instruct", "Standard_NC24ads_A100_v4", "bf16", 32768, "swedencentral"},
+	"llama-3.1-405b-2xh100": {"meta-llama/Llama-3.1-405B-Instruct", "Standard_ND96isr_H100_v5", "bf16", 8192, "", ""},
+	"llama-3.1-70b-h100":    {"meta-llama/Llama-3.1-70B-Instruct", "Standard_ND96isr_H100_v5", "bf16", 8192, "", ""},
+	"llama-3.1-70b-mi300x":  {"meta-llama/Llama-3.1-70B-Instruct", "Standard_ND96isr_MI300X_v5", "bf16", 8192, "", ""},
+	"llama-3.3-70b-nc48":    {"meta-llama/Llama-3.3-70B-Instruct", "Standard_NC48ads_A100_v4", "bf16", 16384, "", ""},
+	"phi-4-a100":            {"microsoft/phi-4", "Standard_NC24ads_A100_v4", "bf16", 16384, "", ""},
+	"qwen2.5-3b-t4":         {"Qwen/Qwen2.5-3B-Instruct", "Standard_NC4as_T4_v3", "fp16", 4096, "", ""},
+	"qwen2.5-7b-aca-a100":   {"Qwen/Qwen2.5-7B-Instruct", "Standard_NC24ads_A100_v4", "bf16", 32768, "swedencentral", ""},
+	// SGLang and both TensorRT-LLM profiles, deployed with their recorded images.
+	"llama-3.1-8b-h100nvl-sglang":    {"meta-llama/Llama-3.1-8B-Instruct", "Standard_NC40ads_H100_v5", "fp8", 8192, "", "sglang@0.4"},
+	"llama-3.1-70b-2xh100nvl-trtllm": {"meta-llama/Llama-3.1-70B-Instruct", "Standard_NC80adis_H100_v5", "bf16", 8192, "", "trtllm@1.0"},
+	"phi-4-a100-trtllm017":           {"microsoft/phi-4", "Standard_NC24ads_A100_v4", "bf16", 8192, "", "trtllm@0.17"},
 }
 
 // planFor asks the planner for the fixture's candidate.
@@ -42,7 +48,13 @@ func planFor(t testing.TB, f planFixture) plan.Candidate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := plan.EvaluateOffer(plan.Request{
+	var eng engine.Engine
+	if f.engine != "" {
+		if eng, err = engine.Lookup(f.engine); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := plan.EvaluateOffer(plan.Request{Engine: eng,
 		Model: testmodel.Spec(t, f.model), Context: f.context,
 		InputTokens: 1024, OutputTokens: 256, Concurrency: 32, Region: f.region,
 		Precisions: []dtype.Precision{p}, Prices: hardware.Default().Prices(),

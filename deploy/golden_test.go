@@ -34,7 +34,8 @@ type goldenCase struct {
 }
 
 // goldenCases cover every target, both GPU vendors, the --dtype half path,
-// Spot, MIG, both Prometheus flavours and every KAITO preset mode.
+// Spot, MIG, both Prometheus flavours, every KAITO preset mode and every
+// engine with a recorded GPU image.
 func goldenCases() []goldenCase {
 	return []goldenCase{
 		{"aks-h100-managed", "llama-3.1-70b-h100", Options{Target: TargetAKS, ResourceGroup: "rg-llm", ClusterName: "aks-llm",
@@ -47,6 +48,10 @@ func goldenCases() []goldenCase {
 		{"kaito-llama-3.3-0.9", "llama-3.3-70b-nc48", Options{Target: TargetKAITO, KAITOVersion: "0.9.0"}},
 		{"kaito-llama-3.3-0.12", "llama-3.3-70b-nc48", Options{Target: TargetKAITO, KAITOVersion: "0.12.0", ResourceGroup: "rg"}},
 		{"containerapps-a100", "qwen2.5-7b-aca-a100", Options{Target: TargetContainerApps}},
+		// SGLang and both TensorRT-LLM profiles with their recorded images.
+		{"aks-h100nvl-sglang", "llama-3.1-8b-h100nvl-sglang", Options{Target: TargetAKS, Prometheus: PrometheusOperator}},
+		{"aks-2xh100nvl-trtllm", "llama-3.1-70b-2xh100nvl-trtllm", Options{Target: TargetAKS, Prometheus: PrometheusNone}},
+		{"aks-a100-trtllm017", "phi-4-a100-trtllm017", Options{Target: TargetAKS, Prometheus: PrometheusNone}},
 	}
 }
 

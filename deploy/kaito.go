@@ -240,7 +240,7 @@ func (d *bundleBuilder) buildKAITO() error {
 	skus, known := k.skusFor(ver)
 	switch {
 	case d.gpu.Vendor == hardware.VendorAMD:
-		d.refuse("KAITO cannot provision %s: AMD GPU sizes are not a supported KAITO instanceType (AKS ai-toolchain-operator.md)", d.vm.Name)
+		d.refuse("KAITO cannot provision %s: AMD GPU sizes are not a supported KAITO instanceType (https://learn.microsoft.com/azure/aks/ai-toolchain-operator)", d.vm.Name)
 	case !known:
 		d.refuse("deploy has no KAITO %s SKU list to check %s against (deploy/data/kaito.yaml)", ver, d.vm.Name)
 	case !d.inSKUList(skus.Sizes):
@@ -282,7 +282,7 @@ func (d *bundleBuilder) buildKAITO() error {
 		}
 		presetName = d.c.Model.ID
 		gated = true // unknown: pass the token; KAITO downloads the weights at run time
-		d.note("%s is not a curated KAITO preset: KAITO %s serves Hugging Face ids on a best-effort basis (kaito docs, presets.md).", d.c.Model.ID, ver)
+		d.note("%s is not a curated KAITO preset: KAITO %s serves Hugging Face ids on a best-effort basis (%s).", d.c.Model.ID, ver, k.cite(k.VersionSources["hf_ids_since"]))
 	}
 	if len(d.refusals) > 0 {
 		return nil
@@ -339,7 +339,7 @@ func (d *bundleBuilder) buildKAITO() error {
 	if d.c.Replicas > 1 {
 		d.note("A Workspace runs one inference instance; the plan has %d replicas: apply one Workspace per replica (change metadata.name), or use an InferenceSet on KAITO 0.11.0 or newer.", d.c.Replicas)
 	}
-	d.note("KAITO provisions the %s node itself (node auto-provisioning); machine readiness can take up to 10 minutes and workspace readiness up to 20 (ai-toolchain-operator.md).", d.vm.Name)
+	d.note("KAITO provisions the %s node itself (node auto-provisioning); machine readiness can take up to 10 minutes and workspace readiness up to 20 (https://learn.microsoft.com/azure/aks/ai-toolchain-operator).", d.vm.Name)
 	return nil
 }
 
@@ -363,7 +363,7 @@ func (d *bundleBuilder) kaitoScript(addon, gated bool) {
 	if addon {
 		writeShellVar(&b, "RESOURCE_GROUP", d.o.ResourceGroup, "the resource group of the AKS cluster")
 		writeShellVar(&b, "CLUSTER_NAME", d.o.ClusterName, "the AKS cluster name")
-		b.WriteString("\n# The AI toolchain operator add-on runs KAITO 0.6.0 (Azure CLI 2.76.0 or later; ai-toolchain-operator.md).\n")
+		b.WriteString("\n# The AI toolchain operator add-on runs KAITO 0.6.0 (Azure CLI 2.76.0 or later; https://learn.microsoft.com/azure/aks/ai-toolchain-operator).\n")
 		b.WriteString("az aks update \\\n  --resource-group \"$RESOURCE_GROUP\" \\\n  --name \"$CLUSTER_NAME\" \\\n  --enable-ai-toolchain-operator \\\n  --enable-oidc-issuer\n\n")
 	} else {
 		b.WriteString("# This KAITO version is not the AKS add-on's (0.6.0): install it with the KAITO Helm chart\n")

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/gpuplan/gpuplan/hardware"
+	"github.com/gpuplan/gpuplan/internal/testmodel"
+	"github.com/gpuplan/gpuplan/plan"
 )
 
 // TestKAITOSKUListsMatchSources: each SKU list in data/kaito.yaml is the
@@ -136,5 +138,25 @@ func TestKAITOSourcesDefined(t *testing.T) {
 	}
 	if err := k.checkSources(); err != nil {
 		t.Errorf("embedded catalog: %v", err)
+	}
+}
+
+// TestKAITOPlansAndDeploysNCC40ads: with the catalog flag fixed, `plan
+// --target kaito` offers the NCC40ads H100 size (priced in eastus2) and
+// the KAITO Workspace deploy takes it as its instanceType.
+func TestKAITOPlansAndDeploysNCC40ads(t *testing.T) {
+	res, err := plan.Search(plan.Request{Model: testmodel.Spec(t, "llama-3.1-8b-instruct"), InputTokens: 1000, OutputTokens: 200, Concurrency: 8,
+		Target: "kaito", VMs: []string{"Standard_NCC40ads_H100_v5"}, Regions: []string{"eastus2"}, Prices: hardware.Default().Prices(), CheckpointOnly: true})
+	if err != nil || len(res.Rows) == 0 {
+		t.Fatalf("plan --target kaito --vm Standard_NCC40ads_H100_v5: %v, %d rows", err, len(res.Rows))
+	}
+	c := res.Rows[0].Candidate
+	c.GPUPlanVersion = "test"
+	b, err := Generate(c, Options{Target: TargetKAITO, KAITOVersion: "0.12.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws := string(artifact(t, b, "30-workspace.yaml")); !strings.Contains(ws, "instanceType: Standard_NCC40ads_H100_v5") {
+		t.Errorf("workspace lacks the NCC40ads instance type:\n%s", ws)
 	}
 }

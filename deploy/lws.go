@@ -90,7 +90,7 @@ func (d *bundleBuilder) multiNodeNotes() {
 	d.note("LeaderWorkerSet must be installed on the cluster (lws.sigs.k8s.io/docs/installation). Each replica is a group of %d pods (one leader, the rest workers), one per %s. The leader runs %s from the %s image; check your image ships it.", d.c.NodesPerReplica, d.vm.Name, d.eng.Info().MultiNodeScript, d.eng.Info().DisplayName)
 	ib := d.vm.InfiniBand
 	if ib != "" && ib != "none" {
-		d.note("InfiniBand (%s): tensor and pipeline traffic between the group's VMs should use it. Register the AKSInfinibandSupport feature so the pool's VMs land on one InfiniBand network (AKS use-amd-gpus.md), and expose the RDMA devices to the pods (for example with the NVIDIA Network Operator); without them NCCL falls back to TCP between nodes.", ib)
+		d.note("InfiniBand (%s): tensor and pipeline traffic between the group's VMs should use it. Register the AKSInfinibandSupport feature so the pool's VMs land on one InfiniBand network (https://learn.microsoft.com/azure/aks/use-amd-gpus), and expose the RDMA devices to the pods (for example with the NVIDIA Network Operator); without them NCCL falls back to TCP between nodes.", ib)
 	} else {
 		d.note("%s has no InfiniBand in the catalog: traffic between the group's VMs goes over Ethernet, which the plan's multi-node speed prediction should account for.", d.vm.Name)
 	}

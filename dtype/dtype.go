@@ -91,6 +91,10 @@ const (
 	KVFP8  KVDType = "fp8"
 )
 
+// KVDTypes lists the KV-cache formats --kv-dtype takes, in the order help
+// and errors list them.
+func KVDTypes() []KVDType { return []KVDType{KVAuto, KVBF16, KVFP16, KVFP8} }
+
 // ParseKVDType reads a KV-cache format; "fp8_e4m3" and "fp8_e5m2" are fp8.
 func ParseKVDType(s string) (KVDType, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
@@ -103,7 +107,11 @@ func ParseKVDType(s string) (KVDType, error) {
 	case "fp8", "fp8_e4m3", "fp8_e5m2", "fp8_inc":
 		return KVFP8, nil
 	}
-	return "", fmt.Errorf("unknown KV-cache dtype %q (known: auto, bf16, fp16, fp8)", s)
+	known := make([]string, 0, 4)
+	for _, k := range KVDTypes() {
+		known = append(known, string(k))
+	}
+	return "", fmt.Errorf("unknown KV-cache dtype %q (known: %s)", s, strings.Join(known, ", "))
 }
 
 // Resolve turns KVAuto into the concrete element format given the model's

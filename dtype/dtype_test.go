@@ -2,6 +2,7 @@ package dtype
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -61,7 +62,18 @@ func TestKVDType(t *testing.T) {
 	if got := KVFP8.Bytes(BF16); got != 1 {
 		t.Errorf("fp8 KV = %d bytes", got)
 	}
-	if _, err := ParseKVDType("int4"); err == nil {
-		t.Error("int4 KV accepted")
+	_, err := ParseKVDType("int4")
+	if err == nil {
+		t.Fatal("int4 KV accepted")
+	}
+	// vLLM's --kv-cache-dtype names, each listed in the error and parsed
+	// back to itself.
+	for _, k := range KVDTypes() {
+		if got, err := ParseKVDType(string(k)); err != nil || got != k {
+			t.Errorf("ParseKVDType(%q) = %q, %v", k, got, err)
+		}
+	}
+	if want := "(known: auto, bf16, fp16, fp8)"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not list %s", err, want)
 	}
 }

@@ -160,6 +160,13 @@ func TestImages(t *testing.T) {
 		{"vllm@0.22", "mi300x", "vllm/vllm-openai-rocm:v0.22.0"},
 		{"llamacpp", "t4", "ghcr.io/ggml-org/llama.cpp:server-cuda"},
 		{"llamacpp", "mi300x", "ghcr.io/ggml-org/llama.cpp:server-rocm"},
+		// SGLang's 0.4.6.post1 CUDA 12.4 release image (Docker Hub
+		// lmsysorg/sglang); TensorRT-LLM 1.0.0 from NGC's release
+		// repository; 0.17.0 only in Triton's 25.01 TRT-LLM container
+		// (Triton's compatibility matrix).
+		{"sglang@0.4", "h100-sxm", "lmsysorg/sglang:v0.4.6.post1-cu124"},
+		{"trtllm@1.0", "b200", "nvcr.io/nvidia/tensorrt-llm/release:1.0.0"},
+		{"trtllm@0.17", "a100-80gb-sxm", "nvcr.io/nvidia/tritonserver:25.01-trtllm-python-py3"},
 	}
 	for _, c := range cases {
 		got, err := lookup(t, c.engine).Info().Image(OnGPU(gpu(t, c.gpu)))
@@ -169,6 +176,13 @@ func TestImages(t *testing.T) {
 	}
 	if _, err := lookup(t, "vllm").Info().Image(Target{GPU: gpu(t, "gb200"), CPU: hardware.CPUArm64}); err == nil {
 		t.Error("vLLM has no arm64 image recorded, yet one was returned for GB200")
+	}
+	// No AMD build of SGLang 0.4 or TensorRT-LLM is recorded: deploy asks
+	// for --image.
+	for _, e := range []string{"sglang@0.4", "trtllm@1.0"} {
+		if _, err := lookup(t, e).Info().Image(OnGPU(gpu(t, "mi300x"))); err == nil || !strings.Contains(err.Error(), "pass --image") {
+			t.Errorf("%s on mi300x: %v, want a refusal asking for --image", e, err)
+		}
 	}
 	if got, err := lookup(t, "llamacpp").Info().Image(OnCPU(hardware.CPUArm64)); err != nil || got != "ghcr.io/ggml-org/llama.cpp:server" {
 		t.Errorf("llama.cpp CPU arm64 image %q, %v", got, err)

@@ -25,21 +25,16 @@ const OllamaImage = "docker.io/ollama/ollama:0.9.0"
 
 // llamacppOllama090 is named after the llama.cpp commit Ollama v0.9.0
 // bundles (Makefile.sync FETCH_HEAD de4c07f).
-var llamacppOllama090 = &LlamaCPP{Profile: Profile{
+var llamacppOllama090 = &LlamaCPP{Profile: withImages(Profile{
 	EngineName: "llamacpp", EngineVersion: "de4c07f", DisplayName: "llama.cpp",
-	Summary:            "llama.cpp llama-server at commit de4c07f (the build Ollama v0.9.0 bundles): GGUF files on CUDA, HIP or CPU",
-	Source:             "llama.cpp common/common.h defaults (n_batch 2048, n_ubatch 512, n_parallel); buffers per llama.cpp de4c07f (engine/llamacpp_buffers.go: KV for n_ctx × slots padded to 32 cells, compute buffer by replaying ggml-alloc.c, checked against Ollama v0.9.0 CPU logs); gguf-parser-go file_estimate__llamacpp.go (250 MiB CUDA platform footprint, assumed); Ollama v0.9.0 Makefile.sync",
+	Summary: "llama.cpp llama-server at commit de4c07f (the build Ollama v0.9.0 bundles): GGUF files on CUDA, HIP or CPU",
+	Source: "https://github.com/ggml-org/llama.cpp/blob/de4c07f/common/common.h (defaults n_batch 2048, n_ubatch 512, n_parallel); " +
+		"engine/llamacpp_buffers.go (buffers per llama.cpp de4c07f: KV for n_ctx × slots padded to 32 cells, compute buffer by replaying ggml-alloc.c, checked against Ollama v0.9.0 CPU logs); " +
+		"https://github.com/gpustack/gguf-parser-go/blob/8dc7a622149dd1e477c86778fc1123fc1c0a316a/file_estimate__llamacpp.go (250 MiB CUDA platform footprint, assumed); " +
+		"https://github.com/ollama/ollama/blob/v0.9.0/Makefile.sync (the llama.cpp commit Ollama v0.9.0 bundles)",
 	DefaultUtilization: 1.0,
 	BlockSize:          1,
 	GGUFBufferModel:    true,
-	// llama.cpp docs/docker.md: server images per backend.
-	Images: map[string]string{
-		"nvidia/x86-64": "ghcr.io/ggml-org/llama.cpp:server-cuda",
-		"amd/x86-64":    "ghcr.io/ggml-org/llama.cpp:server-rocm",
-		"cpu/x86-64":    "ghcr.io/ggml-org/llama.cpp:server",
-		"cpu/arm64":     "ghcr.io/ggml-org/llama.cpp:server",
-	},
-	ImageSource: "llama.cpp docs/docker.md (server, server-cuda, server-rocm images)",
 	// tools/server/README.md: --port 8080 by default, GET /health, and
 	// Prometheus /metrics with --metrics (llamacpp:requests_deferred).
 	Endpoints: Endpoints{Port: 8080, Health: "/health", Metrics: "/metrics", QueueMetric: "llamacpp:requests_deferred"},
@@ -50,7 +45,7 @@ var llamacppOllama090 = &LlamaCPP{Profile: Profile{
 		"llama.cpp allocates the KV cache for context × parallel slots at start-up; memory beyond it stays free (no KV pool fills it)",
 		"llama.cpp buffers (model, KV, compute, output) follow llama.cpp's own rules, checked against Ollama v0.9.0 logs on the CPU backend",
 	},
-}}
+})}
 
 // llama.cpp common/common.h defaults.
 const (

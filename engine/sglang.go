@@ -16,10 +16,10 @@ type SGLang struct {
 	Profile
 }
 
-var sglang04 = &SGLang{Profile: Profile{
+var sglang04 = &SGLang{Profile: withImages(Profile{
 	EngineName: "sglang", EngineVersion: "0.4", DisplayName: "SGLang",
 	Summary:            "SGLang 0.4 server (RadixAttention, one-token KV pages)",
-	Source:             "sglang python/sglang/srt/server_args.py mem_fraction_static and chunked_prefill_size defaults; KV pool = fraction × memory − weights",
+	Source:             "https://github.com/sgl-project/sglang/blob/main/python/sglang/srt/server_args.py (mem_fraction_static and chunked_prefill_size defaults as of 0.4, KV pool = fraction × memory − weights)",
 	DefaultUtilization: 0.88, UtilizationFlag: "--mem-fraction-static",
 	UtilizationByTP: map[int]float64{1: 0.88, 2: 0.87, 4: 0.85, 8: 0.81, 16: 0.79},
 	BlockSize:       1,
@@ -35,7 +35,7 @@ var sglang04 = &SGLang{Profile: Profile{
 	Flags: SchedulerFlags{MaxSeqs: "max_running_requests", MaxSeqsFlag: "--max-running-requests",
 		MaxTokens: "chunked_prefill_size", MaxTokensFlag: "--chunked-prefill-size"},
 	Notes: []string{"SGLang activations and CUDA graphs live outside the static fraction: they are not counted against it"},
-}}
+})}
 
 // Scheduler: chunked_prefill_size is 2048 on GPUs under 25,000 MB, else
 // 8192; max_running_requests defaults to what the KV pool holds

@@ -49,7 +49,7 @@ func trtllm10BytesPerParam(p dtype.Precision) float64 {
 }
 
 var trtllm017 = newTRTLLM("0.17",
-	"TensorRT-LLM KvCacheConfig: free_gpu_memory_fraction 0.9, tokens_per_block 32; trtllm-bench build tuning.py",
+	"https://github.com/NVIDIA/TensorRT-LLM/blob/v0.17.0/tensorrt_llm/bench/build/tuning.py (trtllm-bench build sizing, KvCacheConfig free_gpu_memory_fraction 0.9, tokens_per_block 32)",
 	trtllm017BytesPerParam)
 
 // trtllm10 is TensorRT-LLM 1.0: the same KV-cache rules as 0.17; what
@@ -57,14 +57,14 @@ var trtllm017 = newTRTLLM("0.17",
 // byte). The speed factors fall back to 0.17's until 1.0 has measurements
 // of its own.
 var trtllm10 = newTRTLLM("1.0",
-	"TensorRT-LLM KvCacheConfig: free_gpu_memory_fraction 0.9, tokens_per_block 32; trtllm-bench tuning.py BYTES_PER_ELEM (NVFP4 0.5 bytes)",
+	"https://github.com/NVIDIA/TensorRT-LLM/blob/v1.0.0/tensorrt_llm/bench/build/tuning.py (BYTES_PER_ELEM, NVFP4 0.5 bytes, KvCacheConfig free_gpu_memory_fraction 0.9, tokens_per_block 32)",
 	trtllm10BytesPerParam)
 
 // newTRTLLM is a TensorRT-LLM profile: the versions share the KV-cache,
 // scheduler and endpoint rules and differ in trtllm-bench's bytes per
 // parameter.
 func newTRTLLM(version, source string, benchBytesPerParam func(dtype.Precision) float64) *TRTLLM {
-	return &TRTLLM{Profile: Profile{
+	return &TRTLLM{Profile: withImages(Profile{
 		EngineName: "trtllm", EngineVersion: version, DisplayName: "TensorRT-LLM",
 		Summary:            "TensorRT-LLM " + version + " (trtllm-serve; engines built the way trtllm-bench builds them)",
 		Source:             source,
@@ -82,7 +82,7 @@ func newTRTLLM(version, source string, benchBytesPerParam func(dtype.Precision) 
 			"TensorRT-LLM capacity scheduler GUARANTEED_NO_EVICT: a request is admitted only when the pool holds its whole input + output",
 			"TensorRT-LLM runtime buffers use the vLLM 0.19 fit (no TensorRT-LLM start-up logs fitted)",
 		},
-	}, Buffers: VLLMFitted, BenchBytesPerParam: benchBytesPerParam}
+	}), Buffers: VLLMFitted, BenchBytesPerParam: benchBytesPerParam}
 }
 
 // trtllmBenchKVFraction is trtllm-bench build's kv_cache_gpu_mem_fraction

@@ -102,30 +102,16 @@ var VLLMFitted = VLLMConstants{
 	CUDAGraphByTP:           map[int]units.Bytes{1: gib(0.81), 2: gib(1.63), 4: gib(0.89)},
 }
 
-// vllmImages: the CUDA image is vllm/vllm-openai (vLLM docs, "Using
-// Docker"); the ROCm one is vllm/vllm-openai-rocm with the same vX.Y.Z
-// tags (vLLM docs, installation gpu.rocm.inc.md: "available on Docker Hub
-// as vllm/vllm-openai-rocm"). Both are x86-64 builds.
-func vllmImages(version string) map[string]string {
-	tag := "v" + version + ".0"
-	return map[string]string{
-		"nvidia/x86-64": "vllm/vllm-openai:" + tag,
-		"amd/x86-64":    "vllm/vllm-openai-rocm:" + tag,
-	}
-}
-
 func vllmProfile(version string, util float64, calibrated bool, source string) Profile {
-	return Profile{
+	return withImages(Profile{
 		EngineName: "vllm", EngineVersion: version, DisplayName: "vLLM",
 		Summary:            "vLLM " + version + " OpenAI server (PagedAttention, chunked prefill)",
 		Source:             source,
 		Calibrated:         calibrated,
 		DefaultUtilization: util, UtilizationFlag: "--gpu-memory-utilization",
-		BlockSize:   16, // DEFAULT_BLOCK_SIZE on CUDA (vllm/config/cache.py)
-		Images:      vllmImages(version),
-		ImageSource: "vLLM docs, Using Docker (vllm/vllm-openai) and ROCm installation (vllm/vllm-openai-rocm)",
-		AtLoad:      map[string]string{"fp8": "fp8", "fp8-w8a16": "fp8", "mxfp4": "mxfp4"},
-		AtLoadFlag:  "--quantization",
+		BlockSize:  16, // DEFAULT_BLOCK_SIZE on CUDA (vllm/config/cache.py)
+		AtLoad:     map[string]string{"fp8": "fp8", "fp8-w8a16": "fp8", "mxfp4": "mxfp4"},
+		AtLoadFlag: "--quantization",
 		// vLLM docs, "Using Docker": -p 8000:8000; /health and /metrics
 		// (design/metrics.md); vllm:num_requests_waiting is the queue gauge.
 		Endpoints: Endpoints{Port: 8000, Health: "/health", Metrics: "/metrics", QueueMetric: "vllm:num_requests_waiting"},
@@ -137,12 +123,14 @@ func vllmProfile(version string, util float64, calibrated bool, source string) P
 		// assumption is visible.
 		PrefixCacheFlag: "--enable-prefix-caching",
 		KAITORuntime:    "vllm",
-	}
+	})
 }
 
 var vllm019 = &VLLM{
 	Profile: vllmProfile("0.19", 0.90, true,
-		"vllm/v1/worker/gpu_worker.py determine_available_memory; defaults from vllm/config/cache.py and vllm/engine/arg_utils.py; constants fitted on vLLM 0.19.0 H100 logs (llm-d-planner PR #205)"),
+		"https://github.com/vllm-project/vllm/blob/v0.19.0/vllm/v1/worker/gpu_worker.py (determine_available_memory); "+
+			"https://github.com/vllm-project/vllm/blob/v0.19.0/vllm/config/cache.py (defaults, with vllm/engine/arg_utils.py); "+
+			"https://github.com/jgchn/llm-d-planner/blob/56dc5b76ca535960998bdf9fd4a3077d98fdf60a/accuracy/results/v0.19.0/results_raw.csv (the vLLM 0.19.0 H100 start-up logs the constants are fitted on, llm-d-planner PR #205)"),
 	SubtractsCUDAGraphs: false,
 	Constants:           VLLMFitted,
 }
@@ -154,7 +142,8 @@ var vllm019 = &VLLM{
 // from the 0.19 fit, so it is marked uncalibrated.
 var vllm022 = &VLLM{
 	Profile: vllmProfile("0.22", 0.92, false,
-		"vllm/config/cache.py default gpu_memory_utilization 0.92; determine_available_memory subtracts profile_cudagraph_memory(); overheads from the 0.19 fit"),
+		"https://docs.vllm.ai/en/stable/cli/serve/ (--gpu-memory-utilization default 0.92); "+
+			"https://github.com/vllm-project/vllm/blob/main/vllm/v1/worker/gpu_worker.py (determine_available_memory subtracts profile_cudagraph_memory(), overheads from the 0.19 fit)"),
 	SubtractsCUDAGraphs: true,
 	Constants:           VLLMFitted,
 }

@@ -11,7 +11,7 @@ import (
 // defaultCopyFraction is the achievable fraction of datasheet memory
 // bandwidth for chips without a measured copy rate: the only measured copy
 // in the hardware catalog, gpuplan's H200 run (4,211.68 GB/s read plus
-// write against 4.8 TB/s, h200-groundtruth.json). TestHardwareDefaults
+// write against 4.8 TB/s, docs/sources.md#h200-groundtruth). TestHardwareDefaults
 // recomputes it from the catalog.
 const defaultCopyFraction = 0.88
 

@@ -291,3 +291,43 @@ func TestBenchMaxErrorRate(t *testing.T) {
 		t.Errorf("with --max-error-rate 0.5: exit %d, %s", code, stderr)
 	}
 }
+
+// --warmup -1 is the documented default ("one per concurrent slot"), so
+// typing it is accepted and runs the same warm-up as leaving it out; any
+// other negative count is out of range.
+func TestBenchWarmupMinusOneIsTheDefault(t *testing.T) {
+	srv := benchtest.New(benchtest.Options{Tokens: 3})
+	defer srv.Close()
+	base := []string{"bench", "--url", srv.BaseURL(), "--model", "m", "--concurrency", "2", "--requests", "4", "--quiet", "-o", "json"}
+	typed, stderr, code := runBenchCLI(t, nil, append(append([]string(nil), base...), "--warmup", "-1")...)
+	if code != 0 {
+		t.Fatalf("--warmup -1: exit %d: %s", code, stderr)
+	}
+	def, stderr, code := runBenchCLI(t, nil, base...)
+	if code != 0 {
+		t.Fatalf("default warm-up: exit %d: %s", code, stderr)
+	}
+	warmups := func(out string) []int {
+		var r struct {
+			Levels []struct {
+				WarmupRequests int `json:"warmup_requests"`
+			} `json:"levels"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		var n []int
+		for _, l := range r.Levels {
+			n = append(n, l.WarmupRequests)
+		}
+		return n
+	}
+	// One warm-up request per concurrent slot: 2 at --concurrency 2.
+	if a, b := warmups(typed), warmups(def); len(a) != 1 || a[0] != 2 || len(b) != 1 || b[0] != 2 {
+		t.Errorf("warm-up requests: typed -1 %v, default %v; want [2] for both", a, b)
+	}
+	_, stderr, code = runBenchCLI(t, nil, append(append([]string(nil), base...), "--warmup", "-2")...)
+	if code != exitUsage || !strings.Contains(stderr, "--warmup -2 is out of range (allowed: -1, or 0 to 1,000,000)") {
+		t.Errorf("--warmup -2: exit %d, %q", code, stderr)
+	}
+}

@@ -24,10 +24,6 @@ type bigFlags struct {
 	acceptance  float64
 }
 
-// maxEP bounds --ep: no public deployment splits experts over more GPUs
-// than DeepSeek's 256 routed experts.
-const maxEP = 256
-
 func addMoEFlags(fl *pflag.FlagSet, f *bigFlags) {
 	fl.IntVar(&f.ep, "ep", 1, "expert-parallel degree of an MoE model (1: experts split by TP); vLLM --enable-expert-parallel, SGLang --ep-size")
 	fl.BoolVar(&f.dpAttention, "dp-attention", false, "run attention data-parallel across the TP group (vLLM --data-parallel-size, SGLang --enable-dp-attention)")
@@ -39,19 +35,9 @@ func addSpecFlags(fl *pflag.FlagSet, f *bigFlags) {
 	fl.Float64Var(&f.acceptance, "acceptance-rate", -1, "per-token acceptance probability with --speculative (0-1; required with it)")
 }
 
-func (f bigFlags) checkMoE() error {
-	if f.ep < 1 || f.ep > maxEP {
-		return usageErrf("--ep must be between 1 and %d", maxEP)
-	}
-	return nil
-}
-
 // applyPerf sets req's fabric, MoE layout and speculative decoding from
 // the flags; resolve looks up a draft model.
 func (f bigFlags) applyPerf(ctx context.Context, resolve func(context.Context, string) (*model.Spec, error), req *perf.Request) error {
-	if err := f.checkMoE(); err != nil {
-		return err
-	}
 	req.EP, req.DPAttention = f.ep, f.dpAttention
 	if f.vm != "" {
 		v, err := hardware.LookupVM(f.vm)
@@ -75,9 +61,6 @@ func (f bigFlags) applyPerf(ctx context.Context, resolve func(context.Context, s
 	}
 	if !(f.acceptance >= 0 && f.acceptance <= 1) {
 		return usageErrf("--speculative needs --acceptance-rate between 0 and 1 (the probability that each proposed token is accepted)")
-	}
-	if f.specTokens < 1 || f.specTokens > 16 {
-		return usageErrf("--spec-tokens must be between 1 and 16")
 	}
 	method, ref, _ := strings.Cut(f.speculative, ":")
 	s := &perf.Speculative{Method: strings.ToLower(method), Tokens: f.specTokens, AcceptanceRate: f.acceptance}

@@ -5,61 +5,22 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
-	"github.com/gpuplan/gpuplan/deploy"
-	"github.com/gpuplan/gpuplan/dtype"
-	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/model"
 )
 
 // Value completion for the enum flags and the MODEL argument. The choices
-// come from the registries that validate the same values (the hardware
-// catalog, dtype's precisions, deploy's targets, the model catalog; --engine
-// completes from the engine registry in engineflag.go), so completion
-// cannot offer what the command refuses.
+// come from the registries that validate the same values (enumflag.go:
+// the engine registry, the hardware catalog, dtype's precisions, deploy's
+// targets; the model catalog for MODEL), so completion cannot offer what
+// the command refuses.
 
-// valueChoices maps a flag name to the function listing its values. A
-// flag takes a comma-separated list where its help says so; completion
-// then works on the part after the last comma.
-var valueChoices = map[string]func(cmd *cobra.Command) []string{
-	"gpu": func(*cobra.Command) []string {
-		var out []string
-		for _, g := range hardware.Default().GPUs() {
-			out = append(out, g.ID)
-		}
-		return out
-	},
-	"vm": func(*cobra.Command) []string {
-		var out []string
-		for _, v := range hardware.Default().VMSizes() {
-			out = append(out, v.Name)
-		}
-		for _, v := range hardware.DefaultCPUs().SortedVMs() {
-			out = append(out, v.Name)
-		}
-		return out
-	},
-	"region": func(*cobra.Command) []string { return hardware.Default().Prices().Regions() },
-	"precision": func(cmd *cobra.Command) []string {
-		var out []string
-		if cmd.Name() == "plan" {
-			out = append(out, "auto", "any")
-		}
-		for _, p := range dtype.Precisions() {
-			out = append(out, p.Name)
-		}
-		return out
-	},
-	"kv-dtype": func(*cobra.Command) []string {
-		return []string{string(dtype.KVAuto), string(dtype.KVBF16), string(dtype.KVFP16), string(dtype.KVFP8)}
-	},
-	"target": func(*cobra.Command) []string {
-		var out []string
-		for _, t := range deploy.Targets() {
-			out = append(out, string(t))
-		}
-		return out
-	},
+// enumByName gives flags that are not enum flags but take the same values
+// (bench's calibration keys, prices refresh --vm) the same completion.
+var enumByName = map[string]enum{
+	"engine": engineEnum, "gpu": gpuEnum, "vm": vmEnum, "region": regionEnum,
+	"precision": precisionEnum, "kv-dtype": kvDTypeEnum, "target": targetEnum,
 }
 
 // modelArgCommands take a catalog model as their first argument.
@@ -98,14 +59,22 @@ func completeFrom(choices []string, toComplete string) ([]string, cobra.ShellCom
 // registerValueCompletions adds the value completions of c's flags and,
 // for the model commands, of MODEL.
 func registerValueCompletions(c *cobra.Command) {
-	for name, list := range valueChoices {
-		if c.LocalFlags().Lookup(name) == nil {
-			continue
+	c.LocalFlags().VisitAll(func(fl *pflag.Flag) {
+		var ef *enumFlag
+		switch v := fl.Value.(type) {
+		case *enumFlag:
+			ef = v
+		default:
+			e, ok := enumByName[fl.Name]
+			if !ok {
+				return
+			}
+			ef = &enumFlag{enum: e}
 		}
-		_ = c.RegisterFlagCompletionFunc(name, func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			return completeFrom(list(cmd), toComplete)
+		_ = c.RegisterFlagCompletionFunc(fl.Name, func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			return completeFrom(ef.offers(), toComplete)
 		})
-	}
+	})
 	if modelArgCommands[c.Name()] && c.Parent() != nil && c.Parent().Parent() == nil && c.ValidArgsFunction == nil {
 		c.ValidArgsFunction = func(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			if len(args) > 0 {

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gpuplan/gpuplan/catalog"
 	"github.com/gpuplan/gpuplan/dtype"
@@ -19,13 +20,13 @@ import (
 // cpuFlags are the CPU-target flags `size` and `perf` share: --vm names
 // any Azure VM size (GPU or CPU), --cpu a CPU chip with --cores.
 type cpuFlags struct {
-	vm, cpu string
-	cores   int
+	vm    enumFlag
+	cpu   string
+	cores int
 }
 
-func addCPUFlags(cmd *cobra.Command, f *cpuFlags) {
-	fl := cmd.Flags()
-	fl.StringVar(&f.vm, "vm", "", "Azure VM size, GPU or CPU (e.g. Standard_D8as_v7); a CPU size runs llama.cpp on its cores")
+func (f *cpuFlags) register(fl *pflag.FlagSet) {
+	addEnumFlag(fl, &f.vm, vmEnum, "vm", "", "Azure VM size, GPU or CPU (e.g. Standard_D8as_v7); a CPU size runs llama.cpp on its cores")
 	fl.StringVar(&f.cpu, "cpu", "", "CPU chip id for llama.cpp on a CPU (see docs/cli.md; with --cores)")
 	fl.IntVar(&f.cores, "cores", 0, "physical cores for --cpu (1-1024)")
 }
@@ -33,7 +34,7 @@ func addCPUFlags(cmd *cobra.Command, f *cpuFlags) {
 // resolveCPUTarget turns --vm/--cpu into a CPU host. gpuVM is the GPU VM
 // when --vm names one (the caller sizes for its GPU instead).
 func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *perf.CPUHost, gpuVM *hardware.VMSize, err error) {
-	if f.vm != "" && f.cpu != "" {
+	if f.vm.value != "" && f.cpu != "" {
 		return nil, nil, usageErrf("give --vm or --cpu, not both")
 	}
 	if f.cpu != "" && gpuFlag != "" {
@@ -44,8 +45,8 @@ func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *perf.CPUHost, g
 	}
 	cc := hardware.DefaultCPUs()
 	switch {
-	case f.vm != "":
-		if v, ok := cc.LookupVM(f.vm); ok {
+	case f.vm.value != "":
+		if v, ok := cc.LookupVM(f.vm.value); ok {
 			if gpuFlag != "" {
 				return nil, nil, usageErrf("--vm %s is a CPU size; give it without --gpu", v.Name)
 			}
@@ -53,16 +54,16 @@ func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *perf.CPUHost, g
 			sp, _ := perf.LookupCPUSpeed(v.CPU)
 			return &perf.CPUHost{Name: v.Name, CPU: cpu, Cores: v.Cores(), MemoryGiB: v.MemoryGiB, Bandwidth: cc.VMBandwidth(v), Speed: sp}, nil, nil
 		}
-		if h, ok, err := a.probedHost(f.vm); err != nil || ok {
+		if h, ok, err := a.probedHost(f.vm.value); err != nil || ok {
 			return h, nil, err
 		}
 		_, hc, err := a.loadCatalogs()
 		if err != nil {
 			return nil, nil, err
 		}
-		g, err := hc.LookupVM(f.vm)
+		g, err := hc.LookupVM(f.vm.value)
 		if err != nil {
-			return nil, nil, usageErrf("--vm %q is neither an Azure CPU size in the catalog nor a GPU size: %v", f.vm, err)
+			return nil, nil, usageErrf("--vm %q is neither an Azure CPU size in the catalog nor a GPU size: %v%s", f.vm.value, err, f.vm.missing(err.Error()))
 		}
 		// --gpu with a GPU size must name the chip it carries.
 		if gpuFlag != "" {
@@ -98,8 +99,8 @@ func llamacppKVBytesPerToken(s *model.Spec) int64 {
 }
 
 func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *perf.CPUHost) error {
-	if f.input <= 0 || f.output <= 0 {
-		return usageErrf("perf needs --input-tokens and --output-tokens (the request shape decides the speed)")
+	if _, err := f.load.resolve(perfNeedsShape, loadElsewhere); err != nil {
+		return err
 	}
 	if f.rps != "" {
 		return usageErrf("--rps is not modelled for CPU targets yet; give --concurrency")
@@ -112,7 +113,7 @@ func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *perf.
 	if err != nil {
 		return err
 	}
-	prec, err := cpuPrecision(spec, f.precision)
+	prec, err := cpuPrecision(spec, f.model.precision.value)
 	if err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *perf.
 		return usageErr(err)
 	}
 	out := perf.CPUReport{Model: spec.ID, Precision: prec.Name, WeightBytes: int64(w.Total), Params: spec.Params().Total,
-		KVPerToken: llamacppKVBytesPerToken(spec), InputTokens: f.input, OutputTokens: f.output, Host: *host}
+		KVPerToken: llamacppKVBytesPerToken(spec), InputTokens: f.load.input, OutputTokens: f.load.output, Host: *host}
 	tgt := perf.CPUTarget{Name: host.Name, Speed: host.Speed, Cores: host.Cores, BandwidthGBPerS: host.Bandwidth.GBPerS}
 	if f.calibration != "" {
 		cal, err := perf.LoadCalibrationFile(f.calibration)
@@ -142,7 +143,7 @@ func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *perf.
 			return usageErrf("--concurrency max is not modelled for CPU targets; give numbers")
 		}
 		e, err := perf.EstimateCPU(tgt, perf.CPUWorkload{WeightBytes: float64(w.Total), Params: float64(out.Params),
-			KVBytesPerToken: float64(out.KVPerToken), InputTokens: f.input, OutputTokens: f.output, Concurrency: c})
+			KVBytesPerToken: float64(out.KVPerToken), InputTokens: f.load.input, OutputTokens: f.load.output, Concurrency: c})
 		if err != nil {
 			return err
 		}
@@ -151,7 +152,7 @@ func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *perf.
 		maxConc = max(maxConc, c)
 	}
 	out.Assumptions = append(out.Assumptions, "bandwidth "+host.Bandwidth.Kind+": "+host.Bandwidth.Basis)
-	need := float64(w.Total) + float64(maxConc)*float64(f.input+f.output)*float64(out.KVPerToken)
+	need := float64(w.Total) + float64(maxConc)*float64(f.load.input+f.load.output)*float64(out.KVPerToken)
 	out.Fits = host.MemoryGiB == 0 || need < host.MemoryGiB*(1<<30)
 	if !out.Fits {
 		out.Notes = append(out.Notes, fmt.Sprintf("weights and KV (%.2f GiB) exceed %s's %.0f GiB of memory", need/(1<<30), host.Name, host.MemoryGiB))

@@ -15,18 +15,18 @@ import (
 )
 
 type deployFlags struct {
-	planFile, target, outDir  string
-	stdout                    bool
-	vm, precision, kv, engine string
-	ggufURL                   string
-	context                   int64
-	input, output, conc       int
-	rps                       float64
-	o                         deploy.Options
-	prometheus, minReplicas   string
-	startupWindow             time.Duration
-	big                       bigFlags
-	sched                     schedFlags
+	model                   modelFlags
+	eng                     engineFlags
+	load                    workloadFlags
+	planFile, outDir        string
+	target, vm, region      enumFlag
+	stdout                  bool
+	ggufURL                 string
+	context                 int64
+	o                       deploy.Options
+	prometheus, minReplicas string
+	startupWindow           time.Duration
+	big                     bigFlags
 }
 
 func newDeployCmd(a *app) *cobra.Command {
@@ -58,11 +58,11 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 				return usageErrf("give either --plan or MODEL --vm, not both")
 			case f.planFile == "" && len(args) != 1:
 				return usageErrf("deploy needs --plan plan.json, or one MODEL with --vm")
-			case f.planFile == "" && f.vm == "":
+			case f.planFile == "" && f.vm.value == "":
 				return usageErrf("MODEL needs --vm SIZE (the offer to deploy); or pass --plan plan.json")
 			case f.stdout == (f.outDir != ""):
 				return usageErrf("give exactly one of --out-dir DIR and --stdout")
-			case f.target == "" && f.planFile == "" && !isCPUSize(f.vm):
+			case f.target.value == "" && f.planFile == "" && !isCPUSize(f.vm.value):
 				return usageErrf(targetRequired)
 			}
 			return nil
@@ -71,23 +71,21 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.planFile, "plan", "", "plan.json written by 'gpuplan plan --save'")
-	fl.StringVar(&f.target, "target", "", "aks, aks-multinode, kaito or containerapps")
+	addEnumFlag(fl, &f.target, targetEnum, "target", "", "aks, aks-multinode, kaito or containerapps")
 	fl.StringVar(&f.outDir, "out-dir", "", "write one file per artifact into this new (or empty) `DIR`")
 	fl.BoolVar(&f.stdout, "stdout", false, "print every artifact as one multi-document YAML stream")
 	// MODEL --vm: the planner's request.
-	fl.StringVar(&f.vm, "vm", "", "Azure VM size to deploy MODEL on (evaluated by the planner)")
-	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own; quantize only when asked)")
+	addEnumFlag(fl, &f.vm, vmEnum, "vm", "", "Azure VM size to deploy MODEL on (evaluated by the planner)")
+	f.model.register(fl, modelHelp{
+		precision: "weights precision (default: the checkpoint's own; quantize only when asked)",
+		kvDType:   "KV-cache dtype (with MODEL): auto, bf16, fp16, fp8"})
 	fl.Int64Var(&f.context, "context", 0, "maximum model length: the longest request (prompt + answer) the endpoint must accept; required with MODEL")
-	fl.IntVar(&f.input, "input-tokens", 0, "prompt tokens per request (with MODEL)")
-	fl.IntVar(&f.output, "output-tokens", 0, "completion tokens per request (with MODEL)")
-	fl.IntVar(&f.conc, "concurrency", 0, "concurrent users (with MODEL; default 1 when --rps is not given)")
-	fl.Float64Var(&f.rps, "rps", 0, "requests per second (with MODEL)")
+	f.load.register(fl, workloadHelp{input: "prompt tokens per request (with MODEL)", output: "completion tokens per request (with MODEL)",
+		concurrency: "concurrent users (with MODEL; default 1 when --rps is not given)", rps: "requests per second (with MODEL)"})
 	fl.StringVar(&f.ggufURL, "gguf-url", "", "https URL of the .gguf file the pod downloads (required with a CPU --vm)")
-	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype (with MODEL): auto, bf16, fp16, fp8")
-	addEngineFlag(cmd, &f.engine)
+	f.eng.register(fl, schedHelp)
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
-	addSchedFlags(cmd, &f.sched)
 	// Shared.
 	o := &f.o
 	fl.StringVar(&o.Name, "name", "", "base name of every object (default: from the model id)")
@@ -116,7 +114,7 @@ contains the Hugging Face token: the scripts read HF_TOKEN from your shell.`,
 	fl.StringVar(&o.KAITOVersion, "kaito-version", "", "KAITO version (default 0.6.0, the AKS add-on's)")
 	fl.StringVar(&o.KAITOPreset, "kaito-preset", "", "KAITO preset name (default: from the model id)")
 	// Container Apps.
-	fl.StringVar(&o.Region, "region", "", "Azure region: the planner's with MODEL, the Container Apps region (default: the plan's)")
+	addEnumFlag(fl, &f.region, regionEnum, "region", "", "Azure region: the planner's with MODEL, the Container Apps region (default: the plan's)")
 	fl.StringVar(&o.Environment, "aca-environment", "", "Container Apps environment name (default NAME-env)")
 	fl.StringVar(&o.Profile, "aca-profile", "", "serverless GPU workload profile type (default: from the VM)")
 	fl.BoolVar(&o.ExternalIngress, "external-ingress", false, "expose the Container Apps endpoint publicly")
@@ -130,7 +128,7 @@ func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
 	var c plan.Candidate
 	var err error
 	if f.planFile == "" {
-		if vm, ok := hardware.DefaultCPUs().LookupVM(f.vm); ok {
+		if vm, ok := hardware.DefaultCPUs().LookupVM(f.vm.value); ok {
 			return runDeployCPU(cmd, a, args[0], f, vm)
 		}
 	} else {
@@ -141,12 +139,13 @@ func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
 		if vm, ok := hardware.DefaultCPUs().LookupVM(c.VM); ok {
 			return runDeployCPUPlan(cmd, a, f, c, vm)
 		}
-		if f.target == "" {
+		if f.target.value == "" {
 			return usageErrf(targetRequired)
 		}
 	}
 	o := f.o
-	if o.Target, err = deploy.ParseTarget(f.target); err != nil {
+	o.Region = f.region.value
+	if o.Target, err = deploy.ParseTarget(f.target.value); err != nil {
 		return usageErr(err)
 	}
 	o.Prometheus = deploy.Prometheus(f.prometheus)
@@ -163,20 +162,17 @@ func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
 		return err
 	}
 	o.Hardware = hc
-	if err := f.sched.check(); err != nil {
-		return err
-	}
 
 	if f.planFile != "" {
 		// Scheduler knobs given here override the plan's (the plan's
 		// predictions were made with its own).
-		if f.sched.maxNumSeqs > 0 {
-			c.Engine.MaxNumSeqs = f.sched.maxNumSeqs
+		if f.eng.maxNumSeqs > 0 {
+			c.Engine.MaxNumSeqs = f.eng.maxNumSeqs
 		}
-		if f.sched.maxNumBatchedTokens > 0 {
-			c.Engine.MaxNumBatchedTokens = f.sched.maxNumBatchedTokens
+		if f.eng.maxNumBatchedTokens > 0 {
+			c.Engine.MaxNumBatchedTokens = f.eng.maxNumBatchedTokens
 		}
-		if f.sched.cacheRate > 0 {
+		if f.load.cacheRate > 0 {
 			c.Engine.PrefixCaching = true
 		}
 		// The architecture sharpens the compatibility check when the
@@ -225,11 +221,9 @@ func (a *app) writeBundle(f deployFlags, b *deploy.Bundle, modelID, vm string) e
 // evaluateOffer runs the planner on MODEL and --vm, so deploy never sizes
 // anything itself.
 func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan.Candidate, *model.Spec, error) {
-	if f.input < 1 || f.output < 1 {
-		return plan.Candidate{}, nil, usageErrf("MODEL --vm needs --input-tokens and --output-tokens (the load the planner sizes for)")
-	}
-	if f.conc > 0 && f.rps > 0 {
-		return plan.Candidate{}, nil, usageErrf("give at most one of --concurrency and --rps")
+	w, err := f.load.resolve("MODEL --vm needs --input-tokens and --output-tokens (the load the planner sizes for)", loadAtMostOne)
+	if err != nil {
+		return plan.Candidate{}, nil, err
 	}
 	spec, err := a.resolveModel(cmd.Context(), ref)
 	if err != nil {
@@ -247,9 +241,9 @@ func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan
 		fmt.Fprintln(a.Stderr, "Warning:", w)
 	}
 	req := plan.Request{
-		Model: spec, Context: f.context, InputTokens: f.input, OutputTokens: f.output,
-		Concurrency: f.conc, RPS: f.rps, Hardware: hc, Prices: book, ImageArch: f.o.ImageArch,
-		MaxNumSeqs: f.sched.maxNumSeqs, MaxNumBatchedTokens: f.sched.maxNumBatchedTokens, CacheRate: f.sched.cacheRate,
+		Model: spec, Context: f.context, InputTokens: w.InputTokens, OutputTokens: w.OutputTokens,
+		Concurrency: w.Concurrency, RPS: w.RPS, Hardware: hc, Prices: book, ImageArch: f.o.ImageArch,
+		MaxNumSeqs: f.eng.maxNumSeqs, MaxNumBatchedTokens: f.eng.maxNumBatchedTokens, CacheRate: w.CacheRate,
 	}
 	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
 		return plan.Candidate{}, nil, err
@@ -257,28 +251,26 @@ func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan
 	if req.Concurrency == 0 && req.RPS == 0 {
 		req.Concurrency = 1
 	}
-	if f.o.Region != "" {
-		if req.Region, err = hardware.NormalizeRegion(f.o.Region); err != nil {
+	if f.region.value != "" {
+		if req.Region, err = hardware.NormalizeRegion(f.region.value); err != nil {
 			return plan.Candidate{}, nil, usageErr(err)
 		}
 	}
-	if f.precision != "" {
-		p, err := dtype.LookupPrecision(f.precision)
-		if err != nil {
-			return plan.Candidate{}, nil, usageErr(err)
-		}
-		req.Precisions = []dtype.Precision{p}
+	sf, err := f.model.resolve()
+	if err != nil {
+		return plan.Candidate{}, nil, err
+	}
+	if sf.Precision != nil {
+		req.Precisions = []dtype.Precision{*sf.Precision}
 	} else {
 		// Deploy what the checkpoint is unless a quantization is asked for.
 		req.CheckpointOnly = true
 	}
-	if req.KVDType, err = dtype.ParseKVDType(f.kv); err != nil {
-		return plan.Candidate{}, nil, usageErr(err)
-	}
-	if req.Engine, err = lookupEngine(f.engine); err != nil {
+	req.KVDType = sf.KVDType
+	if req.Engine, err = f.eng.resolve(); err != nil {
 		return plan.Candidate{}, nil, err
 	}
-	c, err := plan.EvaluateOffer(req, f.vm)
+	c, err := plan.EvaluateOffer(req, f.vm.value)
 	switch {
 	case errors.Is(err, plan.ErrInfeasible):
 		return plan.Candidate{}, nil, infeasibleErr(err)

@@ -53,14 +53,14 @@ func runDeployCPU(cmd *cobra.Command, a *app, ref string, f deployFlags, vm hard
 	if err := checkCPUDeployFlags(cmd, f, vm.Name, cpuDeployFlags, ""); err != nil {
 		return err
 	}
-	if cmd.Flags().Changed("engine") && !strings.HasPrefix(strings.ToLower(f.engine), "llamacpp") {
-		return usageErrf("--engine %s: a CPU size runs llama.cpp (Ollama); give --engine llamacpp or leave it out", f.engine)
+	if cmd.Flags().Changed("engine") && !strings.HasPrefix(strings.ToLower(f.eng.name.value), "llamacpp") {
+		return usageErrf("--engine %s: a CPU size runs llama.cpp (Ollama); give --engine llamacpp or leave it out", f.eng.name.value)
 	}
-	parallel := f.conc
+	parallel := f.load.concurrency
 	if parallel == 0 {
 		parallel = 1
 	}
-	return a.deployCPU(cmd, f, cpuDeploy{ref: ref, precision: f.precision, context: f.context, parallel: parallel, vm: vm, image: f.o.Image})
+	return a.deployCPU(cmd, f, cpuDeploy{ref: ref, precision: f.model.precision.value, context: f.context, parallel: parallel, vm: vm, image: f.o.Image})
 }
 
 // runDeployCPUPlan is `deploy --plan plan.json` for a CPU row saved by
@@ -84,8 +84,8 @@ func runDeployCPUPlan(cmd *cobra.Command, a *app, f deployFlags, c plan.Candidat
 // in allowed (a GPU platform's or the planner's), so none is silently
 // dropped.
 func checkCPUDeployFlags(cmd *cobra.Command, f deployFlags, vm string, allowed map[string]bool, why string) error {
-	if f.target != "" {
-		t, err := deploy.ParseTarget(f.target)
+	if f.target.value != "" {
+		t, err := deploy.ParseTarget(f.target.value)
 		if err != nil {
 			return usageErr(err)
 		}

@@ -41,7 +41,7 @@ func TestCLIDocListsEverything(t *testing.T) {
 			t.Errorf("docs/cli.md does not list engine %q", e.Info().EngineName)
 		}
 	}
-	for _, k := range []dtype.KVDType{dtype.KVAuto, dtype.KVBF16, dtype.KVFP16, dtype.KVFP8} {
+	for _, k := range dtype.KVDTypes() {
 		if !strings.Contains(doc, "`"+string(k)+"`") {
 			t.Errorf("docs/cli.md does not list KV dtype %q", k)
 		}

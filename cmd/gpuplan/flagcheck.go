@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gpuplan/gpuplan/bench"
+	"github.com/gpuplan/gpuplan/perf"
 )
 
 // flagRange is the allowed range of a numeric flag: from Min to Max, each
@@ -84,12 +85,13 @@ func num(v float64) string {
 // that a typo (an extra three zeros) is an error naming the flag rather
 // than an hour of planning or an absurd answer.
 var (
-	atLeastOne = func(max float64) flagRange { return flagRange{Min: 1, Max: max} }
-	positive   = func(max float64) flagRange { return flagRange{Min: 0, MinOpen: true, Max: max} }
-	posFrac    = flagRange{Min: 0, MinOpen: true, Max: 1}
-	tokens     = atLeastOne(100_000_000) // beyond any model's context
-	parallel   = atLeastOne(1024)        // GPUs per replica
-	latencyMS  = positive(3_600_000)     // one hour
+	atLeastOne      = func(max float64) flagRange { return flagRange{Min: 1, Max: max} }
+	positive        = func(max float64) flagRange { return flagRange{Min: 0, MinOpen: true, Max: max} }
+	posFrac         = flagRange{Min: 0, MinOpen: true, Max: 1}
+	tokens          = atLeastOne(100_000_000) // beyond any model's context
+	parallel        = atLeastOne(1024)        // GPUs per replica
+	latencyMS       = positive(3_600_000)     // one hour
+	servedCacheRate = flagRange{Min: 0, Max: 1, MaxOpen: true, Hint: "a fraction, not a percentage: 0.5 is half"}
 	// Durations are checked in seconds.
 	longDuration = positive(7 * 24 * 3600)
 )
@@ -129,7 +131,7 @@ var flagRanges = map[string]flagRange{
 	"max-connections":           atLeastOne(1_000_000),
 	"requests":                  atLeastOne(10_000_000),
 	"max-inflight":              atLeastOne(100_000),
-	"warmup":                    {Min: 0, Max: 1_000_000},
+	"warmup":                    {Min: 0, Max: 1_000_000, Also: []float64{-1}}, // -1, the default: one per concurrent slot
 	"seed":                      {Min: 0, Max: math.MaxUint64},
 	"max-error-rate":            {Min: 0, Max: 1, Hint: "a fraction: 0.01 is 1%"},
 	"builtin-n":                 atLeastOne(100_000),
@@ -156,7 +158,18 @@ var flagRanges = map[string]flagRange{
 	"bench/requests":            atLeastOne(maxBenchRequests),
 	"bench/input-tokens":        atLeastOne(10_000_000),
 	"ptu/input-tokens":          positive(1e8),
-	"ptu/output-tokens":         positive(1e8),
+	// The prefix-cache hit rate of a served model is below 1 (every
+	// request computes at least its last token); ptu's prompt-cache rate
+	// may be 1. The scheduler token budget is capped as perf and plan cap
+	// it (perf.maxSchedulerLimit); size takes a larger llama.cpp ubatch.
+	"perf/cache-rate":               servedCacheRate,
+	"plan/cache-rate":               servedCacheRate,
+	"deploy/cache-rate":             servedCacheRate,
+	"perf/max-num-batched-tokens":   atLeastOne(1 << 20),
+	"plan/max-num-batched-tokens":   atLeastOne(1 << 20),
+	"deploy/max-num-batched-tokens": atLeastOne(1 << 20),
+	"perf/requests":                 atLeastOne(perf.MaxSimRequests),
+	"ptu/output-tokens":             positive(1e8),
 }
 
 // rangeFor is the range of flag f of cmd, if it has one.

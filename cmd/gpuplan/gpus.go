@@ -22,7 +22,7 @@ func newGPUsCmd(a *app) *cobra.Command {
 	var (
 		output outputFormat
 		vendor string
-		region string
+		region enumFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "gpus [ID]",
@@ -50,13 +50,11 @@ Unknown values print as "unknown" (null in JSON); supply them with --catalog.`,
 			if vendor != "" && vendor != string(hardware.VendorNVIDIA) && vendor != string(hardware.VendorAMD) {
 				return usageErrf("--vendor %q: use nvidia or amd", vendor)
 			}
-			reg := defaultPriceRegion
-			if region != "" {
-				if reg, err = hardware.NormalizeRegion(region); err != nil {
-					return usageErr(err)
-				}
-			}
 			book, _ := a.priceBook(hc, "USD")
+			reg, err := resolveRegion(&region, defaultPriceRegion, hc, book)
+			if err != nil {
+				return err
+			}
 			if len(args) == 1 {
 				g, err := hc.LookupGPU(args[0])
 				if err != nil {
@@ -88,7 +86,7 @@ Unknown values print as "unknown" (null in JSON); supply them with --catalog.`,
 	}
 	addOutputFlag(cmd, &output)
 	cmd.Flags().StringVar(&vendor, "vendor", "", "only chips of this vendor: nvidia or amd")
-	cmd.Flags().StringVar(&region, "region", "", "Azure region for prices (ARM name such as eastus, or \"East US\"; default eastus)")
+	addEnumFlag(cmd.Flags(), &region, regionEnum, "region", "", "Azure region for prices (ARM name such as eastus, or \"East US\"; default eastus)")
 	return cmd
 }
 

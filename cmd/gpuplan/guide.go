@@ -16,7 +16,8 @@ import (
 
 type guideFlags struct {
 	context, concurrency int64
-	region, engine       string
+	region               enumFlag
+	eng                  engineFlags
 	output               outputFormat
 }
 
@@ -49,17 +50,14 @@ named VM does not carry, VMs sold whole, and prices.`,
 	fl := cmd.Flags()
 	fl.Int64Var(&f.context, "context", guide.DefaultContext, "tokens per sequence that must fit")
 	fl.Int64Var(&f.concurrency, "concurrency", 1, "sequences of --context tokens that must fit at once")
-	fl.StringVar(&f.region, "region", guide.DefaultRegion, "Azure region for prices")
-	addEngineFlag(cmd, &f.engine)
+	addEnumFlag(fl, &f.region, regionEnum, "region", guide.DefaultRegion, "Azure region for prices")
+	f.eng.register(fl, engineHelp{})
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
 
 func runGuide(a *app, f guideFlags) error {
-	if f.context < 1 || f.concurrency < 1 {
-		return usageErrf("--context and --concurrency must be at least 1")
-	}
-	eng, err := lookupEngine(f.engine)
+	eng, err := f.eng.resolve()
 	if err != nil {
 		return err
 	}
@@ -68,8 +66,12 @@ func runGuide(a *app, f guideFlags) error {
 		return err
 	}
 	book, warnings := a.priceBook(hc, "USD")
+	region, err := resolveRegion(&f.region, guide.DefaultRegion, hc, book)
+	if err != nil {
+		return err
+	}
 	g, err := guide.Build(guide.Options{
-		Models: mc, Hardware: hc, Prices: &book, Region: f.region,
+		Models: mc, Hardware: hc, Prices: &book, Region: region,
 		Context: f.context, Concurrency: f.concurrency, Engine: eng,
 	})
 	if errors.Is(err, memory.ErrInvalid) {

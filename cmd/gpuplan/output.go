@@ -41,9 +41,6 @@ func registerCompletions(root *cobra.Command) {
 			_ = c.RegisterFlagCompletionFunc("output", formats)
 		}
 		registerValueCompletions(c)
-		if c.LocalFlags().Lookup("engine") != nil {
-			_ = c.RegisterFlagCompletionFunc("engine", engineCompletions)
-		}
 		for _, sub := range c.Commands() {
 			walk(sub)
 		}

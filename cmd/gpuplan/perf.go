@@ -12,51 +12,24 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gpuplan/gpuplan/atomicfile"
-	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/units"
 )
 
 type perfFlags struct {
-	precision, kvDType, gpu, gpuMemory, engine string
-	concurrency, rps                           string
-	input, output, tp, pp                      int
-	utilization                                float64
-	calibration, plot                          string
-	loadFrom, loadThroughput                   string
-	format                                     outputFormat
-	big                                        bigFlags
-	sched                                      schedFlags
-	sim                                        simFlags
-	cpuFlags
-}
-
-// schedFlags are the scheduler knobs perf, plan and deploy share.
-type schedFlags struct {
-	maxNumSeqs, maxNumBatchedTokens int
-	cacheRate                       float64
-}
-
-func addSchedFlags(cmd *cobra.Command, f *schedFlags) {
-	fl := cmd.Flags()
-	fl.IntVar(&f.maxNumSeqs, "max-num-seqs", 0, "most sequences per engine iteration (vLLM --max-num-seqs, SGLang --max-running-requests, TensorRT-LLM max_batch_size; default: the engine's)")
-	fl.IntVar(&f.maxNumBatchedTokens, "max-num-batched-tokens", 0, "token budget per engine iteration (vLLM --max-num-batched-tokens, SGLang --chunked-prefill-size, TensorRT-LLM max_num_tokens; default: the engine's)")
-	fl.Float64Var(&f.cacheRate, "cache-rate", 0, "fraction of prompt tokens served from the prefix cache, 0 to below 1 (as in ptu)")
-}
-
-// check validates the knobs (perf.Request checks them again).
-func (f schedFlags) check() error {
-	if f.maxNumSeqs < 0 || f.maxNumSeqs > 1<<20 {
-		return usageErrf("--max-num-seqs %d: want 1 to %d (0 keeps the engine's default)", f.maxNumSeqs, 1<<20)
-	}
-	if f.maxNumBatchedTokens < 0 || f.maxNumBatchedTokens > 1<<20 {
-		return usageErrf("--max-num-batched-tokens %d: want 1 to %d (0 keeps the engine's default)", f.maxNumBatchedTokens, 1<<20)
-	}
-	if !(f.cacheRate >= 0 && f.cacheRate < 1) {
-		return usageErrf("--cache-rate %g: want a fraction from 0 to below 1", f.cacheRate)
-	}
-	return nil
+	model                    modelFlags
+	eng                      engineFlags
+	hw                       hardwareFlags
+	load                     workloadFlags
+	concurrency, rps         string
+	tp, pp                   int
+	utilization              float64
+	calibration, plot        string
+	loadFrom, loadThroughput string
+	format                   outputFormat
+	big                      bigFlags
+	sim                      simFlags
 }
 
 // simFlags configure `perf --simulate`.
@@ -68,6 +41,9 @@ type simFlags struct {
 	inputStddev, outputStddev, thinkMS float64
 	ttftSLO, tpotSLO, e2eSLO           float64
 }
+
+// perfNeedsShape is perf's error when a request length is missing.
+const perfNeedsShape = "perf needs --input-tokens and --output-tokens (the request shape decides the speed)"
 
 // defaultConcurrency is what perf sweeps when neither --concurrency nor
 // --rps is given; the issue's example sweep.
@@ -106,7 +82,7 @@ rate.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			host, gvm, err := resolveCPUTarget(a, f.cpuFlags, f.gpu)
+			host, gvm, err := resolveCPUTarget(a, f.hw.cpuFlags, f.hw.gpu.value)
 			if err != nil {
 				return err
 			}
@@ -114,7 +90,7 @@ rate.`,
 				return runPerfCPU(cmd, a, args[0], f, host)
 			}
 			if gvm != nil {
-				f.gpu = gvm.GPU
+				f.hw.gpu.value = gvm.GPU
 				if _, ok := hardware.LookupFabric(gvm.Name); ok {
 					f.big.vm = gvm.Name
 				}
@@ -125,18 +101,14 @@ rate.`,
 			return runPerf(cmd, a, args[0], f)
 		},
 	}
-	addCPUFlags(cmd, &f.cpuFlags)
 	fl := cmd.Flags()
-	fl.StringVar(&f.gpu, "gpu", "", "GPU id (see 'gpuplan gpus'; default "+defaultGPU+")")
-	fl.StringVar(&f.gpuMemory, "gpu-memory", "", "CUDA-visible memory per GPU, e.g. 79.19GiB (overrides --gpu's figure)")
+	f.hw.register(fl)
 	fl.IntVar(&f.tp, "tp", 1, "tensor-parallel size")
 	fl.IntVar(&f.pp, "pp", 1, "pipeline-parallel size")
-	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own); see docs/cli.md")
-	fl.StringVar(&f.kvDType, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
-	addEngineFlag(cmd, &f.engine)
+	f.model.register(fl, checkpointModelHelp)
+	f.eng.register(fl, schedHelp)
+	f.load.register(fl, requiredShapeHelp)
 	fl.Float64Var(&f.utilization, "gpu-memory-utilization", 0, "engine memory fraction (vLLM utilization, TensorRT-LLM KV free fraction, SGLang static fraction; default: the engine's)")
-	fl.IntVar(&f.input, "input-tokens", 0, "prompt tokens per request (required)")
-	fl.IntVar(&f.output, "output-tokens", 0, "completion tokens per request (required)")
 	fl.StringVar(&f.concurrency, "concurrency", "", "closed-loop concurrency levels, comma-separated; \"max\" fills the KV pool (default "+defaultConcurrency+")")
 	fl.StringVar(&f.rps, "rps", "", "open-loop request rates per second, comma-separated")
 	fl.StringVar(&f.calibration, "calibration", "", "calibration FILE whose points and factors override the built-in ones (docs/calibration.md)")
@@ -147,7 +119,6 @@ rate.`,
 	// links also sets the fabric (bigFlags.vm).
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
-	addSchedFlags(cmd, &f.sched)
 	fl.BoolVar(&f.sim.on, "simulate", false, "simulate requests one by one (continuous batching, queues, tails) instead of the steady-state model")
 	fl.IntVar(&f.sim.requests, "requests", perf.DefaultSimRequests, "--simulate: requests per load level")
 	fl.Uint64Var(&f.sim.seed, "seed", 1, "--simulate: random seed (the same inputs and seed give the same answer)")
@@ -203,9 +174,6 @@ func parseLoads(conc, rps string) ([]perf.Workload, error) {
 }
 
 func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
-	if err := f.sched.check(); err != nil {
-		return err
-	}
 	var trace []perf.TraceRequest
 	if f.sim.trace != "" {
 		if !f.sim.on {
@@ -223,18 +191,19 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 			in += r.InputTokens
 			out += r.OutputTokens
 		}
-		if f.input <= 0 {
-			f.input = max(1, in/len(t))
+		if f.load.input <= 0 {
+			f.load.input = max(1, in/len(t))
 		}
-		if f.output <= 0 {
-			f.output = max(1, out/len(t))
+		if f.load.output <= 0 {
+			f.load.output = max(1, out/len(t))
 		}
 		if f.concurrency == "" && f.rps == "" {
 			f.rps = "1" // unused: the trace's arrivals drive the run
 		}
 	}
-	if f.input <= 0 || f.output <= 0 {
-		return usageErrf("perf needs --input-tokens and --output-tokens (the request shape decides the speed)")
+	shape, err := f.load.resolve(perfNeedsShape, loadElsewhere)
+	if err != nil {
+		return err
 	}
 	loads, err := parseLoads(f.concurrency, f.rps)
 	if err != nil {
@@ -248,39 +217,20 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	if err != nil {
 		return err
 	}
-	var notes []string
-	id := f.gpu
-	if id == "" {
-		id = defaultGPU
-		notes = append(notes, "no --gpu given: predicted for "+defaultGPU)
-	}
-	chip, err := hc.LookupGPU(id)
+	g, err := f.hw.resolve(hc, "predicted", false)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
-	if f.gpuMemory != "" {
-		m, err := units.ParseBytes(f.gpuMemory)
-		if err != nil || m <= 0 {
-			return usageErrf("--gpu-memory %q: want a size such as 79.19GiB", f.gpuMemory)
-		}
-		chip.CUDAMemory = m
-	} else if chip.CUDAMemoryEstimated {
-		notes = append(notes, fmt.Sprintf("%s CUDA memory %s is an estimate; pass --gpu-memory with a measured figure", chip.ID, chip.CUDAMemory))
+	chip, notes := *g.Chip, g.Notes
+	sf, err := f.model.resolve()
+	if err != nil {
+		return err
 	}
 	req := perf.Request{Model: spec, GPU: chip, TP: f.tp, PP: f.pp, Utilization: f.utilization,
-		MaxNumSeqs: f.sched.maxNumSeqs, MaxNumBatchedTokens: f.sched.maxNumBatchedTokens,
-		Workload: perf.Workload{InputTokens: f.input, OutputTokens: f.output, CacheRate: f.sched.cacheRate}}
-	if f.precision != "" {
-		p, err := dtype.LookupPrecision(f.precision)
-		if err != nil {
-			return usageErr(err)
-		}
-		req.Precision = &p
-	}
-	if req.KVDType, err = dtype.ParseKVDType(f.kvDType); err != nil {
-		return usageErr(err)
-	}
-	if req.Engine, err = lookupEngine(f.engine); err != nil {
+		Precision: sf.Precision, KVDType: sf.KVDType,
+		MaxNumSeqs: f.eng.maxNumSeqs, MaxNumBatchedTokens: f.eng.maxNumBatchedTokens,
+		Workload: shape}
+	if req.Engine, err = f.eng.resolve(); err != nil {
 		return err
 	}
 	if err := f.big.applyPerf(cmd.Context(), a.resolveModel, &req); err != nil {
@@ -310,7 +260,7 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 		Model: spec.ID, GPU: chip.ID, GPUs: first.GPUs, TP: max(f.tp, 1), PP: max(f.pp, 1),
 		Engine:    first.Factors.Engine + "@" + first.Factors.EngineVersion,
 		Precision: first.Precision, KVDType: first.KVDType,
-		InputTokens: f.input, OutputTokens: f.output, CacheRate: f.sched.cacheRate, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
+		InputTokens: f.load.input, OutputTokens: f.load.output, CacheRate: f.load.cacheRate, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
 		EP: req.EP, DPAttention: req.DPAttention, Speculative: req.Speculative,
 	}
 	if req.Fabric != nil {
@@ -333,7 +283,7 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	}
 	if f.plot != "" {
 		var buf bytes.Buffer
-		title := fmt.Sprintf("%s, %s on %d × %s (TP %d, PP %d), %s, %d in / %d out", spec.ID, out.Precision, out.GPUs, chip.ID, out.TP, out.PP, out.Engine, f.input, f.output)
+		title := fmt.Sprintf("%s, %s on %d × %s (TP %d, PP %d), %s, %d in / %d out", spec.ID, out.Precision, out.GPUs, chip.ID, out.TP, out.PP, out.Engine, f.load.input, f.load.output)
 		if err := perf.WriteSVG(&buf, title, rows); err != nil {
 			return fmt.Errorf("--plot: %w", err)
 		}

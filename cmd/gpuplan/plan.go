@@ -12,27 +12,27 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gpuplan/gpuplan/cost"
-	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/perf"
 	"github.com/gpuplan/gpuplan/plan"
 )
 
 type planFlags struct {
+	model                    modelFlags
+	eng                      engineFlags
+	load                     workloadFlags
 	context                  int64
-	concurrency, input, out  int
-	rps, ttft, tpot, budget  float64
+	ttft, tpot, budget       float64
 	hoursPerDay, thinkTimeS  float64
-	region, precision, kv    string
-	engine, calibration      string
+	calibration              string
 	pricing, managed, deploy string
 	imageArch, save          string
 	objective, sloPct, sloCI string
-	gpus, vms, target        string
+	region, gpus, vms        enumFlag
+	target                   enumFlag
 	top, pick, pickCPU       int
 	output                   outputFormat
 	big                      bigFlags
-	sched                    schedFlags
 	simulate                 bool
 }
 
@@ -62,24 +62,25 @@ table, one "why not" line per rejected family.
 	}
 	fl := cmd.Flags()
 	fl.Int64Var(&f.context, "context", 0, "maximum model length per replica (default: input + output tokens)")
-	fl.IntVar(&f.concurrency, "concurrency", 0, "concurrent users (closed loop)")
-	fl.Float64Var(&f.rps, "rps", 0, "requests per second (open loop)")
+	f.load.register(fl, workloadHelp{input: requiredShapeHelp.input, output: requiredShapeHelp.output,
+		concurrency: "concurrent users (closed loop)", rps: "requests per second (open loop)"})
 	fl.Float64Var(&f.thinkTimeS, "think-time-s", 0, "with --concurrency: seconds each user waits between a response and its next request (default 0: back to back, the heaviest load N users make)")
-	fl.IntVar(&f.input, "input-tokens", 0, "prompt tokens per request (required)")
-	fl.IntVar(&f.out, "output-tokens", 0, "completion tokens per request (required)")
 	fl.Float64Var(&f.ttft, "ttft-slo-ms", 0, "time-to-first-token target in ms (judged on --slo-percentile)")
 	fl.Float64Var(&f.tpot, "tpot-slo-ms", 0, "time-per-output-token target in ms (judged on --slo-percentile)")
 	fl.StringVar(&f.sloPct, "slo-percentile", "p90", "percentile the SLOs are judged on: p50, p90, p95, p99")
 	fl.StringVar(&f.sloCI, "slo-confidence", "point", "point (the percentile's predicted value) or band (its upper bound under the error band)")
 	fl.StringVar(&f.objective, "objective", "cost", "what ranks the rows: cost (monthly bill for this load), cost-per-token, latency, throughput")
-	fl.StringVar(&f.region, "region", "eastus", "Azure region(s): one ARM name, a comma-separated list, or any (each row is priced in the cheapest)")
-	fl.StringVar(&f.gpus, "gpu", "", "only these GPUs, comma-separated chip ids (see 'gpuplan gpus')")
-	fl.StringVar(&f.vms, "vm", "", "only these VM sizes, comma-separated (Standard_ optional)")
-	fl.StringVar(&f.target, "target", "", "only what this target runs: aks, aks-multinode, kaito, containerapps (default: all)")
+	f.region.list, f.region.extra = true, []string{"any"}
+	addEnumFlag(fl, &f.region, regionEnum, "region", "eastus", "Azure region(s): one ARM name, a comma-separated list, or any (each row is priced in the cheapest)")
+	f.gpus.list, f.vms.list = true, true
+	addEnumFlag(fl, &f.gpus, gpuEnum, "gpu", "", "only these GPUs, comma-separated chip ids (see 'gpuplan gpus')")
+	addEnumFlag(fl, &f.vms, vmEnum, "vm", "", "only these VM sizes, comma-separated (Standard_ optional)")
+	addEnumFlag(fl, &f.target, targetEnum, "target", "", "only what this target runs: aks, aks-multinode, kaito, containerapps (default: all)")
 	fl.Float64Var(&f.budget, "budget-usd-month", 0, "reject offers above this monthly cost")
-	fl.StringVar(&f.precision, "precision", "auto", "precisions to consider: auto (the checkpoint's own and fp8 quantized at load), any (also int8/int4, which need a quantized checkpoint), or a comma-separated list (docs/cli.md)")
-	fl.StringVar(&f.kv, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
-	addEngineFlag(cmd, &f.engine)
+	f.model.register(fl, modelHelp{precisionList: true, precisionDefault: precisionAuto,
+		precision: "precisions to consider: auto (the checkpoint's own and fp8 quantized at load), any (also int8/int4, which need a quantized checkpoint), or a comma-separated list (docs/cli.md)",
+		kvDType:   checkpointModelHelp.kvDType})
+	f.eng.register(fl, schedHelp)
 	fl.StringVar(&f.calibration, "calibration", "", "calibration FILE for the performance model (docs/calibration.md)")
 	fl.StringVar(&f.pricing, "pricing", "payg", "VM pricing: payg, spot, 1y, 3y")
 	fl.Float64Var(&f.hoursPerDay, "hours-per-day", 24, "hours a day the load runs (token volume; VMs bill 730 h/month)")
@@ -92,21 +93,18 @@ table, one "why not" line per rejected family.
 	fl.IntVar(&f.pickCPU, "pick-cpu", 0, "with --save: write CPU VM row RANK instead of a GPU row (deploy it with --gguf-url)")
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
-	addSchedFlags(cmd, &f.sched)
 	fl.BoolVar(&f.simulate, "simulate", true, "replay the best 5 rows request by request (2,000 each; queues, length spread, tails): their speed figures come from the simulation, rows that fail are dropped and the rest ranked again; --simulate=false keeps the steady-state model for every row")
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }
 
 func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
-	if f.input < 1 || f.out < 1 {
-		return usageErrf("--input-tokens and --output-tokens are required")
+	w, err := f.load.resolve("--input-tokens and --output-tokens are required", loadExactlyOne)
+	if err != nil {
+		return err
 	}
-	if (f.concurrency > 0) == (f.rps > 0) {
-		return usageErrf("give exactly one of --concurrency and --rps")
-	}
-	if f.thinkTimeS < 0 || f.thinkTimeS > 86400 || (f.thinkTimeS > 0 && f.rps > 0) {
-		return usageErrf("--think-time-s must be in [0, 86400] seconds and goes with --concurrency (closed-loop users), not --rps")
+	if f.thinkTimeS > 0 && w.RPS > 0 {
+		return usageErrf("--think-time-s goes with --concurrency (closed-loop users), not --rps")
 	}
 	if f.pickCPU > 0 && (f.save == "" || cmd.Flags().Changed("pick")) {
 		return usageErrf("--pick-cpu RANK goes with --save FILE and without --pick (it saves a CPU row instead of a GPU row)")
@@ -120,24 +118,21 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		return err
 	}
 	book, warnings := a.priceBook(hc, "USD")
-	if w := contextDefaultWarning(cmd, f.input, f.out, spec); w != "" {
-		warnings = append(warnings, w)
+	if cw := contextDefaultWarning(cmd, w.InputTokens, w.OutputTokens, spec); cw != "" {
+		warnings = append(warnings, cw)
 	}
 	req := plan.Request{
-		Model: spec, Context: f.context, InputTokens: f.input, OutputTokens: f.out,
-		Concurrency: f.concurrency, RPS: f.rps, ThinkTimeS: f.thinkTimeS, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,
+		Model: spec, Context: f.context, InputTokens: w.InputTokens, OutputTokens: w.OutputTokens,
+		Concurrency: w.Concurrency, RPS: w.RPS, ThinkTimeS: f.thinkTimeS, TTFTSLOMs: f.ttft, TPOTSLOMs: f.tpot,
 		BudgetUSDMonth: f.budget, HoursPerDay: f.hoursPerDay, Hardware: hc, Prices: book,
 		ImageArch:  f.imageArch,
-		MaxNumSeqs: f.sched.maxNumSeqs, MaxNumBatchedTokens: f.sched.maxNumBatchedTokens, CacheRate: f.sched.cacheRate,
+		MaxNumSeqs: f.eng.maxNumSeqs, MaxNumBatchedTokens: f.eng.maxNumBatchedTokens, CacheRate: w.CacheRate,
 		NoSimulate: !f.simulate,
-	}
-	if err := f.sched.check(); err != nil {
-		return err
 	}
 	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
 		return err
 	}
-	if req.Regions, err = parseRegions(f.region, hc, book); err != nil {
+	if req.Regions, err = parseRegions(f.region.value, hc, book); err != nil {
 		return usageErr(err)
 	}
 	if req.Objective, err = plan.ParseObjective(f.objective); err != nil {
@@ -154,34 +149,23 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	default:
 		return usageErrf("--slo-confidence %q: use point or band", f.sloCI)
 	}
-	req.GPUs, req.VMs = splitList(f.gpus), splitList(f.vms)
-	if f.target != "" && !slices.Contains(plan.Targets, f.target) {
-		return usageErrf("--target %q: use %s", f.target, strings.Join(plan.Targets, ", "))
+	req.GPUs, req.VMs = splitList(f.gpus.value), splitList(f.vms.value)
+	if f.target.value != "" && !slices.Contains(plan.Targets, f.target.value) {
+		return usageErrf("--target %q: use %s", f.target.value, strings.Join(plan.Targets, ", "))
 	}
-	req.Target = f.target
+	req.Target = f.target.value
 	if req.Pricing, err = parsePricing(f.pricing); err != nil {
 		return usageErr(err)
 	}
 	if err := pricingKnown(book, req.Pricing, f.pricing); err != nil {
 		return usageErr(err)
 	}
-	switch f.precision {
-	case "", "auto":
-	case "any":
-		req.AllPrecisions = true
-	default:
-		for _, name := range strings.Split(f.precision, ",") {
-			p, err := dtype.LookupPrecision(name)
-			if err != nil {
-				return usageErr(err)
-			}
-			req.Precisions = append(req.Precisions, p)
-		}
+	sf, err := f.model.resolve()
+	if err != nil {
+		return err
 	}
-	if req.KVDType, err = dtype.ParseKVDType(f.kv); err != nil {
-		return usageErr(err)
-	}
-	if req.Engine, err = lookupEngine(f.engine); err != nil {
+	req.Precisions, req.AllPrecisions, req.KVDType = sf.Precisions, sf.AllPrecisions, sf.KVDType
+	if req.Engine, err = f.eng.resolve(); err != nil {
 		return err
 	}
 	if f.calibration != "" {
@@ -279,7 +263,7 @@ func parseRegions(s string, hc *hardware.Catalog, book hardware.PriceBook) ([]st
 			if close := hardware.CloseRegions(r, known); len(close) > 0 {
 				msg += "; did you mean " + strings.Join(close, ", ") + "?"
 			}
-			return nil, errors.New(msg + " (any searches every known region; 'gpuplan prices' lists them)")
+			return nil, errors.New(msg + " (any searches every known region; 'gpuplan prices' lists them): choose from " + shortList(known, 12))
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)
@@ -559,7 +543,7 @@ func (a *app) managedRows(f planFlags, rps float64) ([]plan.ManagedRow, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	rows, err := plan.CompareManaged(book, strings.Split(f.managed, ","), d, rps, float64(f.input), float64(f.out), f.hoursPerDay)
+	rows, err := plan.CompareManaged(book, strings.Split(f.managed, ","), d, rps, float64(f.load.input), float64(f.load.output), f.hoursPerDay)
 	if err != nil {
 		return nil, usageErr(err)
 	}

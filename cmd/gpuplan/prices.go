@@ -33,7 +33,7 @@ func (a *app) priceBook(hc *hardware.Catalog, currency string) (hardware.PriceBo
 func newPricesCmd(a *app) *cobra.Command {
 	var (
 		output   outputFormat
-		region   string
+		region   enumFlag
 		vm       string
 		currency string
 	)
@@ -57,12 +57,6 @@ unknown prices are never guessed.`,
 			if err != nil {
 				return err
 			}
-			reg := ""
-			if region != "" {
-				if reg, err = hardware.NormalizeRegion(region); err != nil {
-					return usageErr(err)
-				}
-			}
 			var vmName string
 			if vm != "" {
 				v, err := hc.LookupVM(vm)
@@ -76,6 +70,10 @@ unknown prices are never guessed.`,
 				return usageErrf("--currency: %v", err)
 			}
 			book, warnings := a.priceBook(hc, cur)
+			reg, err := resolveRegion(&region, "", hc, book)
+			if err != nil {
+				return err
+			}
 			var cache *hardware.PriceCacheInfo
 			if dir, err := a.cacheDir(); err == nil {
 				if pc, found, err := hardware.LoadPriceCache(dir, cur); err == nil && found {
@@ -95,7 +93,7 @@ unknown prices are never guessed.`,
 		},
 	}
 	addOutputFlag(cmd, &output)
-	cmd.Flags().StringVar(&region, "region", "", "only prices in this Azure region (ARM name such as eastus, or \"East US\")")
+	addEnumFlag(cmd.Flags(), &region, regionEnum, "region", "", "only prices in this Azure region (ARM name such as eastus, or \"East US\")")
 	cmd.Flags().StringVar(&vm, "vm", "", "only prices of this VM size (Standard_ND96isr_H100_v5; case-insensitive, Standard_ optional)")
 	cmd.Flags().StringVar(&currency, "currency", "USD", "currency of the cached prices to show (refresh with the same --currency first)")
 	cmd.AddCommand(newPricesRefreshCmd(a))

@@ -10,9 +10,10 @@ import (
 )
 
 // unshipped matches what a printed reference must never be: the project's
-// unshipped reference notes, or a path on the machine that built or ran
-// gpuplan (a user has neither).
-var unshipped = regexp.MustCompile(`shared/|reference/[^ "]*\.(md|txt|json|csv)|(^|[\s"'(=])(/home/|/work/|/tmp/|/Users/|[A-Z]:\\)`)
+// unshipped reference notes, a path on the machine that built or ran
+// gpuplan, or a bare documentation file name ("(use-amd-gpus.md)") instead
+// of the page's URL (a user can open none of them).
+var unshipped = regexp.MustCompile(`shared/|reference/[^ "]*\.(md|txt|json|csv)|(^|[\s"'(=])(/home/|/work/|/tmp/|/Users/|[A-Z]:\\)|[ (][a-z0-9]+(-[a-z0-9]+)+\.md\b`)
 
 // TestOutputsCiteNoUnshippedFiles runs the commands that print sources
 // (ptu, prices, gpus, guide, models, plan, size, perf) with -o json and checks that
@@ -103,6 +104,8 @@ func TestUnshippedPattern(t *testing.T) {
 		{`"source": "docs/sources.md#seed"`, false},
 		{`"source": "https://nvidia.github.io/TensorRT-LLM/0.18.2/reference/support-matrix.html"`, false},
 		{`"source": "https://learn.microsoft.com/azure/aks/gpu-multi-instance"`, false},
+		{`"notes": ["AKS schedules it with the amd.com/gpu resource (use-amd-gpus.md)."]`, true},
+		{`"source": "docs/cost.md#the-reference-guides-rule-of-thumb"`, false},
 	} {
 		if got := unshipped.MatchString(tc.s); got != tc.bad {
 			t.Errorf("unshipped.MatchString(%s) = %v, want %v", tc.s, got, tc.bad)

@@ -29,9 +29,6 @@ func readTrace(path string) ([]perf.TraceRequest, error) {
 }
 
 func runSimulate(a *app, f perfFlags, model, gpu string, req perf.Request, loads []perf.Workload, trace []perf.TraceRequest, notes []string) error {
-	if f.sim.requests < 1 || f.sim.requests > perf.MaxSimRequests {
-		return usageErrf("--requests %d: want 1 to %d", f.sim.requests, perf.MaxSimRequests)
-	}
 	dep, err := perf.Prepare(req)
 	switch {
 	case errors.Is(err, perf.ErrDoesNotFit):
@@ -53,7 +50,7 @@ func runSimulate(a *app, f perfFlags, model, gpu string, req perf.Request, loads
 	}
 	out := perf.SimReport{Model: model, GPU: gpu, GPUs: e.GPUs, TP: max(f.tp, 1), PP: max(f.pp, 1),
 		Engine: e.Factors.Engine + "@" + e.Factors.EngineVersion, Precision: e.Precision,
-		InputTokens: f.input, OutputTokens: f.output, CacheRate: f.sched.cacheRate, Calibrated: e.Calibrated, SLO: cfg.SLO, Notes: notes}
+		InputTokens: f.load.input, OutputTokens: f.load.output, CacheRate: f.load.cacheRate, Calibrated: e.Calibrated, SLO: cfg.SLO, Notes: notes}
 	for _, w := range loads {
 		r, err := dep.Simulate(w, cfg)
 		if err != nil {

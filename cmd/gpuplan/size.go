@@ -3,15 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gpuplan/gpuplan/dtype"
 	"github.com/gpuplan/gpuplan/engine"
-	"github.com/gpuplan/gpuplan/hardware"
 	"github.com/gpuplan/gpuplan/memory"
 	"github.com/gpuplan/gpuplan/units"
 )
@@ -21,14 +18,29 @@ import (
 const defaultGPU = "h100-sxm"
 
 type sizeFlags struct {
-	precision, kvDType, gpu, gpuMemory, engine, table string
-	context, concurrency                              int64
-	utilization                                       float64
-	flashAttn                                         bool
-	tp, pp, maxBatched, maxSeqs                       int
-	output                                            outputFormat
-	moe                                               bigFlags
-	cpuFlags
+	model                modelFlags
+	eng                  engineFlags
+	hw                   hardwareFlags
+	table                string
+	context, concurrency int64
+	utilization          float64
+	flashAttn            bool
+	tp, pp               int
+	output               outputFormat
+	moe                  bigFlags
+}
+
+// sizeEngineHelp is size's help for the scheduler knobs (it names
+// llama.cpp's too: size sizes GGUF files with llama.cpp's buffer rules).
+var sizeEngineHelp = engineHelp{
+	maxNumBatchedTokens: "token budget per engine step (vLLM max_num_batched_tokens, SGLang chunked_prefill_size, TensorRT-LLM max_num_tokens, llama.cpp ubatch_size; default: the engine's rule for the GPU)",
+	maxNumSeqs:          "most sequences per engine step (vLLM max_num_seqs, SGLang max_running_requests, TensorRT-LLM max_batch_size, llama.cpp parallel; default: the engine's rule for the GPU)",
+}
+
+// Help of the model flags where the default is the checkpoint's own.
+var checkpointModelHelp = modelHelp{
+	precision: "weights precision (default: the checkpoint's own); see docs/cli.md",
+	kvDType:   "KV-cache dtype: auto, bf16, fp16, fp8",
 }
 
 func newSizeCmd(a *app) *cobra.Command {
@@ -65,14 +77,14 @@ config.json, a model directory or a GGUF file.`,
 			if f.table != "" {
 				return runRuleOfThumbTable(a, f)
 			}
-			host, gvm, err := resolveCPUTarget(a, f.cpuFlags, f.gpu)
+			host, gvm, err := resolveCPUTarget(a, f.hw.cpuFlags, f.hw.gpu.value)
 			if err != nil {
 				return err
 			}
 			if gvm != nil {
-				f.gpu = gvm.GPU
+				f.hw.gpu.value = gvm.GPU
 			}
-			eng, err := lookupEngine(f.engine)
+			eng, err := f.eng.resolve()
 			if err != nil {
 				return err
 			}
@@ -85,20 +97,15 @@ config.json, a model directory or a GGUF file.`,
 			return runSize(cmd, a, args[0], f)
 		},
 	}
-	addCPUFlags(cmd, &f.cpuFlags)
 	fl := cmd.Flags()
-	fl.StringVar(&f.precision, "precision", "", "weights precision (default: the checkpoint's own); see docs/cli.md")
-	fl.StringVar(&f.kvDType, "kv-dtype", "auto", "KV-cache dtype: auto, bf16, fp16, fp8")
+	f.hw.register(fl)
+	f.model.register(fl, checkpointModelHelp)
+	f.eng.register(fl, sizeEngineHelp)
 	fl.Int64Var(&f.context, "context", 0, "maximum model length in tokens (default: the model's max_position_embeddings)")
 	fl.Int64Var(&f.concurrency, "concurrency", 1, "sequences of --context tokens that must fit at once")
-	fl.StringVar(&f.gpu, "gpu", "", "GPU id (see 'gpuplan gpus'; default "+defaultGPU+")")
-	fl.StringVar(&f.gpuMemory, "gpu-memory", "", "CUDA-visible memory per GPU, e.g. 79.19GiB (overrides --gpu's figure)")
 	fl.Float64Var(&f.utilization, "gpu-memory-utilization", 0, "fraction of CUDA memory the engine may use (default: the engine profile's)")
 	fl.IntVar(&f.tp, "tp", 1, "tensor-parallel size")
 	fl.IntVar(&f.pp, "pp", 1, "pipeline-parallel size")
-	fl.IntVar(&f.maxBatched, "max-num-batched-tokens", 0, "token budget per engine step (vLLM max_num_batched_tokens, SGLang chunked_prefill_size, TensorRT-LLM max_num_tokens, llama.cpp ubatch_size; default: the engine's rule for the GPU)")
-	fl.IntVar(&f.maxSeqs, "max-num-seqs", 0, "most sequences per engine step (vLLM max_num_seqs, SGLang max_running_requests, TensorRT-LLM max_batch_size, llama.cpp parallel; default: the engine's rule for the GPU)")
-	addEngineFlag(cmd, &f.engine)
 	fl.BoolVar(&f.flashAttn, "flash-attn", false, "llama.cpp --flash-attn (with --engine llamacpp on a GGUF file)")
 	fl.StringVar(&f.table, "table", "", "reproduce the reference guide's VRAM table for bare sizes, e.g. 7B,13B,70B")
 	addMoEFlags(fl, &f.moe)
@@ -114,31 +121,29 @@ func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
 	req := memory.Request{
 		Model: spec, Context: f.context, Concurrency: f.concurrency, TP: f.tp, PP: f.pp,
 		Utilization: f.utilization,
-		Scheduler:   engine.Scheduler{MaxTokens: f.maxBatched, MaxSeqs: f.maxSeqs},
+		Scheduler:   f.eng.scheduler(),
 		EP:          f.moe.ep, DPAttention: f.moe.dpAttention,
 	}
-	if err := f.moe.checkMoE(); err != nil {
+	sf, err := f.model.resolve()
+	if err != nil {
 		return err
 	}
-	if f.precision != "" {
-		p, err := dtype.LookupPrecision(f.precision)
-		if err != nil {
-			return usageErr(err)
-		}
-		req.Precision = &p
-	}
-	if req.KVDType, err = dtype.ParseKVDType(f.kvDType); err != nil {
-		return usageErr(err)
-	}
-	if req.Engine, err = lookupEngine(f.engine); err != nil {
+	req.Precision, req.KVDType = sf.Precision, sf.KVDType
+	if req.Engine, err = f.eng.resolve(); err != nil {
 		return err
 	}
-	var notes []string
-	var chip *hardware.GPU
-	if req.GPU, chip, notes, err = a.gpuForSizing(f.gpu, f.gpuMemory); err != nil {
+	_, hc, err := a.loadCatalogs()
+	if err != nil {
 		return err
 	}
-	if chip != nil {
+	g, err := f.hw.resolve(hc, "sized", true)
+	if err != nil {
+		return err
+	}
+	notes := g.Notes
+	req.GPU = memory.GPU{CUDAMemory: g.CUDAMemory}
+	if chip := g.Chip; chip != nil {
+		req.GPU.ID, req.GPU.DriverMemory = chip.ID, chip.DriverMemory
 		t := engine.OnGPU(*chip)
 		req.Target = &t
 	} else {
@@ -159,50 +164,6 @@ func runSize(cmd *cobra.Command, a *app, ref string, f sizeFlags) error {
 		return infeasibleErr(fmt.Errorf("%s does not fit: %s", b.Model, strings.Join(b.Reasons, "; ")))
 	}
 	return nil
-}
-
-// gpuForSizing resolves --gpu / --gpu-memory to the figures the budget
-// needs, with notes on where they came from.
-func (a *app) gpuForSizing(id, mem string) (memory.GPU, *hardware.GPU, []string, error) {
-	_, hc, err := a.loadCatalogs()
-	if err != nil {
-		return memory.GPU{}, nil, nil, err
-	}
-	var found *hardware.GPU
-	var notes []string
-	g := memory.GPU{}
-	if id == "" && mem == "" {
-		id = defaultGPU
-		notes = append(notes, "no --gpu given: sized for "+defaultGPU)
-	}
-	if id != "" {
-		chip, err := hc.LookupGPU(id)
-		if err != nil {
-			return g, nil, nil, usageErr(err)
-		}
-		found = &chip
-		g.ID, g.CUDAMemory, g.DriverMemory = chip.ID, chip.CUDAMemory, chip.DriverMemory
-		if chip.CUDAMemoryEstimated {
-			notes = append(notes, fmt.Sprintf("%s CUDA memory %s is an estimate (%s); pass --gpu-memory with a measured figure", chip.ID, chip.CUDAMemory, chip.CUDAMemoryNote))
-		}
-	}
-	if mem != "" {
-		if _, err := strconv.ParseFloat(strings.TrimSpace(mem), 64); err == nil {
-			return g, nil, nil, usageErrf("--gpu-memory %s needs a unit: 79.19GiB (what CUDA reports on an 80 GB H100) or 80GB", mem)
-		}
-		m, err := units.ParseBytes(mem)
-		if err != nil {
-			return g, nil, nil, usageErr(fmt.Errorf("--gpu-memory: %w", err))
-		}
-		if m < 256*units.MiB {
-			return g, nil, nil, usageErrf("--gpu-memory %s is implausibly small for a GPU; give the CUDA-visible memory such as 79.19GiB", mem)
-		}
-		g.CUDAMemory = m
-	}
-	if g.CUDAMemory <= 0 {
-		return g, nil, nil, usageErrf("the CUDA memory of %s is unknown: pass --gpu-memory (e.g. 79.19GiB) or add it with --catalog", id)
-	}
-	return g, found, notes, nil
 }
 
 func printBudget(w *tabwriter.Writer, b memory.Budget) error {

@@ -64,7 +64,7 @@ func runSizeLlamaCPP(cmd *cobra.Command, a *app, ref string, f sizeFlags, host *
 		return usageErrf("--concurrency must be in [1, 1024] (llama.cpp --parallel slots), got %d", f.concurrency)
 	}
 	req := engine.LlamaCPPRequest{Context: f.context, Parallel: f.concurrency, FlashAttention: f.flashAttn}
-	r, _, exact, err := a.llamacppBuffers(cmd.Context(), ref, f.precision, req)
+	r, _, exact, err := a.llamacppBuffers(cmd.Context(), ref, f.model.precision.value, req)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ set -euo pipefail
 RESOURCE_GROUP="${RESOURCE_GROUP:-rg-llm}"
 CLUSTER_NAME="${CLUSTER_NAME:-aks-llm}"
 
-# Taints and VM size are fixed at creation (use-nvidia-gpu.md). Autoscaler bounds: 1-2 nodes.
+# Taints and VM size are fixed at creation (https://learn.microsoft.com/azure/aks/use-nvidia-gpu). Autoscaler bounds: 1-2 nodes.
 az aks nodepool add \
   --resource-group "$RESOURCE_GROUP" \
   --cluster-name "$CLUSTER_NAME" \

@@ -7,10 +7,10 @@ RESOURCE_GROUP="${RESOURCE_GROUP:?set RESOURCE_GROUP to the resource group of th
 CLUSTER_NAME="${CLUSTER_NAME:?set CLUSTER_NAME to the AKS cluster name}"
 
 # InfiniBand: register AKSInfinibandSupport once per subscription so the pool's VMs share one
-# InfiniBand network (AKS use-amd-gpus.md):
+# InfiniBand network (https://learn.microsoft.com/azure/aks/use-amd-gpus):
 #   az feature register --name AKSInfinibandSupport --namespace Microsoft.ContainerService
 
-# Taints and VM size are fixed at creation (use-nvidia-gpu.md). Autoscaler bounds: 2-4 nodes.
+# Taints and VM size are fixed at creation (https://learn.microsoft.com/azure/aks/use-nvidia-gpu). Autoscaler bounds: 2-4 nodes.
 az aks nodepool add \
   --resource-group "$RESOURCE_GROUP" \
   --cluster-name "$CLUSTER_NAME" \

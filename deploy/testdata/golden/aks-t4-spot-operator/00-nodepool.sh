@@ -6,7 +6,7 @@ set -euo pipefail
 RESOURCE_GROUP="${RESOURCE_GROUP:?set RESOURCE_GROUP to the resource group of the AKS cluster}"
 CLUSTER_NAME="${CLUSTER_NAME:?set CLUSTER_NAME to the AKS cluster name}"
 
-# Taints and VM size are fixed at creation (use-nvidia-gpu.md). Autoscaler bounds: 0-1 nodes.
+# Taints and VM size are fixed at creation (https://learn.microsoft.com/azure/aks/use-nvidia-gpu). Autoscaler bounds: 0-1 nodes.
 az aks nodepool add \
   --resource-group "$RESOURCE_GROUP" \
   --cluster-name "$CLUSTER_NAME" \

@@ -5,7 +5,7 @@ set -euo pipefail
 RESOURCE_GROUP="${RESOURCE_GROUP:?set RESOURCE_GROUP to the resource group of the AKS cluster}"
 CLUSTER_NAME="${CLUSTER_NAME:?set CLUSTER_NAME to the AKS cluster name}"
 
-# The AI toolchain operator add-on runs KAITO 0.6.0 (Azure CLI 2.76.0 or later; ai-toolchain-operator.md).
+# The AI toolchain operator add-on runs KAITO 0.6.0 (Azure CLI 2.76.0 or later; https://learn.microsoft.com/azure/aks/ai-toolchain-operator).
 az aks update \
   --resource-group "$RESOURCE_GROUP" \
   --name "$CLUSTER_NAME" \
