@@ -288,12 +288,9 @@ func resolveRegion(f *enumFlag, def string, hc *hardware.Catalog, book hardware.
 	if strings.TrimSpace(f.value) == "" {
 		return def, nil
 	}
-	regions, err := parseRegions(f.value, hc, book)
+	regions, err := parseRegions(f.value, regionsOne, hc, book)
 	if err != nil {
 		return "", usageErr(err)
-	}
-	if len(regions) != 1 {
-		return "", usageErrf("--region %q: give one region", f.value)
 	}
 	return regions[0], nil
 }

@@ -116,3 +116,35 @@ func TestWorkloadFlagsResolve(t *testing.T) {
 		})
 	}
 }
+
+// TestRegionErrorsPerCommand: a bad --region's advice fits the command.
+// plan takes lists and "any", and says so; gpus, prices and guide take
+// one region, and neither offer "any" nor accept it.
+func TestRegionErrorsPerCommand(t *testing.T) {
+	plan := []string{"plan", "llama-3.1-8b", "--concurrency", "1", "--input-tokens", "10", "--output-tokens", "10"}
+	tests := []struct {
+		args          []string
+		want, notWant string
+	}{
+		{append(plan, "--region", "mars"), "any searches every known region", ""},
+		{[]string{"gpus", "--region", "mars"}, `--region "mars"`, "any"},
+		{[]string{"prices", "--region", "mars"}, `--region "mars"`, "any"},
+		{[]string{"guide", "--region", "mars"}, `--region "mars"`, "any"},
+		{[]string{"gpus", "--region", "any"}, "give one region", "searches"},
+		{[]string{"guide", "--region", "eastus,westus"}, "give one region", "searches"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, errOut, code := run(t, tc.args...)
+			if code != exitUsage || out != "" {
+				t.Fatalf("exit %d, stdout %.100q; want exit %d, no output", code, out, exitUsage)
+			}
+			if !strings.Contains(errOut, tc.want) {
+				t.Errorf("stderr %q lacks %q", errOut, tc.want)
+			}
+			if tc.notWant != "" && strings.Contains(errOut, tc.notWant) {
+				t.Errorf("stderr %q offers %q on a single-region command", errOut, tc.notWant)
+			}
+		})
+	}
+}

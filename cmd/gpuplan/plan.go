@@ -133,7 +133,7 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 	if err := f.big.applyPlan(cmd.Context(), a.resolveModel, &req); err != nil {
 		return err
 	}
-	if req.Regions, err = parseRegions(f.region.value, hc, book); err != nil {
+	if req.Regions, err = parseRegions(f.region.value, regionsMany, hc, book); err != nil {
 		return usageErr(err)
 	}
 	if req.Objective, err = plan.ParseObjective(f.objective.value); err != nil {
@@ -240,13 +240,30 @@ func splitList(s string) []string {
 	return out
 }
 
-// parseRegions reads --region: one region, a comma-separated list, or
-// "any" (every region the catalog, a --catalog overlay or refreshed prices
-// know). A region none of them knows is a usage error naming close ones.
-func parseRegions(s string, hc *hardware.Catalog, book hardware.PriceBook) ([]string, error) {
+// regionsOne and regionsMany say what a command's --region takes: one
+// region (gpus, prices, guide) or plan's list and "any".
+const (
+	regionsOne  = false
+	regionsMany = true
+)
+
+// parseRegions reads --region: one region, or with many a comma-separated
+// list or "any" (every region the catalog, a --catalog overlay or
+// refreshed prices know). A region none of them knows is a usage error
+// naming close ones; its advice offers "any" and lists only where the
+// command takes them.
+func parseRegions(s string, many bool, hc *hardware.Catalog, book hardware.PriceBook) ([]string, error) {
 	known := hc.KnownRegions(book)
-	if strings.EqualFold(strings.TrimSpace(s), "any") {
+	isAny := strings.EqualFold(strings.TrimSpace(s), "any")
+	switch {
+	case isAny && many:
 		return known, nil
+	case !many && (isAny || len(splitList(s)) > 1):
+		return nil, fmt.Errorf("--region %q: give one region, such as eastus ('gpuplan prices' lists them)", s)
+	}
+	hint := " ('gpuplan prices' lists them)"
+	if many {
+		hint = " (any searches every known region; 'gpuplan prices' lists them)"
 	}
 	var out []string
 	for _, x := range splitList(s) {
@@ -259,14 +276,17 @@ func parseRegions(s string, hc *hardware.Catalog, book hardware.PriceBook) ([]st
 			if close := hardware.CloseRegions(r, known); len(close) > 0 {
 				msg += "; did you mean " + strings.Join(close, ", ") + "?"
 			}
-			return nil, errors.New(msg + " (any searches every known region; 'gpuplan prices' lists them): choose from " + shortList(known, 12))
+			return nil, errors.New(msg + hint + ": choose from " + shortList(known, 12))
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && many {
 		return nil, errors.New("--region is empty: give a region such as eastus, a comma-separated list, or any")
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--region is empty: give a region such as eastus")
 	}
 	return out, nil
 }
