@@ -17,23 +17,30 @@ import (
 // Target is where the artifacts deploy to.
 type Target string
 
-// Targets.
+// Targets. The ids are the planner's (plan.Targets): the planner judges
+// each candidate per target and writes the target into plan.json, and
+// deploy imports plan, so plan's list is the one list and deploy's
+// constants and Targets are views of it.
 const (
 	// TargetAKS is one AKS GPU node pool with a vLLM Deployment; every
 	// replica fits on one VM.
-	TargetAKS Target = "aks"
+	TargetAKS Target = plan.TargetAKS
 	// TargetAKSMultiNode serves one replica across several VMs with a
 	// LeaderWorkerSet (only when one VM cannot hold the model).
-	TargetAKSMultiNode Target = "aks-multinode"
+	TargetAKSMultiNode Target = plan.TargetAKSMultinode
 	// TargetKAITO is a KAITO Workspace on AKS.
-	TargetKAITO Target = "kaito"
+	TargetKAITO Target = plan.TargetKAITO
 	// TargetContainerApps is an Azure Container Apps serverless-GPU app.
-	TargetContainerApps Target = "containerapps"
+	TargetContainerApps Target = plan.TargetContainerApps
 )
 
-// Targets lists every target in documentation order.
+// Targets lists every target in documentation order: plan.Targets.
 func Targets() []Target {
-	return []Target{TargetAKS, TargetAKSMultiNode, TargetKAITO, TargetContainerApps}
+	out := make([]Target, len(plan.Targets))
+	for i, t := range plan.Targets {
+		out[i] = Target(t)
+	}
+	return out
 }
 
 // ParseTarget reads a --target value.

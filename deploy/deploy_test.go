@@ -681,3 +681,22 @@ func TestMI300XOneImage(t *testing.T) {
 		t.Errorf("old plan: image %q, notes %q", got, b.Notes)
 	}
 }
+
+// TestTargetsArePlans: deploy's targets are the planner's, one list, in
+// the documented order (docs/cli.md): a target the planner judges is one
+// deploy writes for, and no other.
+func TestTargetsArePlans(t *testing.T) {
+	want := []string{"aks", "aks-multinode", "kaito", "containerapps"}
+	var got []string
+	for _, tg := range Targets() {
+		got = append(got, string(tg))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") || strings.Join(plan.Targets, " ") != strings.Join(want, " ") {
+		t.Errorf("deploy targets %v, plan targets %v; want %v", got, plan.Targets, want)
+	}
+	for _, id := range plan.Targets {
+		if tg, err := ParseTarget(strings.ToUpper(id)); err != nil || string(tg) != id {
+			t.Errorf("ParseTarget(%q) = %q, %v", strings.ToUpper(id), tg, err)
+		}
+	}
+}

@@ -146,10 +146,7 @@ func runPlan(cmd *cobra.Command, a *app, ref string, f planFlags) error {
 		return usageErr(err)
 	}
 	req.GPUs, req.VMs = splitList(f.gpus.value), splitList(f.vms.value)
-	if f.target.value != "" && !slices.Contains(plan.Targets, f.target.value) {
-		return usageErrf("--target %q: use %s", f.target.value, strings.Join(plan.Targets, ", "))
-	}
-	req.Target = f.target.value
+	req.Target = strings.ToLower(strings.TrimSpace(f.target.value)) // as deploy.ParseTarget reads it
 	if req.Pricing, err = hardware.ParsePricing(f.pricing.value); err != nil {
 		return usageErr(err)
 	}
