@@ -14,6 +14,14 @@ func TestPerfGolden(t *testing.T) {
 		{"perf-llama70b-h100-tp2.txt", []string{"perf", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "2", "--input-tokens", "1000", "--output-tokens", "200", "--concurrency", "1,8,32,128,max"}, exitOK},
 		{"perf-llama8b-trtllm-fp8-rps.txt", []string{"perf", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "trtllm", "--precision", "fp8", "--kv-dtype", "fp8",
 			"--input-tokens", "500", "--output-tokens", "300", "--rps", "1,10,40,1000", "--load-from", "nvme"}, exitOK},
+		// The JSON of the three reports perf prints (steady state, --simulate,
+		// a CPU VM), so moving their builders cannot change them.
+		{"perf-llama8b-h100.json", []string{"perf", "llama-3.1-8b", "--gpu", "h100-sxm", "--input-tokens", "1000", "--output-tokens", "200",
+			"--concurrency", "1,16", "--load-from", "blob", "-o", "json"}, exitOK},
+		{"perf-simulate-llama8b-h100.json", []string{"perf", "llama-3.1-8b", "--gpu", "h100-sxm", "--input-tokens", "1000", "--output-tokens", "200",
+			"--concurrency", "4,8", "--simulate", "--requests", "200", "--tpot-slo-ms", "20", "-o", "json"}, exitOK},
+		{"perf-cpu-qwen05b-d2as.json", []string{"perf", "qwen2.5-0.5b", "--vm", "Standard_D2as_v6", "--input-tokens", "200", "--output-tokens", "100",
+			"--concurrency", "1,2", "-o", "json"}, exitOK},
 	})
 }
 
