@@ -244,7 +244,7 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 		}
 	}
 	if f.sim.on {
-		return runSimulate(a, f, spec.ID, chip.ID, req, loads, trace, notes)
+		return runSimulate(a, f, req, loads, trace, notes)
 	}
 	rows, err := perf.PredictLoads(req, loads)
 	switch {
@@ -257,17 +257,11 @@ func runPerf(cmd *cobra.Command, a *app, ref string, f perfFlags) error {
 	case err != nil:
 		return err
 	}
+	out, err := perf.NewReport(req, rows, notes)
+	if err != nil {
+		return err
+	}
 	first := rows[0]
-	out := perf.Report{
-		Model: spec.ID, GPU: chip.ID, GPUs: first.GPUs, TP: max(f.tp, 1), PP: max(f.pp, 1),
-		Engine:    first.Factors.Engine + "@" + first.Factors.EngineVersion,
-		Precision: first.Precision, KVDType: first.KVDType,
-		InputTokens: f.load.input, OutputTokens: f.load.output, CacheRate: f.load.cacheRate, Calibrated: first.Calibrated, Rows: rows, Notes: notes,
-		EP: req.EP, DPAttention: req.DPAttention, Speculative: req.Speculative,
-	}
-	if req.Fabric != nil {
-		out.VM = req.Fabric.VM
-	}
 	if f.loadFrom.value != "" || f.loadThroughput != "" {
 		// A remote source is read over the VM's network: the VM named
 		// with --vm (or chosen for a multi-VM replica) caps it.

@@ -28,7 +28,7 @@ func readTrace(path string) ([]perf.TraceRequest, error) {
 	return t, nil
 }
 
-func runSimulate(a *app, f perfFlags, model, gpu string, req perf.Request, loads []perf.Workload, trace []perf.TraceRequest, notes []string) error {
+func runSimulate(a *app, f perfFlags, req perf.Request, loads []perf.Workload, trace []perf.TraceRequest, notes []string) error {
 	dep, err := perf.Prepare(req)
 	switch {
 	case errors.Is(err, perf.ErrDoesNotFit):
@@ -41,43 +41,11 @@ func runSimulate(a *app, f perfFlags, model, gpu string, req perf.Request, loads
 	cfg := perf.SimConfig{Requests: f.sim.requests, Seed: f.sim.seed, Arrival: f.sim.arrival.value, Lengths: f.sim.lengths.value,
 		InputStddev: f.sim.inputStddev, OutputStdev: f.sim.outputStddev, ThinkTimeS: f.sim.thinkMS / 1e3, Trace: trace,
 		SLO: perf.SLO{TTFTMS: f.sim.ttftSLO, TPOTMS: f.sim.tpotSLO, E2EMS: f.sim.e2eSLO}}
-	if len(trace) > 0 {
-		loads = loads[:1]
-	}
-	e, err := dep.Predict(perf.Workload{Concurrency: 1})
+	out, err := perf.NewSimReport(req, dep, loads, cfg, notes)
 	if err != nil {
 		return usageErr(err)
 	}
-	out := perf.SimReport{Model: model, GPU: gpu, GPUs: e.GPUs, TP: max(f.tp, 1), PP: max(f.pp, 1),
-		Engine: e.Factors.Engine + "@" + e.Factors.EngineVersion, Precision: e.Precision,
-		InputTokens: f.load.input, OutputTokens: f.load.output, CacheRate: f.load.cacheRate, Calibrated: e.Calibrated, SLO: cfg.SLO, Notes: notes}
-	for _, w := range loads {
-		r, err := dep.Simulate(w, cfg)
-		if err != nil {
-			return usageErr(err)
-		}
-		out.Rows = append(out.Rows, r)
-	}
-	if closedLoopFixed(loads, cfg) {
-		pop := dep.Population(perf.SimConfig{})
-		out.Notes = append(out.Notes, fmt.Sprintf("closed loop of identical requests: users whose requests match token for token lock into waves, so TTFT depends on --requests; a population's spread keeps them apart (--length-distribution uniform --input-tokens-stddev %.0f --output-tokens-stddev %.0f is what plan simulates; docs/perf.md, \"Simulation\")", pop.InputStddev, pop.OutputStdev))
-	}
-	out.Notes = append(out.Notes, "simulated request by request: continuous batching with chunked prefill within the token budget, the sequence limit, KV admission and recompute preemption, prefix-cache hits; each iteration costs what the calibrated step model says (docs/perf.md, \"Simulation\")")
 	return render(a.Stdout, f.format, out, func(w *tabwriter.Writer) error { return printSim(w, out) })
-}
-
-// closedLoopFixed reports whether a closed-loop load runs identical
-// requests (fixed lengths, no trace).
-func closedLoopFixed(loads []perf.Workload, cfg perf.SimConfig) bool {
-	if len(cfg.Trace) > 0 || (cfg.Lengths != "" && cfg.Lengths != perf.LengthFixed) {
-		return false
-	}
-	for _, w := range loads {
-		if w.Load() == perf.LoadConcurrency {
-			return true
-		}
-	}
-	return false
 }
 
 func printSim(w *tabwriter.Writer, o perf.SimReport) error {
