@@ -2,6 +2,10 @@ package perf
 
 import (
 	"fmt"
+
+	"github.com/gpuplan/gpuplan/dtype"
+	"github.com/gpuplan/gpuplan/memory"
+	"github.com/gpuplan/gpuplan/model"
 )
 
 // NewReport is the steady-state report of r at its loads: the rows
@@ -75,4 +79,68 @@ func closedLoopFixed(loads []Workload, cfg SimConfig) bool {
 		}
 	}
 	return false
+}
+
+// CPUReportRequest is a llama.cpp run on a CPU host to report on: the
+// model at one precision, the request shape and the concurrency levels,
+// and optionally a calibration (CalibrationName names it in the note).
+type CPUReportRequest struct {
+	Model                     *model.Spec
+	Precision                 dtype.Precision
+	Host                      CPUHost
+	InputTokens, OutputTokens int
+	Concurrency               []int
+	Calibration               *Calibration
+	CalibrationName           string
+}
+
+// NewCPUReport predicts llama.cpp's speed on r.Host at each concurrency
+// and whether the weights and the KV cache of the largest level fit its
+// memory. A calibration without llama.cpp points on the host, or a
+// model the precision cannot size, is an error wrapping ErrInvalid.
+func NewCPUReport(r CPUReportRequest) (CPUReport, error) {
+	w, err := memory.EstimateWeights(r.Model, r.Precision, 1, 1)
+	if err != nil {
+		return CPUReport{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	host := r.Host
+	out := CPUReport{Model: r.Model.ID, Precision: r.Precision.Name, WeightBytes: int64(w.Total), Params: r.Model.Params().Total,
+		KVPerToken: LlamaCPPKVBytesPerToken(r.Model), InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Host: host}
+	tgt := CPUTarget{Name: host.Name, Speed: host.Speed, Cores: host.Cores, BandwidthGBPerS: host.Bandwidth.GBPerS}
+	if r.Calibration != nil {
+		var n int
+		tgt, n = CalibrateCPU(tgt, CPUWorkload{WeightBytes: float64(w.Total), Params: float64(out.Params), KVBytesPerToken: float64(out.KVPerToken)}, r.Calibration.Points)
+		if n == 0 {
+			return CPUReport{}, fmt.Errorf("%w: --calibration %s has no llamacpp points measured on %s (bench --write-calibration with --gpu %q --engine llamacpp@VERSION)", ErrInvalid, r.CalibrationName, host.Name, host.Name)
+		}
+		out.Notes = append(out.Notes, fmt.Sprintf("calibrated on %d points from %s: decode × %.2f, prefill × %.2f of the uncalibrated prediction", n, r.CalibrationName, tgt.DecodeFactor, tgt.PrefillFactor))
+	}
+	var maxConc int
+	for _, c := range r.Concurrency {
+		e, err := EstimateCPU(tgt, CPUWorkload{WeightBytes: float64(w.Total), Params: float64(out.Params),
+			KVBytesPerToken: float64(out.KVPerToken), InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Concurrency: c})
+		if err != nil {
+			return CPUReport{}, err
+		}
+		out.Rows = append(out.Rows, CPUReportRow{Concurrency: c, CPUEstimate: e})
+		out.Assumptions = e.Assumptions
+		maxConc = max(maxConc, c)
+	}
+	out.Assumptions = append(out.Assumptions, "bandwidth "+host.Bandwidth.Kind+": "+host.Bandwidth.Basis)
+	need := float64(w.Total) + float64(maxConc)*float64(r.InputTokens+r.OutputTokens)*float64(out.KVPerToken)
+	out.Fits = host.MemoryGiB == 0 || need < host.MemoryGiB*(1<<30)
+	if !out.Fits {
+		out.Notes = append(out.Notes, fmt.Sprintf("weights and KV (%.2f GiB) exceed %s's %.0f GiB of memory", need/(1<<30), host.Name, host.MemoryGiB))
+	}
+	return out, nil
+}
+
+// LlamaCPPKVBytesPerToken is the f16 K and V cache per token of context
+// over all layers (llama.cpp's default cache type).
+func LlamaCPPKVBytesPerToken(s *model.Spec) int64 {
+	var elems int64
+	for _, l := range s.KVLayers() {
+		elems += l.ElementsPerToken()
+	}
+	return elems * 2
 }

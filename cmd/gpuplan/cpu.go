@@ -88,16 +88,6 @@ func resolveCPUTarget(a *app, f cpuFlags, gpuFlag string) (host *perf.CPUHost, g
 	return nil, nil, nil
 }
 
-// llamacppKVBytesPerToken is the f16 K and V cache per token of context
-// over all layers (llama.cpp's default cache type).
-func llamacppKVBytesPerToken(s *model.Spec) int64 {
-	var elems int64
-	for _, l := range s.KVLayers() {
-		elems += l.ElementsPerToken()
-	}
-	return elems * 2
-}
-
 func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *perf.CPUHost) error {
 	if _, err := f.load.resolve(perfNeedsShape, loadElsewhere); err != nil {
 		return err
@@ -117,49 +107,28 @@ func runPerfCPU(cmd *cobra.Command, a *app, ref string, f perfFlags, host *perf.
 	if err != nil {
 		return err
 	}
-	w, err := memory.EstimateWeights(spec, prec, 1, 1)
-	if err != nil {
-		return usageErr(err)
-	}
-	out := perf.CPUReport{Model: spec.ID, Precision: prec.Name, WeightBytes: int64(w.Total), Params: spec.Params().Total,
-		KVPerToken: llamacppKVBytesPerToken(spec), InputTokens: f.load.input, OutputTokens: f.load.output, Host: *host}
-	tgt := perf.CPUTarget{Name: host.Name, Speed: host.Speed, Cores: host.Cores, BandwidthGBPerS: host.Bandwidth.GBPerS}
-	if f.calibration != "" {
-		cal, err := perf.LoadCalibrationFile(f.calibration)
-		if err != nil {
-			return usageErr(err)
-		}
-		var n int
-		tgt, n = perf.CalibrateCPU(tgt, perf.CPUWorkload{WeightBytes: float64(w.Total), Params: float64(out.Params), KVBytesPerToken: float64(out.KVPerToken)}, cal.Points)
-		if n == 0 {
-			return usageErrf("--calibration %s has no llamacpp points measured on %s (bench --write-calibration with --gpu %q --engine llamacpp@VERSION)", f.calibration, host.Name, host.Name)
-		}
-		out.Notes = append(out.Notes, fmt.Sprintf("calibrated on %d points from %s: decode × %.2f, prefill × %.2f of the uncalibrated prediction", n, f.calibration, tgt.DecodeFactor, tgt.PrefillFactor))
-	}
-	var maxConc int
+	r := perf.CPUReportRequest{Model: spec, Precision: prec, Host: *host, InputTokens: f.load.input, OutputTokens: f.load.output}
 	for _, l := range loads {
-		c := l.Concurrency
 		if l.Max {
 			return usageErrf("--concurrency max is not modelled for CPU targets; give numbers")
 		}
-		e, err := perf.EstimateCPU(tgt, perf.CPUWorkload{WeightBytes: float64(w.Total), Params: float64(out.Params),
-			KVBytesPerToken: float64(out.KVPerToken), InputTokens: f.load.input, OutputTokens: f.load.output, Concurrency: c})
-		if err != nil {
-			return err
-		}
-		out.Rows = append(out.Rows, perf.CPUReportRow{Concurrency: c, CPUEstimate: e})
-		out.Assumptions = e.Assumptions
-		maxConc = max(maxConc, c)
+		r.Concurrency = append(r.Concurrency, l.Concurrency)
 	}
-	out.Assumptions = append(out.Assumptions, "bandwidth "+host.Bandwidth.Kind+": "+host.Bandwidth.Basis)
-	need := float64(w.Total) + float64(maxConc)*float64(f.load.input+f.load.output)*float64(out.KVPerToken)
-	out.Fits = host.MemoryGiB == 0 || need < host.MemoryGiB*(1<<30)
-	if !out.Fits {
-		out.Notes = append(out.Notes, fmt.Sprintf("weights and KV (%.2f GiB) exceed %s's %.0f GiB of memory", need/(1<<30), host.Name, host.MemoryGiB))
+	if f.calibration != "" {
+		if r.Calibration, err = perf.LoadCalibrationFile(f.calibration); err != nil {
+			return usageErr(err)
+		}
+		r.CalibrationName = f.calibration
+	}
+	out, err := perf.NewCPUReport(r)
+	if errors.Is(err, perf.ErrInvalid) {
+		return usageErr(err)
+	} else if err != nil {
+		return err
 	}
 	err = render(a.Stdout, f.format, out, func(tw *tabwriter.Writer) error {
 		fmt.Fprintf(tw, "llama.cpp on %s (%s, %d cores, %.1f GB/s %s)\n", host.Name, host.CPU.Name, host.Cores, host.Bandwidth.GBPerS, host.Bandwidth.Kind)
-		fmt.Fprintf(tw, "model %s at %s: %.2f GB weights, %.2f B params\n\n", spec.ID, prec.Name, float64(w.Total)/1e9, float64(out.Params)/1e9)
+		fmt.Fprintf(tw, "model %s at %s: %.2f GB weights, %.2f B params\n\n", spec.ID, prec.Name, float64(out.WeightBytes)/1e9, float64(out.Params)/1e9)
 		fmt.Fprintln(tw, "concurrency\tTTFT s\tTPOT ms\ttok/s per request\ttok/s total\tprompt tok/s\tbottleneck")
 		for _, r := range out.Rows {
 			fmt.Fprintf(tw, "%d\t%.2f\t%.1f\t%.1f\t%.1f\t%.0f\t%s\n", r.Concurrency, r.TTFTSeconds, 1000*r.DecodeStepSeconds, r.DecodeTokensPerS, r.AggregateTokensPerS, r.PrefillTokensPerS, r.Bottleneck)
