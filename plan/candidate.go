@@ -220,6 +220,12 @@ type Predictions struct {
 	// figures were drawn (the same inputs and seed give the same plan).
 	SimulatedRequests int    `json:"simulated_requests,omitempty"`
 	SimulationSeed    uint64 `json:"simulation_seed,omitempty"`
+	// SteadyStateReplicas, when set, is the replica count the
+	// steady-state model sized the row at, which the simulation missed an
+	// SLO with: the row's Replicas (and VMs) are the fewest the simulation
+	// found to hold it (SimulationNote says what it measured).
+	SteadyStateReplicas int    `json:"steady_state_replicas,omitempty"`
+	SimulationNote      string `json:"simulation_note,omitempty"`
 }
 
 // Speed models a row's figures come from (Predictions.SpeedModel).

@@ -53,8 +53,9 @@ type Request struct {
 	// NoSimulate keeps the steady-state figures for every row
 	// (--simulate=false). By default the best rows are replayed in perf's
 	// simulation: their latencies, headroom, SLO verdict and throughput
-	// come from 2,000 simulated requests each, rows the simulation fails
-	// are dropped, and the rows are ranked again.
+	// come from 2,000 simulated requests each, a row the simulation fails
+	// gets more replicas until it holds the SLO (or is dropped when none
+	// up to the bound does), and the rows are ranked again.
 	NoSimulate bool
 	// SLOPercentile is "p50", "p90", "p95" or "p99" (default p90).
 	SLOPercentile string
@@ -470,7 +471,7 @@ func (s *searcher) run() (Result, error) {
 		},
 	}
 	if !r.NoSimulate && len(s.rows) > 0 {
-		res.Assumptions = append(res.Assumptions, fmt.Sprintf("the best %d rows' speed (TTFT, TPOT, tails, headroom, SLO verdict, tokens/s) comes from simulating %s requests each (seed %d; lengths spread ±%.0f%% around the means, as a population's are) with the same calibrated step model; rows the simulation fails are dropped and the rest ranked again; other rows use the steady-state model (--simulate=false: all rows)", simulatedRows, cost.FormatCount(simRequests), simSeed, perf.PopulationLengthCV*math.Sqrt(3)*100))
+		res.Assumptions = append(res.Assumptions, fmt.Sprintf("the best %d rows' speed (TTFT, TPOT, tails, headroom, SLO verdict, tokens/s) comes from simulating %s requests each (seed %d; lengths spread ±%.0f%% around the means, as a population's are) with the same calibrated step model; a row the simulation fails gets more replicas of its VM (fewer users or requests each, up to %d× its VMs and at most %d more simulations), is dropped only when none holds the SLO, and the rows are ranked again; other rows use the steady-state model (--simulate=false: all rows)", simulatedRows, cost.FormatCount(simRequests), simSeed, perf.PopulationLengthCV*math.Sqrt(3)*100, simMaxScale, simResizes))
 	}
 	if s.layoutNote != "" {
 		res.Assumptions = append(res.Assumptions, s.layoutNote)
@@ -928,22 +929,7 @@ func (s *searcher) meetsSLO(e perf.Estimate) bool {
 // priced in the cheapest region searched.
 func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp, pp, nodes int, fit *replicaFit, comp engine.Compatibility, target string) (Row, bool) {
 	r := s.r
-	gpusPerReplica := tp * pp
-	whole := int(math.Floor(vm.GPUs()))
-	replicasPerVM := 1
-	if nodes == 1 && whole >= 1 {
-		replicasPerVM = max(whole/gpusPerReplica, 1)
-	}
-	// spread returns the per-replica workload for n replicas.
-	spread := func(n int) perf.Workload {
-		w := perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens}
-		if r.Concurrency > 0 {
-			w.Concurrency = int(math.Ceil(float64(r.Concurrency) / float64(n)))
-		} else {
-			w.RPS = r.RPS / float64(n)
-		}
-		return w
-	}
+	spread := s.spread
 	var replicas int
 	switch {
 	case r.Concurrency > 0:
@@ -997,6 +983,61 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		s.reject(Rejection{Family: vm.Series, VM: vm.Name, Precision: p.Name, TP: tp, PP: pp, VMs: nodes, Kind: RejectIncompatible, Reason: err.Error()})
 		return Row{}, false
 	}
+	return s.buildRow(&rowSpec{vm: vm, g: g, p: p, tp: tp, pp: pp, nodes: nodes, fit: fit, comp: comp, target: target, layout: s.cur, caProfile: s.caProfile}, replicas, e)
+}
+
+// rowSpec is what building a row for a replica count needs: the offer
+// as evaluate judged it (simulateTop builds the row again with more
+// replicas).
+type rowSpec struct {
+	vm           hardware.VMSize
+	g            hardware.GPU
+	p            dtype.Precision
+	tp, pp       int
+	nodes        int
+	fit          *replicaFit
+	comp         engine.Compatibility
+	target       string
+	layout       layout
+	caProfile    hardware.ContainerAppsProfile
+	replicasUnit int // replicas per VM (one VM) or 1 (a replica spans VMs)
+}
+
+// spread returns the per-replica workload when n replicas share the load.
+func (s *searcher) spread(n int) perf.Workload {
+	r := s.r
+	w := perf.Workload{InputTokens: r.InputTokens, OutputTokens: r.OutputTokens}
+	if r.Concurrency > 0 {
+		w.Concurrency = int(math.Ceil(float64(r.Concurrency) / float64(n)))
+	} else {
+		w.RPS = r.RPS / float64(n)
+	}
+	return w
+}
+
+// buildRow sizes, describes and prices the row for an offer served by
+// replicas replicas whose load predicts as e: every VM paid for is filled
+// with replicas. It reports false (and records why) when the row is over
+// the budget.
+func (s *searcher) buildRow(spec *rowSpec, replicas int, e perf.Estimate) (Row, bool) {
+	r := s.r
+	// The row's layout and Container Apps profile, which simulateTop's
+	// rebuild no longer has as the searcher's current ones.
+	cur, ca := s.cur, s.caProfile
+	s.cur, s.caProfile = spec.layout, spec.caProfile
+	defer func() { s.cur, s.caProfile = cur, ca }()
+	vm, g, p, tp, pp, nodes, fit, comp, target := spec.vm, spec.g, spec.p, spec.tp, spec.pp, spec.nodes, spec.fit, spec.comp, spec.target
+	gpusPerReplica := tp * pp
+	whole := int(math.Floor(vm.GPUs()))
+	replicasPerVM := 1
+	if nodes == 1 && whole >= 1 {
+		replicasPerVM = max(whole/gpusPerReplica, 1)
+	}
+	spec.replicasUnit = replicasPerVM
+	if nodes > 1 {
+		spec.replicasUnit = 1
+	}
+	w := s.spread(replicas)
 	vmCount := int(math.Ceil(float64(replicas) / float64(replicasPerVM)))
 	idle := 0
 	if nodes > 1 {
@@ -1006,7 +1047,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 		// Fill the VMs paid for: more replicas, same bill, lighter load each.
 		if full := vmCount * replicasPerVM; full > replicas {
 			replicas = full
-			w = spread(replicas)
+			w = s.spread(replicas)
 			if e2, err := fit.dep.Predict(w); err == nil {
 				e = e2
 			}
@@ -1016,7 +1057,7 @@ func (s *searcher) row(vm hardware.VMSize, g hardware.GPU, p dtype.Precision, tp
 	c := s.candidate(vm, g, p, tp, pp, nodes, replicas, vmCount, fit, e, comp)
 	s.engineLayout(&c.Engine)
 	row := Row{Candidate: c, QuotaFamily: vm.QuotaFamily, VCPUsNeeded: vm.VCPU * vmCount, ConcurrencyPerReplica: w.Concurrency,
-		Headroom: s.headroom(e, fit), Target: target, IdleGPUs: idle, sim: &simInput{dep: fit.dep, w: w}}
+		Headroom: s.headroom(e, fit), Target: target, IdleGPUs: idle, sim: &simInput{dep: fit.dep, w: w, spec: spec}}
 	if target == TargetContainerApps {
 		row.QuotaFamily, row.VCPUsNeeded = "", 0
 		if r.HoursPerDay < 24 {

@@ -119,6 +119,9 @@ var outputCases = [][]string{
 	{"gpus", "h200"},
 	{"ptu", "deepseek-r1", "--rpm", "60", "--input-tokens", "1000", "--output-tokens", "200"},
 	{"plan", "llama-3.1-8b-instruct", "--context", "4096", "--rps", "1", "--input-tokens", "1000", "--output-tokens", "200", "--managed", "deepseek-r1", "--top", "1"},
+	// The simulation misses the TTFT SLO on one VM: the row gets more.
+	{"plan", "llama-3.1-8b-instruct", "--context", "3100", "--concurrency", "64", "--input-tokens", "3000", "--output-tokens", "100",
+		"--ttft-slo-ms", "300", "--vm", "Standard_NC40ads_H100_v5", "--top", "1"},
 }
 
 // unprintedFields are schema fields no outputCases case prints, each with

@@ -133,10 +133,10 @@ func printGuide(w io.Writer, g guide.Guide, width int) error {
 		Drop: []int{8, 2, 7, 3, 9, 1},
 	}
 	for _, r := range g.Rows {
-		sg, sv := r.SeedGPU, r.SeedVM
-		seed.Rows = append(seed.Rows, []string{r.SizeClass, fmt.Sprintf("%s (%.2fB)", r.Model, float64(r.Params)/1e9), r.Seed.MinVRAM,
+		sg, sv := r.ReferenceGPU, r.ReferenceVM
+		seed.Rows = append(seed.Rows, []string{r.SizeClass, fmt.Sprintf("%s (%.2fB)", r.Model, float64(r.Params)/1e9), r.Reference.MinVRAM,
 			fmt.Sprintf("%.1f GB", r.RuleWithOverhead.GB()), fmt.Sprintf("%d× %s", sg.GPUs, sg.GPU), yesNo(sg.RuleFits), guideKV(sg),
-			sv.VM, r.Seed.CostPerHour, guideUSD(sv.USDPerHour) + guideWhere(sv, g.Region)})
+			sv.VM, r.Reference.CostPerHour, guideUSD(sv.USDPerHour) + guideWhere(sv, g.Region)})
 	}
 	if err := seed.write(w, width); err != nil {
 		return err
@@ -177,7 +177,7 @@ func printGuide(w io.Writer, g guide.Guide, width int) error {
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprint(w, wrapLine(fmt.Sprintf("Currency %s; prices as of %s. Seed table: %s.", g.Currency, g.PricesAsOf, g.SeedSource.Ref), width, 0))
+	fmt.Fprint(w, wrapLine(fmt.Sprintf("Currency %s; prices as of %s. Reference guide table: %s.", g.Currency, g.PricesAsOf, g.ReferenceSource.Ref), width, 0))
 	for _, s := range g.Assumptions {
 		fmt.Fprint(w, wrapLine("- "+s, width, 2))
 	}

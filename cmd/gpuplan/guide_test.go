@@ -48,8 +48,8 @@ func TestGuideJSON(t *testing.T) {
 	}
 	// Unknown prices are null in JSON, with the override named.
 	for _, r := range g.Rows {
-		if r.SeedVM.USDPerHour == nil && !strings.Contains(r.SeedVM.PriceUnknown, "--catalog") {
-			t.Errorf("%s: unknown price without the override: %q", r.SizeClass, r.SeedVM.PriceUnknown)
+		if r.ReferenceVM.USDPerHour == nil && !strings.Contains(r.ReferenceVM.PriceUnknown, "--catalog") {
+			t.Errorf("%s: unknown price without the override: %q", r.SizeClass, r.ReferenceVM.PriceUnknown)
 		}
 	}
 	if !strings.Contains(out, `"usd_per_hour": null`) || !strings.Contains(out, `"rule_with_overhead_bytes"`) {

@@ -93,7 +93,7 @@ table, one "why not" line per rejected family.
 	fl.IntVar(&f.pickCPU, "pick-cpu", 0, "with --save: write CPU VM row RANK instead of a GPU row (deploy it with --gguf-url)")
 	addMoEFlags(fl, &f.big)
 	addSpecFlags(fl, &f.big)
-	fl.BoolVar(&f.simulate, "simulate", true, "replay the best 5 rows request by request (2,000 each; queues, length spread, tails): their speed figures come from the simulation, rows that fail are dropped and the rest ranked again; --simulate=false keeps the steady-state model for every row")
+	fl.BoolVar(&f.simulate, "simulate", true, "replay the best 5 rows request by request (2,000 each; queues, length spread, tails): their speed figures come from the simulation, a row that fails gets more replicas of its VM until it holds the SLO (dropped only when none up to 8× does) and the rows are ranked again; --simulate=false keeps the steady-state model for every row")
 	addOutputFlag(cmd, &f.output)
 	return cmd
 }

@@ -17,7 +17,7 @@ func ExampleBuild() {
 		if r.SizeClass != "70B (fast)" {
 			continue
 		}
-		fmt.Printf("seed: %d× %s, rule fits %v, vLLM fits %v\n", r.SeedGPU.GPUs, r.SeedGPU.GPU, r.SeedGPU.RuleFits, r.SeedGPU.Fits)
+		fmt.Printf("seed: %d× %s, rule fits %v, vLLM fits %v\n", r.ReferenceGPU.GPUs, r.ReferenceGPU.GPU, r.ReferenceGPU.RuleFits, r.ReferenceGPU.Fits)
 		fmt.Printf("pick: %s at TP=%d, $%.2f/h as of %s\n", r.Pick.VM, r.Pick.TP, *r.Pick.USDPerHour, r.Pick.PriceAsOf)
 	}
 	// Output:

@@ -1,14 +1,14 @@
 // Package guide regenerates the seed document's "GPU Sizing Guide" (model
 // size class at INT8 → minimum VRAM, recommended GPU, Azure VM, $/hour)
-// from gpuplan's catalogs and price book, and says where the seed's simple
+// from gpuplan's catalogs and price book, and says where the reference guide's simple
 // rule misleads in either direction.
 //
 // Each seed row is checked three ways under an engine memory profile
 // (default vLLM 0.19, utilization 0.90) at a stated context and
 // concurrency:
-//   - the seed's GPU (and count) with memory.Estimate: fits or not, and the
+//   - the reference guide's GPU (and count) with memory.Estimate: fits or not, and the
 //     KV-cache tokens that remain;
-//   - the seed's Azure VM size (the smallest of the series it names), run
+//   - the reference guide's Azure VM size (the smallest of the series it names), run
 //     at the smallest tensor-parallel degree that fits, with its $/hour;
 //   - gpuplan's pick: the catalog VM with the least GPU memory that holds
 //     the model (ties: priced first, then cheaper, then fewer vCPUs).
@@ -41,8 +41,8 @@ import (
 //go:embed data/seed-guide.yaml
 var dataFS embed.FS
 
-// Seed is a row of the seed's table as printed.
-type Seed struct {
+// ReferenceRow is a row of the reference guide's table as printed.
+type ReferenceRow struct {
 	MinVRAM     string  `json:"min_vram_as_printed"`
 	MinVRAMGB   float64 `json:"min_vram_gb"`
 	GPU         string  `json:"gpu"`
@@ -51,15 +51,15 @@ type Seed struct {
 	USDPerHour  float64 `json:"usd_per_hour"`
 }
 
-// SeedRow is one row of data/seed-guide.yaml: the seed's row and how
+// ReferenceEntry is one row of data/seed-guide.yaml: the reference guide's row and how
 // gpuplan reads it against the catalogs.
-type SeedRow struct {
-	SizeClass string `json:"size_class"`
-	Seed      Seed   `json:"seed"`
-	// GPU and GPUCount are the catalog chip and count the seed recommends.
+type ReferenceEntry struct {
+	SizeClass string       `json:"size_class"`
+	Reference ReferenceRow `json:"reference"`
+	// GPU and GPUCount are the catalog chip and count the reference guide recommends.
 	GPU      string `json:"gpu"`
 	GPUCount int    `json:"gpu_count"`
-	// VM is the catalog size the seed's VM series names.
+	// VM is the catalog size the reference guide's VM series names.
 	VM string `json:"vm"`
 	// Model is the catalog model used for the size class.
 	Model string `json:"model"`
@@ -70,12 +70,12 @@ type SeedRow struct {
 }
 
 type dataFile struct {
-	Sources []cost.Source `json:"sources"`
-	Rows    []SeedRow     `json:"rows"`
+	Sources []cost.Source    `json:"sources"`
+	Rows    []ReferenceEntry `json:"rows"`
 }
 
-// SeedRows returns the embedded seed table.
-func SeedRows() ([]SeedRow, cost.Source, error) {
+// ReferenceRows returns the embedded seed table.
+func ReferenceRows() ([]ReferenceEntry, cost.Source, error) {
 	raw, err := dataFS.ReadFile("data/seed-guide.yaml")
 	if err != nil {
 		return nil, cost.Source{}, err
@@ -131,7 +131,7 @@ const Precision = "int8"
 
 // Setup is a model on a GPU configuration under the engine profile.
 type Setup struct {
-	// VM is empty for the seed's bare GPU recommendation.
+	// VM is empty for the reference guide's bare GPU recommendation.
 	VM       string `json:"vm,omitempty"`
 	VMSeries string `json:"vm_series,omitempty"`
 	// VMGPUs is how many GPUs the VM has (it is sold whole).
@@ -148,7 +148,7 @@ type Setup struct {
 	CUDAMemoryEstimated bool        `json:"gpu_cuda_memory_estimated"`
 	// Supported is false when the GPU cannot run INT8 W8A8.
 	Supported bool `json:"supported"`
-	// RuleFits: the seed's rule (params × 1 B + 20%) is at most the CUDA
+	// RuleFits: the reference guide's rule (params × 1 B + 20%) is at most the CUDA
 	// memory of the GPUs used.
 	RuleFits bool `json:"rule_fits"`
 	// Fits: the engine profile's budget holds Concurrency sequences of
@@ -185,11 +185,11 @@ func (s Setup) totalGPUMemory() units.Bytes {
 	return units.Bytes(n) * s.CUDAMemory
 }
 
-// Flag is one way the seed's row misleads, or a fact a reader of the row
+// Flag is one way the reference guide's row misleads, or a fact a reader of the row
 // needs.
 type Flag struct {
 	// Kind: min-vram-column, rule-optimistic, rule-pessimistic,
-	// seed-gpu-too-small, seed-gpu-unsupported, units, tight-kv,
+	// reference-gpu-too-small, reference-gpu-unsupported, units, tight-kv,
 	// gpu-vm-mismatch, vm-sold-whole, price-differs, price-unknown,
 	// price-matches-other, smaller-fits, what-fits, no-single-vm.
 	Kind string `json:"kind"`
@@ -198,18 +198,18 @@ type Flag struct {
 
 // Row is one regenerated row.
 type Row struct {
-	SizeClass string `json:"size_class"`
-	Seed      Seed   `json:"seed"`
-	Model     string `json:"model"`
-	Params    int64  `json:"params"`
-	// RuleWeights is params × 1 byte; RuleWithOverhead adds the seed's 20%.
+	SizeClass string       `json:"size_class"`
+	Reference ReferenceRow `json:"reference"`
+	Model     string       `json:"model"`
+	Params    int64        `json:"params"`
+	// RuleWeights is params × 1 byte; RuleWithOverhead adds the reference guide's 20%.
 	RuleWeights      units.Bytes `json:"rule_weights_bytes"`
 	RuleWithOverhead units.Bytes `json:"rule_with_overhead_bytes"`
-	// SeedGPU is the seed's recommended GPU × count, TP over all of them.
-	SeedGPU Setup `json:"seed_gpu"`
-	// SeedVM is the VM size the seed's series names, at the smallest TP
+	// ReferenceGPU is the reference guide's recommended GPU × count, TP over all of them.
+	ReferenceGPU Setup `json:"reference_gpu"`
+	// ReferenceVM is the VM size the reference guide's series names, at the smallest TP
 	// that fits.
-	SeedVM Setup `json:"seed_vm"`
+	ReferenceVM Setup `json:"reference_vm"`
 	// Pick is the catalog VM with the least GPU memory that holds the
 	// model; nil when no single VM does.
 	Pick  *Setup `json:"pick"`
@@ -228,9 +228,9 @@ type Guide struct {
 	Rows        []Row   `json:"rows"`
 	Currency    string  `json:"currency"`
 	// PricesAsOf is the oldest as_of among the prices shown.
-	PricesAsOf  hardware.Date `json:"prices_as_of"`
-	SeedSource  cost.Source   `json:"seed_source"`
-	Assumptions []string      `json:"assumptions"`
+	PricesAsOf      hardware.Date `json:"prices_as_of"`
+	ReferenceSource cost.Source   `json:"reference_source"`
+	Assumptions     []string      `json:"assumptions"`
 }
 
 type builder struct {
@@ -278,7 +278,7 @@ func Build(o Options) (Guide, error) {
 	if err != nil {
 		return Guide{}, err
 	}
-	rows, src, err := SeedRows()
+	rows, src, err := ReferenceRows()
 	if err != nil {
 		return Guide{}, err
 	}
@@ -290,7 +290,7 @@ func Build(o Options) (Guide, error) {
 	g := Guide{
 		Precision: prec.Name, KVDType: "auto (the model's bf16)", Context: o.Context, Concurrency: o.Concurrency,
 		Engine: o.Engine.Info().ID(), Utilization: util, Region: region,
-		Currency: "USD", SeedSource: src,
+		Currency: "USD", ReferenceSource: src,
 	}
 	for _, sr := range rows {
 		r, err := b.row(sr)
@@ -298,7 +298,7 @@ func Build(o Options) (Guide, error) {
 			return Guide{}, fmt.Errorf("guide row %s: %w", sr.SizeClass, err)
 		}
 		g.Rows = append(g.Rows, r)
-		for _, s := range []*Setup{&r.SeedVM, r.Pick} {
+		for _, s := range []*Setup{&r.ReferenceVM, r.Pick} {
 			if s != nil {
 				g.PricesAsOf = hardware.OldestDate(g.PricesAsOf, s.PriceAsOf)
 			}
@@ -307,27 +307,27 @@ func Build(o Options) (Guide, error) {
 	g.Assumptions = []string{
 		fmt.Sprintf("INT8 W8A8 weights (one byte per weight; embeddings and norms stay bf16), KV cache bf16, %d-token context, %d concurrent sequence(s)", o.Context, o.Concurrency),
 		fmt.Sprintf("memory budget: %s, %.2f of CUDA memory, minus weights, activation peak and runtime overhead (memory.Estimate)", g.Engine, util),
-		"the seed's rule is parameters × 1 byte + 20%, in decimal GB (10^9 bytes); it is compared with the memory CUDA reports, in bytes",
+		"the reference guide's rule is parameters × 1 byte + 20%, in decimal GB (10^9 bytes); it is compared with the memory CUDA reports, in bytes",
 		"a VM is sold whole: its $/hour buys all its GPUs; prices are Linux pay-as-you-go in " + region + " (gpuplan prices refresh, or --catalog, for others)",
 		"pick: the catalog VM with the least GPU memory that fits at the smallest TP; ties go to priced, cheaper, then fewer-vCPU sizes; retired and partial-GPU sizes are skipped",
 	}
 	return g, nil
 }
 
-func (b *builder) row(sr SeedRow) (Row, error) {
+func (b *builder) row(sr ReferenceEntry) (Row, error) {
 	spec, _, err := b.o.Models.Lookup(sr.Model)
 	if err != nil {
 		return Row{}, fmt.Errorf("model %s: %w", sr.Model, err)
 	}
 	params := spec.Params().Total
 	qr := memory.NewQuickRule(params, b.prec)
-	r := Row{SizeClass: sr.SizeClass, Seed: sr.Seed, Model: spec.ID, Params: params, RuleWeights: qr.Weights, RuleWithOverhead: qr.WithOverhead}
+	r := Row{SizeClass: sr.SizeClass, Reference: sr.Reference, Model: spec.ID, Params: params, RuleWeights: qr.Weights, RuleWithOverhead: qr.WithOverhead}
 
 	chip, ok := b.gpus[sr.GPU]
 	if !ok {
 		return Row{}, fmt.Errorf("GPU %s is not in the catalog", sr.GPU)
 	}
-	r.SeedGPU, err = b.setup(spec, chip, sr.GPUCount, qr)
+	r.ReferenceGPU, err = b.setup(spec, chip, sr.GPUCount, qr)
 	if err != nil {
 		return Row{}, err
 	}
@@ -339,7 +339,7 @@ func (b *builder) row(sr SeedRow) (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
-	r.SeedVM = sv
+	r.ReferenceVM = sv
 	r.Pick, err = b.pick(spec, sr.PickGPUs, qr)
 	if err != nil {
 		return Row{}, err
@@ -497,11 +497,11 @@ func plural(n int64, one, many string) string {
 	return many
 }
 
-// flags says where the seed's row misleads.
-func (b *builder) flags(sr SeedRow, r Row, vm hardware.VMSize, chip hardware.GPU) []Flag {
+// flags says where the reference guide's row misleads.
+func (b *builder) flags(sr ReferenceEntry, r Row, vm hardware.VMSize, chip hardware.GPU) []Flag {
 	var out []Flag
 	add := func(kind, format string, args ...any) { out = append(out, Flag{kind, fmt.Sprintf(format, args...)}) }
-	sg := r.SeedGPU
+	sg := r.ReferenceGPU
 	ctx := b.o.Context
 	gpus := chip.Name
 	if sg.GPUs > 1 {
@@ -513,37 +513,37 @@ func (b *builder) flags(sr SeedRow, r Row, vm hardware.VMSize, chip hardware.GPU
 	}
 	mem := fmt.Sprintf("the %s of CUDA memory (%s%s) on %s", gib(units.Bytes(sg.GPUs)*sg.CUDAMemory), gb(units.Bytes(sg.GPUs)*sg.CUDAMemory), est, gpus)
 
-	// 1. The seed's "Min VRAM" column against the model's INT8 weights.
+	// 1. The reference guide's "Min VRAM" column against the model's INT8 weights.
 	weightsGB := float64(r.Params) / 1e9
-	if sr.Seed.MinVRAMGB < 0.75*weightsGB {
+	if sr.Reference.MinVRAMGB < 0.75*weightsGB {
 		match := ""
 		for _, bpp := range []float64{0.5, 2} {
-			if v := weightsGB * bpp; math.Abs(v-sr.Seed.MinVRAMGB)/v < 0.05 {
+			if v := weightsGB * bpp; math.Abs(v-sr.Reference.MinVRAMGB)/v < 0.05 {
 				match = fmt.Sprintf("; it matches %.1f byte per parameter (%.1f GB), not INT8", bpp, v)
 			}
 		}
-		add("min-vram-column", "the seed's minimum VRAM \"%s\" is below the INT8 weights alone: %s has %.2fB parameters = %.1f GB at one byte each%s", sr.Seed.MinVRAM, r.Model, weightsGB, weightsGB, match)
+		add("min-vram-column", "the reference guide's minimum VRAM \"%s\" is below the INT8 weights alone: %s has %.2fB parameters = %.1f GB at one byte each%s", sr.Reference.MinVRAM, r.Model, weightsGB, weightsGB, match)
 	}
 
-	// 2. The rule's verdict against the budget on the seed's GPU(s).
+	// 2. The rule's verdict against the budget on the reference guide's GPU(s).
 	rule := fmt.Sprintf("the rule's %s (%.2fB × 1 byte + 20%%) is %s %s", gb(r.RuleWithOverhead), weightsGB, map[bool]string{true: "within", false: "more than"}[sg.RuleFits], mem)
 	switch {
 	case !sg.Supported:
-		add("seed-gpu-unsupported", "%s: %s", gpus, strings.Join(sg.Reasons, "; "))
+		add("reference-gpu-unsupported", "%s: %s", gpus, strings.Join(sg.Reasons, "; "))
 	case sg.RuleFits && !sg.Fits:
 		add("rule-optimistic", "%s, yet under %s it does not hold %d %s of %d tokens: weights %s/GPU + activations %s + overhead %s against %s usable (%.2f × CUDA memory): %s",
 			rule, b.engine(), b.o.Concurrency, plural(b.o.Concurrency, "sequence", "sequences"), ctx, gib(sg.WeightsPerGPU), gib(sg.Activation), gib(sg.NonTorch), gib(sg.Requested), b.o.Engine.Info().DefaultUtilization, strings.Join(sg.Reasons, "; "))
 	case !sg.RuleFits && sg.Fits:
 		add("rule-pessimistic", "%s, yet %s does hold it: %s KV-cache tokens remain (%d %s of %d)", rule, gpus, fmtInt(sg.KVCacheTokens), sg.MaxConcurrentSequences, plural(sg.MaxConcurrentSequences, "sequence", "sequences"), ctx)
 	case !sg.Fits:
-		add("seed-gpu-too-small", "%s does not hold it, as the rule also says (%s): %s", gpus, rule, strings.Join(sg.Reasons, "; "))
+		add("reference-gpu-too-small", "%s does not hold it, as the rule also says (%s): %s", gpus, rule, strings.Join(sg.Reasons, "; "))
 	}
 	// Read against the datasheet label (decimal GB) the rule can give the
 	// opposite answer to the same comparison in bytes.
 	label := units.Bytes(sg.GPUs) * sg.DatasheetMemory
 	if sg.Supported && label > 0 && (r.RuleWithOverhead <= label) != sg.RuleFits {
 		add("units", "against the %q label the rule's %s says %s; in one unit it is %s against %s, so the rule says it %s",
-			sr.Seed.GPU, gb(r.RuleWithOverhead), map[bool]string{true: "it fits", false: "it does not fit"}[r.RuleWithOverhead <= label],
+			sr.Reference.GPU, gb(r.RuleWithOverhead), map[bool]string{true: "it fits", false: "it does not fit"}[r.RuleWithOverhead <= label],
 			gib(r.RuleWithOverhead), mem, map[bool]string{true: "fits", false: "does not fit"}[sg.RuleFits])
 	}
 	if sg.Supported && sg.Fits && sg.KVCacheTokens < 4*ctx*b.o.Concurrency {
@@ -562,28 +562,28 @@ func (b *builder) flags(sr SeedRow, r Row, vm hardware.VMSize, chip hardware.GPU
 		if len(with) > 0 {
 			carriers = "sizes with it: " + strings.Join(with, ", ")
 		}
-		add("gpu-vm-mismatch", "the seed recommends %s but %s (%s) carries %d× %s; %s", sr.Seed.GPU, sr.Seed.VMSeries, vm.Name, vm.GPUCount, b.gpus[vm.GPU].Name, carriers)
+		add("gpu-vm-mismatch", "the reference guide recommends %s but %s (%s) carries %d× %s; %s", sr.Reference.GPU, sr.Reference.VMSeries, vm.Name, vm.GPUCount, b.gpus[vm.GPU].Name, carriers)
 	}
 	if vm.GPUCount != sr.GPUCount {
-		add("vm-sold-whole", "%s is sold whole with %d GPUs; the seed's row needs %d", vm.Name, vm.GPUCount, sr.GPUCount)
+		add("vm-sold-whole", "%s is sold whole with %d GPUs; the reference guide's row needs %d", vm.Name, vm.GPUCount, sr.GPUCount)
 	}
 
-	// 4. The seed's $/hour against the catalog.
-	sv := r.SeedVM
+	// 4. The reference guide's $/hour against the catalog.
+	sv := r.ReferenceVM
 	if sv.USDPerHour != nil {
-		ratio := *sv.USDPerHour / sr.Seed.USDPerHour
+		ratio := *sv.USDPerHour / sr.Reference.USDPerHour
 		if ratio > 1.1 || ratio < 0.9 {
 			where := ""
 			if sv.PriceRegion != b.region {
 				where = " in " + sv.PriceRegion + " (no " + b.region + " price)"
 			}
-			add("price-differs", "the seed's %s an hour; %s costs $%s an hour%s (%.1f×, %s, %s)", sr.Seed.CostPerHour, vm.Name, cost.FormatPrice(*sv.USDPerHour), where, ratio, sv.PriceAsOf, b.tier(sv.ThirdParty))
+			add("price-differs", "the reference guide's %s an hour; %s costs $%s an hour%s (%.1f×, %s, %s)", sr.Reference.CostPerHour, vm.Name, cost.FormatPrice(*sv.USDPerHour), where, ratio, sv.PriceAsOf, b.tier(sv.ThirdParty))
 		}
 	} else {
-		add("price-unknown", "the seed's %s an hour cannot be checked: %s", sr.Seed.CostPerHour, sv.PriceUnknown)
+		add("price-unknown", "the reference guide's %s an hour cannot be checked: %s", sr.Reference.CostPerHour, sv.PriceUnknown)
 	}
-	for _, m := range b.priceMatches(sr.Seed.USDPerHour, vm.Name) {
-		add("price-matches-other", "the seed's %s matches %s", sr.Seed.CostPerHour, m)
+	for _, m := range b.priceMatches(sr.Reference.USDPerHour, vm.Name) {
+		add("price-matches-other", "the reference guide's %s matches %s", sr.Reference.CostPerHour, m)
 	}
 
 	// 5. gpuplan's pick.

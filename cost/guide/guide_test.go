@@ -30,7 +30,7 @@ func TestSeedRowsMatchDocument(t *testing.T) {
 		}
 		doc = append(doc, cells)
 	}
-	rows, src, err := SeedRows()
+	rows, src, err := ReferenceRows()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,13 +38,13 @@ func TestSeedRowsMatchDocument(t *testing.T) {
 		t.Fatalf("%d embedded rows, %d in the document (source %+v)", len(rows), len(doc), src)
 	}
 	for i, r := range rows {
-		got := []string{r.SizeClass, r.Seed.MinVRAM, r.Seed.GPU, r.Seed.VMSeries, r.Seed.CostPerHour}
+		got := []string{r.SizeClass, r.Reference.MinVRAM, r.Reference.GPU, r.Reference.VMSeries, r.Reference.CostPerHour}
 		if strings.Join(got, "|") != strings.Join(doc[i], "|") {
 			t.Errorf("row %d = %q, document %q", i, got, doc[i])
 		}
 		// The numeric copies agree with the printed text.
-		if !strings.Contains(r.Seed.MinVRAM, trimFloat(r.Seed.MinVRAMGB)) || !strings.Contains(r.Seed.CostPerHour, trimFloat(r.Seed.USDPerHour)) {
-			t.Errorf("row %s: numbers %v GB, $%v differ from %q, %q", r.SizeClass, r.Seed.MinVRAMGB, r.Seed.USDPerHour, r.Seed.MinVRAM, r.Seed.CostPerHour)
+		if !strings.Contains(r.Reference.MinVRAM, trimFloat(r.Reference.MinVRAMGB)) || !strings.Contains(r.Reference.CostPerHour, trimFloat(r.Reference.USDPerHour)) {
+			t.Errorf("row %s: numbers %v GB, $%v differ from %q, %q", r.SizeClass, r.Reference.MinVRAMGB, r.Reference.USDPerHour, r.Reference.MinVRAM, r.Reference.CostPerHour)
 		}
 		if r.AsOf.IsZero() || r.AsOf.Time().After(hardware.DateOf(testNow).Time()) {
 			t.Errorf("row %s: as_of %v", r.SizeClass, r.AsOf)
@@ -103,7 +103,7 @@ func TestBuild(t *testing.T) {
 		"34B":        {"price-differs", mo, mo, mo, "tight-kv", "vm-sold-whole"},
 		"70B":        {"gpu-vm-mismatch", "price-differs", mo, mo, mo, "tight-kv", "units", "vm-sold-whole"},
 		"70B (fast)": {"price-differs", "rule-optimistic", "units", "vm-sold-whole", "what-fits"},
-		"405B":       {"min-vram-column", "price-differs", "seed-gpu-too-small", "vm-sold-whole", "what-fits"},
+		"405B":       {"min-vram-column", "price-differs", "reference-gpu-too-small", "vm-sold-whole", "what-fits"},
 	}
 	for _, r := range g.Rows {
 		if got := strings.Join(kinds(r), ","); got != strings.Join(want[r.SizeClass], ",") {
@@ -137,7 +137,7 @@ func Test70BRule(t *testing.T) {
 	// (80 GiB); CUDA memory is estimated 700 MiB lower = 85,165,342,720
 	// bytes (79.32 GiB). The rule's 84.66e9 bytes are below that, so the
 	// rule fits; against the "80 GB" label (80e9 bytes) it would not.
-	sg := r.SeedGPU
+	sg := r.ReferenceGPU
 	if sg.CUDAMemory != 85165342720 || !sg.CUDAMemoryEstimated || !sg.RuleFits || sg.DatasheetMemory != 80e9 {
 		t.Errorf("A100 80GB: CUDA %d (estimated %v), rule fits %v", sg.CUDAMemory, sg.CUDAMemoryEstimated, sg.RuleFits)
 	}
@@ -155,7 +155,7 @@ func Test70BRule(t *testing.T) {
 	}
 	// On one H100 80GB (79.19 GiB CUDA memory, measured), the same rule fits
 	// but a sequence of 8,192 tokens does not.
-	fast := rowOf(t, g, "70B (fast)").SeedGPU
+	fast := rowOf(t, g, "70B (fast)").ReferenceGPU
 	if !fast.RuleFits || fast.Fits || fast.KVCacheTokens >= 8192 || fast.CUDAMemory != 85029615043 {
 		t.Errorf("H100: rule fits %v, fits %v, %d KV tokens, CUDA %d", fast.RuleFits, fast.Fits, fast.KVCacheTokens, fast.CUDAMemory)
 	}
@@ -180,7 +180,7 @@ func TestPriceTrace(t *testing.T) {
 	}
 	// The seed's VM for this row, ND96isr H100 v5, is $98.32 a VM-hour:
 	// 9.5 × the seed's ~$10.32.
-	sv := r.SeedVM
+	sv := r.ReferenceVM
 	if sv.USDPerHour == nil || *sv.USDPerHour != 98.32 || sv.VMGPUs != 8 || sv.TP != 2 || !sv.Fits {
 		t.Errorf("seed VM = %+v", sv)
 	}
@@ -214,8 +214,8 @@ func TestPriceOverride(t *testing.T) {
 	}})
 	g := build(t, Options{Prices: &book})
 	r := rowOf(t, g, "7B")
-	if r.SeedVM.USDPerHour == nil || *r.SeedVM.USDPerHour != 0.908 || r.SeedVM.ThirdParty {
-		t.Fatalf("seed VM price = %+v", r.SeedVM)
+	if r.ReferenceVM.USDPerHour == nil || *r.ReferenceVM.USDPerHour != 0.908 || r.ReferenceVM.ThirdParty {
+		t.Fatalf("seed VM price = %+v", r.ReferenceVM)
 	}
 	// $0.908 is within 10% of the seed's ~$0.91: no price-differs or
 	// price-unknown; the match with NV12ads_A10_v5's $0.908 (a third of
@@ -245,18 +245,18 @@ func TestBuildOptions(t *testing.T) {
 	one := build(t, Options{})
 	many := build(t, Options{Concurrency: 8})
 	for i := range one.Rows {
-		if many.Rows[i].SeedGPU.Fits && !one.Rows[i].SeedGPU.Fits {
+		if many.Rows[i].ReferenceGPU.Fits && !one.Rows[i].ReferenceGPU.Fits {
 			t.Errorf("%s fits at concurrency 8 but not 1", one.Rows[i].SizeClass)
 		}
-		if a, b := one.Rows[i].SeedGPU.KVCacheTokens, many.Rows[i].SeedGPU.KVCacheTokens; a != b {
+		if a, b := one.Rows[i].ReferenceGPU.KVCacheTokens, many.Rows[i].ReferenceGPU.KVCacheTokens; a != b {
 			t.Errorf("%s: the KV pool should not depend on the request (%d vs %d tokens)", one.Rows[i].SizeClass, a, b)
 		}
 	}
 	// The H100's KV pool does not depend on the context asked for: a
 	// sequence shorter than what it holds fits.
-	fast := rowOf(t, one, "70B (fast)").SeedGPU
+	fast := rowOf(t, one, "70B (fast)").ReferenceGPU
 	short := build(t, Options{Context: fast.KVCacheTokens / 2})
-	if s := rowOf(t, short, "70B (fast)").SeedGPU; !s.Fits || s.KVCacheTokens != fast.KVCacheTokens {
+	if s := rowOf(t, short, "70B (fast)").ReferenceGPU; !s.Fits || s.KVCacheTokens != fast.KVCacheTokens {
 		t.Errorf("70B on one H100 at %d tokens: fits %v with %d KV tokens", fast.KVCacheTokens/2, s.Fits, s.KVCacheTokens)
 	}
 }
