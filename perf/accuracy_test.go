@@ -114,6 +114,7 @@ func TestFittedFactorsAreCurrent(t *testing.T) {
 		for i, e := range res.EngineFactors {
 			w := fittedEngineFactors[i]
 			if !same(e.StepOverheadMS, w.StepOverheadMS) || !same(e.SeqOverheadUS, w.SeqOverheadUS) || !same(e.MoEEfficiency, w.MoEEfficiency) ||
+				!same(e.MoEPrefillEfficiency, w.MoEPrefillEfficiency) ||
 				!same(e.RequestOverheadMS, w.RequestOverheadMS) || !same(e.FirstTokenIterations, w.FirstTokenIterations) ||
 				!same(e.BandLow, w.BandLow) || !same(e.BandHigh, w.BandHigh) || len(e.Links) != len(w.Links) {
 				ok = false
@@ -149,8 +150,8 @@ func goLiteral(res FitResult) string {
 	}
 	b.WriteString("}\n\nvar fittedEngineFactors = []EngineFactors{\n")
 	for _, e := range res.EngineFactors {
-		fmt.Fprintf(&b, "\t{Engine: %q, EngineVersion: %q, StepOverheadMS: %s, SeqOverheadUS: %s, MoEEfficiency: %s%s%s,\n\t\tLinks: map[string]LinkFactors{\n",
-			e.Engine, e.EngineVersion, f(e.StepOverheadMS), f(e.SeqOverheadUS), f(e.MoEEfficiency),
+		fmt.Fprintf(&b, "\t{Engine: %q, EngineVersion: %q, StepOverheadMS: %s, SeqOverheadUS: %s, MoEEfficiency: %s%s%s%s,\n\t\tLinks: map[string]LinkFactors{\n",
+			e.Engine, e.EngineVersion, f(e.StepOverheadMS), f(e.SeqOverheadUS), f(e.MoEEfficiency), opt("MoEPrefillEfficiency", e.MoEPrefillEfficiency),
 			opt("RequestOverheadMS", e.RequestOverheadMS), opt("FirstTokenIterations", e.FirstTokenIterations))
 		for _, k := range sortedKeys(e.Links) {
 			l := e.Links[k]

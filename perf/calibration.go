@@ -249,6 +249,16 @@ type EngineFactors struct {
 	// engines whose MoE kernels match their dense ones, unused by dense
 	// models.
 	MoEEfficiency float64 `json:"moe_efficiency"`
+	// MoEPrefillEfficiency further scales the routed experts' compute rate
+	// for prompt tokens only. In a prefill each expert receives about
+	// tokens × top_k ÷ experts rows, so its grouped GEMM is compute-bound
+	// but smaller and more ragged than a dense GEMM over the same tokens,
+	// plus the token permutation around it; in decode the same kernels are
+	// bound by reading the activated experts' weights, which MoEEfficiency
+	// covers. 0 or 1 is neutral (prompt tokens' expert math at
+	// MoEEfficiency alone): the value of every engine without MoE TTFT
+	// measurements from uncached prompts to fit it on.
+	MoEPrefillEfficiency float64 `json:"moe_prefill_efficiency,omitempty"`
 	// RequestOverheadMS is the fixed cost of one request outside the
 	// engine's iterations: HTTP parsing, tokenization, scheduling into the
 	// next iteration, detokenization and streaming the first token back.
@@ -428,6 +438,11 @@ func ReadCalibration(r io.Reader) (*Calibration, error) {
 		}
 		if e.MoEEfficiency != 0 {
 			if err := checkFraction("moe_efficiency", e.MoEEfficiency); err != nil {
+				return nil, fmt.Errorf("engine_factors[%d] (%s): %w", i, e.Engine, err)
+			}
+		}
+		if e.MoEPrefillEfficiency != 0 {
+			if err := checkFraction("moe_prefill_efficiency", e.MoEPrefillEfficiency); err != nil {
 				return nil, fmt.Errorf("engine_factors[%d] (%s): %w", i, e.Engine, err)
 			}
 		}

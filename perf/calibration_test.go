@@ -148,6 +148,7 @@ func TestReadCalibrationErrors(t *testing.T) {
 		{"bad factor", `{"schema_version":1,"points":[],"gpu_factors":[{"gpu":"g","engine":"e","engine_version":"1","bandwidth_efficiency":7,"compute_efficiency":0.5,"band_low":0.9,"band_high":1.1,"points":1,"median_abs_error_pct":1}]}`, "bandwidth_efficiency"},
 		{"bad band", `{"schema_version":1,"points":[],"gpu_factors":[{"gpu":"g","engine":"e","engine_version":"1","bandwidth_efficiency":0.7,"compute_efficiency":0.5,"band_low":1.2,"band_high":1.1,"points":1,"median_abs_error_pct":1}]}`, "band"},
 		{"bad overhead", `{"schema_version":1,"points":[],"engine_factors":[{"engine":"e","engine_version":"1","step_overhead_ms":-1,"seq_overhead_us":0,"moe_efficiency":1,"band_low":0.9,"band_high":1.1,"points":1}]}`, "step_overhead_ms"},
+		{"bad moe prefill", `{"schema_version":1,"points":[],"engine_factors":[{"engine":"e","engine_version":"1","step_overhead_ms":1,"seq_overhead_us":0,"moe_efficiency":1,"moe_prefill_efficiency":-0.5,"band_low":0.9,"band_high":1.1,"points":1}]}`, "moe_prefill_efficiency"},
 	}
 	for _, c := range cases {
 		_, err := ReadCalibration(strings.NewReader(c.doc))

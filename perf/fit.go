@@ -232,6 +232,12 @@ var fitStart = struct {
 	link:   LinkFactors{Efficiency: 0.5, DecodeEfficiency: 0.2, AllReduceLatencyUS: allReduceLatencyUS},
 }
 
+// minMoEPrefillTokens is the fewest computed (uncached) prompt tokens per
+// request for a MoE point's TTFT to say anything about the experts' prefill
+// rate: 256 tokens × top-2 of 8 experts (Mixtral) gives each expert about 64
+// rows, a grouped GEMM past the matrix-vector regime decode runs in.
+const minMoEPrefillTokens = 256
+
 func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 	engine, version := pts[0].p.Engine, pts[0].p.EngineVersion
 	ef := fitStart.engine
@@ -280,6 +286,21 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 	if len(moePts) > 0 {
 		ps = append(ps, &param{name: "moe", lo: math.Log(minEff), hi: math.Log(maxEff), v: math.Log(clamp(orOne(ef.MoEEfficiency), minEff, maxEff)), touches: moePts,
 			apply: func(f *resolvedFactors, v float64) { f.engine.MoEEfficiency = v }})
+	}
+	// The prompt tokens' expert-math rate shows only in the TTFT of MoE
+	// points whose prompts are computed, not served from the prefix cache:
+	// engines without such points keep the neutral 1 (the TensorRT-LLM
+	// tables carry throughput only, so its figures cannot move).
+	var moePrePts []int
+	for _, i := range moePts {
+		fp := pts[i]
+		if !math.IsNaN(fp.logTTFT) && float64(fp.dep.isl)*(1-fp.w.CacheRate) >= minMoEPrefillTokens {
+			moePrePts = append(moePrePts, i)
+		}
+	}
+	if len(moePrePts) > 0 {
+		ps = append(ps, &param{name: "moe_prefill", lo: math.Log(minEff), hi: math.Log(maxEff), v: math.Log(clamp(orOne(ef.MoEPrefillEfficiency), minEff, maxEff)), touches: moePts,
+			apply: func(f *resolvedFactors, v float64) { f.engine.MoEPrefillEfficiency = v }})
 	}
 	// The fixed per-request cost and the per-peer all-reduce cost show only
 	// in online (open- or closed-loop) measurements; engines without any
@@ -395,6 +416,8 @@ func fitEngine(pts []fitPoint) ([]GPUFactors, EngineFactors, []Residual) {
 			ef.SeqOverheadUS = v
 		case p.name == "moe":
 			ef.MoEEfficiency = v
+		case p.name == "moe_prefill":
+			ef.MoEPrefillEfficiency = v
 		case p.name == "request_overhead":
 			ef.RequestOverheadMS = v
 		case p.name == "first_token_iterations":

@@ -20,6 +20,11 @@ package perf
 //   - SeqOverheadUS: cost per sequence per iteration (sampling and request
 //     bookkeeping) that no roofline term covers;
 //   - MoEEfficiency: the fused-MoE kernels' rate relative to dense GEMMs;
+//   - MoEPrefillEfficiency: a further factor on prompt tokens' expert math
+//     (grouped GEMMs over tokens × top_k ÷ experts rows each); absent, so
+//     neutral, for every engine here: none has MoE TTFT from computed
+//     prompts (TensorRT-LLM's tables are throughput only, the vLLM Mixtral
+//     runs' prompts are 98.6–99.3% prefix-cache hits, SGLang's are dense);
 //   - Links: all-reduce efficiency of the one-way link bandwidth for
 //     prompt-token messages (large) and decode-token messages (a few MB),
 //     plus a fixed 10 µs per call (aiconfigurator's p2p_latency, not fitted);

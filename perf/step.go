@@ -13,6 +13,7 @@ type rates struct {
 	arLatency float64 // seconds per all-reduce call
 	overhead  float64 // seconds per engine iteration
 	moe       float64 // routed experts' share of bw and flops
+	moePre    float64 // prompt tokens' further share of the routed experts' flops
 	perSeq    float64 // seconds per sequence per iteration
 	request   float64 // seconds per request outside the iterations (TTFT)
 	firstIt   float64 // iterations between admission/prefill and the first token
@@ -25,12 +26,16 @@ func (d *resolvedRequest) rates(f resolvedFactors) rates {
 		attn:     d.attnPeakFLOPS * d.hwAttn * f.gpu.ComputeEfficiency,
 		overhead: f.engine.StepOverheadMS / 1e3,
 		moe:      f.engine.MoEEfficiency,
+		moePre:   f.engine.MoEPrefillEfficiency,
 		perSeq:   f.engine.SeqOverheadUS / 1e6,
 		request:  f.engine.RequestOverheadMS / 1e3,
 		firstIt:  f.engine.FirstTokenIterations,
 	}
 	if r.moe <= 0 {
 		r.moe = 1
+	}
+	if r.moePre <= 0 {
+		r.moePre = 1
 	}
 	if d.tp > 1 || d.pp > 1 {
 		l, ok := f.engine.Links[d.linkKind]
@@ -114,13 +119,20 @@ func (d *resolvedRequest) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float6
 	// time is max(bytes / bandwidth, FLOPs / compute); across kinds the
 	// times add.
 	c.touched = 1
-	var routedB, routedF float64
+	var routedB, routedF, routedT float64
 	if d.experts > 0 {
 		// With uniform routing each token picks k of E experts, so the
 		// chance that an expert is untouched by T tokens is (1 − k/E)^T.
 		c.touched = 1 - math.Pow(1-d.topK/d.experts, d.expertTouchTokens(tokens))
 		routedB = d.routedBytes * c.touched
 		routedF = tokens * d.flopsExpertTok * d.expertImbalance(tokens)
+		// Prompt tokens' share of the expert math runs at the grouped
+		// GEMM's prefill rate (EngineFactors.MoEPrefillEfficiency; 1 is
+		// neutral and leaves the expression as it was).
+		routedT = routedF / r.flops
+		if pre > 0 && r.moePre != 1 && tokens > 0 {
+			routedT = routedF * (decTok + pre/r.moePre) / tokens / r.flops
+		}
 	}
 	denseB := d.denseBytes + (decTok+preSeqs)*d.logitsBytes
 	denseF := tokens*d.flopsDenseTok + (decTok+preSeqs)*d.flopsHead
@@ -132,7 +144,7 @@ func (d *resolvedRequest) step(r rates, dec, pre, preSeqs, ctxDec, ctxPre float6
 	c.flops = denseF + routedF + attnF
 	c.mem = c.bytes / r.bw
 	c.compute = (denseF+routedF)/r.flops + attnF/r.attn
-	gpu := math.Max(denseB/r.bw, denseF/r.flops) + math.Max(routedB/r.bw, routedF/r.flops)/r.moe + math.Max(attnB/r.bw, attnF/r.attn) +
+	gpu := math.Max(denseB/r.bw, denseF/r.flops) + math.Max(routedB/r.bw, routedT)/r.moe + math.Max(attnB/r.bw, attnF/r.attn) +
 		d.draftTime(r, dec, ctxDec)
 
 	// Tensor parallelism: two all-reduces per layer (after attention and
