@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -32,12 +33,15 @@ func catalogModelIDs() []string {
 	if err != nil {
 		return nil
 	}
+	// Aliases too: the README and most users type llama-3.1-8b-instruct,
+	// not meta-llama/Llama-3.1-8B-Instruct.
 	var out []string
 	for _, e := range cat.Entries() {
 		out = append(out, e.ID)
+		out = append(out, e.Aliases...)
 	}
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
 }
 
 // completeFrom offers the choices that extend toComplete, after the last

@@ -57,6 +57,7 @@ func TestValueCompletion(t *testing.T) {
 		{"deploy --target", []string{"deploy", "--target", ""}, targets, ""},
 		{"size --kv-dtype", []string{"size", "--kv-dtype", ""}, []string{"auto", "bf16", "fp16", "fp8"}, ""},
 		{"size MODEL", []string{"size", ""}, modelIDs, ""},
+		{"plan MODEL alias prefix", []string{"plan", "llama-3.1-8b-i"}, []string{"llama-3.1-8b-instruct"}, "llama-3.1-8b-i"},
 		{"perf MODEL prefix", []string{"perf", "meta-llama/Llama-3.1-8"}, []string{"meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B-Instruct"}, "meta-llama/Llama-3.1-8"},
 	}
 	for _, tc := range tests {
