@@ -60,6 +60,14 @@ type PTUEstimate struct {
 	Deployment DeploymentType `json:"deployment"`
 	Workload   Workload       `json:"workload"`
 	Scale      Scale          `json:"scale"`
+	// PTUSteps are the formula's steps; embedded, so their JSON keys sit
+	// beside the fields above, and the ptu report shows the same steps.
+	PTUSteps
+}
+
+// PTUSteps are the worked steps of the PTU sizing formula, shared by
+// PTUEstimate and the ptu report (PTUReportSizing).
+type PTUSteps struct {
 	// InputTPM and OutputTPM are peak tokens per minute.
 	InputTPM  float64 `json:"input_tpm"`
 	OutputTPM float64 `json:"output_tpm"`

@@ -31,23 +31,14 @@ type PTUReport struct {
 // PTUReportSizing is Microsoft's capacity-calculator formula worked through
 // for the workload: TPMs, the normalized TPM, raw and rounded PTUs.
 type PTUReportSizing struct {
-	InputTPMPerPTU    float64       `json:"input_tpm_per_ptu"`
-	OutputWeight      float64       `json:"output_to_input_weight"`
-	MinimumPTU        int           `json:"minimum_ptu"`
-	IncrementPTU      int           `json:"increment_ptu"`
-	InputTPM          float64       `json:"input_tpm"`
-	OutputTPM         float64       `json:"output_tpm"`
-	EffectiveInputTPM float64       `json:"effective_input_tpm"`
-	WeightedOutputTPM float64       `json:"weighted_output_tpm"`
-	NormalizedTPM     float64       `json:"normalized_tpm"`
-	RawPTU            float64       `json:"ptu_raw"`
-	RoundedPTU        int           `json:"ptu_rounded_to_increment"`
-	PTU               int           `json:"ptu"`
-	MinimumApplied    bool          `json:"minimum_applied"`
-	CapacityRPM       float64       `json:"capacity_rpm"`
-	LatencyTarget     float64       `json:"latency_target_tokens_per_s,omitempty"`
-	Source            string        `json:"source"`
-	AsOf              hardware.Date `json:"as_of"`
+	InputTPMPerPTU float64 `json:"input_tpm_per_ptu"`
+	OutputWeight   float64 `json:"output_to_input_weight"`
+	MinimumPTU     int     `json:"minimum_ptu"`
+	IncrementPTU   int     `json:"increment_ptu"`
+	PTUSteps
+	LatencyTarget float64       `json:"latency_target_tokens_per_s,omitempty"`
+	Source        string        `json:"source"`
+	AsOf          hardware.Date `json:"as_of"`
 }
 
 // PTUReportVolume is the month's pay-as-you-go volume and how it was
@@ -128,10 +119,7 @@ func NewPTUReport(b *Book, c Comparison, extra []string) PTUReport {
 		Sizing: PTUReportSizing{
 			InputTPMPerPTU: e.Model.InputTPMPerPTU, OutputWeight: e.Model.OutputWeight,
 			MinimumPTU: e.Scale.Minimum, IncrementPTU: e.Scale.Increment,
-			InputTPM: e.InputTPM, OutputTPM: e.OutputTPM, EffectiveInputTPM: e.EffectiveInputTPM,
-			WeightedOutputTPM: e.WeightedOutputTPM, NormalizedTPM: e.NormalizedTPM,
-			RawPTU: e.RawPTU, RoundedPTU: e.RoundedPTU, PTU: e.PTU, MinimumApplied: e.MinimumApplied,
-			CapacityRPM: e.CapacityRPM, LatencyTarget: e.Model.LatencyTarget,
+			PTUSteps: e.PTUSteps, LatencyTarget: e.Model.LatencyTarget,
 			Source: b.SourceText(e.Model.Source), AsOf: e.Model.AsOf,
 		},
 		Volume: PTUReportVolume{
