@@ -191,13 +191,8 @@ func runDeploy(cmd *cobra.Command, a *app, args []string, f deployFlags) error {
 	}
 
 	b, err := deploy.Generate(c, o)
-	switch {
-	case errors.Is(err, deploy.ErrRefused):
-		return infeasibleErr(err)
-	case errors.Is(err, deploy.ErrInvalidOptions):
-		return usageErr(err)
-	case err != nil:
-		return err
+	if err != nil {
+		return deployExit(err)
 	}
 	return a.writeBundle(f, b, c.Model.ID, c.VM)
 }
@@ -286,4 +281,17 @@ func (a *app) evaluateOffer(cmd *cobra.Command, ref string, f deployFlags) (plan
 	c.GPUPlanVersion = version
 	c.SchemaVersion = plan.SchemaVersion
 	return c, spec, nil
+}
+
+// deployExit gives a deploy generator's error its exit code: a refusal
+// (the model does not fit, the target cannot run it) is infeasible, bad
+// options are a usage error (exit 2).
+func deployExit(err error) error {
+	switch {
+	case errors.Is(err, deploy.ErrRefused):
+		return infeasibleErr(err)
+	case errors.Is(err, deploy.ErrInvalidOptions):
+		return usageErr(err)
+	}
+	return err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -132,13 +131,8 @@ func (a *app) deployCPU(cmd *cobra.Command, f deployFlags, d cpuDeploy) error {
 		Context: int(d.context), Parallel: d.parallel, NeedBytes: int64(r.Total), WeightBytes: int64(r.Model),
 		Image: d.image, Spot: f.o.Spot,
 	})
-	switch {
-	case errors.Is(err, deploy.ErrRefused):
-		return infeasibleErr(err)
-	case errors.Is(err, deploy.ErrInvalidOptions):
-		return usageErr(err)
-	case err != nil:
-		return err
+	if err != nil {
+		return deployExit(err)
 	}
 	b.Notes = append(b.Notes, fmt.Sprintf("llama.cpp buffers (%s) for %d slots of %d tokens: model %.2f GiB, KV %.2f GiB, compute %.2f GiB, output %.2f GiB.",
 		r.Build, d.parallel, d.context, gib(int64(r.Model)), gib(int64(r.KV)), gib(int64(r.Compute)), gib(int64(r.Output))))
