@@ -5,10 +5,10 @@ import (
 	"github.com/gpuplan/gpuplan/hardware"
 )
 
-// Report is what `gpuplan perf` prints with -o json or -o yaml, and what
-// the API's /api/v1/perf answers: the setup echoed and one Estimate per
-// load level, with the cold start when asked for.
-type Report struct {
+// ReportSetup is the deployment Report and SimReport echo first: the
+// model, the GPU and how many, the parallelism, the engine@version and the
+// precision the engine resolved. Embedded, so its keys lead each report.
+type ReportSetup struct {
 	Model     string `json:"model"`
 	GPU       string `json:"gpu"`
 	GPUs      int    `json:"gpus"`
@@ -16,6 +16,13 @@ type Report struct {
 	PP        int    `json:"pp"`
 	Engine    string `json:"engine"`
 	Precision string `json:"precision"`
+}
+
+// Report is what `gpuplan perf` prints with -o json or -o yaml, and what
+// the API's /api/v1/perf answers: the setup echoed and one Estimate per
+// load level, with the cold start when asked for.
+type Report struct {
+	ReportSetup
 	// VM is the size named by --vm; EP, DPAttention and Speculative echo
 	// the MoE layout and speculative decoding.
 	VM           string             `json:"vm,omitempty"`
@@ -35,13 +42,7 @@ type Report struct {
 // SimReport is what `gpuplan perf --simulate` prints with -o json or -o
 // yaml: the setup echoed and one simulation result per load level.
 type SimReport struct {
-	Model        string      `json:"model"`
-	GPU          string      `json:"gpu"`
-	GPUs         int         `json:"gpus"`
-	TP           int         `json:"tp"`
-	PP           int         `json:"pp"`
-	Engine       string      `json:"engine"`
-	Precision    string      `json:"precision"`
+	ReportSetup
 	InputTokens  int         `json:"input_tokens"`
 	OutputTokens int         `json:"output_tokens"`
 	CacheRate    float64     `json:"cache_rate"`

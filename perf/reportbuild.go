@@ -8,6 +8,13 @@ import (
 	"github.com/gpuplan/gpuplan/model"
 )
 
+// setup is the ReportSetup of r as the engine resolved it in e: the GPU
+// count, engine version and precision come from the prediction.
+func (r Request) setup(e Estimate) ReportSetup {
+	return ReportSetup{Model: r.Model.ID, GPU: r.GPU.ID, GPUs: e.GPUs, TP: max(r.TP, 1), PP: max(r.PP, 1),
+		Engine: e.Factors.Engine + "@" + e.Factors.EngineVersion, Precision: e.Precision}
+}
+
 // NewReport is the steady-state report of r at its loads: the rows
 // PredictLoads gave, the setup echoed from r and from the first row (what
 // the engine resolved: GPUs, precision, KV dtype, version) and notes. The
@@ -19,9 +26,7 @@ func NewReport(r Request, rows []Estimate, notes []string) (Report, error) {
 	}
 	first := rows[0]
 	out := Report{
-		Model: r.Model.ID, GPU: r.GPU.ID, GPUs: first.GPUs, TP: max(r.TP, 1), PP: max(r.PP, 1),
-		Engine:    first.Factors.Engine + "@" + first.Factors.EngineVersion,
-		Precision: first.Precision, KVDType: first.KVDType,
+		ReportSetup: r.setup(first), KVDType: first.KVDType,
 		InputTokens: r.Workload.InputTokens, OutputTokens: r.Workload.OutputTokens, CacheRate: r.Workload.CacheRate,
 		Calibrated: first.Calibrated, Rows: rows, Notes: notes,
 		EP: r.EP, DPAttention: r.DPAttention, Speculative: r.Speculative,
@@ -48,8 +53,7 @@ func NewSimReport(r Request, d *Deployment, loads []Workload, cfg SimConfig, not
 	if err != nil {
 		return SimReport{}, err
 	}
-	out := SimReport{Model: r.Model.ID, GPU: r.GPU.ID, GPUs: e.GPUs, TP: max(r.TP, 1), PP: max(r.PP, 1),
-		Engine: e.Factors.Engine + "@" + e.Factors.EngineVersion, Precision: e.Precision,
+	out := SimReport{ReportSetup: r.setup(e),
 		InputTokens: r.Workload.InputTokens, OutputTokens: r.Workload.OutputTokens, CacheRate: r.Workload.CacheRate,
 		Calibrated: e.Calibrated, SLO: cfg.SLO, Notes: notes}
 	for _, w := range loads {
