@@ -126,9 +126,11 @@ func TestEngineFlagListsRegistry(t *testing.T) {
 	}
 }
 
-// The web page offers the engines the API's OpenAPI document lists; the
-// document lists the registry, so the page knows no engine by name.
-func TestAPIListsRegisteredEngines(t *testing.T) {
+// openAPIParamEnums serves the API on loopback and reads its generated
+// OpenAPI document: each GET path's parameters by name, with the enum of
+// their schema (nil when the parameter has none).
+func openAPIParamEnums(t *testing.T) map[string]map[string][]string {
+	t.Helper()
 	ts, _ := newTestAPI(t, apiEnv(t.TempDir(), ""), server.Options{})
 	code, body := get(t, ts.Client(), ts.URL+"/api/v1/openapi.json")
 	if code != 200 {
@@ -147,13 +149,22 @@ func TestAPIListsRegisteredEngines(t *testing.T) {
 	if err := json.Unmarshal(body, &doc); err != nil {
 		t.Fatal(err)
 	}
-	for _, ep := range []string{"/api/v1/size", "/api/v1/perf", "/api/v1/plan"} {
-		var enum []string
-		for _, p := range doc.Paths[ep]["get"].Parameters {
-			if p.Name == "engine" {
-				enum = p.Schema.Enum
-			}
+	out := map[string]map[string][]string{}
+	for path, methods := range doc.Paths {
+		out[path] = map[string][]string{}
+		for _, p := range methods["get"].Parameters {
+			out[path][p.Name] = p.Schema.Enum
 		}
+	}
+	return out
+}
+
+// The web page offers the engines the API's OpenAPI document lists; the
+// document lists the registry, so the page knows no engine by name.
+func TestAPIListsRegisteredEngines(t *testing.T) {
+	paramEnums := openAPIParamEnums(t)
+	for _, ep := range []string{"/api/v1/size", "/api/v1/perf", "/api/v1/plan"} {
+		enum := paramEnums[ep]["engine"]
 		joined := strings.Join(enum, " ")
 		for _, id := range []string{"vllm", "vllm@0.22", "sglang@0.4", "trtllm@0.17", "llamacpp@de4c07f"} {
 			if !strings.Contains(" "+joined+" ", " "+id+" ") {
@@ -176,24 +187,7 @@ func TestSizeCPUHostNeedsLlamaCPP(t *testing.T) {
 // serves carries its choices as the parameter schema's enum, in the
 // generated document; list-valued ones (a comma-separated value) none.
 func TestOpenAPIEnumsFromEnumFlags(t *testing.T) {
-	ts, _ := newTestAPI(t, apiEnv(t.TempDir(), ""), server.Options{})
-	code, body := get(t, ts.Client(), ts.URL+"/api/v1/openapi.json")
-	if code != 200 {
-		t.Fatalf("openapi.json: %d", code)
-	}
-	var doc struct {
-		Paths map[string]map[string]struct {
-			Parameters []struct {
-				Name   string `json:"name"`
-				Schema struct {
-					Enum []string `json:"enum"`
-				} `json:"schema"`
-			} `json:"parameters"`
-		} `json:"paths"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatal(err)
-	}
+	paramEnums := openAPIParamEnums(t)
 	a := &app{Options: Options{Getenv: func(string) string { return "" }, Now: time.Now}}
 	root := newRootCmd(a)
 	checked := map[string]bool{}
@@ -203,10 +197,9 @@ func TestOpenAPIEnumsFromEnumFlags(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		schema := map[string][]string{}
-		for _, p := range doc.Paths["/api/v1/"+sc.Name]["get"].Parameters {
-			schema[p.Name] = p.Schema.Enum
-			enums[sc.Name+" "+p.Name] = p.Schema.Enum
+		schema := paramEnums["/api/v1/"+sc.Name]
+		for name, enum := range schema {
+			enums[sc.Name+" "+name] = enum
 		}
 		for _, f := range sc.Flags {
 			ef, ok := c.Flags().Lookup(f.Name).Value.(*enumFlag)
