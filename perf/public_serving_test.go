@@ -2,10 +2,8 @@ package perf
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -29,28 +27,13 @@ type publicRow struct {
 
 func readPublicServing(t testing.TB) (string, []Point) {
 	t.Helper()
-	b, err := os.ReadFile(publicServingPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Description string  `json:"description"`
-		Points      []Point `json:"points"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil {
-		t.Fatalf("%s: %v", publicServingPath, err)
-	}
-	for i, p := range doc.Points {
-		if err := p.validate(); err != nil {
-			t.Fatalf("%s point %d: %v", publicServingPath, i, err)
-		}
-		if p.Completed == 0 || p.TTFT == nil || p.TPOT == nil || !strings.HasPrefix(p.Source, "https://") {
-			t.Fatalf("%s point %d: needs completed, ttft_ms, tpot_ms and a public source", publicServingPath, i)
+	desc, points := readPointsFile(t, publicServingPath)
+	for i, p := range points {
+		if p.Completed == 0 || p.TTFT == nil || p.TPOT == nil {
+			t.Fatalf("%s point %d: needs completed, ttft_ms and tpot_ms", publicServingPath, i)
 		}
 	}
-	return doc.Description, doc.Points
+	return desc, points
 }
 
 // simulatePublic replays a public run: every request sent at once (the
