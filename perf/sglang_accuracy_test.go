@@ -113,19 +113,7 @@ func TestSGLangServingAccuracy(t *testing.T) {
 	cal := emb
 	// Without SGLang factors: what SGLang got before (the TensorRT-LLM
 	// v0.17 factors every uncalibrated engine falls back to).
-	trt := &Calibration{SchemaVersion: CalibrationSchemaVersion}
-	for _, g := range fittedGPUFactors {
-		if g.Engine == "trtllm" {
-			trt.GPUFactors = append(trt.GPUFactors, g)
-		}
-	}
-	for _, e := range fittedEngineFactors {
-		if e.Engine == "trtllm" {
-			trt.EngineFactors = append(trt.EngineFactors, e)
-		}
-	}
-	trt.EngineFactors = cloneEngineFactors(trt.EngineFactors)
-	trt.buildIndex()
+	trt := fittedFactorsOf("trtllm")
 	models := map[string]bool{}
 	for _, p := range pts {
 		models[p.Model] = true

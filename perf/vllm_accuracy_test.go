@@ -94,19 +94,7 @@ func TestVLLMServingAccuracy(t *testing.T) {
 	}
 	// Without vLLM factors: what an uncalibrated engine gets (the
 	// TensorRT-LLM v0.17 factors), for comparison.
-	trt := &Calibration{SchemaVersion: CalibrationSchemaVersion}
-	for _, g := range fittedGPUFactors {
-		if g.Engine == "trtllm" {
-			trt.GPUFactors = append(trt.GPUFactors, g)
-		}
-	}
-	for _, e := range fittedEngineFactors {
-		if e.Engine == "trtllm" {
-			trt.EngineFactors = append(trt.EngineFactors, e)
-		}
-	}
-	trt.EngineFactors = cloneEngineFactors(trt.EngineFactors)
-	trt.buildIndex()
+	trt := fittedFactorsOf("trtllm")
 
 	held := map[string]servingPred{}
 	leaveOneOut(t, pts, func(p Point) string { return p.Model }, func(ps []Point, hc *Calibration) {
@@ -357,4 +345,24 @@ func TestVLLMDashboardLatency(t *testing.T) {
 		}
 	}
 	golden.Section(t, "../docs/accuracy.md", "perf-vllm-dashboard", out.String(), *update)
+}
+
+// fittedFactorsOf is a calibration holding only engine's embedded fitted
+// GPU and engine factors (cloned, so a test may not alter the embedded
+// ones): what another engine gets when it borrows them.
+func fittedFactorsOf(engine string) *Calibration {
+	c := &Calibration{SchemaVersion: CalibrationSchemaVersion}
+	for _, g := range fittedGPUFactors {
+		if g.Engine == engine {
+			c.GPUFactors = append(c.GPUFactors, g)
+		}
+	}
+	for _, e := range fittedEngineFactors {
+		if e.Engine == engine {
+			c.EngineFactors = append(c.EngineFactors, e)
+		}
+	}
+	c.EngineFactors = cloneEngineFactors(c.EngineFactors)
+	c.buildIndex()
+	return c
 }
