@@ -174,17 +174,9 @@ type row struct {
 
 func predictPoints(t testing.TB, pts []Point, cal *Calibration) []row {
 	t.Helper()
-	opt := fitOptions(t)
 	var out []row
 	for _, p := range pts {
-		fp, err := preparePoint(p, opt)
-		if err != nil {
-			t.Fatalf("%s: %v", p.Key(), err)
-		}
-		f, err := cal.resolve(p.GPU, p.Engine, p.EngineVersion)
-		if err != nil {
-			t.Fatal(err)
-		}
+		fp, f := preparedWith(t, p, cal)
 		e := fp.dep.solve(f, fp.w)
 		out = append(out, row{p: p, pred: e.OutputTokensPerS, meas: p.OutputTokensPerS, err: (e.OutputTokensPerS - p.OutputTokensPerS) / p.OutputTokensPerS,
 			bottleneck: e.Bottleneck, low: e.OutputTokensPerSLow, high: e.OutputTokensPerSHigh})

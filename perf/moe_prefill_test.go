@@ -22,14 +22,7 @@ func moePrefillTruth(prefill float64) *Calibration {
 func estimateWith(t *testing.T, p Point, cal *Calibration) Estimate {
 	t.Helper()
 	p.OutputTokensPerS = 1 // preparePoint wants a measurement; solve ignores it
-	fp, err := preparePoint(p, fitOptions(t))
-	if err != nil {
-		t.Fatalf("%s: %v", p.Key(), err)
-	}
-	f, err := cal.resolve(p.GPU, p.Engine, p.EngineVersion)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fp, f := preparedWith(t, p, cal)
 	return fp.dep.solve(f, fp.w)
 }
 

@@ -62,14 +62,7 @@ func (r sglangRow) metric(s servingPred, tok float64) (pred, meas float64, ok bo
 
 func predictServingTok(t testing.TB, p Point, cal *Calibration) (servingPred, float64) {
 	t.Helper()
-	fp, err := preparePoint(p, fitOptions(t))
-	if err != nil {
-		t.Fatalf("%s: %v", p.Key(), err)
-	}
-	f, err := cal.resolve(p.GPU, p.Engine, p.EngineVersion)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fp, f := preparedWith(t, p, cal)
 	e := fp.dep.solve(f, fp.w)
 	return servingPred{ttft: e.TTFT.Mean, tpot: e.TPOT.Mean, e2e: e.E2E.Mean, saturated: e.Saturated}, e.OutputTokensPerS
 }
@@ -228,14 +221,7 @@ type sglangOffline struct {
 // run, as the bench computes it.
 func simulateUniform(t testing.TB, p Point, cal *Calibration) float64 {
 	t.Helper()
-	fp, err := preparePoint(p, fitOptions(t))
-	if err != nil {
-		t.Fatalf("%s: %v", p.Key(), err)
-	}
-	f, err := cal.resolve(p.GPU, p.Engine, p.EngineVersion)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fp, f := preparedWith(t, p, cal)
 	s := newSim(fp.dep, fp.dep.rates(f), SimConfig{Seed: 1})
 	// Uniform on [0, 2·mean] has standard deviation 2·mean/√12.
 	in := s.lengthDraw(LengthUniform, float64(p.InputTokens), 2*float64(p.InputTokens)/math.Sqrt(12))

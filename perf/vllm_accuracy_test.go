@@ -45,14 +45,7 @@ func onlinePoints(pts []Point, engine string) []Point {
 // servingDeployment prepares a stage's deployment under cal's factors.
 func servingDeployment(t testing.TB, p Point, cal *Calibration) *Deployment {
 	t.Helper()
-	fp, err := preparePoint(p, fitOptions(t))
-	if err != nil {
-		t.Fatalf("%s: %v", p.Key(), err)
-	}
-	f, err := cal.resolve(p.GPU, p.Engine, p.EngineVersion)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fp, f := preparedWith(t, p, cal)
 	return &Deployment{r: Request{Workload: fp.w}, d: fp.dep, f: f}
 }
 
@@ -321,14 +314,7 @@ func TestVLLMDashboardLatency(t *testing.T) {
 		if err := p.validate(); err != nil {
 			t.Fatal(err)
 		}
-		fp, err := preparePoint(p, fitOptions(t))
-		if err != nil {
-			t.Fatalf("%s: %v", r.Test, err)
-		}
-		f, err := cal.resolve(fp.dep.gpu.ID, "vllm", "0.15.1")
-		if err != nil {
-			t.Fatal(err)
-		}
+		fp, f := preparedWith(t, p, cal)
 		rt := fp.dep.rates(f)
 		rt.request, rt.firstIt = 0, 0 // offline: no API server
 		s := newSim(fp.dep, rt, SimConfig{Seed: 1})
@@ -365,4 +351,19 @@ func fittedFactorsOf(engine string) *Calibration {
 	c.EngineFactors = cloneEngineFactors(c.EngineFactors)
 	c.buildIndex()
 	return c
+}
+
+// preparedWith prepares p as the fit does and resolves cal's factors for
+// its GPU, engine and version; a point that cannot be prepared fails t.
+func preparedWith(t testing.TB, p Point, cal *Calibration) (fitPoint, resolvedFactors) {
+	t.Helper()
+	fp, err := preparePoint(p, fitOptions(t))
+	if err != nil {
+		t.Fatalf("%s: %v", p.Key(), err)
+	}
+	f, err := cal.resolve(fp.dep.gpu.ID, p.Engine, p.EngineVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fp, f
 }
